@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// claude-agent: a per-user OAuth token agent for Claude tools, in the style of ssh-agent.
+// No package dependencies by design: Foundation and Glibc only.
+import PackageDescription
+
+/// The CLI runs inside `$(...)`: link its Swift runtime statically so it starts in ~2 ms.
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
+
+let package = Package(
+    name: "claude-agent",
+    products: [
+        .library(name: "ClaudeAgentClient", targets: ["ClaudeAgentClient"]),
+        .executable(name: "claude-agent", targets: ["claude-agent"]),
+        .executable(name: "claude-agentd", targets: ["claude-agentd"]),
+    ],
+    targets: [
+        .target(name: "CAgentShim"),
+        .target(name: "AgentPOSIX", dependencies: ["CAgentShim"]),
+        .target(name: "AgentCrypto"),
+        .target(name: "AgentProtocol"),
+        .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto"]),
+        .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX"]),
+        .target(name: "ClaudeAgentClient", dependencies: ["AgentProtocol", "AgentPOSIX"]),
+        .executableTarget(
+            name: "claude-agent",
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"],
+            linkerSettings: staticStdlib),
+        .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"]),
+        .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
+        .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
+        .testTarget(name: "OAuthTests", dependencies: ["OAuth", "AgentCrypto", "AgentProtocol"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

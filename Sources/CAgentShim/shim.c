@@ -1,0 +1,2 @@
+#include "CAgentShim.h"
+int cagent_placeholder(void) { return 0; }
