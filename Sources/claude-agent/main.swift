@@ -1,1 +1,48 @@
-print("claude-agent")
+// claude-agent: the command-line face of the agent. It parses arguments, talks to the
+// agent over its socket through ClaudeAgentClient, and prints. No networking here: the
+// daemon (claude-agentd) does that, so this binary starts fast inside $(...).
+import AgentPOSIX
+import AgentProtocol
+import ClaudeAgentClient
+
+let commandLine = Array(CommandLine.arguments.dropFirst())
+guard let command = commandLine.first else {
+    Output.err(Help.main + "\n")
+    ProcessControl.exit(ExitCode.usage.rawValue)
+}
+let rest = Array(commandLine.dropFirst())
+
+switch command {
+case "-h", "--help", "help":
+    if let topic = rest.first, let text = Help.commands[topic] {
+        Output.out(text + "\n")
+    } else {
+        Output.out(Help.main + "\n")
+    }
+case "--version", "version":
+    Output.out("claude-agent \(agentVersion)\n")
+case "-k":
+    Lifecycle.stop(rest)
+default:
+    guard Help.commands[command] != nil else {
+        Output.usage("unknown command \"\(command)\"", command: nil)
+    }
+    if rest.contains("-h") || rest.contains("--help") {
+        Output.out((Help.commands[command] ?? Help.main) + "\n")
+        ProcessControl.exit(0)
+    }
+    switch command {
+    case "start": Lifecycle.start(rest)
+    case "stop": Lifecycle.stop(rest)
+    case "serve": Lifecycle.serve(rest)
+    case "status": Commands.status(rest)
+    case "list": Commands.list(rest)
+    case "add": Commands.add(rest)
+    case "remove": Commands.remove(rest)
+    case "lock": Commands.lock(rest)
+    case "unlock": Commands.unlock(rest)
+    case "token": Commands.token(rest)
+    default: Output.usage("unknown command \"\(command)\"", command: nil)
+    }
+}
+ProcessControl.exit(0)

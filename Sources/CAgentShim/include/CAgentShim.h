@@ -1,5 +1,36 @@
 #ifndef CAGENTSHIM_H
 #define CAGENTSHIM_H
+
 #include <sys/types.h>
-int cagent_placeholder(void);
+#include <stddef.h>
+
+/// prctl(2) is variadic, which Swift cannot call: this wraps PR_SET_DUMPABLE 0.
+int cagent_set_nondumpable(void);
+
+/// Glibc declares `struct ucred` only under _GNU_SOURCE, which Swift's Glibc module does
+/// not set, so SO_PEERCRED is read here. Returns 0 or -1 with errno set.
+int cagent_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/// getrandom(2); returns bytes written or -1 with errno set.
+ssize_t cagent_getrandom(void *buffer, size_t length);
+
+/// POSIX_SPAWN_SETSID (glibc >= 2.26) is a macro Swift may not import.
+short cagent_spawn_setsid_flag(void);
+
+/// accept4(2) is declared only under _GNU_SOURCE.
+int cagent_accept4(int fd, int flags);
+
+/// pipe2(2) is declared only under _GNU_SOURCE.
+int cagent_pipe2(int fds[2], int flags);
+
+/// signalfd(2): a non-blocking, close-on-exec descriptor for the signals in `set`
+/// (passed as a plain array because `sigset_t` handling differs across libcs).
+int cagent_signalfd(const int *signals, int count);
+
+/// Blocks `signals` in the calling thread (and threads it creates later).
+int cagent_block_signals(const int *signals, int count);
+
+/// Reads one pending signal from a signalfd: its number, 0 if none, -1 on error.
+int cagent_read_signal(int fd);
+
 #endif

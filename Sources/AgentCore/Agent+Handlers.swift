@@ -1,0 +1,196 @@
+import AgentPOSIX
+import AgentProtocol
+
+/// What a handler produced: an answer now, or a promise to answer later (the connection
+/// waits, its later requests stay buffered).
+enum Reply {
+    case result(JSONObject)
+    case deferred
+}
+
+/// The operations this agent speaks, as `hello` lists them.
+let supportedOps = [
+    "hello", "status", "token.get", "account.add", "account.list", "account.remove",
+    "agent.lock", "agent.unlock", "agent.stop",
+]
+
+extension Agent {
+    /// One `switch`, one handler per operation, as ssh-agent's process_message.
+    func dispatch(_ request: Request, on connection: Connection) {
+        let reply: Reply
+        do throws(AgentError) {
+            switch request.op {
+            case "hello": reply = try handleHello(request)
+            case "status": reply = handleStatus()
+            case "token.get": reply = try handleTokenGet(request)
+            case "account.add": reply = try handleAccountAdd(request)
+            case "account.list": reply = try handleAccountList()
+            case "account.remove": reply = try handleAccountRemove(request)
+            case "agent.lock": reply = try handleLock(request)
+            case "agent.unlock": reply = try handleUnlock(request, on: connection)
+            case "agent.stop": reply = handleStop(connection)
+            default: throw AgentError(.unknownOp, "unknown op \"\(request.op)\"; \"hello\" lists the supported ones")
+            }
+        } catch {
+            connection.enqueue(Response.failure(id: request.id, error))
+            return
+        }
+        switch reply {
+        case .result(let result): connection.enqueue(Response.success(id: request.id, result))
+        case .deferred: connection.awaitingRequestID = request.id
+        }
+    }
+
+    func handleHello(_ request: Request) throws(AgentError) -> Reply {
+        if let wanted = try request.body.optionalInt("protocol"), wanted < 1 {
+            throw AgentError(.unsupportedVersion, "protocol \(wanted) is not supported; this agent speaks protocol \(protocolVersion)")
+        }
+        return .result([
+            "protocol": .int(protocolVersion),
+            "agent": "claude-agent",
+            "version": .string(configuration.version),
+            "ops": .array(supportedOps.map(JSONValue.string)),
+        ])
+    }
+
+    func handleStatus() -> Reply {
+        let now = Clock.unixSeconds()
+        return .result([
+            "pid": .int(Int64(ProcessControl.currentPID)),
+            "version": .string(configuration.version),
+            "protocol": .int(protocolVersion),
+            "started_at": .string(RFC3339.format(startedAt)),
+            "uptime_seconds": .int(now - startedAt),
+            "socket": .string(configuration.socketPath),
+            "locked": .bool(lock.isLocked),
+            "accounts": .int(Int64(store.count)),
+            "connections": .int(Int64(connections.count)),
+        ])
+    }
+
+    func handleTokenGet(_ request: Request) throws(AgentError) -> Reply {
+        try requireUnlocked()
+        let scopes = try request.body.scopes() ?? []
+        let now = Clock.unixSeconds()
+        let skew = configuration.expirySkew
+        let account: Account
+        if let reference = try request.body.optionalAccount() {
+            guard let found = store.account(reference) else {
+                throw AgentError(.notFound, "no account \(reference)")
+            }
+            guard Scopes.cover(found.token.scopes, scopes) else {
+                throw AgentError(.noToken, "account \(found.name) holds scopes [\(Scopes.joined(found.token.scopes))], which do not cover [\(Scopes.joined(scopes))]")
+            }
+            account = found
+        } else {
+            let covering = store.accounts.filter { Scopes.cover($0.token.scopes, scopes) }
+            guard let first = covering.first else {
+                let what = scopes.isEmpty ? "" : " covering [\(Scopes.joined(scopes))]"
+                throw AgentError(.noToken, "no token held\(what)")
+            }
+            account = covering.first { !$0.token.isExpired(at: now, skew: skew) } ?? first
+        }
+        guard !account.token.isExpired(at: now, skew: skew) else {
+            let when = account.token.expiresAt.map { " at \(RFC3339.format($0))" } ?? ""
+            throw AgentError(.expired, "the token of account \(account.name) expired\(when) and cannot be refreshed")
+        }
+        return .result(accessToken(of: account).json)
+    }
+
+    func accessToken(of account: Account) -> AccessToken {
+        AccessToken(accessToken: account.token.accessToken, tokenType: account.token.tokenType,
+                    expiresAt: account.token.expiresAt, scopes: account.token.scopes,
+                    account: account.name, accountID: account.id)
+    }
+
+    func handleAccountAdd(_ request: Request) throws(AgentError) -> Reply {
+        try requireUnlocked()
+        let body = request.body
+        let name = try body.string("account")
+        if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
+        let now = Clock.unixSeconds()
+        let imported = try ImportedToken(json: body, now: now)
+        var requestedID: UInt32?
+        if let id = try body.optionalInt("account_id") {
+            guard let valid = UInt32(exactly: id) else {
+                throw AgentError(.badRequest, "field \"account_id\" must be from 0 to 4294967295")
+            }
+            requestedID = valid
+        }
+        let lifetime = try body.optionalInt("lifetime") ?? configuration.defaultLifetime
+        if let lifetime, lifetime <= 0 { throw AgentError(.badRequest, "field \"lifetime\" must be a positive number of seconds") }
+        let token = HeldToken(accessToken: imported.accessToken, refreshToken: imported.refreshToken,
+                              expiresAt: imported.expiresAt, tokenType: imported.tokenType, scopes: imported.scopes)
+        let account = try store.store(name: name, requestedID: requestedID, token: token,
+                                      forgetAt: lifetime.map { now + $0 }, now: now)
+        Log.info("added account \(account.name) (#\(account.id)), token \(token.fingerprint)")
+        return .result(summary(of: account, now: now).json)
+    }
+
+    func handleAccountList() throws(AgentError) -> Reply {
+        try requireUnlocked()
+        let now = Clock.unixSeconds()
+        return .result(["accounts": .array(store.accounts.map { .object(summary(of: $0, now: now).json) })])
+    }
+
+    func summary(of account: Account, now: Int64) -> AccountSummary {
+        AccountSummary(id: account.id, name: account.name, scopes: account.token.scopes,
+                       expiresAt: account.token.expiresAt, fingerprint: account.token.fingerprint,
+                       hasRefreshToken: account.token.refreshToken != nil,
+                       state: state(of: account, now: now), forgetAt: account.forgetAt)
+    }
+
+    func state(of account: Account, now: Int64) -> String {
+        account.token.isExpired(at: now, skew: configuration.expirySkew) ? "expired" : "ok"
+    }
+
+    func handleAccountRemove(_ request: Request) throws(AgentError) -> Reply {
+        try requireUnlocked()
+        let reference = try request.body.account()
+        guard let account = store.remove(reference) else { throw AgentError(.notFound, "no account \(reference)") }
+        Log.info("removed account \(account.name) (#\(account.id))")
+        return .result(["account": .string(account.name), "id": .int(Int64(account.id)), "removed": true])
+    }
+
+    func handleLock(_ request: Request) throws(AgentError) -> Reply {
+        let passphrase = try request.body.string("passphrase")
+        guard !lock.isLocked else { throw AgentError(.locked, "the agent is already locked") }
+        do throws(Errno) {
+            try lock.lock(passphrase: passphrase)
+        } catch {
+            throw AgentError(.internal, "could not lock: \(error)")
+        }
+        Log.info("locked")
+        return .result(["locked": true])
+    }
+
+    /// A wrong passphrase is answered `denied` only after a delay that grows with each
+    /// failure (as ssh-agent), to slow guessing; other clients are served meanwhile.
+    func handleUnlock(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
+        let passphrase = try request.body.string("passphrase")
+        guard lock.isLocked else { throw AgentError(.notLocked, "the agent is not locked") }
+        if lock.unlock(passphrase: passphrase) {
+            Log.info("unlocked")
+            return .result(["locked": false])
+        }
+        Log.info("failed unlock attempt from pid \(connection.peer.pid)")
+        let delay = min(Limits.unlockFailureDelayMilliseconds * lock.failures, Limits.maxUnlockDelayMilliseconds)
+        let answer = Response.failure(id: request.id, AgentError(.denied, "wrong passphrase"))
+        delayedAnswers.append(DelayedAnswer(connectionID: connection.id, due: Clock.monotonicMilliseconds() + delay, response: answer))
+        return .deferred
+    }
+
+    /// Removes the socket before answering, so that when the client sees the answer no
+    /// new client can reach this agent; the loop then ends.
+    func handleStop(_ connection: Connection) -> Reply {
+        Log.info("stop requested by pid \(connection.peer.pid)")
+        removeSocket()
+        stopping = true
+        connection.closeAfterFlush = true
+        return .result(["pid": .int(Int64(ProcessControl.currentPID))])
+    }
+
+    func requireUnlocked() throws(AgentError) {
+        if lock.isLocked { throw AgentError(.locked, "the agent is locked; unlock it with claude-agent unlock") }
+    }
+}

@@ -1,0 +1,276 @@
+import AgentPOSIX
+import AgentProtocol
+import Glibc
+
+/// The agent: one thread owns all state and runs a `poll(2)` loop over the listening
+/// socket, the signal descriptor and every client connection (as ssh-agent.c does).
+public final class Agent {
+    let configuration: AgentConfiguration
+    var store = TokenStore()
+    var lock = LockState()
+    var connections: [UInt64: Connection] = [:]
+    var nextConnectionID: UInt64 = 1
+    var listener: FileDescriptor?
+    var signals: SignalDescriptor?
+    var createdDirectory: String?
+    let startedAt = Clock.unixSeconds()
+    var stopping = false
+    /// Answers held back until a moment (the delay after a failed unlock).
+    var delayedAnswers: [DelayedAnswer] = []
+    private var pollSet = PollSet()
+    private var readBuffer = [UInt8](repeating: 0, count: Limits.readChunk)
+
+    struct DelayedAnswer {
+        let connectionID: UInt64
+        let due: Int64
+        let response: JSONValue
+    }
+
+    public init(configuration: AgentConfiguration) {
+        self.configuration = configuration
+    }
+
+    // MARK: Start and stop
+
+    /// Prepares the process and the socket. After this returns, clients can connect.
+    public func start() throws {
+        Signals.ignoreBrokenPipe()
+        try ProcessControl.hardenAgainstMemoryDisclosure()
+        signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
+        if configuration.managesDirectory {
+            createdDirectory = try SocketDirectory.prepare(FileSystem.directoryName(configuration.socketPath))
+        }
+        try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
+        listener = try UnixSocket.listen(path: configuration.socketPath)
+        Log.info("listening on \(configuration.socketPath)")
+    }
+
+    /// Runs until a termination signal or `agent.stop`; then removes the socket.
+    public func run() throws {
+        while !stopping {
+            try runOnce()
+        }
+        shutDown()
+    }
+
+    /// Removes the socket (and the directory, if we made it and it is empty) and closes
+    /// every connection. Called once, at exit.
+    func shutDown() {
+        removeSocket()
+        for connection in connections.values { connection.fd.close() }
+        connections.removeAll()
+        Log.info("stopped")
+    }
+
+    func removeSocket() {
+        guard let listener else { return }
+        listener.close()
+        self.listener = nil
+        try? FileSystem.removeFile(configuration.socketPath)
+        if let createdDirectory { try? FileSystem.removeDirectory(createdDirectory) }
+    }
+
+    // MARK: The loop
+
+    /// One turn of the loop: wait for readiness or the next deadline, then serve.
+    func runOnce() throws {
+        let now = Clock.monotonicMilliseconds()
+        sweep(now: now)
+        pollSet.removeAll()
+        if let listener { pollSet.add(listener, .readable) }
+        if let signals { pollSet.add(signals.fd, .readable) }
+        let fixed = pollSet.count
+        var order: [Connection] = []
+        order.reserveCapacity(connections.count)
+        for connection in connections.values {
+            var events: PollEvents = []
+            if connection.wantsInput { events.insert(.readable) }
+            if connection.pendingOutput > 0 { events.insert(.writable) }
+            pollSet.add(connection.fd, events)
+            order.append(connection)
+        }
+        _ = try pollSet.wait(timeoutMilliseconds: Int32(pollTimeout(now: now)))
+        var index = 0
+        if listener != nil {
+            if !pollSet.returnedEvents(at: index).isEmpty { acceptConnections() }
+            index += 1
+        }
+        if signals != nil {
+            if !pollSet.returnedEvents(at: index).isEmpty { readSignals() }
+        }
+        for (offset, connection) in order.enumerated() {
+            let events = pollSet.returnedEvents(at: fixed + offset)
+            guard !events.isEmpty, connections[connection.id] != nil else { continue }
+            service(connection, events)
+        }
+    }
+
+    /// Milliseconds until the next thing the clock must do: an idle time-out, a delayed
+    /// answer, a lifetime running out.
+    func pollTimeout(now: Int64) -> Int64 {
+        var deadline = now + Limits.maxPollMilliseconds
+        for connection in connections.values where connection.awaitingRequestID == nil {
+            deadline = min(deadline, connection.lastActivity + Limits.idleTimeoutMilliseconds)
+        }
+        for answer in delayedAnswers { deadline = min(deadline, answer.due) }
+        return max(0, deadline - now)
+    }
+
+    /// Clock-driven work: forget tokens whose lifetime ran out, release delayed answers,
+    /// close idle connections.
+    func sweep(now: Int64) {
+        for account in store.removeExpiredLifetimes(now: Clock.unixSeconds()) {
+            Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
+        }
+        if !delayedAnswers.isEmpty {
+            let due = delayedAnswers.filter { $0.due <= now }
+            delayedAnswers.removeAll { $0.due <= now }
+            for answer in due {
+                guard let connection = connections[answer.connectionID] else { continue }
+                answerDeferred(connection, answer.response)
+            }
+        }
+        for connection in connections.values
+        where connection.awaitingRequestID == nil && now - connection.lastActivity >= Limits.idleTimeoutMilliseconds {
+            Log.info("closing idle connection from pid \(connection.peer.pid)")
+            close(connection)
+        }
+    }
+
+    func acceptConnections() {
+        guard let listener else { return }
+        while true {
+            let fd: FileDescriptor
+            do throws(Errno) {
+                guard let accepted = try UnixSocket.accept(listener) else { return }
+                fd = accepted
+            } catch {
+                Log.info("accept failed: \(error)")
+                return
+            }
+            admit(fd)
+        }
+    }
+
+    /// Checks the peer before reading a byte: only our own uid (or root) may talk to us.
+    func admit(_ fd: FileDescriptor) {
+        let peer: PeerCredentials
+        do throws(Errno) {
+            peer = try UnixSocket.peerCredentials(of: fd)
+        } catch {
+            Log.info("refused a connection: \(error)")
+            fd.close()
+            return
+        }
+        let ourUID = ProcessControl.effectiveUID
+        guard peer.uid == ourUID || peer.uid == 0 else {
+            Log.info("refused a connection from uid \(peer.uid) (pid \(peer.pid)): not uid \(ourUID)")
+            fd.close()
+            return
+        }
+        guard connections.count < Limits.maxConnections else {
+            Log.info("refused a connection from pid \(peer.pid): \(Limits.maxConnections) connections open")
+            let answer = Frame.encode(Response.failure(id: 0, AgentError(.busy, "the agent has \(Limits.maxConnections) connections open; try again")))
+            _ = try? fd.send(answer, from: 0)
+            fd.close()
+            return
+        }
+        let connection = Connection(id: nextConnectionID, fd: fd, peer: peer, now: Clock.monotonicMilliseconds())
+        nextConnectionID += 1
+        connections[connection.id] = connection
+    }
+
+    func readSignals() {
+        while let signal = signals?.next() {
+            Log.info("received signal \(signal), shutting down")
+            stopping = true
+        }
+    }
+
+    func service(_ connection: Connection, _ events: PollEvents) {
+        if events.contains(.writable) || events.contains(.error) || events.contains(.hangUp) {
+            guard connection.flush() else { return close(connection) }
+            if connection.closeAfterFlush && connection.pendingOutput == 0 { return close(connection) }
+            // Output drained below the limit: serve requests that were held back by it.
+            if connection.wantsInput && connection.decoder.bufferedByteCount > 0 {
+                processBufferedRequests(connection)
+            }
+        }
+        if events.contains(.readable) || events.contains(.hangUp) {
+            readRequests(from: connection)
+        }
+    }
+
+    func readRequests(from connection: Connection) {
+        guard connection.wantsInput else { return }
+        let count: Int
+        do throws(Errno) {
+            count = try readBuffer.withUnsafeMutableBytes { raw in
+                try connection.fd.read(into: raw)
+            }
+        } catch where error == .wouldBlock {
+            return
+        } catch {
+            return close(connection)
+        }
+        if count == 0 {
+            if connection.decoder.hasPartialFrame {
+                Log.info("connection from pid \(connection.peer.pid) closed inside a frame")
+            }
+            _ = connection.flush()
+            return close(connection)
+        }
+        connection.lastActivity = Clock.monotonicMilliseconds()
+        readBuffer.withUnsafeBytes { raw in
+            connection.decoder.append(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
+        processBufferedRequests(connection)
+    }
+
+    /// Answers the complete requests buffered on `connection`, in order, stopping when one
+    /// must wait for slow work.
+    func processBufferedRequests(_ connection: Connection) {
+        while connection.wantsInput {
+            let payload: [UInt8]
+            do throws(FrameError) {
+                guard let next = try connection.decoder.next() else { break }
+                payload = next
+            } catch {
+                Log.info("closing connection from pid \(connection.peer.pid): \(error)")
+                return close(connection)
+            }
+            switch Request.decode(payload) {
+            case .failure(let failure):
+                connection.enqueue(Response.failure(id: failure.id, failure.error))
+            case .success(let request):
+                dispatch(request, on: connection)
+            }
+        }
+        send(connection)
+    }
+
+    /// Flushes what the socket takes now; the rest goes when poll says it is writable.
+    func send(_ connection: Connection) {
+        guard connection.flush() else { return close(connection) }
+        if connection.closeAfterFlush && connection.pendingOutput == 0 { close(connection) }
+    }
+
+    /// Delivers the answer a connection was waiting for, then serves the requests it
+    /// pipelined behind it.
+    func answerDeferred(_ connection: Connection, _ response: JSONValue) {
+        connection.awaitingRequestID = nil
+        connection.lastActivity = Clock.monotonicMilliseconds()
+        connection.enqueue(response)
+        processBufferedRequests(connection)
+    }
+
+    func close(_ connection: Connection) {
+        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        connection.fd.close()
+        delayedAnswers.removeAll { $0.connectionID == connection.id }
+        connectionClosed(connection)
+    }
+
+    /// Hook for work tied to a connection (waiters) when it goes away.
+    func connectionClosed(_ connection: Connection) {}
+}

@@ -1,0 +1,61 @@
+import AgentPOSIX
+import AgentProtocol
+
+/// One client connection: its socket, who is at the other end, and its buffers.
+///
+/// Requests on one connection are answered in order: while one waits for slow work (a
+/// refresh, an approval), later requests stay buffered unread. Clients that want
+/// concurrency open more connections.
+final class Connection {
+    let id: UInt64
+    let fd: FileDescriptor
+    let peer: PeerCredentials
+    var decoder = FrameDecoder(maxLength: Limits.maxFrameLength)
+    var output: [UInt8] = []
+    var outputOffset = 0
+    var lastActivity: Int64
+    /// The id of the request whose answer is pending, if any.
+    var awaitingRequestID: Int64?
+    /// Set when the connection should close once its output is flushed.
+    var closeAfterFlush = false
+
+    init(id: UInt64, fd: FileDescriptor, peer: PeerCredentials, now: Int64) {
+        self.id = id
+        self.fd = fd
+        self.peer = peer
+        self.lastActivity = now
+    }
+
+    var pendingOutput: Int { output.count - outputOffset }
+
+    /// Whether to read more requests now: not while an answer is pending, not while the
+    /// client leaves a lot of our output unread (so a client that never reads cannot make
+    /// us buffer without bound).
+    var wantsInput: Bool {
+        awaitingRequestID == nil && !closeAfterFlush && pendingOutput < Limits.maxPendingOutput
+    }
+
+    func enqueue(_ response: JSONValue) {
+        if outputOffset > 0 && outputOffset == output.count {
+            output.removeAll(keepingCapacity: true)
+            outputOffset = 0
+        }
+        output += Frame.encode(response)
+    }
+
+    /// Sends what the socket takes now. Returns false when the peer is gone.
+    func flush() -> Bool {
+        while outputOffset < output.count {
+            do throws(Errno) {
+                outputOffset += try fd.send(output, from: outputOffset)
+            } catch where error == .wouldBlock {
+                return true
+            } catch {
+                return false
+            }
+        }
+        output.removeAll(keepingCapacity: output.capacity <= 65536)
+        outputOffset = 0
+        return true
+    }
+}

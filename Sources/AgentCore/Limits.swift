@@ -1,0 +1,22 @@
+import AgentProtocol
+
+/// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
+public enum Limits {
+    /// Longest frame accepted or sent (AGENT_MAX_LEN in ssh-agent).
+    public static let maxFrameLength = Frame.maxLength
+    /// Open client connections; one more is answered `busy` and closed.
+    public static let maxConnections = 256
+    /// A connection with nothing in flight and no bytes for this long is closed.
+    public static let idleTimeoutMilliseconds: Int64 = 60_000
+    /// Unanswered output a client may leave unread before we stop reading its requests.
+    public static let maxPendingOutput = 1 << 20
+    /// Bytes read per `read` call.
+    public static let readChunk = 64 * 1024
+    /// Accounts held at once.
+    public static let maxAccounts = 1024
+    /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped.
+    public static let unlockFailureDelayMilliseconds: Int64 = 100
+    public static let maxUnlockDelayMilliseconds: Int64 = 10_000
+    /// Longest poll sleep, so the clock-driven sweeps (lifetimes) run at least this often.
+    public static let maxPollMilliseconds: Int64 = 1_000
+}

@@ -1,0 +1,13 @@
+import AgentPOSIX
+
+/// One-line log messages on standard error (systemd's journal takes them from there).
+/// Never pass a token: log its fingerprint.
+public enum Log {
+    nonisolated(unsafe) public static var enabled = true
+    nonisolated(unsafe) static var prefix = "claude-agentd[\(ProcessControl.currentPID)]: "
+
+    public static func info(_ message: String) {
+        guard enabled else { return }
+        try? FileDescriptor.standardError.writeAll(Array((prefix + message + "\n").utf8))
+    }
+}

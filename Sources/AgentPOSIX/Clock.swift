@@ -1,0 +1,33 @@
+import Glibc
+
+/// Time as the agent needs it: a monotonic clock for deadlines and the wall clock for
+/// token expiry, which providers state in Unix time.
+public enum Clock {
+    /// Milliseconds on `CLOCK_MONOTONIC`: for time-outs, unaffected by clock changes.
+    public static func monotonicMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Seconds since the Unix epoch on `CLOCK_REALTIME`.
+    public static func unixSeconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
+    /// Milliseconds since the Unix epoch on `CLOCK_REALTIME`.
+    public static func unixMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Sleeps for `milliseconds`, resuming after signals.
+    public static func sleep(milliseconds: Int64) {
+        var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int((milliseconds % 1000) * 1_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}

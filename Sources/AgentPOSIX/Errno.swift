@@ -1,0 +1,57 @@
+import Glibc
+
+/// A failed system call: the C `errno` and the name of the call that set it.
+///
+/// Equality compares only the code, so `catch let error where error == .wouldBlock`
+/// reads naturally whatever operation failed.
+public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertible {
+    public let code: Int32
+    public let operation: String
+
+    public init(_ code: Int32, operation: String = "") {
+        self.code = code
+        self.operation = operation
+    }
+
+    public static func == (lhs: Errno, rhs: Errno) -> Bool { lhs.code == rhs.code }
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
+
+    public var description: String {
+        let text = String(cString: strerror(code))
+        return operation.isEmpty ? text : "\(operation): \(text)"
+    }
+
+    public static let interrupted = Errno(EINTR)
+    public static let wouldBlock = Errno(EAGAIN)
+    public static let connectionRefused = Errno(ECONNREFUSED)
+    public static let noSuchFile = Errno(ENOENT)
+    public static let fileExists = Errno(EEXIST)
+    public static let addressInUse = Errno(EADDRINUSE)
+    public static let nameTooLong = Errno(ENAMETOOLONG)
+    public static let brokenPipe = Errno(EPIPE)
+    public static let connectionReset = Errno(ECONNRESET)
+    public static let notConnected = Errno(ENOTCONN)
+    public static let inProgress = Errno(EINPROGRESS)
+    public static let noChild = Errno(ECHILD)
+    public static let noSuchProcess = Errno(ESRCH)
+    public static let permissionDenied = Errno(EACCES)
+    public static let notDirectory = Errno(ENOTDIR)
+    public static let notEmpty = Errno(ENOTEMPTY)
+    public static let timedOut = Errno(ETIMEDOUT)
+    public static let tooManyFiles = Errno(EMFILE)
+}
+
+/// Runs a system call, retrying on `EINTR`, and turns a `-1` result into a thrown `Errno`.
+///
+/// This is the only place that reads `errno`.
+@inline(__always)
+func syscall<T: FixedWidthInteger>(_ operation: String, _ body: () -> T) throws(Errno) -> T {
+    while true {
+        let result = body()
+        if result != -1 { return result }
+        let code = errno
+        if code == EINTR { continue }
+        precondition(code != EBADF && code != EFAULT, "\(operation): \(String(cString: strerror(code))) (a bug)")
+        throw Errno(code, operation: operation)
+    }
+}

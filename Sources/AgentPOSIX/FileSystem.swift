@@ -1,0 +1,57 @@
+import Glibc
+
+/// The few file-system calls the agent needs, each wrapped once.
+public enum FileSystem {
+    /// What `lstat` tells about a path.
+    public struct Status: Sendable {
+        public let mode: UInt32
+        public let ownerUID: UInt32
+        public var permissions: UInt32 { mode & 0o7777 }
+        public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+        public var isSocket: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFSOCK) }
+        public var isRegularFile: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
+    }
+
+    /// `lstat(2)`: links are not followed, so a planted symlink is seen as one.
+    public static func status(_ path: String) throws(Errno) -> Status {
+        var st = stat()
+        _ = try syscall("lstat \(path)") { lstat(path, &st) }
+        return Status(mode: st.st_mode, ownerUID: st.st_uid)
+    }
+
+    /// `mkdir(2)` with the mode given to the call itself (no chmod window).
+    public static func makeDirectory(_ path: String, mode: mode_t) throws(Errno) {
+        _ = try syscall("mkdir \(path)") { mkdir(path, mode) }
+    }
+
+    public static func removeFile(_ path: String) throws(Errno) {
+        _ = try syscall("unlink \(path)") { unlink(path) }
+    }
+
+    public static func removeDirectory(_ path: String) throws(Errno) {
+        _ = try syscall("rmdir \(path)") { rmdir(path) }
+    }
+
+    public static func rename(_ from: String, to: String) throws(Errno) {
+        _ = try syscall("rename \(from)") { Glibc.rename(from, to) }
+    }
+
+    /// The whole content of a regular file, refusing anything larger than `limit` bytes.
+    public static func readFile(_ path: String, limit: Int = 1 << 20) throws(Errno) -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        defer { fd.close() }
+        var content: [UInt8] = []
+        while true {
+            let chunk = try fd.read(upTo: 65536)
+            if chunk.isEmpty { return content }
+            content += chunk
+            if content.count > limit { throw Errno(EFBIG, operation: "read \(path)") }
+        }
+    }
+
+    /// The directory part of `path` ("." when there is none).
+    public static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

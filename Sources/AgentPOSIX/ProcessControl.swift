@@ -1,0 +1,104 @@
+import CAgentShim
+import Glibc
+
+/// Process-wide settings and process creation.
+public enum ProcessControl {
+    public static var currentPID: Int32 { getpid() }
+    public static var effectiveUID: UInt32 { geteuid() }
+
+    /// Keeps tokens out of core dumps and away from ptrace by other processes of the same
+    /// user: `prctl(PR_SET_DUMPABLE, 0)` and `RLIMIT_CORE` 0.
+    public static func hardenAgainstMemoryDisclosure() throws(Errno) {
+        _ = try syscall("prctl(PR_SET_DUMPABLE)") { cagent_set_nondumpable() }
+        var limit = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = try syscall("setrlimit(RLIMIT_CORE)") { setrlimit(Int32(RLIMIT_CORE.rawValue), &limit) }
+    }
+
+    /// The value of an environment variable, nil when unset or empty.
+    public static func environment(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        let value = String(cString: raw)
+        return value.isEmpty ? nil : value
+    }
+
+    /// The whole environment as a dictionary (later duplicates win, as getenv would not:
+    /// duplicates do not occur in practice).
+    public static func environmentDictionary() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    /// The path of the running executable (`/proc/self/exe`).
+    public static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Starts `path` with `arguments` in a new session with standard input, output and
+    /// error on /dev/null, so it outlives the terminal that started it, as ssh-agent's
+    /// daemonised child does. Returns the child's pid.
+    /// The corresponding C function is `posix_spawn` with `POSIX_SPAWN_SETSID`.
+    /// - Parameter standardError: where the child's standard error goes instead of
+    ///   /dev/null (a pipe, so the starter can show why a child failed to start).
+    public static func spawnDetached(_ path: String, arguments: [String],
+                                     standardError: FileDescriptor? = nil) throws(Errno) -> Int32 {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, cagent_spawn_setsid_flag())
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for target in [Int32(0), 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        if let standardError {
+            posix_spawn_file_actions_adddup2(&actions, standardError.rawValue, 2)
+        }
+        return try spawn(path, arguments: arguments, actions: &actions, attributes: &attributes)
+    }
+
+    private static func spawn(
+        _ path: String, arguments: [String],
+        actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t
+    ) throws(Errno) -> Int32 {
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        if result != 0 { throw Errno(result, operation: "posix_spawn \(path)") }
+        return pid
+    }
+
+    /// Replaces this process with `path` (for `serve`, which runs the daemon in the
+    /// foreground). Returns only by throwing. The corresponding C function is `execv`.
+    public static func exec(_ path: String, arguments: [String]) throws(Errno) -> Never {
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        execv(path, argv)
+        let code = errno
+        for pointer in argv { free(pointer) }
+        throw Errno(code, operation: "exec \(path)")
+    }
+
+    /// Reaps `pid` if it has exited, without blocking; returns its exit status or nil.
+    public static func reapIfExited(_ pid: Int32) -> Int32? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else { return nil }
+        // WIFEXITED / WEXITSTATUS are macros: decode the status word by hand.
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    /// Terminates with `code` without running Swift cleanup (after fork-like handoffs).
+    public static func exit(_ code: Int32) -> Never { Glibc.exit(code) }
+}

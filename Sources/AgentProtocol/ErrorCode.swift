@@ -1,0 +1,62 @@
+/// A stable, snake_case error code carried in every failed response.
+///
+/// A struct rather than an enum so codes can be added without breaking clients that
+/// switch over the ones they know.
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    /// The request was malformed: not JSON, a missing or mistyped field.
+    public static let badRequest = ErrorCode(rawValue: "bad_request")
+    /// The `op` is not one this agent knows.
+    public static let unknownOp = ErrorCode(rawValue: "unknown_op")
+    /// The client asked for a protocol version this agent does not speak.
+    public static let unsupportedVersion = ErrorCode(rawValue: "unsupported_version")
+    /// The named account (or request) does not exist.
+    public static let notFound = ErrorCode(rawValue: "not_found")
+    /// No token held covers the requested scopes (for that account).
+    public static let noToken = ErrorCode(rawValue: "no_token")
+    /// A covering token is held but expired, and cannot be refreshed.
+    public static let expired = ErrorCode(rawValue: "expired")
+    /// The agent is locked: no token is handed out until `agent.unlock`.
+    public static let locked = ErrorCode(rawValue: "locked")
+    /// `agent.unlock` on an agent that is not locked.
+    public static let notLocked = ErrorCode(rawValue: "not_locked")
+    /// Refused: a wrong passphrase, or a person denied the request.
+    public static let denied = ErrorCode(rawValue: "denied")
+    /// A wait ran out before an answer.
+    public static let timeout = ErrorCode(rawValue: "timeout")
+    /// The agent is at its connection limit; try again.
+    public static let busy = ErrorCode(rawValue: "busy")
+    /// The account's refresh token is dead (revoked, rotated away): log in again.
+    public static let loginRequired = ErrorCode(rawValue: "login_required")
+    /// A refresh failed for a transient reason (network, provider 5xx); retrying may work.
+    public static let refreshFailed = ErrorCode(rawValue: "refresh_failed")
+    /// The request was cancelled.
+    public static let cancelled = ErrorCode(rawValue: "cancelled")
+    /// A request is not in a state that allows that transition.
+    public static let invalidStatus = ErrorCode(rawValue: "invalid_status")
+    /// Too many live requests (in all, or from this caller).
+    public static let tooManyRequests = ErrorCode(rawValue: "too_many_requests")
+    /// A bug or an unexpected system failure in the agent.
+    public static let `internal` = ErrorCode(rawValue: "internal")
+}
+
+/// An error the agent reports to a client: a stable code and a human sentence.
+/// The message never contains a token; at most a fingerprint.
+public struct AgentError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    public var json: JSONValue {
+        .object(["code": .string(code.rawValue), "message": .string(message)])
+    }
+}

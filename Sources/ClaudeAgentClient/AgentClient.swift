@@ -1,0 +1,183 @@
+import AgentPOSIX
+import AgentProtocol
+
+/// A connection to the agent's socket, one method per operation.
+///
+/// Calls block until the agent answers or the time-out passes. The connection is opened on
+/// first use and reused; a client is not meant to be shared between threads.
+public final class AgentClient {
+    public let socketPath: String
+    /// How long one call may wait for its answer.
+    public var timeoutMilliseconds: Int
+    private var fd: FileDescriptor?
+    private var decoder = FrameDecoder()
+    private var nextID: Int64 = 1
+
+    public init(socketPath: String, timeoutMilliseconds: Int = 30_000) {
+        self.socketPath = socketPath
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    deinit { close() }
+
+    /// The agent named by `CLAUDE_AGENT_SOCK`, or, when it is unset, the one at the default
+    /// path (`$XDG_RUNTIME_DIR/claude-agent/agent.sock`).
+    public static func fromEnvironment() -> AgentClient {
+        AgentClient(socketPath: ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defaultPath())
+    }
+
+    public func close() {
+        fd?.close()
+        fd = nil
+        decoder = FrameDecoder()
+    }
+
+    // MARK: Operations
+
+    /// `hello`: the agent's protocol and version.
+    public func hello() throws(AgentClientError) -> AgentHello {
+        AgentHello(try call("hello", ["protocol": .int(protocolVersion)]))
+    }
+
+    /// `status`: pid, version, uptime, socket, lock state, counts.
+    public func status() throws(AgentClientError) -> AgentStatus {
+        try decoding { () throws(AgentError) in try AgentStatus(json: try call("status")) }
+    }
+
+    /// `token.get`: an access token covering `scopes`, from `account` if given.
+    public func token(scopes: [String] = [], account: AccountReference? = nil) throws(AgentClientError) -> AccessToken {
+        var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
+        if let account { fields["account"] = account.json }
+        let result = try call("token.get", fields)
+        return try decoding { () throws(AgentError) in try AccessToken(json: result) }
+    }
+
+    /// `account.add`: hands a token bundle to the agent under `name`.
+    @discardableResult
+    public func addAccount(_ name: String, token: ImportedToken, accountID: UInt32? = nil,
+                           lifetime: Int64? = nil) throws(AgentClientError) -> AccountSummary {
+        var fields = token.json
+        fields["account"] = .string(name)
+        if let accountID { fields["account_id"] = .int(Int64(accountID)) }
+        if let lifetime { fields["lifetime"] = .int(lifetime) }
+        let result = try call("account.add", fields)
+        return try decoding { () throws(AgentError) in try AccountSummary(json: result) }
+    }
+
+    /// `account.list`: every account, without secrets.
+    public func listAccounts() throws(AgentClientError) -> [AccountSummary] {
+        let result = try call("account.list")
+        return try decoding { () throws(AgentError) in
+            guard let items = result["accounts"]?.arrayValue else {
+                throw AgentError(.badRequest, "account.list answer has no \"accounts\" array")
+            }
+            var summaries: [AccountSummary] = []
+            for item in items {
+                guard let object = item.objectValue else { throw AgentError(.badRequest, "account entry is not an object") }
+                summaries.append(try AccountSummary(json: object))
+            }
+            return summaries
+        }
+    }
+
+    /// `account.remove`.
+    public func removeAccount(_ account: AccountReference) throws(AgentClientError) {
+        _ = try call("account.remove", ["account": account.json])
+    }
+
+    /// `agent.lock`: no token is handed out until `unlock` with the same passphrase.
+    public func lock(passphrase: String) throws(AgentClientError) {
+        _ = try call("agent.lock", ["passphrase": .string(passphrase)])
+    }
+
+    /// `agent.unlock`.
+    public func unlock(passphrase: String) throws(AgentClientError) {
+        _ = try call("agent.unlock", ["passphrase": .string(passphrase)])
+    }
+
+    /// `agent.stop`: the agent removes its socket, answers with its pid, and exits.
+    @discardableResult
+    public func stop() throws(AgentClientError) -> Int32 {
+        let result = try call("agent.stop")
+        close()
+        return Int32(clamping: result["pid"]?.intValue ?? 0)
+    }
+
+    // MARK: The wire
+
+    /// Sends one request and returns its result, or throws the agent's error.
+    public func call(_ op: String, _ fields: JSONObject = JSONObject()) throws(AgentClientError) -> JSONObject {
+        let id = nextID
+        nextID += 1
+        let request = Request(id: id, op: op, body: fields)
+        let connection = try connected()
+        do throws(Errno) {
+            try connection.sendAll(request.encoded)
+        } catch {
+            close()
+            throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
+        }
+        while true {
+            let payload = try readFrame(from: connection)
+            guard let response = Response.decode(payload) else {
+                close()
+                throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
+            }
+            if response.id == 0, case .failure(let error) = response.result {
+                close()  // answered before reading our request: busy, or a frame-level refusal
+                throw AgentClientError(error)
+            }
+            guard response.id == id else { continue }  // an answer to an abandoned request
+            switch response.result {
+            case .success(let result): return result
+            case .failure(let error): throw AgentClientError(error)
+            }
+        }
+    }
+
+    private func connected() throws(AgentClientError) -> FileDescriptor {
+        if let fd { return fd }
+        do throws(Errno) {
+            let fd = try UnixSocket.connect(path: socketPath)
+            try fd.setTimeouts(milliseconds: timeoutMilliseconds)
+            self.fd = fd
+            return fd
+        } catch {
+            throw AgentClientError(.agentNotRunning, "no agent at \(socketPath) (\(error)); start one with: eval \"$(claude-agent start)\"")
+        }
+    }
+
+    private func readFrame(from connection: FileDescriptor) throws(AgentClientError) -> [UInt8] {
+        while true {
+            do throws(FrameError) {
+                if let payload = try decoder.next() { return payload }
+            } catch {
+                close()
+                throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
+            }
+            let chunk: [UInt8]
+            do throws(Errno) {
+                chunk = try connection.read(upTo: 65536)
+            } catch where error == .wouldBlock {
+                close()
+                throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+            } catch {
+                close()
+                throw AgentClientError(.io, "reading from the agent failed: \(error)")
+            }
+            if chunk.isEmpty {
+                close()
+                throw AgentClientError(.io, "the agent closed the connection")
+            }
+            decoder.append(chunk)
+        }
+    }
+
+    private func decoding<T>(_ body: () throws(AgentError) -> T) throws(AgentClientError) -> T {
+        do throws(AgentError) {
+            return try body()
+        } catch {
+            throw AgentClientError(.protocolViolation, "unexpected answer from the agent: \(error.message)")
+        }
+    }
+}

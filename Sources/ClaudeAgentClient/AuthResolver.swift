@@ -1,0 +1,57 @@
+import AgentPOSIX
+import AgentProtocol
+
+/// Credentials for one Claude API call, as HTTP headers.
+public struct AuthCredentials: Equatable, Sendable {
+    public enum Source: String, Sendable {
+        /// `ANTHROPIC_API_KEY`, sent as `x-api-key`.
+        case apiKey = "ANTHROPIC_API_KEY"
+        /// `ANTHROPIC_AUTH_TOKEN`, sent as a Bearer token.
+        case authToken = "ANTHROPIC_AUTH_TOKEN"
+        /// An OAuth access token from the agent, sent as a Bearer token.
+        case agent = "claude-agent"
+    }
+
+    public var source: Source
+    /// Header name and value pairs to add to the request.
+    public var headers: [(name: String, value: String)]
+    /// When the credential stops working (agent tokens only), Unix seconds.
+    public var expiresAt: Int64?
+
+    public static func == (lhs: AuthCredentials, rhs: AuthCredentials) -> Bool {
+        lhs.source == rhs.source && lhs.expiresAt == rhs.expiresAt
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+    }
+}
+
+/// Picks credentials for a Claude API call in the order Claude Code uses:
+/// `ANTHROPIC_API_KEY`, then `ANTHROPIC_AUTH_TOKEN`, then a token from the agent.
+/// The agent never hands out an expired token, so neither does this.
+public struct AuthResolver {
+    public static let defaultScopes = ["user:inference"]
+
+    private let environment: [String: String]
+    private let makeClient: () -> AgentClient
+
+    /// - Parameters:
+    ///   - environment: the variables to consult (the process environment by default).
+    ///   - agent: the agent to ask when neither variable is set.
+    public init(environment: [String: String] = ProcessControl.environmentDictionary(),
+                agent: @escaping () -> AgentClient = AgentClient.fromEnvironment) {
+        self.environment = environment
+        self.makeClient = agent
+    }
+
+    public func resolve(scopes: [String] = AuthResolver.defaultScopes,
+                        account: AccountReference? = nil) throws(AgentClientError) -> AuthCredentials {
+        if let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty {
+            return AuthCredentials(source: .apiKey, headers: [("x-api-key", key)], expiresAt: nil)
+        }
+        if let token = environment["ANTHROPIC_AUTH_TOKEN"], !token.isEmpty {
+            return AuthCredentials(source: .authToken, headers: [("Authorization", "Bearer \(token)")], expiresAt: nil)
+        }
+        let token = try makeClient().token(scopes: scopes, account: account)
+        return AuthCredentials(source: .agent, headers: [("Authorization", "Bearer \(token.accessToken)")],
+                               expiresAt: token.expiresAt)
+    }
+}

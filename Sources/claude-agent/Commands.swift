@@ -1,0 +1,184 @@
+import AgentPOSIX
+import AgentProtocol
+import ClaudeAgentClient
+
+/// The client commands: each asks the agent one thing and prints the answer.
+enum Commands {
+    static let socketOption: [String: [String]] = ["-a": ["--socket"]]
+
+    /// The agent at `-a`, else CLAUDE_AGENT_SOCK, else the default socket.
+    static func client(_ parsed: Arguments) -> AgentClient {
+        if let path = parsed.value("-a") { return AgentClient(socketPath: path) }
+        return AgentClient.fromEnvironment()
+    }
+
+    static func run<T>(_ body: () throws(AgentClientError) -> T) -> T {
+        do throws(AgentClientError) {
+            return try body()
+        } catch {
+            Output.fail(error)
+        }
+    }
+
+    static func status(_ arguments: [String]) {
+        let parsed = Lifecycle.parse(arguments, command: "status", flags: ["--json": []], options: socketOption)
+        let client = client(parsed)
+        let status = run { () throws(AgentClientError) in try client.status() }
+        if parsed.has("--json") {
+            Output.out(String(decoding: JSONValue.object(status.json).serialized(pretty: true), as: UTF8.self) + "\n")
+            return
+        }
+        Output.out("""
+            pid       \(status.pid)
+            version   \(status.version)
+            uptime    \(duration(status.uptimeSeconds))
+            socket    \(status.socket)
+            locked    \(status.locked ? "yes" : "no")
+            accounts  \(status.accounts)
+
+            """)
+    }
+
+    static func list(_ arguments: [String]) {
+        let parsed = Lifecycle.parse(arguments, command: "list", flags: ["--json": []], options: socketOption)
+        let client = client(parsed)
+        let accounts = run { () throws(AgentClientError) in try client.listAccounts() }
+        if parsed.has("--json") {
+            let array = JSONValue.array(accounts.map { .object($0.json) })
+            Output.out(String(decoding: array.serialized(pretty: true), as: UTF8.self) + "\n")
+            return
+        }
+        guard !accounts.isEmpty else {
+            Output.out("The agent has no accounts.\n")
+            return
+        }
+        let rows = [["ID", "ACCOUNT", "EXPIRES", "STATE", "FINGERPRINT", "SCOPES"]] + accounts.map {
+            [String($0.id), $0.name, $0.expiresAt.map(RFC3339.format) ?? "never", $0.state, $0.fingerprint,
+             Scopes.joined($0.scopes)]
+        }
+        Output.out(table(rows))
+    }
+
+    static func add(_ arguments: [String]) {
+        let parsed = Lifecycle.parse(arguments, command: "add", flags: [:],
+                                     options: socketOption.merging(["--account": [], "--account-id": [], "-t": ["--lifetime"]]) { a, _ in a })
+        let lifetime = Lifecycle.seconds(parsed, "-t", command: "add")
+        var accountID: UInt32?
+        if let text = parsed.value("--account-id") {
+            guard let id = UInt32(text) else { Output.usage("--account-id needs a number from 0 to 4294967295", command: "add") }
+            accountID = id
+        }
+        guard let input = Terminal.readAll(from: .standardInput, limit: Frame.maxLength) else {
+            Output.fail("bad_request: the token bundle on stdin is unreadable or larger than 256 KiB", .failure)
+        }
+        let object: JSONObject
+        do throws(JSONError) {
+            guard case .object(let parsedObject) = try JSONValue.parse(input) else {
+                Output.fail("bad_request: the token bundle on stdin must be a JSON object", .failure)
+            }
+            object = parsedObject
+        } catch {
+            Output.fail("bad_request: the token bundle on stdin is not valid JSON: \(error)", .failure)
+        }
+        let bundle: ImportedToken
+        let name: String
+        do throws(AgentError) {
+            bundle = try ImportedToken(json: object, now: Clock.unixSeconds())
+            guard let given = parsed.value("--account") ?? (try object.optionalString("account")) else {
+                Output.usage("--account NAME is required", command: "add")
+            }
+            name = given
+        } catch {
+            Output.fail("\(error.code.rawValue): \(error.message)", .failure)
+        }
+        let client = client(parsed)
+        let summary = run { () throws(AgentClientError) in
+            try client.addAccount(name, token: bundle, accountID: accountID, lifetime: lifetime)
+        }
+        let expiry = summary.expiresAt.map { ", expires \(RFC3339.format($0))" } ?? ""
+        Output.err("Added account \(summary.name) (#\(summary.id)), token \(summary.fingerprint)\(expiry)\n")
+    }
+
+    static func remove(_ arguments: [String]) {
+        let parsed: Arguments
+        do throws(Arguments.UsageError) {
+            parsed = try Arguments(arguments, flags: [:], options: socketOption)
+        } catch {
+            Output.usage(error.message, command: "remove")
+        }
+        guard parsed.positionals.count == 1, let name = parsed.positionals.first else {
+            Output.usage("remove takes one ACCOUNT", command: "remove")
+        }
+        let client = client(parsed)
+        run { () throws(AgentClientError) in try client.removeAccount(AccountReference(text: name)) }
+        Output.err("Removed account \(name)\n")
+    }
+
+    static func lock(_ arguments: [String]) {
+        let parsed = Lifecycle.parse(arguments, command: "lock", flags: [:], options: socketOption)
+        let passphrase = readPassphrase(prompt: "Enter lock passphrase: ", confirm: true)
+        let client = client(parsed)
+        run { () throws(AgentClientError) in try client.lock(passphrase: passphrase) }
+        Output.err("Agent locked.\n")
+    }
+
+    static func unlock(_ arguments: [String]) {
+        let parsed = Lifecycle.parse(arguments, command: "unlock", flags: [:], options: socketOption)
+        let passphrase = readPassphrase(prompt: "Enter lock passphrase: ", confirm: false)
+        let client = client(parsed)
+        run { () throws(AgentClientError) in try client.unlock(passphrase: passphrase) }
+        Output.err("Agent unlocked.\n")
+    }
+
+    /// From the terminal without echo when stdin is one, else the first line of stdin.
+    static func readPassphrase(prompt: String, confirm: Bool) -> String {
+        if FileDescriptor.standardInput.isTerminal {
+            guard let first = Terminal.readSecret(prompt: prompt) else { Output.fail("no passphrase read", .usage) }
+            if confirm {
+                guard Terminal.readSecret(prompt: "Again: ") == first else { Output.fail("passphrases do not match", .usage) }
+            }
+            return first
+        }
+        guard let line = Terminal.readLine(from: .standardInput) else { Output.fail("no passphrase on stdin", .usage) }
+        return line
+    }
+
+    static func token(_ arguments: [String]) {
+        let parsed = Lifecycle.parse(arguments, command: "token", flags: ["--json": [], "--header": []],
+                                     options: socketOption.merging(["--scope": [], "--account": []]) { a, _ in a })
+        if parsed.has("--json") && parsed.has("--header") {
+            Output.usage("--json and --header exclude each other", command: "token")
+        }
+        let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
+        let account = parsed.value("--account").map(AccountReference.init(text:))
+        let client = client(parsed)
+        let token = run { () throws(AgentClientError) in try client.token(scopes: scopes, account: account) }
+        if parsed.has("--json") {
+            var bundle = token.json
+            bundle["scope"] = .string(Scopes.joined(token.scopes))
+            Output.out(String(decoding: JSONValue.object(bundle).serialized(), as: UTF8.self) + "\n")
+        } else if parsed.has("--header") {
+            Output.out("Authorization: Bearer \(token.accessToken)\n")
+        } else {
+            Output.out(token.accessToken + "\n")
+        }
+    }
+
+    static func duration(_ seconds: Int64) -> String {
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m\(seconds % 60)s" }
+        if seconds < 86400 { return "\(seconds / 3600)h\(seconds % 3600 / 60)m" }
+        return "\(seconds / 86400)d\(seconds % 86400 / 3600)h"
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> String {
+        var widths = [Int](repeating: 0, count: rows.first?.count ?? 0)
+        for row in rows { for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,143 @@
+import AgentProtocol
+
+/// The help texts. Kept beside the code they describe and true to it: `--help` and the
+/// README are the user's manual.
+enum Help {
+    static let exitCodes = """
+        exit codes:
+          0  success
+          1  no agent answers at the socket
+          2  usage error
+          3  no token covers the request (no_token, not_found)
+          4  the token expired and could not be refreshed (expired, login_required, refresh_failed)
+          5  the agent is locked
+          6  denied, cancelled or timed out
+          7  any other error
+        """
+
+    static let main = """
+        usage: claude-agent <command> [options]
+
+        A per-user agent that holds Claude OAuth tokens in memory and hands them to
+        tools over a Unix socket, in the style of ssh-agent.
+
+        commands:
+          start      start an agent (or find the running one) and print shell variables
+          stop       stop the agent and print commands that unset the variables (also -k)
+          serve      run the agent in the foreground, logging to stderr
+          status     show the agent's pid, version, uptime, socket and lock state
+          list       list accounts (never secrets)
+          add        add a token bundle read as JSON from stdin
+          remove     forget an account
+          lock       stop handing out tokens until unlocked with the passphrase
+          unlock     unlock the agent
+          token      print an access token for the given scopes
+
+        Typical use, in a login shell:
+          eval "$(claude-agent start)"
+          claude-agent token --scope user:inference
+
+        Client commands find the agent through CLAUDE_AGENT_SOCK, or -a SOCKET, or the
+        default socket $XDG_RUNTIME_DIR/claude-agent/agent.sock.
+
+        Run 'claude-agent <command> --help' for a command's options.
+
+        \(exitCodes)
+        """
+
+    static let commands: [String: String] = [
+        "start": """
+            usage: claude-agent start [-s | -c | --fish] [-a SOCKET] [-t SECONDS]
+
+            Starts an agent detached from the terminal, or finds the one already answering
+            at the socket, and prints the variables to set, for eval:
+              eval "$(claude-agent start)"
+            Running it again reuses the running agent; it never starts a second one.
+
+            options:
+              -s          print sh commands (the default unless $SHELL is csh or fish)
+              -c          print csh commands
+              --fish      print fish commands
+              -a SOCKET   the socket path (default $XDG_RUNTIME_DIR/claude-agent/agent.sock,
+                          or /tmp/claude-agent-<uid>/agent.sock without XDG_RUNTIME_DIR)
+              -t SECONDS  default lifetime of added tokens (as ssh-agent -t)
+            """,
+        "stop": """
+            usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
+                   claude-agent -k
+
+            Stops the agent named by CLAUDE_AGENT_SOCK (or -a), which removes its socket,
+            and prints commands that unset CLAUDE_AGENT_SOCK and CLAUDE_AGENT_PID:
+              eval "$(claude-agent stop)"
+            """,
+        "serve": """
+            usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS]
+
+            Runs the agent in the foreground, logging to stderr (for systemd and
+            debugging). SIGTERM, SIGINT or SIGHUP remove the socket and exit 0.
+
+            options:
+              -a SOCKET        the socket path (default as for start)
+              -t SECONDS       default lifetime of added tokens
+              --skew SECONDS   treat tokens this close to expiry as expired (default 60)
+            """,
+        "status": """
+            usage: claude-agent status [--json] [-a SOCKET]
+
+            Shows the agent's pid, version, uptime, socket, lock state and account count.
+            """,
+        "list": """
+            usage: claude-agent list [--json] [-a SOCKET]
+
+            Lists the accounts: id, name, scopes, expiry, a fingerprint of the access token
+            and its state. Never prints a token.
+            """,
+        "add": """
+            usage: claude-agent add --account NAME [--account-id N] [-t SECONDS] [-a SOCKET] < bundle.json
+
+            Reads a token bundle as JSON from stdin and hands it to the agent:
+              {"access_token": "...", "refresh_token": "...", "expires_at": "2026-01-02T15:04:05Z",
+               "token_type": "Bearer", "scope": "user:inference user:profile"}
+            refresh_token, expires_at (or expires_in seconds) and token_type are optional;
+            scopes may be given as "scope" (space-joined) or "scopes" (an array).
+            Adding under an existing name replaces that account's tokens.
+
+            options:
+              --account NAME    the account name (letters, digits, . _ - @ +; not all digits)
+              --account-id N    a stable numeric id (the control browser's account number)
+              -t SECONDS        forget this token after SECONDS
+            """,
+        "remove": """
+            usage: claude-agent remove ACCOUNT [-a SOCKET]
+
+            Forgets ACCOUNT (a name or numeric id) and its tokens.
+            """,
+        "lock": """
+            usage: claude-agent lock [-a SOCKET]
+
+            Locks the agent with a passphrase (read from the terminal without echo, or from
+            stdin when it is not a terminal). While locked no token is handed out.
+            """,
+        "unlock": """
+            usage: claude-agent unlock [-a SOCKET]
+
+            Unlocks the agent with the passphrase given to lock. Each wrong passphrase
+            delays the answer a little more.
+            """,
+        "token": """
+            usage: claude-agent token [--scope S]... [--account A] [--json | --header] [-a SOCKET]
+
+            Prints an access token that covers the scopes, and a newline. The agent never
+            hands out an expired token.
+
+            options:
+              --scope S     a scope the token must cover; repeat for several (default: any)
+              --account A   take the token of account A (a name or numeric id)
+              --json        print the bundle as JSON (access_token, token_type, expires_at,
+                            scope, scopes, account, account_id; never the refresh token)
+              --header      print "Authorization: Bearer <token>"
+
+            \(exitCodes)
+            """,
+    ]
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+@Suite("start, stop and the socket's life")
+struct LifecycleTests {
+    @Test("eval of start's output, add, token and stop work in one shell, and stop leaves no socket")
+    func shellSession() throws {
+        let sandbox = try Sandbox()
+        let result = try sandbox.shell("""
+            eval "$(claude-agent start)" || exit 10
+            test -S "$CLAUDE_AGENT_SOCK" || exit 11
+            echo '\(bundle("tok-shell-1"))' | claude-agent add --account work || exit 12
+            claude-agent token || exit 13
+            eval "$(claude-agent stop)" >/dev/null || exit 14
+            test -z "$CLAUDE_AGENT_SOCK" || exit 15
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("Agent pid "))
+        #expect(result.stdout.contains("\ntok-shell-1\n"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.defaultSocket))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.runtimeDirectory + "/claude-agent"))
+    }
+
+    @Test("start prints sh variables with the socket quoted and the agent's pid")
+    func startOutputForSh() throws {
+        let sandbox = try Sandbox()
+        let start = try sandbox.cli("start", "-s")
+        #expect(start.status == 0, "\(start.stderr)")
+        let pid = try sandbox.cli("status", "--json", "-a", sandbox.defaultSocket)
+        let json = try JSONSerialization.jsonObject(with: Data(pid.stdout.utf8)) as? [String: Any]
+        let agentPID = try #require(json?["pid"] as? Int)
+        #expect(start.stdout == """
+            CLAUDE_AGENT_SOCK='\(sandbox.defaultSocket)'; export CLAUDE_AGENT_SOCK;
+            CLAUDE_AGENT_PID=\(agentPID); export CLAUDE_AGENT_PID;
+            echo Agent pid \(agentPID);
+
+            """)
+    }
+
+    @Test("csh and fish syntax", arguments: [("-c", "setenv CLAUDE_AGENT_SOCK "), ("--fish", "set -gx CLAUDE_AGENT_SOCK ")])
+    func otherShells(flag: String, prefix: String) throws {
+        let sandbox = try Sandbox()
+        let start = try sandbox.cli("start", flag)
+        #expect(start.status == 0)
+        #expect(start.stdout.hasPrefix(prefix))
+        let stop = try sandbox.cli("stop", flag, "-a", sandbox.defaultSocket)
+        #expect(stop.stdout.contains(flag == "-c" ? "unsetenv CLAUDE_AGENT_SOCK;" : "set -e CLAUDE_AGENT_SOCK;"))
+    }
+
+    @Test("a second start reuses the running agent")
+    func secondStartReuses() throws {
+        let sandbox = try Sandbox()
+        let first = try sandbox.cli("start", "-s")
+        let second = try sandbox.cli("start", "-s")
+        #expect(first.status == 0 && second.status == 0)
+        #expect(first.stdout == second.stdout)
+        let processes = try sandbox.run("/usr/bin/pgrep", ["-f", "claude-agentd$"])
+        _ = processes  // other tests may run agents too; the pid equality above is the check
+    }
+
+    @Test("the socket directory is 0700 and the socket 0600")
+    func permissions() throws {
+        let sandbox = try Sandbox()
+        #expect(try sandbox.cli("start").status == 0)
+        let directory = try FileManager.default.attributesOfItem(atPath: sandbox.runtimeDirectory + "/claude-agent")
+        let socket = try FileManager.default.attributesOfItem(atPath: sandbox.defaultSocket)
+        #expect((directory[.posixPermissions] as? Int) == 0o700)
+        #expect((socket[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test("an existing socket directory with a loose mode is refused with a clear error")
+    func looseDirectoryRefused() throws {
+        let sandbox = try Sandbox()
+        try FileManager.default.createDirectory(atPath: sandbox.runtimeDirectory + "/claude-agent", withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o755])
+        let start = try sandbox.cli("start")
+        #expect(start.status == 7)
+        #expect(start.stderr.contains("mode is 0755; it must be 0700"), "\(start.stderr)")
+    }
+
+    @Test("without XDG_RUNTIME_DIR the socket goes in a per-uid directory under /tmp")
+    func tmpFallback() throws {
+        let sandbox = try Sandbox()
+        sandbox.environment["XDG_RUNTIME_DIR"] = nil
+        let start = try sandbox.cli("start", "-s")
+        #expect(start.status == 0, "\(start.stderr)")
+        #expect(start.stdout.contains("CLAUDE_AGENT_SOCK='/tmp/claude-agent-\(getuid())/agent.sock'"))
+        // Another test may share this path; stop only if we started it.
+        _ = try sandbox.cli("stop", "-a", "/tmp/claude-agent-\(getuid())/agent.sock")
+    }
+
+    @Test("a stale socket file with nothing listening is replaced")
+    func staleSocketReplaced() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/stale.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(fd)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let daemon = try sandbox.startDaemon(socket: path)
+        #expect(try sandbox.cli("status", "-a", path).status == 0)
+        #expect(daemon.stop() == 0)
+        #expect(daemon.logText.contains("replacing stale socket"))
+    }
+
+    @Test("a live agent is never clobbered by a second daemon on the same path")
+    func liveAgentNotClobbered() throws {
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/live.sock"
+        let daemon = try sandbox.startDaemon(socket: path)
+        let second = try sandbox.run(Binaries.daemon, ["-a", path])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("an agent is already listening on \(path)"))
+        #expect(try sandbox.cli("status", "-a", path).status == 0)
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test("SIGTERM, SIGINT and SIGHUP remove the socket and exit 0", arguments: [SIGTERM, SIGINT, SIGHUP])
+    func signalsCleanUp(signal: Int32) throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        #expect(daemon.stop(signal: signal) == 0)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.defaultSocket))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.runtimeDirectory + "/claude-agent"))
+    }
+
+    @Test("stop without an agent exits 1 with a clear message")
+    func stopWithoutAgent() throws {
+        let sandbox = try Sandbox()
+        let result = try sandbox.cli("stop", "-a", sandbox.root + "/none.sock")
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("claude-agent: agent_not_running: no agent at \(sandbox.root)/none.sock"))
+        #expect(result.stdout.isEmpty)
+    }
+}

@@ -1,0 +1,193 @@
+import ClaudeAgentClient
+import Foundation
+import Testing
+
+@Suite("hostile and careless clients never hurt the agent or other clients")
+struct RobustnessTests {
+    @Test("a zero-length frame closes only that connection")
+    func zeroLength() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let bystander = try RawConnection(path: daemon.socket)
+        let bad = try RawConnection(path: daemon.socket)
+        bad.send([0, 0, 0, 0])
+        #expect(bad.isClosedByPeer())
+        #expect(try bystander.call(#"{"id": 1, "op": "status"}"#)["ok"] as? Bool == true)
+    }
+
+    @Test("a frame over 256 KiB closes only that connection, before its body is read")
+    func oversized() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let bad = try RawConnection(path: daemon.socket)
+        bad.send([0, 4, 0, 1])  // 256 KiB + 1
+        #expect(bad.isClosedByPeer())
+        let exact = try RawConnection(path: daemon.socket)
+        let padding = String(repeating: " ", count: 256 * 1024 - #"{"id":1,"op":"status"}"#.utf8.count)
+        #expect(try exact.call(#"{"id":1,"op":"status"}"# + padding)["ok"] as? Bool == true)
+    }
+
+    @Test("malformed payloads are answered bad_request and the connection keeps working", arguments: [
+        ("not json", "bad_request", 0),
+        ("[1, 2]", "bad_request", 0),
+        (#"{"id": "one", "op": "status"}"#, "bad_request", 0),
+        (#"{"id": 5}"#, "bad_request", 5),
+        (#"{"id": 6, "op": 7}"#, "bad_request", 6),
+        (#"{"id": 7, "op": "token.get", "scopes": "user:inference"}"#, "bad_request", 7),
+        (#"{"id": 8, "op": "token.get", "scopes": [1]}"#, "bad_request", 8),
+        (#"{"id": 9, "op": "account.remove"}"#, "bad_request", 9),
+        (#"{"id": 10, "op": "no.such.op"}"#, "unknown_op", 10),
+        (#"{"id": 11, "op": "hello", "protocol": 0}"#, "unsupported_version", 11),
+        (#"{"id": 12, "id": 12, "op": "status"}"#, "bad_request", 0),
+    ])
+    func malformed(payload: String, code: String, id: Int) throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let connection = try RawConnection(path: daemon.socket)
+        let answer = try connection.call(payload)
+        #expect(answer["ok"] as? Bool == false)
+        #expect(answer.errorCode == code)
+        #expect(answer["id"] as? Int == id)
+        #expect(try connection.call(#"{"id": 99, "op": "status"}"#)["ok"] as? Bool == true)
+    }
+
+    @Test("invalid UTF-8 in a payload is a bad_request, not a crash")
+    func invalidUTF8() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let connection = try RawConnection(path: daemon.socket)
+        let payload: [UInt8] = Array(#"{"id": 1, "op": ""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)
+        connection.send([0, 0, 0, UInt8(payload.count)] + payload)
+        #expect(try connection.receive()?.errorCode == "bad_request")
+    }
+
+    @Test("a truncated frame followed by EOF is dropped and the agent serves on")
+    func truncated() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let connection = try RawConnection(path: daemon.socket)
+        connection.send(Array(RawConnection.frame(#"{"id": 1, "op": "status"}"#).prefix(10)))
+        connection.close()
+        #expect(try sandbox.cli("status", "-a", daemon.socket).status == 0)
+    }
+
+    @Test("pipelined requests are answered in order on one connection")
+    func pipelining() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let connection = try RawConnection(path: daemon.socket)
+        var bytes: [UInt8] = []
+        for id in 1...50 { bytes += RawConnection.frame(#"{"id": \#(id), "op": "hello"}"#) }
+        connection.send(bytes)
+        for id in 1...50 { #expect(try connection.receive()?["id"] as? Int == id) }
+    }
+
+    @Test("a silent client that sent half a frame does not delay another client")
+    func slowClient() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let slow = try RawConnection(path: daemon.socket)
+        slow.send([0, 0])  // half a header, then nothing
+        let silentReader = try RawConnection(path: daemon.socket)
+        var flood: [UInt8] = []
+        for id in 1...2000 { flood += RawConnection.frame(#"{"id": \#(id), "op": "status"}"#) }
+        silentReader.send(flood)  // asks much, never reads the answers
+        let start = Date()
+        let fast = try RawConnection(path: daemon.socket)
+        #expect(try fast.call(#"{"id": 1, "op": "hello"}"#)["ok"] as? Bool == true)
+        #expect(Date().timeIntervalSince(start) < 2)
+        _ = slow
+    }
+
+    @Test("past the connection cap, a new connection is answered busy and closed; the others still work")
+    func connectionCap() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        var open: [RawConnection] = []
+        for _ in 0..<256 { open.append(try RawConnection(path: daemon.socket)) }
+        // Make sure the agent has accepted them all before the extra one.
+        #expect(try open[255].call(#"{"id": 1, "op": "hello"}"#)["ok"] as? Bool == true)
+        let extra = try RawConnection(path: daemon.socket)
+        let answer = try extra.receive()
+        #expect(answer?.errorCode == "busy")
+        #expect(answer?["id"] as? Int == 0)
+        #expect(extra.isClosedByPeer())
+        #expect(try open[0].call(#"{"id": 2, "op": "status"}"#)["ok"] as? Bool == true)
+        for connection in open { connection.close() }
+    }
+
+    @Test("a peer with another uid is closed without an answer and logged",
+          .enabled(if: getuid() == 0, "switching to uid 65534 needs root"))
+    func otherUIDRefused() throws {
+        let sandbox = try Sandbox()
+        // A world-reachable socket, so only the SO_PEERCRED check stands between.
+        let open = "/tmp/claude-agent-peer-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: open) }
+        chmod(open, 0o777)
+        let socket = open + "/agent.sock"
+        let daemon = try sandbox.startDaemon(socket: socket)
+        chmod(socket, 0o666)
+        try FileManager.default.copyItem(atPath: Binaries.cli, toPath: open + "/claude-agent")
+        let result = try sandbox.run("/usr/bin/setpriv",
+                                     ["--reuid=65534", "--regid=65534", "--clear-groups", open + "/claude-agent", "status", "-a", socket])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("the agent closed the connection"))
+        #expect(try sandbox.cli("status", "-a", socket).status == 0)
+        #expect(daemon.stop() == 0)
+        #expect(daemon.logText.contains("refused a connection from uid 65534"))
+    }
+}
+
+@Suite("the client library")
+struct ClientLibraryTests {
+    @Test("a missing agent is agentNotRunning")
+    func notRunning() throws {
+        let client = AgentClient(socketPath: "/nonexistent/agent.sock")
+        #expect(throws: AgentClientError.self) { try client.status() }
+        do { _ = try client.status() } catch { #expect(error.code == .agentNotRunning) }
+    }
+
+    @Test("typed calls: add, list, token, remove, and the agent's error codes")
+    func typedCalls() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let client = AgentClient(socketPath: daemon.socket)
+        #expect(try client.hello().protocolVersion == 1)
+        let summary = try client.addAccount("lib", token: .init(accessToken: "tok-lib", refreshToken: nil,
+                                                                expiresAt: Int64(Date().timeIntervalSince1970) + 3600,
+                                                                tokenType: "Bearer", scopes: ["user:inference"]))
+        #expect(summary.name == "lib" && summary.id == 1 && summary.state == "ok")
+        #expect(try client.listAccounts().map(\.name) == ["lib"])
+        #expect(try client.token(scopes: ["user:inference"]).accessToken == "tok-lib")
+        do { _ = try client.token(scopes: ["other"]) } catch { #expect(error.code == .noToken) }
+        try client.removeAccount(.name("lib"))
+        do { try client.removeAccount(.name("lib")) } catch { #expect(error.code == .notFound) }
+        #expect(try client.status().accounts == 0)
+    }
+
+    @Test("AuthResolver: API key first, then auth token, then the agent; empty values are unset")
+    func resolverPrecedence() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let client = AgentClient(socketPath: daemon.socket)
+        try client.addAccount("r", token: .init(accessToken: "tok-agent", refreshToken: nil, expiresAt: nil,
+                                                tokenType: "Bearer", scopes: ["user:inference"]))
+        let agent = { AgentClient(socketPath: daemon.socket) }
+
+        let both = try AuthResolver(environment: ["ANTHROPIC_API_KEY": "key", "ANTHROPIC_AUTH_TOKEN": "at"], agent: agent).resolve()
+        #expect(both.source == .apiKey)
+        #expect(both.headers.map(\.name) == ["x-api-key"] && both.headers.map(\.value) == ["key"])
+
+        let tokenOnly = try AuthResolver(environment: ["ANTHROPIC_API_KEY": "", "ANTHROPIC_AUTH_TOKEN": "at"], agent: agent).resolve()
+        #expect(tokenOnly.source == .authToken)
+        #expect(tokenOnly.headers.map(\.value) == ["Bearer at"])
+
+        let fromAgent = try AuthResolver(environment: [:], agent: agent).resolve()
+        #expect(fromAgent.source == .agent)
+        #expect(fromAgent.headers.map(\.name) == ["Authorization"] && fromAgent.headers.map(\.value) == ["Bearer tok-agent"])
+
+        let noAgent = AuthResolver(environment: [:], agent: { AgentClient(socketPath: "/nonexistent.sock") })
+        do { _ = try noAgent.resolve() } catch { #expect(error.code == .agentNotRunning) }
+    }
+}
