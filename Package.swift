@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "AgentPOSIX", dependencies: ["CAgentShim"]),
         .target(name: "AgentCrypto"),
         .target(name: "AgentProtocol"),
-        .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto"]),
+        .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "OAuth"]),
         .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX"]),
         .target(name: "ClaudeAgentClient", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .executableTarget(

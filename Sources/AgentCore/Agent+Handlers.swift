@@ -11,7 +11,7 @@ enum Reply {
 /// The operations this agent speaks, as `hello` lists them.
 let supportedOps = [
     "hello", "status", "token.get", "account.add", "account.list", "account.remove",
-    "agent.lock", "agent.unlock", "agent.stop",
+    "agent.lock", "agent.unlock", "agent.stop", "login.start", "oauth.callback", "account.logout", "account.import",
 ]
 
 extension Agent {
@@ -22,13 +22,17 @@ extension Agent {
             switch request.op {
             case "hello": reply = try handleHello(request)
             case "status": reply = handleStatus()
-            case "token.get": reply = try handleTokenGet(request)
+            case "token.get": reply = try handleTokenGet(request, on: connection)
             case "account.add": reply = try handleAccountAdd(request)
             case "account.list": reply = try handleAccountList()
             case "account.remove": reply = try handleAccountRemove(request)
             case "agent.lock": reply = try handleLock(request)
             case "agent.unlock": reply = try handleUnlock(request, on: connection)
             case "agent.stop": reply = handleStop(connection)
+            case "login.start": reply = try handleLoginStart(request)
+            case "oauth.callback": reply = try handleOAuthCallback(request, on: connection)
+            case "account.logout": reply = try handleLogout(request, on: connection)
+            case "account.import": reply = try handleImport(request)
             default: throw AgentError(.unknownOp, "unknown op \"\(request.op)\"; \"hello\" lists the supported ones")
             }
         } catch {
@@ -65,42 +69,43 @@ extension Agent {
             "locked": .bool(lock.isLocked),
             "accounts": .int(Int64(store.count)),
             "connections": .int(Int64(connections.count)),
+            "refreshes": .int(Int64(refreshesStarted)),
+            "account_states": .array(store.accounts.map {
+                .object(["account": .string($0.name), "id": .int(Int64($0.id)), "state": .string(state(of: $0, now: now))])
+            }),
         ])
     }
 
-    func handleTokenGet(_ request: Request) throws(AgentError) -> Reply {
+    /// An unexpired token covering the scopes: from the named account, or else from the
+    /// lowest-id account that has one, or can refresh one.
+    func handleTokenGet(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
         try requireUnlocked()
         let scopes = try request.body.scopes() ?? []
-        let now = Clock.unixSeconds()
-        let skew = configuration.expirySkew
-        let account: Account
-        if let reference = try request.body.optionalAccount() {
-            guard let found = store.account(reference) else {
-                throw AgentError(.notFound, "no account \(reference)")
-            }
-            guard Scopes.cover(found.token.scopes, scopes) else {
-                throw AgentError(.noToken, "account \(found.name) holds scopes [\(Scopes.joined(found.token.scopes))], which do not cover [\(Scopes.joined(scopes))]")
-            }
-            account = found
-        } else {
-            let covering = store.accounts.filter { Scopes.cover($0.token.scopes, scopes) }
-            guard let first = covering.first else {
-                let what = scopes.isEmpty ? "" : " covering [\(Scopes.joined(scopes))]"
-                throw AgentError(.noToken, "no token held\(what)")
-            }
-            account = covering.first { !$0.token.isExpired(at: now, skew: skew) } ?? first
-        }
-        guard !account.token.isExpired(at: now, skew: skew) else {
-            let when = account.token.expiresAt.map { " at \(RFC3339.format($0))" } ?? ""
-            throw AgentError(.expired, "the token of account \(account.name) expired\(when) and cannot be refreshed")
-        }
-        return .result(accessToken(of: account).json)
+        let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
+        return try serveToken(of: account, scopes: scopes, requestID: request.id, on: connection)
     }
 
-    func accessToken(of account: Account) -> AccessToken {
-        AccessToken(accessToken: account.token.accessToken, tokenType: account.token.tokenType,
-                    expiresAt: account.token.expiresAt, scopes: account.token.scopes,
-                    account: account.name, accountID: account.id)
+    func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {
+        if let reference {
+            guard let found = store.account(reference) else { throw AgentError(.notFound, "no account \(reference)") }
+            guard Scopes.cover(found.scopes, scopes) else {
+                throw AgentError(.noToken, "account \(found.name) holds scopes [\(Scopes.joined(found.scopes))], which do not cover [\(Scopes.joined(scopes))]")
+            }
+            return found
+        }
+        let covering = store.accounts.filter { Scopes.cover($0.scopes, scopes) }
+        guard let first = covering.first else {
+            let what = scopes.isEmpty ? "" : " covering [\(Scopes.joined(scopes))]"
+            throw AgentError(.noToken, "no token held\(what)")
+        }
+        let now = Clock.unixSeconds()
+        return covering.first { $0.token.map { !$0.isExpired(at: now, skew: configuration.expirySkew) } ?? false }
+            ?? covering.first(where: canRefresh) ?? first
+    }
+
+    func accessToken(of account: Account, _ token: HeldToken) -> AccessToken {
+        AccessToken(accessToken: token.accessToken, tokenType: token.tokenType, expiresAt: token.expiresAt,
+                    scopes: token.scopes, account: account.name, accountID: account.id)
     }
 
     func handleAccountAdd(_ request: Request) throws(AgentError) -> Reply {
@@ -119,12 +124,17 @@ extension Agent {
         }
         let lifetime = try body.optionalInt("lifetime") ?? configuration.defaultLifetime
         if let lifetime, lifetime <= 0 { throw AgentError(.badRequest, "field \"lifetime\" must be a positive number of seconds") }
+        let provider = try body.optionalString("provider") ?? (imported.refreshToken != nil ? settings.defaultProvider : nil)
+        if let provider, settings.provider(named: provider) == nil {
+            throw AgentError(.notFound, "no provider \"\(provider)\" is configured")
+        }
         let token = HeldToken(accessToken: imported.accessToken, refreshToken: imported.refreshToken,
                               expiresAt: imported.expiresAt, tokenType: imported.tokenType, scopes: imported.scopes)
-        let account = try store.store(name: name, requestedID: requestedID, token: token,
+        let account = try store.store(name: name, requestedID: requestedID, provider: provider, token: token,
                                       forgetAt: lifetime.map { now + $0 }, now: now)
+        store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
         Log.info("added account \(account.name) (#\(account.id)), token \(token.fingerprint)")
-        return .result(summary(of: account, now: now).json)
+        return .result(summary(of: store.account(id: account.id) ?? account, now: now).json)
     }
 
     func handleAccountList() throws(AgentError) -> Reply {
@@ -134,14 +144,19 @@ extension Agent {
     }
 
     func summary(of account: Account, now: Int64) -> AccountSummary {
-        AccountSummary(id: account.id, name: account.name, scopes: account.token.scopes,
-                       expiresAt: account.token.expiresAt, fingerprint: account.token.fingerprint,
-                       hasRefreshToken: account.token.refreshToken != nil,
+        AccountSummary(id: account.id, name: account.name, scopes: account.scopes,
+                       expiresAt: account.token?.expiresAt, fingerprint: account.token?.fingerprint ?? "",
+                       hasRefreshToken: account.token?.refreshToken != nil,
                        state: state(of: account, now: now), forgetAt: account.forgetAt)
     }
 
+    /// `ok`, `refreshing`, `login_required`, `error: <why the last refresh failed>` or
+    /// `expired` (and not refreshable).
     func state(of account: Account, now: Int64) -> String {
-        account.token.isExpired(at: now, skew: configuration.expirySkew) ? "expired" : "ok"
+        if refreshWaiters[account.id] != nil { return "refreshing" }
+        guard let token = account.token else { return "login_required" }
+        if let error = account.lastRefreshError { return "error: \(error)" }
+        return token.isExpired(at: now, skew: configuration.expirySkew) && !canRefresh(account) ? "expired" : "ok"
     }
 
     func handleAccountRemove(_ request: Request) throws(AgentError) -> Reply {

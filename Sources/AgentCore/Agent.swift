@@ -1,6 +1,7 @@
 import AgentPOSIX
 import AgentProtocol
 import Glibc
+import OAuth
 
 /// The agent: one thread owns all state and runs a `poll(2)` loop over the listening
 /// socket, the signal descriptor and every client connection (as ssh-agent.c does).
@@ -17,6 +18,17 @@ public final class Agent {
     var stopping = false
     /// Answers held back until a moment (the delay after a failed unlock).
     var delayedAnswers: [DelayedAnswer] = []
+    /// OAuth providers, and a token endpoint client for each.
+    let settings: AgentSettings
+    let endpoints: [String: TokenEndpointClient]
+    /// Slow work (HTTPS) runs here and reports back through a pipe the loop polls.
+    let worker: Worker
+    /// Accounts with a refresh in flight, and the clients waiting for it.
+    var refreshWaiters: [UInt32: [TokenWaiter]] = [:]
+    /// How many refreshes were started (for `status`).
+    var refreshesStarted = 0
+    /// Logins started, by their state.
+    var pendingLogins: [String: PendingLogin] = [:]
     private var pollSet = PollSet()
     private var readBuffer = [UInt8](repeating: 0, count: Limits.readChunk)
 
@@ -26,8 +38,13 @@ public final class Agent {
         let response: JSONValue
     }
 
-    public init(configuration: AgentConfiguration) {
+    public init(configuration: AgentConfiguration) throws {
         self.configuration = configuration
+        settings = configuration.settings
+        var endpoints: [String: TokenEndpointClient] = [:]
+        for (name, provider) in settings.providers { endpoints[name] = TokenEndpointClient(provider: provider) }
+        self.endpoints = endpoints
+        worker = try Worker()
     }
 
     // MARK: Start and stop
@@ -43,6 +60,14 @@ public final class Agent {
         try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
         listener = try UnixSocket.listen(path: configuration.socketPath)
         Log.info("listening on \(configuration.socketPath)")
+        for source in configuration.imports {
+            do throws(AgentError) {
+                _ = try importCredentials(path: source.path, account: source.account, accountID: nil,
+                                          provider: settings.defaultProvider, persist: source.persist)
+            } catch {
+                Log.info("not imported: \(error.message)")
+            }
+        }
     }
 
     /// Runs until a termination signal or `agent.stop`; then removes the socket.
@@ -79,6 +104,7 @@ public final class Agent {
         pollSet.removeAll()
         if let listener { pollSet.add(listener, .readable) }
         if let signals { pollSet.add(signals.fd, .readable) }
+        pollSet.add(worker.wake, .readable)
         let fixed = pollSet.count
         var order: [Connection] = []
         order.reserveCapacity(connections.count)
@@ -97,7 +123,9 @@ public final class Agent {
         }
         if signals != nil {
             if !pollSet.returnedEvents(at: index).isEmpty { readSignals() }
+            index += 1
         }
+        if !pollSet.returnedEvents(at: index).isEmpty { drainWorker() }
         for (offset, connection) in order.enumerated() {
             let events = pollSet.returnedEvents(at: fixed + offset)
             guard !events.isEmpty, connections[connection.id] != nil else { continue }
@@ -119,9 +147,11 @@ public final class Agent {
     /// Clock-driven work: forget tokens whose lifetime ran out, release delayed answers,
     /// close idle connections.
     func sweep(now: Int64) {
-        for account in store.removeExpiredLifetimes(now: Clock.unixSeconds()) {
+        let wallClock = Clock.unixSeconds()
+        for account in store.removeExpiredLifetimes(now: wallClock) {
             Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
         }
+        if configuration.refreshAhead { refreshAheadIfDue(now: wallClock) }
         if !delayedAnswers.isEmpty {
             let due = delayedAnswers.filter { $0.due <= now }
             delayedAnswers.removeAll { $0.due <= now }
@@ -271,6 +301,8 @@ public final class Agent {
         connectionClosed(connection)
     }
 
-    /// Hook for work tied to a connection (waiters) when it goes away.
-    func connectionClosed(_ connection: Connection) {}
+    /// Work tied to a connection (waiters) when it goes away.
+    func connectionClosed(_ connection: Connection) {
+        dropWaiters(of: connection)
+    }
 }

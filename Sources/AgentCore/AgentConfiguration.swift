@@ -1,3 +1,19 @@
+import OAuth
+
+/// A credentials file to import at start (`--import`, `--persist`).
+public struct CredentialsImport: Sendable {
+    public var path: String
+    public var account: String
+    /// Write rotated tokens back to the file.
+    public var persist: Bool
+
+    public init(path: String, account: String, persist: Bool) {
+        self.path = path
+        self.account = account
+        self.persist = persist
+    }
+}
+
 /// Everything the agent is started with; the daemon's argument parser fills it in.
 public struct AgentConfiguration: Sendable {
     /// The socket to listen on.
@@ -11,13 +27,23 @@ public struct AgentConfiguration: Sendable {
     public var expirySkew: Int64
     /// The version reported by `hello` and `status`.
     public var version: String
+    /// OAuth providers and the control browser.
+    public var settings: AgentSettings
+    /// Refresh tokens in the background before they expire.
+    public var refreshAhead: Bool
+    /// Credentials files to import at start.
+    public var imports: [CredentialsImport]
 
     public init(socketPath: String, managesDirectory: Bool, defaultLifetime: Int64? = nil,
-                expirySkew: Int64 = 60, version: String) {
+                expirySkew: Int64 = 60, version: String, settings: AgentSettings = .builtIn,
+                refreshAhead: Bool = false, imports: [CredentialsImport] = []) {
         self.socketPath = socketPath
         self.managesDirectory = managesDirectory
         self.defaultLifetime = defaultLifetime
         self.expirySkew = expirySkew
         self.version = version
+        self.settings = settings
+        self.refreshAhead = refreshAhead
+        self.imports = imports
     }
 }

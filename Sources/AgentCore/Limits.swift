@@ -17,6 +17,10 @@ public enum Limits {
     /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped.
     public static let unlockFailureDelayMilliseconds: Int64 = 100
     public static let maxUnlockDelayMilliseconds: Int64 = 10_000
+    /// Logins started and not yet called back.
+    public static let maxPendingLogins = 64
+    /// How long a login's state stays valid.
+    public static let loginTimeoutMilliseconds: Int64 = 10 * 60 * 1000
     /// Longest poll sleep, so the clock-driven sweeps (lifetimes) run at least this often.
     public static let maxPollMilliseconds: Int64 = 1_000
 }

@@ -31,10 +31,25 @@ public struct HeldToken: Sendable {
 public struct Account: Sendable {
     public let id: UInt32
     public var name: String
-    public var token: HeldToken
+    /// The provider that issued the tokens and refreshes them; nil: none (imported tokens
+    /// that cannot be refreshed).
+    public var provider: String?
+    /// nil once the refresh token died (`invalid_grant`): the account needs a login.
+    public var token: HeldToken?
+    /// The scopes of the last token held, kept when the token is dropped.
+    public var scopes: [String]
     /// When to forget the account (lifetime), Unix seconds.
     public var forgetAt: Int64?
     public var addedAt: Int64
+    /// Bumped whenever the tokens are replaced from outside a refresh, so a refresh that
+    /// finishes afterwards does not overwrite newer tokens.
+    public var generation: UInt64 = 0
+    /// Why the last refresh failed (cleared by a success).
+    public var lastRefreshError: String?
+    /// When to refresh ahead of expiry (`--refresh-ahead`), Unix seconds.
+    public var refreshAheadAt: Int64?
+    /// A credentials file to write rotated tokens back to (`--persist`).
+    public var persistPath: String?
 }
 
 /// The accounts, in memory only, keyed by id and found by id or name.
@@ -42,6 +57,7 @@ public struct Account: Sendable {
 /// Owned by the agent's loop thread; nothing else touches it.
 public struct TokenStore {
     public private(set) var accounts: [Account] = []
+    private var nextGeneration: UInt64 = 1
 
     public init() {}
 
@@ -58,24 +74,36 @@ public struct TokenStore {
         index(of: reference).map { accounts[$0] }
     }
 
+    public func account(id: UInt32) -> Account? {
+        accounts.first { $0.id == id }
+    }
+
     /// Adds or replaces the account named `name` (keeping its id), or creates one with
     /// `requestedID` or the lowest free id.
-    public mutating func store(name: String, requestedID: UInt32?, token: HeldToken, forgetAt: Int64?, now: Int64) throws(AgentError) -> Account {
-        if let existing = accounts.firstIndex(where: { $0.name == name }) {
+    public mutating func store(name: String, requestedID: UInt32?, provider: String?, token: HeldToken,
+                               forgetAt: Int64?, now: Int64) throws(AgentError) -> Account {
+        let generation = nextGeneration
+        nextGeneration += 1
+        if let existing = accounts.firstIndex(where: { $0.name == name || (requestedID != nil && $0.id == requestedID) }) {
+            if accounts[existing].name != name {
+                throw AgentError(.badRequest, "account id \(accounts[existing].id) already names account \"\(accounts[existing].name)\"")
+            }
             if let requestedID, requestedID != accounts[existing].id {
                 throw AgentError(.badRequest, "account \"\(name)\" already has id \(accounts[existing].id), not \(requestedID)")
             }
             accounts[existing].token = token
+            accounts[existing].scopes = token.scopes
+            accounts[existing].provider = provider
             accounts[existing].forgetAt = forgetAt
+            accounts[existing].generation = generation
+            accounts[existing].lastRefreshError = nil
             return accounts[existing]
-        }
-        if let requestedID, let clash = accounts.first(where: { $0.id == requestedID }) {
-            throw AgentError(.badRequest, "account id \(requestedID) already names account \"\(clash.name)\"")
         }
         guard accounts.count < Limits.maxAccounts else {
             throw AgentError(.badRequest, "the agent holds \(Limits.maxAccounts) accounts, its limit")
         }
-        let account = Account(id: requestedID ?? lowestFreeID(), name: name, token: token, forgetAt: forgetAt, addedAt: now)
+        let account = Account(id: requestedID ?? lowestFreeID(), name: name, provider: provider, token: token,
+                              scopes: token.scopes, forgetAt: forgetAt, addedAt: now, generation: generation)
         accounts.append(account)
         accounts.sort { $0.id < $1.id }
         return account
@@ -98,9 +126,6 @@ public struct TokenStore {
         if !gone.isEmpty { accounts.removeAll { ($0.forgetAt ?? .max) <= now } }
         return gone
     }
-
-    /// The earliest lifetime deadline, for the poll timeout.
-    public var nextForgetAt: Int64? { accounts.compactMap(\.forgetAt).min() }
 
     private func lowestFreeID() -> UInt32 {
         var id: UInt32 = 1

@@ -33,6 +33,12 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let loginRequired = ErrorCode(rawValue: "login_required")
     /// A refresh failed for a transient reason (network, provider 5xx); retrying may work.
     public static let refreshFailed = ErrorCode(rawValue: "refresh_failed")
+    /// A login's code exchange failed, or the provider refused it for a reason other than
+    /// the user's denial.
+    public static let loginFailed = ErrorCode(rawValue: "login_failed")
+    /// `oauth.callback` with a state no login or request is waiting for (unknown, already
+    /// used, or expired).
+    public static let invalidState = ErrorCode(rawValue: "invalid_state")
     /// The request was cancelled.
     public static let cancelled = ErrorCode(rawValue: "cancelled")
     /// A request is not in a state that allows that transition.

@@ -68,3 +68,10 @@ int cagent_read_signal(int fd) {
 int cagent_pipe2(int fds[2], int flags) {
     return pipe2(fds, flags);
 }
+
+int cagent_accept4_address(int fd, void *address, unsigned int *length, int flags) {
+    socklen_t size = *length;
+    int result = accept4(fd, (struct sockaddr *)address, &size, flags);
+    *length = size;
+    return result;
+}

@@ -30,6 +30,8 @@ public struct AgentClientError: Error, Equatable, Sendable, CustomStringConverti
         public static let loginRequired = Code(.loginRequired)
         public static let refreshFailed = Code(.refreshFailed)
         public static let cancelled = Code(.cancelled)
+        public static let loginFailed = Code(.loginFailed)
+        public static let invalidState = Code(.invalidState)
         public static let invalidStatus = Code(.invalidStatus)
         public static let tooManyRequests = Code(.tooManyRequests)
         public static let `internal` = Code(.internal)

@@ -60,8 +60,13 @@ enum Commands {
     }
 
     static func add(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "add", flags: [:],
-                                     options: socketOption.merging(["--account": [], "--account-id": [], "-t": ["--lifetime"]]) { a, _ in a })
+        let parsed = Lifecycle.parse(arguments, command: "add", flags: ["--persist": []],
+                                     options: socketOption.merging(["--account": [], "--account-id": [], "-t": ["--lifetime"],
+                                                                    "--from-file": []]) { a, _ in a })
+        if let path = parsed.value("--from-file") {
+            return addFromFile(path, parsed)
+        }
+        if parsed.has("--persist") { Output.usage("--persist goes with --from-file", command: "add") }
         let lifetime = Lifecycle.seconds(parsed, "-t", command: "add")
         var accountID: UInt32?
         if let text = parsed.value("--account-id") {
@@ -97,6 +102,17 @@ enum Commands {
         }
         let expiry = summary.expiresAt.map { ", expires \(RFC3339.format($0))" } ?? ""
         Output.err("Added account \(summary.name) (#\(summary.id)), token \(summary.fingerprint)\(expiry)\n")
+    }
+
+    /// The agent reads the file itself (it runs as the same user), so this binary needs no
+    /// knowledge of the file dialects.
+    static func addFromFile(_ path: String, _ parsed: Arguments) {
+        let absolute = path.hasPrefix("/") ? path : ProcessControl.currentDirectory() + "/" + path
+        let client = client(parsed)
+        let summary = run { () throws(AgentClientError) in
+            try client.importCredentials(path: absolute, account: parsed.value("--account"), persist: parsed.has("--persist"))
+        }
+        Output.err("Imported account \(summary.name) (#\(summary.id)) from \(path), token \(summary.fingerprint)\n")
     }
 
     static func remove(_ arguments: [String]) {

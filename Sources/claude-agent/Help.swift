@@ -32,6 +32,8 @@ enum Help {
           lock       stop handing out tokens until unlocked with the passphrase
           unlock     unlock the agent
           token      print an access token for the given scopes
+          login      log an account in with OAuth (PKCE) in a browser
+          logout     forget an account and revoke its refresh token
 
         Typical use, in a login shell:
           eval "$(claude-agent start)"
@@ -94,6 +96,7 @@ enum Help {
             """,
         "add": """
             usage: claude-agent add --account NAME [--account-id N] [-t SECONDS] [-a SOCKET] < bundle.json
+                   claude-agent add --from-file FILE [--account NAME] [--persist] [-a SOCKET]
 
             Reads a token bundle as JSON from stdin and hands it to the agent:
               {"access_token": "...", "refresh_token": "...", "expires_at": "2026-01-02T15:04:05Z",
@@ -106,6 +109,39 @@ enum Help {
               --account NAME    the account name (letters, digits, . _ - @ +; not all digits)
               --account-id N    a stable numeric id (the control browser's account number)
               -t SECONDS        forget this token after SECONDS
+              --from-file FILE  let the agent import a credentials file instead: Claude Code's
+                                ~/.claude/.credentials.json ("claudeAiOauth", expiresAt in ms) or
+                                the seed CLI's credentials.json ("oauth", expiresAt in s); the
+                                account is "default" unless --account is given
+              --persist         with --from-file: write rotated tokens back to FILE (atomically,
+                                keeping every other field)
+            """,
+        "login": """
+            usage: claude-agent login [--account NAME] [--account-id N] [--provider P] [--scope S]...
+                                      [--no-browser] [--port N] [--timeout SECONDS] [-a SOCKET]
+
+            Logs an account in with OAuth: the agent starts a PKCE login and this command
+            prints the authorize URL on stdout (and opens it with xdg-open when there is a
+            display, unless --no-browser). The provider redirects to a one-shot listener on
+            http://127.0.0.1:PORT/oauth/callback; on a machine without a browser, paste the
+            code instead (code#state, the whole callback URL, or the bare code). The agent
+            exchanges the code and keeps the tokens; the refresh token never leaves it.
+
+            options:
+              --account NAME     the account to log in (default "default")
+              --account-id N     its numeric id, for a new account
+              --provider P       a provider from the configuration (default: the default one)
+              --scope S          scopes to ask for (default: the provider's)
+              --no-browser       only print the URL
+              --port N           the callback listener's port (default: any free one)
+              --timeout SECONDS  give up after SECONDS (default 300)
+            """,
+        "logout": """
+            usage: claude-agent logout [--account NAME] [--no-revoke] [-a SOCKET]
+
+            Forgets the account (default "default") and revokes its refresh token at the
+            provider when the provider has a revocation endpoint (RFC 7009). A failed
+            revocation is reported but the account is forgotten anyway.
             """,
         "remove": """
             usage: claude-agent remove ACCOUNT [-a SOCKET]

@@ -42,6 +42,8 @@ default:
     case "lock": Commands.lock(rest)
     case "unlock": Commands.unlock(rest)
     case "token": Commands.token(rest)
+    case "login": Login.login(rest)
+    case "logout": Login.logout(rest)
     default: Output.usage("unknown command \"\(command)\"", command: nil)
     }
 }

@@ -3,19 +3,28 @@
 import AgentCore
 import AgentPOSIX
 import AgentProtocol
+import OAuth
 
 let usage = """
-    usage: claude-agentd [-a SOCKET] [-t SECONDS] [--skew SECONDS]
+    usage: claude-agentd [-a SOCKET] [-t SECONDS] [--skew SECONDS] [--config FILE]
+                         [--refresh-ahead] [--import FILE]... [--persist FILE] [--import-account NAME]
 
     Runs the claude-agent token agent in the foreground, logging to standard error.
     Normally started by `claude-agent start` (detached) or `claude-agent serve`.
 
     options:
-      -a SOCKET        listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock
-      -t SECONDS       forget added tokens after SECONDS unless the add says otherwise
-      --skew SECONDS   treat tokens this close to expiry as expired (default 60)
-      --version        print the version and exit
-      -h, --help       print this help and exit
+      -a SOCKET              listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock
+      -t SECONDS             forget added tokens after SECONDS unless the add says otherwise
+      --skew SECONDS         treat tokens this close to expiry as expired (default 60)
+      --config FILE          provider configuration (default $XDG_CONFIG_HOME/claude-agent/config.json;
+                             also CLAUDE_AGENT_CONFIG)
+      --refresh-ahead        refresh tokens in the background at about 2/3 of their life
+      --import FILE          import a credentials file at start (Claude Code's .credentials.json
+                             or the seed CLI's credentials.json)
+      --persist FILE         import FILE and write rotated tokens back to it
+      --import-account NAME  the account name for imported files (default "default")
+      --version              print the version and exit
+      -h, --help             print this help and exit
 
     """
 
@@ -27,25 +36,36 @@ func fail(_ message: String, code: Int32 = 1) -> Never {
 var socketPath: String?
 var lifetime: Int64?
 var skew: Int64 = 60
+var configPath: String?
+var refreshAhead = false
+var importPaths: [(String, Bool)] = []
+var importAccount = "default"
 var arguments = CommandLine.arguments.dropFirst()
 
-func seconds(_ option: String) -> Int64 {
+func value(_ option: String) -> String {
     guard let text = arguments.popFirst() else { fail("\(option) needs a value\n\(usage)", code: 2) }
+    return text
+}
+
+func seconds(_ option: String) -> Int64 {
+    let text = value(option)
     guard let value = Int64(text), value >= 0 else { fail("\(option): \"\(text)\" is not a number of seconds", code: 2) }
     return value
 }
 
 while let argument = arguments.popFirst() {
     switch argument {
-    case "-a", "--socket":
-        guard let path = arguments.popFirst() else { fail("-a needs a socket path", code: 2) }
-        socketPath = path
+    case "-a", "--socket": socketPath = value(argument)
     case "-t", "--lifetime":
         let value = seconds(argument)
         guard value > 0 else { fail("-t needs a positive number of seconds", code: 2) }
         lifetime = value
-    case "--skew":
-        skew = seconds(argument)
+    case "--skew": skew = seconds(argument)
+    case "--config": configPath = value(argument)
+    case "--refresh-ahead": refreshAhead = true
+    case "--import": importPaths.append((value(argument), false))
+    case "--persist": importPaths.append((value(argument), true))
+    case "--import-account": importAccount = value(argument)
     case "--version":
         print("claude-agentd \(agentVersion)")
         ProcessControl.exit(0)
@@ -57,14 +77,43 @@ while let argument = arguments.popFirst() {
     }
 }
 
+/// The configuration file: --config, else CLAUDE_AGENT_CONFIG, else the XDG default, which
+/// may be absent (the built-in Claude provider is used then).
+func loadSettings() -> AgentSettings {
+    let environment = ProcessControl.environmentDictionary()
+    let explicit = configPath ?? environment["CLAUDE_AGENT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+    let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? (environment["HOME"] ?? "") + "/.config"
+    let path = explicit ?? configHome + "/claude-agent/config.json"
+    var settings = AgentSettings.builtIn
+    do {
+        let bytes = try FileSystem.readFile(path)
+        settings = try AgentSettings.parse(bytes, path: path)
+    } catch let error as Errno where error == .noSuchFile && explicit == nil {
+        // No configuration file: the built-in provider.
+    } catch let error as ConfigurationError {
+        fail("\(error)")
+    } catch {
+        fail("cannot read \(path): \(error)")
+    }
+    do {
+        return try settings.applyingEnvironment(environment)
+    } catch {
+        fail("\(error)")
+    }
+}
+
 let configuration = AgentConfiguration(
     socketPath: socketPath ?? SocketPath.defaultPath(),
     managesDirectory: socketPath == nil,
     defaultLifetime: lifetime,
     expirySkew: skew,
-    version: agentVersion)
-let agent = Agent(configuration: configuration)
+    version: agentVersion,
+    settings: loadSettings(),
+    refreshAhead: refreshAhead,
+    imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) })
 do {
+    let agent = try Agent(configuration: configuration)
     try agent.start()
     try agent.run()
 } catch {

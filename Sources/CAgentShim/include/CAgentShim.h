@@ -20,6 +20,9 @@ short cagent_spawn_setsid_flag(void);
 /// accept4(2) is declared only under _GNU_SOURCE.
 int cagent_accept4(int fd, int flags);
 
+/// accept4(2) that also returns the peer's address.
+int cagent_accept4_address(int fd, void *address, unsigned int *length, int flags);
+
 /// pipe2(2) is declared only under _GNU_SOURCE.
 int cagent_pipe2(int fds[2], int flags);
 

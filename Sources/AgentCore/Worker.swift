@@ -1,0 +1,46 @@
+import AgentPOSIX
+import Dispatch
+import OAuth
+import Synchronization
+
+/// The result of slow work done off the loop thread.
+enum Completion: Sendable {
+    case refreshed(accountID: UInt32, generation: UInt64, Result<TokenGrant, OAuthError>)
+    case exchanged(login: PendingLogin, Result<TokenGrant, OAuthError>)
+    case revoked(connectionID: UInt64, requestID: Int64, account: String, accountID: UInt32, Result<Void, OAuthError>)
+}
+
+/// Runs blocking work (HTTPS to the token endpoint) on Dispatch's global queue and hands
+/// the results back to the loop thread through a pipe the loop polls, so the loop never
+/// blocks and owns all state.
+final class Worker: Sendable {
+    let wake: FileDescriptor
+    private let notify: FileDescriptor
+    private let finished = Mutex<[Completion]>([])
+
+    init() throws(Errno) {
+        let pipe = try FileDescriptor.pipe(nonBlocking: true)
+        wake = pipe.read
+        notify = pipe.write
+    }
+
+    func submit(_ job: @escaping @Sendable () -> Completion) {
+        DispatchQueue.global().async { [self] in
+            let completion = job()
+            finished.withLock { $0.append(completion) }
+            // A full pipe already holds a wake-up; EAGAIN loses nothing.
+            var byte: UInt8 = 1
+            _ = try? withUnsafeBytes(of: &byte) { try notify.write($0) }
+        }
+    }
+
+    /// The finished results, oldest first; empties the pipe.
+    func drain() -> [Completion] {
+        var scratch = [UInt8](repeating: 0, count: 256)
+        while (try? scratch.withUnsafeMutableBytes({ try wake.read(into: $0) })) ?? 0 > 0 {}
+        return finished.withLock { results in
+            defer { results.removeAll() }
+            return results
+        }
+    }
+}

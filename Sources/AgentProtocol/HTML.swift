@@ -1,0 +1,19 @@
+/// Text for the small HTML pages the login listener and the bridge serve.
+public enum HTML {
+    /// Escapes `& < > " '` so text from a request can never become markup.
+    public static func escape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}

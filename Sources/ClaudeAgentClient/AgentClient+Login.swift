@@ -1,0 +1,81 @@
+import AgentProtocol
+
+/// What `login.start` answers: where to send the user, and the state that ties the
+/// provider's redirect to this login.
+public struct LoginStart: Equatable, Sendable {
+    public var account: String
+    public var provider: String
+    public var authorizeURL: String
+    public var redirectURI: String
+    public var state: String
+    /// The provider redirects to a fixed page that shows a code to paste, not to us.
+    public var paste: Bool
+}
+
+/// What `account.logout` answers.
+public struct LogoutResult: Equatable, Sendable {
+    public var account: String
+    public var revoked: Bool
+    /// Why the refresh token was not revoked, when it was not.
+    public var revocationNote: String?
+}
+
+extension AgentClient {
+    /// `login.start`: begins a PKCE login for `account`; the provider will redirect to
+    /// `redirectURI` (a loopback listener) unless it has a fixed redirect of its own.
+    public func startLogin(account: String?, accountID: UInt32? = nil, provider: String?, redirectURI: String?,
+                           scopes: [String]?) throws(AgentClientError) -> LoginStart {
+        var fields = JSONObject()
+        if let account { fields["account"] = .string(account) }
+        if let accountID { fields["account_id"] = .int(Int64(accountID)) }
+        if let provider { fields["provider"] = .string(provider) }
+        if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
+        if let scopes { fields["scopes"] = .array(scopes.map(JSONValue.string)) }
+        let result = try call("login.start", fields)
+        guard let url = result["authorize_url"]?.stringValue, let state = result["state"]?.stringValue else {
+            throw AgentClientError(.protocolViolation, "login.start answer lacks authorize_url or state")
+        }
+        return LoginStart(account: result["account"]?.stringValue ?? "", provider: result["provider"]?.stringValue ?? "",
+                          authorizeURL: url, redirectURI: result["redirect_uri"]?.stringValue ?? "",
+                          state: state, paste: result["paste"]?.boolValue ?? false)
+    }
+
+    /// `oauth.callback`: hands the provider's redirect (a code, or an error) to the agent,
+    /// which exchanges the code; answers the account it logged in.
+    public func completeLogin(state: String, code: String?, error: String? = nil,
+                              errorDescription: String? = nil) throws(AgentClientError) -> AccountSummary {
+        var fields: JSONObject = ["state": .string(state)]
+        if let code { fields["code"] = .string(code) }
+        if let error { fields["error"] = .string(error) }
+        if let errorDescription { fields["error_description"] = .string(errorDescription) }
+        let result = try call("oauth.callback", fields)
+        do throws(AgentError) {
+            return try AccountSummary(json: result)
+        } catch {
+            throw AgentClientError(.protocolViolation, "unexpected oauth.callback answer: \(error.message)")
+        }
+    }
+
+    /// `account.logout`: forgets the account and revokes its refresh token when the
+    /// provider allows.
+    public func logout(_ account: AccountReference, revoke: Bool = true) throws(AgentClientError) -> LogoutResult {
+        let result = try call("account.logout", ["account": account.json, "revoke": .bool(revoke)])
+        return LogoutResult(account: result["account"]?.stringValue ?? account.description,
+                            revoked: result["revoked"]?.boolValue ?? false,
+                            revocationNote: result["revocation"]?.stringValue)
+    }
+
+    /// `account.import`: the agent reads a credentials file (Claude Code's or the seed
+    /// CLI's) and holds its tokens; with `persist`, rotated tokens are written back.
+    @discardableResult
+    public func importCredentials(path: String, account: String?, persist: Bool) throws(AgentClientError) -> AccountSummary {
+        var fields: JSONObject = ["path": .string(path), "persist": .bool(persist)]
+        if let account { fields["account"] = .string(account) }
+        let result = try call("account.import", fields)
+        do throws(AgentError) {
+            return try AccountSummary(json: result)
+        } catch {
+            throw AgentClientError(.protocolViolation, "unexpected account.import answer: \(error.message)")
+        }
+    }
+}
