@@ -12,6 +12,8 @@ enum Reply {
 let supportedOps = [
     "hello", "status", "token.get", "account.add", "account.list", "account.remove",
     "agent.lock", "agent.unlock", "agent.stop", "login.start", "oauth.callback", "account.logout", "account.import",
+    "request.create", "request.get", "request.list", "request.wait", "request.select_account", "request.deny",
+    "request.cancel",
 ]
 
 extension Agent {
@@ -33,6 +35,13 @@ extension Agent {
             case "oauth.callback": reply = try handleOAuthCallback(request, on: connection)
             case "account.logout": reply = try handleLogout(request, on: connection)
             case "account.import": reply = try handleImport(request)
+            case "request.create": reply = try handleRequestCreate(request, on: connection)
+            case "request.get": reply = try handleRequestGet(request)
+            case "request.list": reply = handleRequestList()
+            case "request.wait": reply = try handleRequestWait(request, on: connection)
+            case "request.select_account": reply = try handleSelectAccount(request, on: connection)
+            case "request.deny": reply = try handleRequestDeny(request)
+            case "request.cancel": reply = try handleRequestCancel(request)
             default: throw AgentError(.unknownOp, "unknown op \"\(request.op)\"; \"hello\" lists the supported ones")
             }
         } catch {
@@ -81,8 +90,17 @@ extension Agent {
     func handleTokenGet(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
         try requireUnlocked()
         let scopes = try request.body.scopes() ?? []
-        let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
-        return try serveToken(of: account, scopes: scopes, requestID: request.id, on: connection)
+        let wait = try request.body.optionalBool("wait") ?? false
+        do throws(AgentError) {
+            let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
+            if wait, account.token == nil || (account.token?.isExpired(at: Clock.unixSeconds(), skew: configuration.expirySkew) ?? true),
+               !canRefresh(account) {
+                throw unavailable(account)
+            }
+            return try serveToken(of: account, scopes: scopes, requestID: request.id, on: connection)
+        } catch where wait {
+            return try waitForApproval(request, scopes: scopes, on: connection, after: error)
+        }
     }
 
     func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {

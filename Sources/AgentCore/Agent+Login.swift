@@ -15,6 +15,8 @@ struct PendingLogin: Sendable {
     let scopes: [String]
     /// Monotonic milliseconds after which the state is refused.
     let expiresAt: Int64
+    /// The token request this authorization approves, when it is one (not a `login`).
+    var requestID: String?
     /// The `oauth.callback` waiting for the code exchange.
     var callbackConnectionID: UInt64 = 0
     var callbackRequestID: Int64 = 0
@@ -94,8 +96,11 @@ extension Agent {
             pendingLogins[state] = nil
             let description = try body.optionalString("error_description").map { ": \($0)" } ?? ""
             Log.info("login for account \(login.account) refused by the provider: \(providerError)")
-            let code: ErrorCode = providerError == "access_denied" ? .denied : .loginFailed
-            throw AgentError(code, "the provider answered \(providerError)\(description)")
+            let denied = providerError == "access_denied"
+            if let id = login.requestID {
+                _ = try? moveRequest(id, to: denied ? .denied : .error) { $0.error = "the provider answered \(providerError)\(description)" }
+            }
+            throw AgentError(denied ? .denied : .loginFailed, "the provider answered \(providerError)\(description)")
         }
         guard let code, !code.isEmpty else { throw AgentError(.badRequest, "field \"code\" (or \"error\") must be present") }
         guard let endpoint = endpoints[login.provider] else {
@@ -126,12 +131,20 @@ extension Agent {
                                               token: token, forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
                 store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
-                answer = Response.success(id: login.callbackRequestID, summary(of: account, now: now).json)
+                if let id = login.requestID {
+                    let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
+                    answer = Response.success(id: login.callbackRequestID, approved.json(includingToken: false))
+                } else {
+                    answer = Response.success(id: login.callbackRequestID, summary(of: account, now: now).json)
+                }
             } catch {
                 answer = Response.failure(id: login.callbackRequestID, error)
             }
         case .failure(let error):
             Log.info("login for account \(login.account) failed: \(error.message)")
+            if let id = login.requestID {
+                _ = try? moveRequest(id, to: .error) { $0.error = "exchanging the code failed: \(error.message)" }
+            }
             answer = Response.failure(id: login.callbackRequestID, AgentError(.loginFailed, "exchanging the code failed: \(error.message)"))
         }
         if let connection = connections[login.callbackConnectionID] { answerDeferred(connection, answer) }
@@ -139,7 +152,7 @@ extension Agent {
 
     func expirePendingLogins() {
         let now = Clock.monotonicMilliseconds()
-        pendingLogins = pendingLogins.filter { $0.value.expiresAt > now }
+        pendingLogins = pendingLogins.filter { $0.value.expiresAt > now && ($0.value.requestID.map { requests[$0]?.authorizationState == $0 } ?? true) }
     }
 
     /// Forgets the account at once (no token is handed out from then on), then revokes

@@ -100,6 +100,7 @@ extension Agent {
             guard let connection = connections[waiter.connectionID] else { continue }
             answerDeferred(connection, tokenAnswer(accountID: accountID, waiter: waiter, failure: failure))
         }
+        finishRefreshApprovals(accountID: accountID, failure: failure)
     }
 
     /// What a waiter gets once the refresh it waited for is over.
@@ -168,6 +169,8 @@ extension Agent {
                 finishLogin(login, result)
             case .revoked(let connectionID, let requestID, let name, let id, let result):
                 finishLogout(connectionID: connectionID, requestID: requestID, account: name, accountID: id, result)
+            case .controlBrowserOpened(let connectionID, let rpcID, let requestID, let state, let result):
+                finishControlBrowser(connectionID: connectionID, rpcID: rpcID, requestID: requestID, state: state, result)
             }
         }
     }

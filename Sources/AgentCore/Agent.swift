@@ -27,8 +27,13 @@ public final class Agent {
     var refreshWaiters: [UInt32: [TokenWaiter]] = [:]
     /// How many refreshes were started (for `status`).
     var refreshesStarted = 0
-    /// Logins started, by their state.
+    /// Logins and authorizations started, by their state.
     var pendingLogins: [String: PendingLogin] = [:]
+    /// Token requests waiting for approval, and who waits on them.
+    var requests = RequestBook()
+    var requestWaiters: [String: [RequestWaiter]] = [:]
+    /// Requests whose selected account is being refreshed, by account.
+    var refreshApprovals: [UInt32: [String]] = [:]
     private var pollSet = PollSet()
     private var readBuffer = [UInt8](repeating: 0, count: Limits.readChunk)
 
@@ -141,6 +146,8 @@ public final class Agent {
             deadline = min(deadline, connection.lastActivity + Limits.idleTimeoutMilliseconds)
         }
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
+        if let next = requests.nextDeadline { deadline = min(deadline, next) }
+        for waiters in requestWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
         return max(0, deadline - now)
     }
 
@@ -152,6 +159,7 @@ public final class Agent {
             Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
         }
         if configuration.refreshAhead { refreshAheadIfDue(now: wallClock) }
+        sweepRequests(monotonic: now)
         if !delayedAnswers.isEmpty {
             let due = delayedAnswers.filter { $0.due <= now }
             delayedAnswers.removeAll { $0.due <= now }
@@ -233,15 +241,14 @@ public final class Agent {
 
     func readRequests(from connection: Connection) {
         guard connection.wantsInput else { return }
+        let result = readBuffer.withUnsafeMutableBytes { raw in
+            Result { () throws(Errno) in try connection.fd.read(into: raw) }
+        }
         let count: Int
-        do throws(Errno) {
-            count = try readBuffer.withUnsafeMutableBytes { raw in
-                try connection.fd.read(into: raw)
-            }
-        } catch where error == .wouldBlock {
-            return
-        } catch {
-            return close(connection)
+        switch result {
+        case .success(let n): count = n
+        case .failure(let error) where error == .wouldBlock: return
+        case .failure: return close(connection)
         }
         if count == 0 {
             if connection.decoder.hasPartialFrame {
@@ -304,5 +311,6 @@ public final class Agent {
     /// Work tied to a connection (waiters) when it goes away.
     func connectionClosed(_ connection: Connection) {
         dropWaiters(of: connection)
+        dropRequestWaiters(of: connection)
     }
 }

@@ -33,10 +33,14 @@ public struct AgentConfiguration: Sendable {
     public var refreshAhead: Bool
     /// Credentials files to import at start.
     public var imports: [CredentialsImport]
+    /// Where the provider redirects after an approval (the bridge's `/oauth/callback`),
+    /// unless the provider has a fixed redirect or the approver gives its own.
+    public var callbackURL: String
 
     public init(socketPath: String, managesDirectory: Bool, defaultLifetime: Int64? = nil,
                 expirySkew: Int64 = 60, version: String, settings: AgentSettings = .builtIn,
-                refreshAhead: Bool = false, imports: [CredentialsImport] = []) {
+                refreshAhead: Bool = false, imports: [CredentialsImport] = [],
+                callbackURL: String = "http://127.0.0.1:7777/oauth/callback") {
         self.socketPath = socketPath
         self.managesDirectory = managesDirectory
         self.defaultLifetime = defaultLifetime
@@ -45,5 +49,6 @@ public struct AgentConfiguration: Sendable {
         self.settings = settings
         self.refreshAhead = refreshAhead
         self.imports = imports
+        self.callbackURL = callbackURL
     }
 }

@@ -127,9 +127,12 @@ public struct TokenStore {
         return gone
     }
 
-    private func lowestFreeID() -> UInt32 {
+    /// The lowest id from 1 that no account holds (nor `excluding`, ids promised to
+    /// authorizations in progress).
+    public func lowestFreeID(excluding reserved: [UInt32] = []) -> UInt32 {
+        let taken = Set(accounts.map(\.id)).union(reserved)
         var id: UInt32 = 1
-        for account in accounts where account.id == id { id += 1 }  // accounts are sorted by id
+        while taken.contains(id) { id += 1 }
         return id
     }
 }

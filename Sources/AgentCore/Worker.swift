@@ -8,6 +8,7 @@ enum Completion: Sendable {
     case refreshed(accountID: UInt32, generation: UInt64, Result<TokenGrant, OAuthError>)
     case exchanged(login: PendingLogin, Result<TokenGrant, OAuthError>)
     case revoked(connectionID: UInt64, requestID: Int64, account: String, accountID: UInt32, Result<Void, OAuthError>)
+    case controlBrowserOpened(connectionID: UInt64, rpcID: Int64, requestID: String, state: String, Result<Void, OAuthError>)
 }
 
 /// Runs blocking work (HTTPS to the token endpoint) on Dispatch's global queue and hands
@@ -29,15 +30,13 @@ final class Worker: Sendable {
             let completion = job()
             finished.withLock { $0.append(completion) }
             // A full pipe already holds a wake-up; EAGAIN loses nothing.
-            var byte: UInt8 = 1
-            _ = try? withUnsafeBytes(of: &byte) { try notify.write($0) }
+            try? notify.writeAll([1])
         }
     }
 
     /// The finished results, oldest first; empties the pipe.
     func drain() -> [Completion] {
-        var scratch = [UInt8](repeating: 0, count: 256)
-        while (try? scratch.withUnsafeMutableBytes({ try wake.read(into: $0) })) ?? 0 > 0 {}
+        while let bytes = try? wake.read(upTo: 256), !bytes.isEmpty {}
         return finished.withLock { results in
             defer { results.removeAll() }
             return results

@@ -49,6 +49,13 @@ public enum FileSystem {
         }
     }
 
+    /// The target of a symbolic link (`readlink`), e.g. `/proc/<pid>/exe`.
+    public static func readLink(_ path: String) throws(Errno) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = try syscall("readlink \(path)") { readlink(path, &buffer, buffer.count) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The directory part of `path` ("." when there is none).
     public static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -36,6 +36,13 @@ public enum ProcessControl {
         return result
     }
 
+    /// This machine's host name (`gethostname`).
+    public static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The working directory (`getcwd`), or "." if it cannot be read.
     public static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -72,6 +79,8 @@ public enum ProcessControl {
         if let standardError {
             posix_spawn_file_actions_adddup2(&actions, standardError.rawValue, 2)
         }
+        let closed = withUnsafeMutablePointer(to: &actions) { cagent_spawn_add_closefrom($0, 3) }
+        if closed != 0 { throw Errno(closed, operation: "posix_spawn_file_actions_addclosefrom_np") }
         return try spawn(path, arguments: arguments, actions: &actions, attributes: &attributes)
     }
 

@@ -39,6 +39,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// `oauth.callback` with a state no login or request is waiting for (unknown, already
     /// used, or expired).
     public static let invalidState = ErrorCode(rawValue: "invalid_state")
+    /// A token request ended in `error` (its message says why).
+    public static let requestFailed = ErrorCode(rawValue: "request_failed")
+    /// The control browser answered non-2xx or could not be reached; the request is now `error`.
+    public static let controlBrowserFailed = ErrorCode(rawValue: "control_browser_failed")
     /// The request was cancelled.
     public static let cancelled = ErrorCode(rawValue: "cancelled")
     /// A request is not in a state that allows that transition.

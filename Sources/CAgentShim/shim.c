@@ -75,3 +75,7 @@ int cagent_accept4_address(int fd, void *address, unsigned int *length, int flag
     *length = size;
     return result;
 }
+
+int cagent_spawn_add_closefrom(void *actions, int low) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, low);
+}

@@ -10,6 +10,15 @@ public struct LoginStart: Equatable, Sendable {
     public var state: String
     /// The provider redirects to a fixed page that shows a code to paste, not to us.
     public var paste: Bool
+
+    public init(account: String, provider: String, authorizeURL: String, redirectURI: String, state: String, paste: Bool) {
+        self.account = account
+        self.provider = provider
+        self.authorizeURL = authorizeURL
+        self.redirectURI = redirectURI
+        self.state = state
+        self.paste = paste
+    }
 }
 
 /// What `account.logout` answers.

@@ -41,7 +41,8 @@ public final class AgentClient {
 
     /// `status`: pid, version, uptime, socket, lock state, counts.
     public func status() throws(AgentClientError) -> AgentStatus {
-        try decoding { () throws(AgentError) in try AgentStatus(json: try call("status")) }
+        let result = try call("status")
+        return try decoding { () throws(AgentError) in try AgentStatus(json: result) }
     }
 
     /// `token.get`: an access token covering `scopes`, from `account` if given.
@@ -106,7 +107,8 @@ public final class AgentClient {
     // MARK: The wire
 
     /// Sends one request and returns its result, or throws the agent's error.
-    public func call(_ op: String, _ fields: JSONObject = JSONObject()) throws(AgentClientError) -> JSONObject {
+    /// - Parameter tick: called about once a second while waiting for the answer.
+    public func call(_ op: String, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
         let id = nextID
         nextID += 1
         let request = Request(id: id, op: op, body: fields)
@@ -118,7 +120,7 @@ public final class AgentClient {
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
         }
         while true {
-            let payload = try readFrame(from: connection)
+            let payload = try readFrame(from: connection, tick: tick)
             guard let response = Response.decode(payload) else {
                 close()
                 throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
@@ -147,7 +149,8 @@ public final class AgentClient {
         }
     }
 
-    private func readFrame(from connection: FileDescriptor) throws(AgentClientError) -> [UInt8] {
+    private func readFrame(from connection: FileDescriptor, tick: () -> Void) throws(AgentClientError) -> [UInt8] {
+        let deadline = Clock.monotonicMilliseconds() + Int64(timeoutMilliseconds)
         while true {
             do throws(FrameError) {
                 if let payload = try decoder.next() { return payload }
@@ -155,12 +158,23 @@ public final class AgentClient {
                 close()
                 throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
             }
+            // Wait in slices of a second so a long wait can show progress.
+            while (try? waitFor(connection, .readable, timeoutMilliseconds: 1000)) == false {
+                if Clock.monotonicMilliseconds() >= deadline {
+                    close()
+                    throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+                }
+                tick()
+            }
             let chunk: [UInt8]
             do throws(Errno) {
                 chunk = try connection.read(upTo: 65536)
             } catch where error == .wouldBlock {
                 close()
                 throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+            } catch where error == .connectionReset {
+                close()
+                throw AgentClientError(.io, "the agent closed the connection")
             } catch {
                 close()
                 throw AgentClientError(.io, "reading from the agent failed: \(error)")
@@ -174,10 +188,6 @@ public final class AgentClient {
     }
 
     private func decoding<T>(_ body: () throws(AgentError) -> T) throws(AgentClientError) -> T {
-        do throws(AgentError) {
-            return try body()
-        } catch {
-            throw AgentClientError(.protocolViolation, "unexpected answer from the agent: \(error.message)")
-        }
+        try decode(body)
     }
 }

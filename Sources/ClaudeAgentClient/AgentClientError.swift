@@ -31,6 +31,8 @@ public struct AgentClientError: Error, Equatable, Sendable, CustomStringConverti
         public static let refreshFailed = Code(.refreshFailed)
         public static let cancelled = Code(.cancelled)
         public static let loginFailed = Code(.loginFailed)
+        public static let requestFailed = Code(.requestFailed)
+        public static let controlBrowserFailed = Code(.controlBrowserFailed)
         public static let invalidState = Code(.invalidState)
         public static let invalidStatus = Code(.invalidStatus)
         public static let tooManyRequests = Code(.tooManyRequests)

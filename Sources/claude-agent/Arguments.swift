@@ -35,7 +35,7 @@ struct Arguments {
                 inlineValue = String(argument[argument.index(after: equals)...])
             }
             if let canonical = flagNames[name], inlineValue == nil {
-                flags.insert(canonical)
+                self.flags.insert(canonical)
             } else if let canonical = optionNames[name] {
                 guard let value = inlineValue ?? rest.popFirst() else {
                     throw UsageError(message: "\(name) needs a value")

@@ -89,7 +89,8 @@ enum Commands {
         let name: String
         do throws(AgentError) {
             bundle = try ImportedToken(json: object, now: Clock.unixSeconds())
-            guard let given = parsed.value("--account") ?? (try object.optionalString("account")) else {
+            let fromBundle = try object.optionalString("account")
+            guard let given = parsed.value("--account") ?? fromBundle else {
                 Output.usage("--account NAME is required", command: "add")
             }
             name = given
@@ -160,15 +161,23 @@ enum Commands {
     }
 
     static func token(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "token", flags: ["--json": [], "--header": []],
-                                     options: socketOption.merging(["--scope": [], "--account": []]) { a, _ in a })
+        let parsed = Lifecycle.parse(arguments, command: "token", flags: ["--json": [], "--header": [], "--wait": []],
+                                     options: socketOption.merging(["--scope": [], "--account": [], "--timeout": []]) { a, _ in a })
+        let timeout = Lifecycle.seconds(parsed, "--timeout", command: "token") ?? 300
         if parsed.has("--json") && parsed.has("--header") {
             Output.usage("--json and --header exclude each other", command: "token")
         }
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = client(parsed)
-        let token = run { () throws(AgentClientError) in try client.token(scopes: scopes, account: account) }
+        let token: AccessToken
+        do throws(AgentClientError) {
+            token = try client.token(scopes: scopes, account: account)
+        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired].contains(error.code) {
+            token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeout: timeout)
+        } catch {
+            Output.fail(error)
+        }
         if parsed.has("--json") {
             var bundle = token.json
             bundle["scope"] = .string(Scopes.joined(token.scopes))

@@ -34,6 +34,9 @@ enum Help {
           token      print an access token for the given scopes
           login      log an account in with OAuth (PKCE) in a browser
           logout     forget an account and revoke its refresh token
+          requests   list token requests waiting for approval
+          approve    approve a token request with an account
+          deny       deny a token request
 
         Typical use, in a login shell:
           eval "$(claude-agent start)"
@@ -49,7 +52,7 @@ enum Help {
 
     static let commands: [String: String] = [
         "start": """
-            usage: claude-agent start [-s | -c | --fish] [-a SOCKET] [-t SECONDS]
+            usage: claude-agent start [-s | -c | --fish] [-a SOCKET] [-t SECONDS] [agent options]
 
             Starts an agent detached from the terminal, or finds the one already answering
             at the socket, and prints the variables to set, for eval:
@@ -63,6 +66,10 @@ enum Help {
               -a SOCKET   the socket path (default $XDG_RUNTIME_DIR/claude-agent/agent.sock,
                           or /tmp/claude-agent-<uid>/agent.sock without XDG_RUNTIME_DIR)
               -t SECONDS  default lifetime of added tokens (as ssh-agent -t)
+
+            agent options (see 'claude-agent serve --help'), used only when an agent is started:
+              --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
+              --import-account NAME, --callback-url URL
             """,
         "stop": """
             usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
@@ -73,15 +80,26 @@ enum Help {
               eval "$(claude-agent stop)"
             """,
         "serve": """
-            usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS]
+            usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS] [--config FILE]
+                                      [--refresh-ahead] [--import FILE]... [--persist FILE]
+                                      [--import-account NAME] [--callback-url URL]
 
             Runs the agent in the foreground, logging to stderr (for systemd and
             debugging). SIGTERM, SIGINT or SIGHUP remove the socket and exit 0.
 
             options:
-              -a SOCKET        the socket path (default as for start)
-              -t SECONDS       default lifetime of added tokens
-              --skew SECONDS   treat tokens this close to expiry as expired (default 60)
+              -a SOCKET              the socket path (default as for start)
+              -t SECONDS             default lifetime of added tokens
+              --skew SECONDS         treat tokens this close to expiry as expired (default 60)
+              --config FILE          provider configuration (default
+                                     $XDG_CONFIG_HOME/claude-agent/config.json, or CLAUDE_AGENT_CONFIG)
+              --refresh-ahead        refresh tokens in the background at about 2/3 of their life
+              --import FILE          import a credentials file at start (Claude Code's
+                                     ~/.claude/.credentials.json or the seed CLI's credentials.json)
+              --persist FILE         import FILE and write rotated tokens back to it
+              --import-account NAME  the account name for imported files (default "default")
+              --callback-url URL     where providers redirect after an approval (default
+                                     http://127.0.0.1:7777/oauth/callback, the bridge)
             """,
         "status": """
             usage: claude-agent status [--json] [-a SOCKET]
@@ -136,6 +154,27 @@ enum Help {
               --port N           the callback listener's port (default: any free one)
               --timeout SECONDS  give up after SECONDS (default 300)
             """,
+        "requests": """
+            usage: claude-agent requests [--json] [-a SOCKET]
+
+            Lists the live token requests (pending or in progress): id, status, age, the
+            caller's pid and executable, client name, host and scopes.
+            """,
+        "approve": """
+            usage: claude-agent approve ID --account A [--print-url] [--timeout SECONDS] [-a SOCKET]
+
+            Approves token request ID with account A (a name or numeric id). When the agent
+            holds a token for A covering the request's scopes, the request is approved at
+            once. Otherwise the agent starts an OAuth authorization for A and asks the
+            control browser to open it; with --print-url this command prints the URL
+            instead, listens on a loopback port for the provider's redirect (or a pasted
+            code), and finishes the approval itself.
+            """,
+        "deny": """
+            usage: claude-agent deny ID [--reason TEXT] [-a SOCKET]
+
+            Denies token request ID; whoever waits for it gets "denied".
+            """,
         "logout": """
             usage: claude-agent logout [--account NAME] [--no-revoke] [-a SOCKET]
 
@@ -161,10 +200,17 @@ enum Help {
             delays the answer a little more.
             """,
         "token": """
-            usage: claude-agent token [--scope S]... [--account A] [--json | --header] [-a SOCKET]
+            usage: claude-agent token [--scope S]... [--account A] [--json | --header]
+                                      [--wait [--timeout SECONDS]] [-a SOCKET]
 
             Prints an access token that covers the scopes, and a newline. The agent never
             hands out an expired token.
+
+            With --wait, when the agent holds no valid token for the scopes it makes a
+            token request and this command waits (default 300 s) until someone approves it
+            (claude-agent approve ID --account NAME, or the control browser) and prints the
+            token; on a terminal one line shows the request id and the time waited. Ctrl-C
+            cancels the request.
 
             options:
               --scope S     a scope the token must cover; repeat for several (default: any)
@@ -172,6 +218,8 @@ enum Help {
               --json        print the bundle as JSON (access_token, token_type, expires_at,
                             scope, scopes, account, account_id; never the refresh token)
               --header      print "Authorization: Bearer <token>"
+              --wait        ask for approval instead of failing when no token is held
+              --timeout S   with --wait: give up after S seconds (exit 6)
 
             \(exitCodes)
             """,

@@ -8,7 +8,8 @@ enum Lifecycle {
     static let shellFlags: [String: [String]] = ["-s": [], "-c": [], "--fish": []]
 
     static func start(_ arguments: [String]) {
-        let parsed = parse(arguments, command: "start", flags: shellFlags, options: ["-a": ["--socket"], "-t": ["--lifetime"]])
+        let parsed = parse(arguments, command: "start", flags: shellFlags.merging(daemonFlags) { a, _ in a },
+                           options: ["-a": ["--socket"], "-t": ["--lifetime"]].merging(daemonOptions) { a, _ in a })
         let shell = ShellSyntax(arguments: parsed)
         let lifetime = seconds(parsed, "-t", command: "start")
         let path = parsed.value("-a") ?? SocketPath.defaultPath()
@@ -18,7 +19,8 @@ enum Lifecycle {
             printVariables(shell, socket: path, pid: status.pid)
             return
         }
-        let pid = spawnAgent(path: path, explicitPath: parsed.value("-a") != nil, lifetime: lifetime)
+        let pid = spawnAgent(path: path, explicitPath: parsed.value("-a") != nil, lifetime: lifetime,
+                             passThrough: daemonArguments(parsed))
         printVariables(shell, socket: path, pid: pid)
     }
 
@@ -28,9 +30,9 @@ enum Lifecycle {
 
     /// Starts claude-agentd detached and returns once its socket answers, with the pid the
     /// agent itself reports (which is another agent's if a concurrent start won the race).
-    static func spawnAgent(path: String, explicitPath: Bool, lifetime: Int64?) -> Int32 {
+    static func spawnAgent(path: String, explicitPath: Bool, lifetime: Int64?, passThrough: [String]) -> Int32 {
         let daemon = daemonPath()
-        var daemonArguments: [String] = []
+        var daemonArguments: [String] = passThrough
         if explicitPath { daemonArguments += ["-a", path] }
         if let lifetime { daemonArguments += ["-t", String(lifetime)] }
         let child: Int32
@@ -95,12 +97,26 @@ enum Lifecycle {
     }
 
     /// Replaces this process with claude-agentd in the foreground.
+    /// Options `start` and `serve` hand to claude-agentd unchanged.
+    static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
+    static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
+                                                    "--import-account": [], "--callback-url": []]
+
+    static func daemonArguments(_ parsed: Arguments) -> [String] {
+        var arguments: [String] = []
+        for flag in daemonFlags.keys.sorted() where parsed.has(flag) { arguments.append(flag) }
+        for option in daemonOptions.keys.sorted() {
+            for value in parsed.all(option) { arguments += [option, value] }
+        }
+        return arguments
+    }
+
     static func serve(_ arguments: [String]) {
-        let parsed = parse(arguments, command: "serve", flags: [:], options: ["-a": ["--socket"], "-t": ["--lifetime"], "--skew": []])
-        var daemonArguments: [String] = []
+        let parsed = parse(arguments, command: "serve", flags: daemonFlags,
+                           options: ["-a": ["--socket"], "-t": ["--lifetime"]].merging(daemonOptions) { a, _ in a })
+        var daemonArguments: [String] = daemonArguments(parsed)
         if let path = parsed.value("-a") { daemonArguments += ["-a", path] }
         if let lifetime = seconds(parsed, "-t", command: "serve") { daemonArguments += ["-t", String(lifetime)] }
-        if let skew = parsed.value("--skew") { daemonArguments += ["--skew", skew] }
         let daemon = daemonPath()
         do throws(Errno) {
             try ProcessControl.exec(daemon, arguments: daemonArguments)

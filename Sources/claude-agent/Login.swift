@@ -97,7 +97,7 @@ enum Login {
             respond(fd, status: "404 Not Found", body: "Not found.")
             return nil
         }
-        let parameters = Dictionary(QueryString.parse(query).map { ($0.name, $0.value) }) { first, _ in first }
+        let parameters = Dictionary(PercentEncoding.parseQuery(query) ?? []) { first, _ in first }
         guard parameters["state"] == start.state else {
             respond(fd, status: "400 Bad Request", body: "This callback does not belong to the login in progress.")
             return nil
@@ -180,9 +180,9 @@ struct PastedCode {
         let text = line.trimmingCharacters(in: " \t\r")
         state = expectedState
         if let mark = text.firstIndex(of: "?"), text.contains("code=") {
-            let parameters = QueryString.parse(String(text[text.index(after: mark)...]))
-            code = parameters.first { $0.name == "code" }?.value
-            if let given = parameters.first(where: { $0.name == "state" })?.value { state = given }
+            let parameters = PercentEncoding.parseQuery(String(text[text.index(after: mark)...])) ?? []
+            code = parameters.first { $0.0 == "code" }?.1
+            if let given = parameters.first(where: { $0.0 == "state" })?.1 { state = given }
         } else if let hash = text.firstIndex(of: "#") {
             code = String(text[..<hash])
             state = String(text[text.index(after: hash)...])

@@ -23,7 +23,7 @@ enum ExitCode: Int32 {
         case .noToken, .notFound: self = .noToken
         case .expired, .loginRequired, .refreshFailed: self = .expired
         case .locked: self = .locked
-        case .denied, .cancelled, .timeout: self = .denied
+        case .denied, .cancelled, .timeout, .requestFailed: self = .denied
         default: self = .failure
         }
     }

@@ -44,6 +44,9 @@ default:
     case "token": Commands.token(rest)
     case "login": Login.login(rest)
     case "logout": Login.logout(rest)
+    case "requests": Requests.list(rest)
+    case "approve": Requests.approve(rest)
+    case "deny": Requests.deny(rest)
     default: Output.usage("unknown command \"\(command)\"", command: nil)
     }
 }

@@ -23,6 +23,8 @@ let usage = """
                              or the seed CLI's credentials.json)
       --persist FILE         import FILE and write rotated tokens back to it
       --import-account NAME  the account name for imported files (default "default")
+      --callback-url URL     where providers redirect after an approval (default
+                             http://127.0.0.1:7777/oauth/callback, the bridge)
       --version              print the version and exit
       -h, --help             print this help and exit
 
@@ -40,6 +42,7 @@ var configPath: String?
 var refreshAhead = false
 var importPaths: [(String, Bool)] = []
 var importAccount = "default"
+var callbackURL = "http://127.0.0.1:7777/oauth/callback"
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
@@ -66,6 +69,7 @@ while let argument = arguments.popFirst() {
     case "--import": importPaths.append((value(argument), false))
     case "--persist": importPaths.append((value(argument), true))
     case "--import-account": importAccount = value(argument)
+    case "--callback-url": callbackURL = value(argument)
     case "--version":
         print("claude-agentd \(agentVersion)")
         ProcessControl.exit(0)
@@ -111,7 +115,8 @@ let configuration = AgentConfiguration(
     version: agentVersion,
     settings: loadSettings(),
     refreshAhead: refreshAhead,
-    imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) })
+    imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
+    callbackURL: callbackURL)
 do {
     let agent = try Agent(configuration: configuration)
     try agent.start()

@@ -23,6 +23,8 @@ final class Sandbox {
     let root: String
     let runtimeDirectory: String
     var environment: [String: String]
+    /// Agents started here live as long as the sandbox (tests often keep only the socket).
+    private var daemons: [Daemon] = []
 
     init() throws {
         let base = FileManager.default.temporaryDirectory.path
@@ -39,6 +41,10 @@ final class Sandbox {
     }
 
     deinit {
+        for daemon in daemons where daemon.process.isRunning {
+            daemon.process.terminate()
+            daemon.process.waitUntilExit()
+        }
         // Stop any agent left behind, then remove the files.
         if FileManager.default.fileExists(atPath: defaultSocket) {
             _ = try? run(Binaries.cli, ["stop", "-a", defaultSocket])
@@ -104,6 +110,7 @@ final class Sandbox {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let daemon = Daemon(process: process, socket: path, log: err)
+        daemons.append(daemon)
         try daemon.waitUntilListening()
         return daemon
     }

@@ -17,6 +17,11 @@ ssize_t cagent_getrandom(void *buffer, size_t length);
 /// POSIX_SPAWN_SETSID (glibc >= 2.26) is a macro Swift may not import.
 short cagent_spawn_setsid_flag(void);
 
+/// Adds "close every descriptor from `low` up" to spawn file actions
+/// (posix_spawn_file_actions_addclosefrom_np, glibc >= 2.34), so a daemon inherits no
+/// stray descriptor from whoever started it.
+int cagent_spawn_add_closefrom(void *actions, int low);
+
 /// accept4(2) is declared only under _GNU_SOURCE.
 int cagent_accept4(int fd, int flags);
 

@@ -1,0 +1,336 @@
+import AgentCrypto
+import AgentPOSIX
+import AgentProtocol
+import OAuth
+
+/// A client blocked on a request: `request.wait` (answered with the request) or
+/// `token.get` with `wait` (answered with the token or the reason there is none).
+struct RequestWaiter {
+    enum Kind { case request, token }
+    let connectionID: UInt64
+    let rpcID: Int64
+    let kind: Kind
+    /// Monotonic milliseconds when the wait gives up with `timeout`.
+    let deadline: Int64
+}
+
+/// The approval flow: token requests a person approves by choosing an account.
+extension Agent {
+    func handleRequestCreate(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
+        let created = try createTokenRequest(request.body, caller: connection.peer)
+        return .result(created.json(includingToken: false))
+    }
+
+    func createTokenRequest(_ body: JSONObject, caller peer: PeerCredentials) throws(AgentError) -> TokenRequest {
+        let scopes = try body.scopes() ?? []
+        let clientName = try body.optionalString("client_name") ?? Caller.executableName(pid: peer.pid) ?? "unknown"
+        let hostname = try body.optionalString("hostname") ?? Caller.hostname()
+        guard clientName.utf8.count <= 256, hostname.utf8.count <= 256 else {
+            throw AgentError(.badRequest, "client_name and hostname must be at most 256 bytes")
+        }
+        let id: String
+        do throws(Errno) {
+            id = RequestID.format(try RandomBytes.generate(16))
+        } catch {
+            throw AgentError(.internal, "could not make a request id: \(error)")
+        }
+        let caller = CallerInfo(pid: peer.pid, uid: peer.uid, executable: Caller.executable(pid: peer.pid),
+                                commandLine: Caller.commandLine(pid: peer.pid))
+        let created = try requests.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
+                                          preferredAccount: try body.optionalAccount(), caller: caller,
+                                          now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds())
+        Log.info("token request \(id) from \(clientName) (pid \(peer.pid)) for [\(Scopes.joined(scopes))]")
+        return created
+    }
+
+    func requestID(_ body: JSONObject) throws(AgentError) -> String {
+        let id = try body.string("request_id")
+        guard RequestID.isValid(id) else { throw AgentError(.badRequest, "request_id \"\(id)\" is not a request id") }
+        guard requests[id] != nil else { throw AgentError(.notFound, "no token request \(id)") }
+        return id
+    }
+
+    func handleRequestGet(_ request: Request) throws(AgentError) -> Reply {
+        let id = try requestID(request.body)
+        return .result(requests[id]?.json(includingToken: true) ?? [:])
+    }
+
+    func handleRequestList() -> Reply {
+        .result(["requests": .array(requests.live.map { .object($0.json(includingToken: false)) })])
+    }
+
+    /// Blocks on the socket until the request ends or `timeout` seconds pass.
+    func handleRequestWait(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
+        let id = try requestID(request.body)
+        let timeout = try waitTimeout(request.body)
+        if let existing = requests[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
+        addRequestWaiter(id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .request,
+                                           deadline: Clock.monotonicMilliseconds() + timeout * 1000))
+        return .deferred
+    }
+
+    func waitTimeout(_ body: JSONObject) throws(AgentError) -> Int64 {
+        let timeout = try body.optionalInt("timeout") ?? 300
+        guard (1...3600).contains(timeout) else { throw AgentError(.badRequest, "field \"timeout\" must be from 1 to 3600 seconds") }
+        return timeout
+    }
+
+    func addRequestWaiter(_ id: String, _ waiter: RequestWaiter) {
+        requestWaiters[id, default: []].append(waiter)
+    }
+
+    func handleRequestDeny(_ request: Request) throws(AgentError) -> Reply {
+        try requireUnlocked()
+        let id = try requestID(request.body)
+        let reason = try request.body.optionalString("reason") ?? "denied by the user"
+        let denied = try moveRequest(id, to: .denied) { $0.error = reason }
+        return .result(denied.json(includingToken: false))
+    }
+
+    func handleRequestCancel(_ request: Request) throws(AgentError) -> Reply {
+        let id = try requestID(request.body)
+        let cancelled = try moveRequest(id, to: .cancelled) { $0.error = "cancelled" }
+        return .result(cancelled.json(includingToken: false))
+    }
+
+    /// Moves a request and, when it ends, answers everyone waiting on it.
+    @discardableResult
+    func moveRequest(_ id: String, to status: RequestStatus, _ update: (inout TokenRequest) -> Void = { _ in }) throws(AgentError) -> TokenRequest {
+        let previousState = requests[id]?.authorizationState
+        let moved = try requests.move(id, to: status, now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds(), update)
+        if let previousState, previousState != moved.authorizationState { pendingLogins[previousState] = nil }
+        Log.info("token request \(id) is \(status.rawValue)\(moved.error.map { ": \($0)" } ?? "")")
+        if status.isTerminal { answerRequestWaiters(moved) }
+        return moved
+    }
+
+    func answerRequestWaiters(_ request: TokenRequest) {
+        for waiter in requestWaiters.removeValue(forKey: request.id) ?? [] {
+            guard let connection = connections[waiter.connectionID] else { continue }
+            answerDeferred(connection, answer(for: waiter, request))
+        }
+    }
+
+    /// What a waiter gets when its request ends.
+    func answer(for waiter: RequestWaiter, _ request: TokenRequest) -> JSONValue {
+        switch waiter.kind {
+        case .request:
+            return Response.success(id: waiter.rpcID, request.json(includingToken: true))
+        case .token:
+            if request.status == .approved, let token = request.token {
+                return Response.success(id: waiter.rpcID, token.json)
+            }
+            let reason = request.error.map { ": \($0)" } ?? ""
+            let code: ErrorCode
+            switch request.status {
+            case .denied: code = .denied
+            case .cancelled: code = .cancelled
+            case .expired: code = .timeout
+            default: code = .requestFailed
+            }
+            return Response.failure(id: waiter.rpcID, AgentError(code, "token request \(request.id) \(request.status.rawValue)\(reason)"))
+        }
+    }
+
+    /// Waits that ran out answer `timeout`; the request itself lives on. Requests past
+    /// their time expire; ended ones are dropped after their retention.
+    func sweepRequests(monotonic: Int64) {
+        for id in requests.sweep(now: Clock.unixSeconds(), monotonic: monotonic) {
+            if let expired = requests[id] {
+                Log.info("token request \(id) expired")
+                answerRequestWaiters(expired)
+            }
+        }
+        for (id, waiters) in requestWaiters {
+            let (due, waiting) = (waiters.filter { $0.deadline <= monotonic }, waiters.filter { $0.deadline > monotonic })
+            guard !due.isEmpty else { continue }
+            requestWaiters[id] = waiting.isEmpty ? nil : waiting
+            for waiter in due {
+                guard let connection = connections[waiter.connectionID] else { continue }
+                let error = AgentError(.timeout, "token request \(id) is still \(requests[id]?.status.rawValue ?? "gone") after the wait")
+                answerDeferred(connection, Response.failure(id: waiter.rpcID, error))
+            }
+        }
+    }
+
+    /// A waiter hung up: if no one else waits on its request, the request is cancelled.
+    func dropRequestWaiters(of connection: Connection) {
+        for (id, waiters) in requestWaiters where waiters.contains(where: { $0.connectionID == connection.id }) {
+            let remaining = waiters.filter { $0.connectionID != connection.id }
+            requestWaiters[id] = remaining.isEmpty ? nil : remaining
+            if remaining.isEmpty, let request = requests[id], !request.status.isTerminal {
+                _ = try? moveRequest(id, to: .cancelled) { $0.error = "the waiting client disconnected" }
+            }
+        }
+    }
+
+    /// `token.get` with `wait`: when no valid token covers the scopes, a request is made and
+    /// the answer comes when it ends.
+    func waitForApproval(_ request: Request, scopes: [String], on connection: Connection, after failure: AgentError) throws(AgentError) -> Reply {
+        guard [.noToken, .notFound, .expired, .loginRequired].contains(failure.code) else { throw failure }
+        let timeout = try waitTimeout(request.body)
+        let created = try createTokenRequest(request.body, caller: connection.peer)
+        addRequestWaiter(created.id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
+                                                   deadline: Clock.monotonicMilliseconds() + timeout * 1000))
+        return .deferred
+    }
+
+    // MARK: Selecting an account
+
+    /// Approves at once with a held (or refreshable) token covering the scopes; otherwise
+    /// starts an authorization for the account and asks the control browser to open it
+    /// (or hands the URL back with `print_url`).
+    func handleSelectAccount(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
+        try requireUnlocked()
+        let body = request.body
+        let id = try requestID(body)
+        let reference = try body.account()
+        let printURL = try body.optionalBool("print_url") ?? false
+        guard let tokenRequest = requests[id] else { throw AgentError(.notFound, "no token request \(id)") }
+        guard tokenRequest.status.canMove(to: .inProgress) else {
+            throw AgentError(.invalidStatus, "token request \(id) is \(tokenRequest.status.rawValue); an account can no longer be selected")
+        }
+        if let account = store.account(reference), Scopes.cover(account.scopes, tokenRequest.scopes) {
+            let now = Clock.unixSeconds()
+            if let token = account.token, !token.isExpired(at: now, skew: configuration.expirySkew) {
+                let approved = try moveRequest(id, to: .approved) {
+                    $0.accountID = account.id
+                    $0.accountName = account.name
+                    $0.token = self.accessToken(of: account, token)
+                }
+                return .result(approved.json(includingToken: false))
+            }
+            if canRefresh(account) {
+                let moved = try moveRequest(id, to: .inProgress) {
+                    $0.accountID = account.id
+                    $0.accountName = account.name
+                }
+                startRefresh(of: account)
+                refreshApprovals[account.id, default: []].append(id)
+                return .result(moved.json(includingToken: false))
+            }
+        }
+        return try startAuthorization(id, reference: reference, printURL: printURL,
+                                      redirectURI: try body.optionalString("redirect_uri"), request: request, on: connection)
+    }
+
+    func startAuthorization(_ id: String, reference: AccountReference, printURL: Bool, redirectURI given: String?,
+                            request: Request, on connection: Connection) throws(AgentError) -> Reply {
+        let existing = store.account(reference)
+        let providerName = existing?.provider ?? settings.defaultProvider
+        guard let provider = settings.provider(named: providerName) else {
+            throw AgentError(.notFound, "no provider \"\(providerName)\" is configured")
+        }
+        let accountID: UInt32
+        let accountName: String
+        switch reference {
+        case .id(let number):
+            accountID = number
+            accountName = existing?.name ?? "account-\(number)"
+        case .name(let name):
+            if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
+            accountID = existing?.id ?? store.lowestFreeID(excluding: pendingLogins.values.compactMap(\.accountID))
+            accountName = name
+        }
+        let redirectURI: String
+        if let given {
+            guard LoopbackRedirect.isValid(given) else {
+                throw AgentError(.badRequest, "redirect_uri must be a loopback http URI (RFC 8252)")
+            }
+            redirectURI = given
+        } else {
+            redirectURI = provider.redirectURI ?? configuration.callbackURL
+        }
+        let scopes = Scopes.normalize(requests[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
+        let state: String
+        let pkce: PKCE
+        do {
+            state = Base64URL.encode(try RandomBytes.generate(32))
+            pkce = try PKCE(randomBytes: try RandomBytes.generate(32))
+        } catch {
+            throw AgentError(.internal, "could not make authorization secrets: \(error)")
+        }
+        let moved = try moveRequest(id, to: .inProgress) {
+            $0.accountID = accountID
+            $0.accountName = accountName
+            $0.authorizationState = state
+        }
+        pendingLogins[state] = PendingLogin(state: state, verifier: pkce.verifier, account: accountName, accountID: accountID,
+                                            provider: providerName, redirectURI: redirectURI, scopes: scopes,
+                                            expiresAt: moved.deadline, requestID: id)
+        let url = AuthorizeRequest(authorizeEndpoint: provider.authorizeURL, clientID: provider.clientID, redirectURI: redirectURI,
+                                   scopes: scopes, state: state, codeChallenge: pkce.challenge,
+                                   extraParameters: provider.extraAuthorizeParameters).url
+        if printURL {
+            var result = moved.json(includingToken: false)
+            result["authorize_url"] = .string(url)
+            result["state"] = .string(state)
+            return .result(result)
+        }
+        let browser = ControlBrowserClient(baseURL: settings.controlBrowserURL)
+        let connectionID = connection.id
+        let rpcID = request.id
+        worker.submit {
+            .controlBrowserOpened(connectionID: connectionID, rpcID: rpcID, requestID: id, state: state,
+                                  Result { () throws(OAuthError) in try browser.openAuth(accountID: accountID, authorizeURL: url) })
+        }
+        return .deferred
+    }
+
+    func finishControlBrowser(connectionID: UInt64, rpcID: Int64, requestID id: String, state: String, _ result: Result<Void, OAuthError>) {
+        let answer: JSONValue
+        switch result {
+        case .success:
+            // The state goes to the approver (same uid, over the socket) so a relaying
+            // listener can tell our callback from others; the bridge does not pass it on.
+            var result = requests[id]?.json(includingToken: false) ?? [:]
+            result["state"] = .string(state)
+            answer = Response.success(id: rpcID, result)
+        case .failure(let error):
+            // Only if this authorization is still the request's current one.
+            if requests[id]?.authorizationState == state {
+                _ = try? moveRequest(id, to: .error) { $0.error = "control browser: \(error.message)" }
+            }
+            answer = Response.failure(id: rpcID, AgentError(.controlBrowserFailed, "the control browser could not open the authorization: \(error.message)"))
+        }
+        if let connection = connections[connectionID] { answerDeferred(connection, answer) }
+    }
+
+    /// A refresh that a selection waited on finished: approve or fail those requests.
+    func finishRefreshApprovals(accountID: UInt32, failure: AgentError?) {
+        for id in refreshApprovals.removeValue(forKey: accountID) ?? [] {
+            guard let request = requests[id], !request.status.isTerminal, request.accountID == accountID else { continue }
+            if failure == nil, let account = store.account(id: accountID), let token = account.token,
+               !token.isExpired(at: Clock.unixSeconds(), skew: configuration.expirySkew) {
+                _ = try? moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
+            } else {
+                _ = try? moveRequest(id, to: .error) { $0.error = failure?.message ?? "the account's token could not be refreshed" }
+            }
+        }
+    }
+}
+
+/// Request ids: random, shown in UIs, in the UUID form the original router used.
+enum RequestID {
+    static func format(_ bytes: [UInt8]) -> String {
+        var bytes = bytes
+        bytes[6] = bytes[6] & 0x0f | 0x40  // version 4
+        bytes[8] = bytes[8] & 0x3f | 0x80  // RFC 4122 variant
+        let hex = Hex.encode(bytes)
+        let characters = Array(hex)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+
+    static func isValid(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46) else { return false }
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,22 @@
+import AgentPOSIX
+
+/// Who is at the other end of a connection, beyond SO_PEERCRED's numbers: read from
+/// `/proc/<pid>/` at the moment a request is made (the process may be gone later).
+enum Caller {
+    static func executable(pid: Int32) -> String? {
+        try? FileSystem.readLink("/proc/\(pid)/exe")
+    }
+
+    static func executableName(pid: Int32) -> String? {
+        executable(pid: pid).map { path in path.split(separator: "/").last.map(String.init) ?? path }
+    }
+
+    /// The command line with its NUL separators as spaces, at most 1 KiB.
+    static func commandLine(pid: Int32) -> String? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline", limit: 64 * 1024), !bytes.isEmpty else { return nil }
+        let text = String(decoding: bytes.prefix(1024).map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        return text.hasSuffix(" ") ? String(text.dropLast()) : text
+    }
+
+    static func hostname() -> String { ProcessControl.hostname() }
+}

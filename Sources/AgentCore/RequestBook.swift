@@ -1,0 +1,188 @@
+import AgentProtocol
+
+/// Where a token request is in its life.
+public enum RequestStatus: String, Sendable, CaseIterable {
+    case pending
+    case inProgress = "in_progress"
+    case approved, denied, cancelled, error, expired
+
+    public var isTerminal: Bool {
+        switch self {
+        case .pending, .inProgress: return false
+        default: return true
+        }
+    }
+
+    /// The legal transitions, exactly: `pending` → `in_progress` → `approved` | `denied` |
+    /// `cancelled` | `error`; a live request may also be decided while `pending` (an
+    /// account whose token is held approves at once, a person may deny or cancel, a
+    /// failed control browser errs) and expires after its time. `in_progress` may be
+    /// re-entered when another account is selected. Terminal states are final.
+    public func canMove(to next: RequestStatus) -> Bool {
+        switch (self, next) {
+        case (.pending, .inProgress), (.pending, .approved), (.pending, .denied), (.pending, .cancelled),
+             (.pending, .error), (.pending, .expired),
+             (.inProgress, .inProgress), (.inProgress, .approved), (.inProgress, .denied), (.inProgress, .cancelled),
+             (.inProgress, .error), (.inProgress, .expired):
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// Who asked, from `SO_PEERCRED` and `/proc/<pid>/` at creation.
+public struct CallerInfo: Equatable, Sendable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var executable: String?
+    public var commandLine: String?
+
+    var json: JSONValue {
+        .object([
+            "pid": .int(Int64(pid)), "uid": .int(Int64(uid)),
+            "executable": executable.map(JSONValue.string) ?? .null,
+            "command_line": commandLine.map(JSONValue.string) ?? .null,
+        ])
+    }
+}
+
+/// A tool's request for a token the agent could not give at once, waiting for a person to
+/// choose an account.
+public struct TokenRequest: Sendable {
+    public let id: String
+    public let clientName: String
+    public let hostname: String
+    public let scopes: [String]
+    public let preferredAccount: AccountReference?
+    public let caller: CallerInfo?
+    public internal(set) var status: RequestStatus = .pending
+    public internal(set) var accountID: UInt32?
+    public internal(set) var accountName: String?
+    public let createdAt: Int64
+    public internal(set) var updatedAt: Int64
+    public internal(set) var error: String?
+    /// The access token bundle, once approved; never a refresh token.
+    public internal(set) var token: AccessToken?
+    /// The OAuth `state` of the authorization in progress, if any.
+    var authorizationState: String?
+    /// Monotonic milliseconds: when a live request expires, or when a terminal one is dropped.
+    var deadline: Int64
+
+    /// The protocol's request object. The token is included only when asked (`request.get`,
+    /// `request.wait`), never in lists.
+    public func json(includingToken: Bool) -> JSONObject {
+        [
+            "request_id": .string(id),
+            "status": .string(status.rawValue),
+            "client_name": .string(clientName),
+            "hostname": .string(hostname),
+            "scopes": .array(scopes.map(JSONValue.string)),
+            "account": accountName.map(JSONValue.string) ?? .null,
+            "account_id": accountID.map { .int(Int64($0)) } ?? .null,
+            "preferred_account": preferredAccount?.json ?? .null,
+            "caller": caller?.json ?? .null,
+            "created_at": .string(RFC3339.format(createdAt)),
+            "updated_at": .string(RFC3339.format(updatedAt)),
+            "error": error.map(JSONValue.string) ?? .null,
+            "token": includingToken ? (token.map { .object(tokenJSON($0)) } ?? .null) : .null,
+        ]
+    }
+
+    private func tokenJSON(_ token: AccessToken) -> JSONObject {
+        var json = token.json
+        json["account"] = nil
+        json["account_id"] = nil
+        return json
+    }
+}
+
+/// The live and recently ended token requests, with their limits and clock.
+///
+/// Owned by the agent's loop thread.
+public struct RequestBook {
+    public static let maxLive = 256
+    public static let maxLivePerCaller = 16
+    public static let defaultLiveMilliseconds: Int64 = 10 * 60 * 1000
+    public static let defaultRetentionMilliseconds: Int64 = 10 * 60 * 1000
+
+    public private(set) var requests: [String: TokenRequest] = [:]
+    /// Creation order, so lists are stable.
+    private var order: [String] = []
+    let liveMilliseconds: Int64
+    let retentionMilliseconds: Int64
+
+    public init(liveMilliseconds: Int64 = defaultLiveMilliseconds, retentionMilliseconds: Int64 = defaultRetentionMilliseconds) {
+        self.liveMilliseconds = liveMilliseconds
+        self.retentionMilliseconds = retentionMilliseconds
+    }
+
+    public var live: [TokenRequest] {
+        order.compactMap { requests[$0] }.filter { !$0.status.isTerminal }
+    }
+
+    public subscript(id: String) -> TokenRequest? { requests[id] }
+
+    /// Adds a pending request, refusing with `too_many_requests` past the caps (in all, and
+    /// per calling pid), so the book never grows without bound.
+    public mutating func create(id: String, clientName: String, hostname: String, scopes: [String],
+                                preferredAccount: AccountReference?, caller: CallerInfo?,
+                                now: Int64, monotonic: Int64) throws(AgentError) -> TokenRequest {
+        let live = self.live
+        guard live.count < Self.maxLive else {
+            throw AgentError(.tooManyRequests, "\(Self.maxLive) token requests are already waiting")
+        }
+        if let caller, live.filter({ $0.caller?.pid == caller.pid }).count >= Self.maxLivePerCaller {
+            throw AgentError(.tooManyRequests, "process \(caller.pid) already has \(Self.maxLivePerCaller) token requests waiting")
+        }
+        let request = TokenRequest(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
+                                   preferredAccount: preferredAccount, caller: caller, createdAt: now, updatedAt: now,
+                                   deadline: monotonic + liveMilliseconds)
+        requests[id] = request
+        order.append(id)
+        return request
+    }
+
+    /// Moves a request to `status`, or throws `invalid_status` and changes nothing.
+    @discardableResult
+    public mutating func move(_ id: String, to status: RequestStatus, now: Int64, monotonic: Int64,
+                              _ update: (inout TokenRequest) -> Void = { _ in }) throws(AgentError) -> TokenRequest {
+        guard var request = requests[id] else { throw AgentError(.notFound, "no token request \(id)") }
+        guard request.status.canMove(to: status) else {
+            throw AgentError(.invalidStatus, "token request \(id) is \(request.status.rawValue); it cannot become \(status.rawValue)")
+        }
+        request.status = status
+        request.updatedAt = now
+        update(&request)
+        if status.isTerminal {
+            request.authorizationState = nil
+            request.deadline = monotonic + retentionMilliseconds
+        }
+        requests[id] = request
+        return request
+    }
+
+    /// Expires live requests past their time and drops terminal ones past their retention.
+    /// Returns the ids of the requests that just expired.
+    public mutating func sweep(now: Int64, monotonic: Int64) -> [String] {
+        var expired: [String] = []
+        for id in order {
+            guard let request = requests[id], request.deadline <= monotonic else { continue }
+            if request.status.isTerminal {
+                requests[id] = nil
+            } else if (try? move(id, to: .expired, now: now, monotonic: monotonic, { $0.error = "no one approved the request in time" })) != nil {
+                expired.append(id)
+            }
+        }
+        order.removeAll { requests[$0] == nil }
+        return expired
+    }
+
+    /// The earliest deadline, for the poll timeout.
+    public var nextDeadline: Int64? { requests.values.map(\.deadline).min() }
+
+    /// The request whose authorization uses `state`.
+    public func request(withState state: String) -> TokenRequest? {
+        requests.values.first { $0.authorizationState == state }
+    }
+}

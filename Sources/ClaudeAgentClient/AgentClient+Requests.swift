@@ -1,0 +1,132 @@
+import AgentPOSIX
+import AgentProtocol
+
+/// A token request as the agent describes it (`request.*` answers).
+public struct TokenRequestInfo: Equatable, Sendable {
+    public var id: String
+    public var status: String
+    public var clientName: String
+    public var hostname: String
+    public var scopes: [String]
+    public var account: String?
+    public var accountID: UInt32?
+    public var callerPID: Int32?
+    public var callerExecutable: String?
+    public var createdAt: Int64?
+    public var error: String?
+    /// Once approved (and only in `request.get` / `request.wait` answers).
+    public var token: AccessToken?
+    /// With `print_url`: the authorize URL to open by hand.
+    public var authorizeURL: String?
+    /// After `request.select_account` started an authorization: its OAuth state, so a
+    /// loopback listener relaying the provider's redirect can recognise it.
+    public var authorizationState: String?
+
+    public var isTerminal: Bool { !["pending", "in_progress"].contains(status) }
+
+    init(_ json: JSONObject) throws(AgentError) {
+        id = try json.string("request_id")
+        status = try json.string("status")
+        clientName = try json.optionalString("client_name") ?? ""
+        hostname = try json.optionalString("hostname") ?? ""
+        scopes = try json.scopes() ?? []
+        account = try json.optionalString("account")
+        accountID = try json.optionalInt("account_id").map { UInt32(clamping: $0) }
+        let caller = json["caller"]?.objectValue
+        callerPID = caller?["pid"]?.intValue.map { Int32(clamping: $0) }
+        callerExecutable = caller?["executable"]?.stringValue
+        createdAt = try json.optionalString("created_at").flatMap(RFC3339.parse)
+        error = try json.optionalString("error")
+        if let token = json["token"]?.objectValue { self.token = try AccessToken(json: token) }
+        authorizeURL = try json.optionalString("authorize_url")
+        authorizationState = try json.optionalString("state")
+    }
+}
+
+extension AgentClient {
+    /// `token.get` with `wait`: when no valid token covers the scopes, the agent makes a
+    /// token request and answers when a person approves (the token) or it ends otherwise
+    /// (`denied`, `cancelled`, `timeout`, `request_failed`).
+    public func token(scopes: [String], account: AccountReference?, wait: Bool, timeout: Int64 = 300,
+                      clientName: String? = nil) throws(AgentClientError) -> AccessToken {
+        guard wait else { return try token(scopes: scopes, account: account) }
+        var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string)), "wait": true, "timeout": .int(timeout)]
+        if let account { fields["account"] = account.json }
+        if let clientName { fields["client_name"] = .string(clientName) }
+        let saved = timeoutMilliseconds
+        timeoutMilliseconds = Int(timeout + 10) * 1000
+        defer { timeoutMilliseconds = saved }
+        let result = try call("token.get", fields)
+        return try decode { () throws(AgentError) in try AccessToken(json: result) }
+    }
+
+    public func createRequest(scopes: [String], account: AccountReference? = nil, clientName: String? = nil,
+                              hostname: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
+        var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
+        if let account { fields["account"] = account.json }
+        if let clientName { fields["client_name"] = .string(clientName) }
+        if let hostname { fields["hostname"] = .string(hostname) }
+        return try requestInfo(try call("request.create", fields))
+    }
+
+    public func request(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
+        try requestInfo(try call("request.get", ["request_id": .string(id)]))
+    }
+
+    public func listRequests() throws(AgentClientError) -> [TokenRequestInfo] {
+        let result = try call("request.list")
+        return try decode { () throws(AgentError) in
+            var requests: [TokenRequestInfo] = []
+            for item in result["requests"]?.arrayValue ?? [] {
+                guard let object = item.objectValue else { throw AgentError(.badRequest, "request entry is not an object") }
+                requests.append(try TokenRequestInfo(object))
+            }
+            return requests
+        }
+    }
+
+    /// `request.wait`: blocks until the request ends or `timeout` seconds pass; calls
+    /// `tick` about once a second meanwhile (for a progress line).
+    public func waitForRequest(_ id: String, timeout: Int64, tick: () -> Void = {}) throws(AgentClientError) -> TokenRequestInfo {
+        let saved = timeoutMilliseconds
+        timeoutMilliseconds = Int(timeout + 10) * 1000
+        defer { timeoutMilliseconds = saved }
+        let result = try call("request.wait", ["request_id": .string(id), "timeout": .int(timeout)], tick: tick)
+        return try requestInfo(result)
+    }
+
+    /// `request.select_account`: approves with a held token, or starts the authorization
+    /// (the control browser opens it; with `printURL` the URL comes back instead; with
+    /// `redirectURI` the provider redirects to that loopback listener).
+    public func selectAccount(_ id: String, account: AccountReference, printURL: Bool = false,
+                              redirectURI: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
+        var fields: JSONObject = ["request_id": .string(id), "account": account.json, "print_url": .bool(printURL)]
+        if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
+        let saved = timeoutMilliseconds
+        timeoutMilliseconds = max(saved, 30_000)
+        defer { timeoutMilliseconds = saved }
+        return try requestInfo(try call("request.select_account", fields))
+    }
+
+    public func denyRequest(_ id: String, reason: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
+        var fields: JSONObject = ["request_id": .string(id)]
+        if let reason { fields["reason"] = .string(reason) }
+        return try requestInfo(try call("request.deny", fields))
+    }
+
+    public func cancelRequest(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
+        try requestInfo(try call("request.cancel", ["request_id": .string(id)]))
+    }
+
+    private func requestInfo(_ result: JSONObject) throws(AgentClientError) -> TokenRequestInfo {
+        try decode { () throws(AgentError) in try TokenRequestInfo(result) }
+    }
+
+    func decode<T>(_ body: () throws(AgentError) -> T) throws(AgentClientError) -> T {
+        do throws(AgentError) {
+            return try body()
+        } catch {
+            throw AgentClientError(.protocolViolation, "unexpected answer from the agent: \(error.message)")
+        }
+    }
+}

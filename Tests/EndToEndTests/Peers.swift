@@ -1,0 +1,246 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The repository root (tests run from anywhere).
+enum Repository {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+    static var python: String { root + "/.venv/bin/python" }
+    static var peers: String { root + "/Tests/Peers" }
+}
+
+/// A long-running helper process that prints `READY <url>` on stdout when it serves.
+final class PeerProcess {
+    let process = Process()
+    let url: String
+    private let output = Pipe()
+
+    init(_ script: String, _ arguments: [String]) throws {
+        guard FileManager.default.isExecutableFile(atPath: Repository.python) else {
+            throw TestFailure("the test peers are not installed: run scripts/test-peers-setup (scripts/test does)")
+        }
+        process.executableURL = URL(fileURLWithPath: Repository.python)
+        process.arguments = [Repository.peers + "/" + script] + arguments
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        var line = Data()
+        let handle = output.fileHandleForReading
+        while !line.contains(UInt8(ascii: "\n")) {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty { throw TestFailure("\(script) exited before it was ready") }
+            line += byte
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("READY ") else { throw TestFailure("\(script) said \(text)") }
+        url = String(text.dropFirst(6))
+    }
+
+    var port: Int { Int(url.split(separator: ":").last ?? "0") ?? 0 }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// django-oauth-toolkit on 127.0.0.1: a real OAuth server with PKCE, rotation, revocation.
+final class OAuthServer {
+    let peer: PeerProcess
+    let stateDirectory: String
+    let accessTokenSeconds: Int
+
+    init(accessTokenSeconds: Int = 4, port: Int = 0, stateDirectory: String? = nil) throws {
+        self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "oauth-" + UUID().uuidString.prefix(8)
+        self.accessTokenSeconds = accessTokenSeconds
+        peer = try PeerProcess("oauth_server.py", ["--port", String(port), "--access-token-seconds", String(accessTokenSeconds),
+                                                   "--state-dir", self.stateDirectory])
+    }
+
+    var url: String { peer.url }
+
+    /// A configuration file for the agent naming this server as the default provider.
+    func writeConfig(in sandbox: Sandbox, controlBrowser: String = "http://127.0.0.1:9") throws -> String {
+        let path = sandbox.root + "/config.json"
+        let config = """
+            {"default_provider": "test", "control_browser_url": "\(controlBrowser)",
+             "providers": {"test": {"client_id": "claude-agent-test", "authorize_url": "\(url)/o/authorize/",
+               "token_url": "\(url)/o/token/", "revocation_url": "\(url)/o/revoke_token/",
+               "scopes": ["user:inference", "user:profile"], "token_request_encoding": "form"}}}
+            """
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// `GET /api/whoami` with the token: the user name, or nil when the server refuses it.
+    func whoami(_ token: String) throws -> String? {
+        let (status, body) = try http("GET", "/api/whoami", headers: ["Authorization": "Bearer \(token)"])
+        guard status == 200 else { return nil }
+        return (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["user"] as? String
+    }
+
+    /// Token endpoint requests counted by grant type.
+    func tokenRequests(_ grant: String) throws -> Int {
+        let (_, body) = try http("GET", "/test/stats")
+        let stats = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        return (stats?["token_requests"] as? [String: Any])?[grant] as? Int ?? 0
+    }
+
+    func resetStats() throws { _ = try http("POST", "/test/reset") }
+
+    /// Makes the token endpoint sleep before answering.
+    func delayTokenEndpoint(seconds: Double) throws { _ = try http("POST", "/test/delay?seconds=\(seconds)") }
+
+    /// Uses a refresh token directly: the OAuth error code, or nil when it worked.
+    func refreshError(_ refreshToken: String) throws -> String? {
+        let body = "grant_type=refresh_token&client_id=claude-agent-test&refresh_token=\(refreshToken)"
+        let (status, data) = try http("POST", "/o/token/", body: body)
+        if status == 200 { return nil }
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? String ?? "HTTP \(status)"
+    }
+
+    func revoke(_ refreshToken: String) throws {
+        let body = "token=\(refreshToken)&token_type_hint=refresh_token&client_id=claude-agent-test"
+        let (status, _) = try http("POST", "/o/revoke_token/", body: body)
+        #expect(status == 200)
+    }
+
+    /// Logs `user` in with PKCE the way a client would (via the browser script) and
+    /// returns the token endpoint's answer.
+    func obtainTokens(user: String) throws -> [String: Any] {
+        let result = try Sandbox.runPeer("obtain_tokens.py", ["--server", url, "--user", user, "--password", "\(user)-password"])
+        guard result.status == 0, let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw TestFailure("obtain_tokens failed: \(result.stderr)")
+        }
+        return json
+    }
+
+    func http(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil) throws -> (Int, Data) {
+        var request = URLRequest(url: URL(string: url + path)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        }
+        return try HTTP.send(request)
+    }
+}
+
+/// The stand-in control browser: serves /open-auth and logs in as the account's user.
+final class ControlBrowser {
+    let peer: PeerProcess
+
+    init(accounts: String = "1=alice:alice-password,2=bob:bob-password,3=carol:carol-password", extra: [String] = []) throws {
+        peer = try PeerProcess("control_browser.py", ["--port", "0", "--accounts", accounts] + extra)
+    }
+
+    var url: String { peer.url }
+}
+
+enum HTTP {
+    static func send(_ request: URLRequest) throws -> (Int, Data) {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, Data)?
+        nonisolated(unsafe) var failure: Error?
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            if let error { failure = error } else { result = ((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()) }
+            done.signal()
+        }.resume()
+        done.wait()
+        if let failure { throw failure }
+        return result ?? (0, Data())
+    }
+}
+
+extension Sandbox {
+    /// Runs a peer script to completion.
+    static func runPeer(_ script: String, _ arguments: [String]) throws -> CommandResult {
+        let sandbox = try Sandbox()
+        return try sandbox.run(Repository.python, [Repository.peers + "/" + script] + arguments, timeout: 60)
+    }
+
+    /// Starts a CLI command in the background; returns the process and its stdout/stderr pipes.
+    func background(_ arguments: [String], environment extra: [String: String] = [:]) throws -> BackgroundCommand {
+        try BackgroundCommand(Binaries.cli, arguments, environment: environment.merging(extra) { _, new in new })
+    }
+}
+
+/// A command running while the test does other things.
+final class BackgroundCommand {
+    let process = Process()
+    private let out = Pipe()
+    private let err = Pipe()
+    private var stdoutData = Data()
+    private var stderrData = Data()
+    private let lock = NSLock()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.stdoutData += data }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            self?.lock.withLock { self?.stderrData += data }
+        }
+        try process.run()
+    }
+
+    var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
+    var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+
+    /// Waits until stdout holds a complete first line and returns it.
+    func firstLine(timeout: TimeInterval = 20) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = stdout
+            if let newline = text.firstIndex(of: "\n") { return String(text[..<newline]) }
+            if !process.isRunning { throw TestFailure("exited before printing a line: \(stderr)") }
+            usleep(20_000)
+        }
+        throw TestFailure("no line on stdout within \(timeout) s; stderr: \(stderr)")
+    }
+
+    /// Waits for the exit and returns the status.
+    func wait(timeout: TimeInterval = 60) throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() > deadline {
+                process.terminate()
+                throw TestFailure("still running after \(timeout) s; stderr: \(stderr)")
+            }
+            usleep(20_000)
+        }
+        usleep(50_000)  // let the readability handlers take the last bytes
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: TimeInterval = 20, _ condition: () throws -> Bool) throws -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return false
+}
