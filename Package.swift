@@ -21,13 +21,15 @@ let package = Package(
         .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "OAuth"]),
         .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX"]),
         .target(name: "ClaudeAgentClient", dependencies: ["AgentProtocol", "AgentPOSIX"]),
+        .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"],
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
             linkerSettings: staticStdlib),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
+        .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
         .testTarget(name: "OAuthTests", dependencies: ["OAuth", "AgentCrypto", "AgentProtocol"]),
         .testTarget(
             name: "EndToEndTests",

@@ -1,0 +1,334 @@
+/// The parser's limits, as named constants (as nginx and ssh-agent keep theirs): a peer
+/// can never make the bridge buffer more than a head and a body of these sizes.
+public struct HTTPLimits: Sendable {
+    /// Request line plus header fields, with their line ends (nginx's default buffer).
+    public var maxHeadBytes = 8 * 1024
+    /// A request body; the bridge's bodies are a few hundred bytes of JSON or a form.
+    public var maxBodyBytes = 64 * 1024
+    /// Header fields per request.
+    public var maxHeaderCount = 100
+
+    public init() {}
+}
+
+/// A request the parser refuses, with the status to answer before closing the connection.
+public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var status: Int
+    /// A stable snake_case code for the JSON error body.
+    public var code: String
+    public var message: String
+
+    public init(_ status: Int, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(code): \(message)" }
+
+    static func badRequest(_ message: String) -> HTTPParseError { HTTPParseError(400, "bad_request", message) }
+}
+
+/// An incremental HTTP/1.1 request parser (RFC 9112): bytes go in as they arrive, whole
+/// requests come out, pipelined ones in order.
+///
+/// Strict where leniency has bitten servers before (request smuggling, header
+/// injection): no obsolete line folding, no bare CR, no NUL or other control bytes in
+/// fields, no whitespace before a colon, one Content-Length, no transfer codings. A line
+/// may end in a bare LF, which RFC 9112 §2.2 allows a recipient to accept.
+///
+/// After an error the parser is spent: the server answers the error and closes.
+public struct HTTPParser {
+    public let limits: HTTPLimits
+    private var buffer: [UInt8] = []
+    /// The first byte of the request being read.
+    private var start = 0
+    /// How far the search for the end of the head got, and where its current line began.
+    private var scan = 0
+    private var lineStart = 0
+    /// A head read whose body is still arriving.
+    private var pending: (request: HTTPRequest, bodyLength: Int)?
+    /// Set when a head asked for `100 Continue` and its body has not arrived.
+    private var continueOwed = false
+    private var failed = false
+
+    public init(limits: HTTPLimits = HTTPLimits()) {
+        self.limits = limits
+    }
+
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Bytes received and not yet consumed by a whole request.
+    public var bufferedByteCount: Int { buffer.count - start }
+
+    /// Whether part of a request has arrived (so a time-out cuts a request, not an idle
+    /// connection).
+    public var hasPartialRequest: Bool { pending != nil || bufferedByteCount > 0 }
+
+    /// True once after a head with `Expect: 100-continue` whose body has yet to come: the
+    /// server then sends `100 Continue` (curl waits a second for it otherwise).
+    public mutating func takeContinueRequest() -> Bool {
+        defer { continueOwed = false }
+        return continueOwed
+    }
+
+    /// The next complete request, or nil until more bytes arrive.
+    /// - Throws: `HTTPParseError` with the status to answer; the connection must close.
+    public mutating func next() throws(HTTPParseError) -> HTTPRequest? {
+        precondition(!failed, "HTTPParser used after an error")
+        do throws(HTTPParseError) {
+            return try parseNext()
+        } catch {
+            failed = true
+            throw error
+        }
+    }
+
+    private mutating func parseNext() throws(HTTPParseError) -> HTTPRequest? {
+        if pending == nil {
+            guard let end = try findHeadEnd() else {
+                if buffer.count - start > limits.maxHeadBytes {
+                    throw HTTPParseError(431, "header_fields_too_large", "the request line and headers exceed \(limits.maxHeadBytes) bytes")
+                }
+                return nil
+            }
+            guard end - start <= limits.maxHeadBytes else {
+                throw HTTPParseError(431, "header_fields_too_large", "the request line and headers exceed \(limits.maxHeadBytes) bytes")
+            }
+            let head = try parseHead(buffer[start..<end])
+            start = end
+            let bodyLength = try self.bodyLength(of: head)
+            pending = (head, bodyLength)
+            if bodyLength > 0 && bufferedByteCount < bodyLength && head.version == .http11
+                && head.headers["Expect"] != nil {
+                continueOwed = true
+            }
+        }
+        guard let (head, bodyLength) = pending, bufferedByteCount >= bodyLength else { return nil }
+        var request = head
+        request.body = Array(buffer[start..<start + bodyLength])
+        start += bodyLength
+        pending = nil
+        continueOwed = false
+        compact()
+        return request
+    }
+
+    /// Drops consumed bytes when they are most of the buffer, so pipelined requests do not
+    /// cost a copy each.
+    private mutating func compact() {
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * (limits.maxHeadBytes + limits.maxBodyBytes))
+        } else if start > buffer.count / 2 {
+            buffer.removeFirst(start)
+        } else {
+            scan = max(scan, start)
+            lineStart = max(lineStart, start)
+            return
+        }
+        start = 0
+        scan = 0
+        lineStart = 0
+    }
+
+    /// Finds the empty line that ends the head, resuming where the last search stopped.
+    /// Empty lines before the request line are skipped (RFC 9112 §2.2).
+    private mutating func findHeadEnd() throws(HTTPParseError) -> Int? {
+        if scan < start { scan = start }
+        if lineStart < start { lineStart = start }
+        while scan < buffer.count {
+            let byte = buffer[scan]
+            scan += 1
+            guard byte == lf else { continue }
+            let length = scan - 1 - lineStart
+            let empty = length == 0 || (length == 1 && buffer[lineStart] == cr)
+            if empty {
+                if lineStart == start {
+                    start = scan  // a stray line end before the request line
+                    lineStart = scan
+                    continue
+                }
+                return scan
+            }
+            lineStart = scan
+        }
+        return nil
+    }
+
+    /// Parses the request line and header fields (`head` ends with the empty line).
+    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequest {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineBegin = head.startIndex
+        for index in head.indices where head[index] == lf {
+            var line = head[lineBegin..<index]
+            if line.last == cr { line = line.dropLast() }
+            lines.append(line)
+            lineBegin = index + 1
+        }
+        guard let requestLine = lines.first else { throw .badRequest("empty request") }
+        if lines.contains(where: { $0.contains(cr) }) { throw .badRequest("a bare CR in the request head") }
+        var (request, authority) = try parseRequestLine(requestLine)
+        let fieldLines = lines.dropFirst().filter { !$0.isEmpty }
+        guard fieldLines.count <= limits.maxHeaderCount else {
+            throw HTTPParseError(431, "header_fields_too_large", "more than \(limits.maxHeaderCount) header fields")
+        }
+        for line in fieldLines {
+            let (name, value) = try parseField(line)
+            request.headers.append(name, value)
+        }
+        // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); an absolute-form target's
+        // authority replaces it (§3.2.2).
+        let hosts = request.headers.values("Host")
+        guard hosts.count <= 1 else { throw .badRequest("more than one Host header") }
+        if let authority {
+            request.headers.set("Host", authority)
+        } else if request.version == .http11 && hosts.isEmpty {
+            throw .badRequest("an HTTP/1.1 request needs a Host header")
+        }
+        return request
+    }
+
+    /// The request line; for an absolute-form target also its authority.
+    private func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> (HTTPRequest, String?) {
+        let parts = line.split(separator: space, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else {
+            throw .badRequest("the request line must be: METHOD SP TARGET SP HTTP-VERSION")
+        }
+        let (method, target, version) = (parts[0], parts[1], Array(parts[2]))
+        guard method.allSatisfy(isTokenByte) else { throw .badRequest("the method is not a token") }
+        guard target.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw .badRequest("the request target holds a byte that must be percent-encoded")
+        }
+        let parsedVersion: HTTPVersion
+        if version == Array("HTTP/1.1".utf8) {
+            parsedVersion = .http11
+        } else if version == Array("HTTP/1.0".utf8) {
+            parsedVersion = .http10
+        } else if version.count == 8 && version.starts(with: "HTTP/".utf8) && isDigit(version[5])
+                    && version[6] == UInt8(ascii: ".") && isDigit(version[7]) {
+            throw HTTPParseError(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are spoken here")
+        } else {
+            throw .badRequest("the request line does not end in an HTTP version")
+        }
+        let methodText = String(decoding: method, as: UTF8.self)
+        let targetText = String(decoding: target, as: UTF8.self)
+        var request = HTTPRequest(method: methodText, target: targetText, version: parsedVersion)
+        if targetText.hasPrefix("/") || (targetText == "*" && methodText == "OPTIONS") {
+            return (request, nil)
+        }
+        // The absolute form, which servers must accept (RFC 9112 §3.2.2).
+        guard targetText.lowercased().hasPrefix("http://") else {
+            throw .badRequest("the request target must be a path (or an http:// URI)")
+        }
+        let rest = targetText.dropFirst(7)
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let authority = String(rest[..<end])
+        guard !authority.isEmpty, !authority.contains("@") else { throw .badRequest("the request target has no usable authority") }
+        let path = String(rest[end...])
+        request.target = path.hasPrefix("/") ? path : "/" + path
+        return (request, authority)
+    }
+
+    private func parseField(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> (String, String) {
+        guard let first = line.first, first != space, first != tab else {
+            throw .badRequest("obsolete line folding is not accepted")
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            throw .badRequest("a header line without a colon")
+        }
+        let name = line[line.startIndex..<colon]
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+            throw .badRequest("a header name is empty or not a token (no whitespace before the colon)")
+        }
+        var value = line[(colon + 1)...]
+        while let byte = value.first, byte == space || byte == tab { value = value.dropFirst() }
+        while let byte = value.last, byte == space || byte == tab { value = value.dropLast() }
+        guard value.allSatisfy({ $0 == tab || $0 >= 0x20 && $0 != 0x7F }) else {
+            throw .badRequest("a header value holds a control byte")
+        }
+        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
+    /// The body's length from Content-Length; refuses transfer codings and bodies we
+    /// cannot delimit.
+    private func bodyLength(of request: HTTPRequest) throws(HTTPParseError) -> Int {
+        let codings = request.headers.values("Transfer-Encoding")
+        if !codings.isEmpty {
+            if request.headers.contains("Transfer-Encoding", token: "chunked") {
+                throw HTTPParseError(501, "not_implemented", "chunked request bodies are not supported")
+            }
+            throw HTTPParseError(501, "not_implemented", "transfer codings are not supported")
+        }
+        if let expectation = request.headers["Expect"], request.version == .http11,
+           !HTTPHeaders.sameName(expectation, "100-continue") {
+            throw HTTPParseError(417, "expectation_failed", "only Expect: 100-continue is understood")
+        }
+        let declared = request.headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        guard !declared.isEmpty else {
+            if ["POST", "PUT", "PATCH"].contains(request.method) && bodyFollows() {
+                throw HTTPParseError(411, "length_required", "a request body needs a Content-Length header")
+            }
+            return 0
+        }
+        var length: Int?
+        for text in declared {
+            let digits = trimmed(text)
+            guard !digits.isEmpty, digits.utf8.count <= 18, digits.utf8.allSatisfy(isDigit), let value = Int(digits) else {
+                throw .badRequest("Content-Length is not a number")
+            }
+            if let length, length != value { throw .badRequest("Content-Length values differ") }
+            length = value
+        }
+        let value = length ?? 0
+        guard value <= limits.maxBodyBytes else {
+            throw HTTPParseError(413, "payload_too_large", "the request body exceeds \(limits.maxBodyBytes) bytes")
+        }
+        return value
+    }
+
+    /// Whether the bytes after a length-less POST are a body rather than the next
+    /// pipelined request: a request line starts with a method token and a space, while a
+    /// JSON or form body starts with `{`, `[`, `"` or holds `=` or `&` before any space.
+    private func bodyFollows() -> Bool {
+        var index = start
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte == space { return index == start }
+            if byte == cr || byte == lf { return index != start }
+            if !isTokenByte(byte) { return true }
+            index += 1
+        }
+        return false
+    }
+}
+
+extension HTTPHeaders {
+    /// Replaces every value of `name` with `value`.
+    mutating func set(_ name: String, _ value: String) {
+        var kept = HTTPHeaders()
+        for field in self where !HTTPHeaders.sameName(field.name, name) { kept.append(field.name, field.value) }
+        kept.append(name, value)
+        self = kept
+    }
+}
+
+private let cr = UInt8(ascii: "\r")
+private let lf = UInt8(ascii: "\n")
+private let space = UInt8(ascii: " ")
+private let tab = UInt8(ascii: "\t")
+
+private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+/// RFC 9110 `tchar`: the bytes of methods and header names.
+func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        return true
+    default: return false
+    }
+}

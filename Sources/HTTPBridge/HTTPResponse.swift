@@ -1,0 +1,124 @@
+import AgentProtocol
+
+/// A response: status, header fields and a body, serialized whole so the head and the
+/// body leave in one write (with `TCP_NODELAY`, a split write costs a packet each and,
+/// without it, a 40 ms delayed-ACK stall).
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Fields a handler chose; `serialized` adds the framing and policy ones.
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    /// Close the connection after this response even if the request allowed keep-alive
+    /// (errors the parser cannot recover from).
+    public var closesConnection = false
+
+    public init(status: Int, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    // MARK: Builders
+
+    /// A JSON body, serialized compactly as the original router's serde_json did.
+    public static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: value.serialized())
+    }
+
+    /// `{"error": "<code>", "message": "..."}`: the code is stable, the message is for people.
+    public static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
+        json(status, .object(["error": .string(code), "message": .string(message)]))
+    }
+
+    /// An HTML page. Text from requests or the agent must already be escaped.
+    public static func html(_ status: Int, _ page: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(page.utf8))
+    }
+
+    /// `303 See Other`, so a browser follows with GET (after a form post, or to drop a
+    /// token from the address bar).
+    public static func redirect(to location: String) -> HTTPResponse {
+        HTTPResponse(status: 303, headers: ["Location": location])
+    }
+
+    /// The answer to a request the parser refused; the connection closes after it.
+    public static func parseError(_ error: HTTPParseError) -> HTTPResponse {
+        var response = HTTPResponse.error(error.status, error.code, error.message)
+        response.closesConnection = true
+        return response
+    }
+
+    // MARK: Serialization
+
+    /// The bytes on the wire.
+    /// - Parameters:
+    ///   - version: the request's version; the status line always says HTTP/1.1 (RFC 9110
+    ///     §6.2: a server sends its own highest version).
+    ///   - keepAlive: whether the connection stays open; an HTTP/1.0 client is told
+    ///     `Connection: keep-alive` since that is not its default, and any client is told
+    ///     `Connection: close` when it will close.
+    ///   - omitBody: for HEAD: the same fields, Content-Length included, and no body.
+    ///   - date: Unix seconds for the `Date` field.
+    public func serialized(version: HTTPVersion, keepAlive: Bool, omitBody: Bool = false, date: Int64) -> [UInt8] {
+        var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
+        for (name, value) in headers where !Self.framingFields.contains(where: { HTTPHeaders.sameName($0, name) }) {
+            precondition(!value.utf8.contains(13) && !value.utf8.contains(10), "a header value with a line break (a bug)")
+            head += "\(name): \(value)\r\n"
+        }
+        head += "Content-Length: \(body.count)\r\n"
+        if headers["Cache-Control"] == nil { head += "Cache-Control: no-store\r\n" }
+        head += "X-Content-Type-Options: nosniff\r\n"
+        head += "Date: \(HTTPDate.format(date))\r\n"
+        if !keepAlive {
+            head += "Connection: close\r\n"
+        } else if version == .http10 {
+            head += "Connection: keep-alive\r\n"
+        }
+        head += "\r\n"
+        var bytes = Array(head.utf8)
+        if !omitBody && !Self.hasNoBody(status) { bytes += body }
+        return bytes
+    }
+
+    /// Fields the server owns: a handler cannot set them, so a response cannot lie about
+    /// its own framing.
+    private static let framingFields = ["Content-Length", "Transfer-Encoding", "Connection", "Date"]
+
+    /// 1xx, 204 and 304 never carry a body (RFC 9110 §6.4.1).
+    static func hasNoBody(_ status: Int) -> Bool { status < 200 || status == 204 || status == 304 }
+
+    /// The interim answer to `Expect: 100-continue`.
+    static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    public static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: return "Continue"
+        case 200: return "OK"
+        case 201: return "Created"
+        case 204: return "No Content"
+        case 303: return "See Other"
+        case 304: return "Not Modified"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 409: return "Conflict"
+        case 411: return "Length Required"
+        case 413: return "Content Too Large"
+        case 415: return "Unsupported Media Type"
+        case 417: return "Expectation Failed"
+        case 423: return "Locked"
+        case 429: return "Too Many Requests"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        case 505: return "HTTP Version Not Supported"
+        default: return "Status \(status)"
+        }
+    }
+}
