@@ -37,6 +37,7 @@ enum Help {
           requests   list token requests waiting for approval
           approve    approve a token request with an account
           deny       deny a token request
+          bridge     serve the HTTP API and the approval page on loopback
 
         Typical use, in a login shell:
           eval "$(claude-agent start)"
@@ -169,6 +170,23 @@ enum Help {
             control browser to open it; with --print-url this command prints the URL
             instead, listens on a loopback port for the provider's redirect (or a pasted
             code), and finishes the approval itself.
+            """,
+        "bridge": """
+            usage: claude-agent bridge [--listen ADDRESS:PORT]... [-a SOCKET]
+
+            Serves the token-request HTTP API (POST /v1/token-requests, GET
+            /v1/token-requests/ID/status, ...), the OAuth callback and an approval page on
+            loopback, turning each call into an agent operation; see Bridge.md. It keeps no
+            state but a secret, written to bridge.token beside the agent's socket (mode
+            0600), which approvers send as "Authorization: Bearer SECRET"; a browser gets
+            it as a cookie by opening /?token=SECRET once. Runs in the foreground until
+            SIGTERM or SIGINT, then removes bridge.token.
+
+            options:
+              --listen ADDRESS:PORT  a loopback address to listen on (127.0.0.1:PORT,
+                                     [::1]:PORT, localhost:PORT or a bare PORT); repeat for
+                                     several (default 127.0.0.1:7777; port 0 picks one)
+              -a SOCKET              the agent's socket (default as for start)
             """,
         "deny": """
             usage: claude-agent deny ID [--reason TEXT] [-a SOCKET]

@@ -44,6 +44,7 @@ default:
     case "token": Commands.token(rest)
     case "login": Login.login(rest)
     case "logout": Login.logout(rest)
+    case "bridge": BridgeCommand.run(rest)
     case "requests": Requests.list(rest)
     case "approve": Requests.approve(rest)
     case "deny": Requests.deny(rest)

@@ -1,0 +1,307 @@
+import AgentCrypto
+import AgentProtocol
+import ClaudeAgentClient
+
+/// The approval page: the waiting token requests, who asks for them, and a form per
+/// request to approve with an account or deny.
+///
+/// Plain HTML and CSS from the binary, no external assets. It works without JavaScript
+/// (forms post and come back with 303); with JavaScript, a small inline script polls
+/// `GET /v1/token-requests` every 2 s and updates the table in place, keeping any
+/// selection the person is making. Every value from the agent or the request is escaped
+/// (`HTML.escape`); the script builds rows with `textContent`, never with markup. A
+/// Content-Security-Policy allows only this script and style (by hash) and only
+/// same-origin fetches and form posts.
+public enum ApprovalPage {
+    /// The page as a response, with its policy headers.
+    public static func response(requests: [JSONObject], accounts: [JSONObject], problems: [String], now: Int64) -> HTTPResponse {
+        var response = HTTPResponse.html(200, render(requests: requests, accounts: accounts, problems: problems, now: now))
+        response.headers.append("Content-Security-Policy", contentSecurityPolicy)
+        return response
+    }
+
+    public static func render(requests: [JSONObject], accounts: [JSONObject], problems: [String], now: Int64) -> String {
+        var html = """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>claude-agent: token requests</title>
+            <style>\(style)</style>
+            </head>
+            <body>
+            <h1>Token requests</h1>
+
+            """
+        for problem in problems {
+            html += "<p class=\"problem\">\(HTML.escape(problem))</p>\n"
+        }
+        html += """
+            <table>
+            <thead><tr><th>Client</th><th>Host</th><th>Scopes</th><th>Caller</th><th>Age</th><th>Status</th><th>Decision</th></tr></thead>
+            <tbody id="request-rows">
+
+            """
+        for request in requests {
+            html += row(request, accounts: accounts, now: now)
+        }
+        html += """
+            </tbody>
+            </table>
+            <p id="no-requests"\(requests.isEmpty ? "" : " hidden")>No token requests are waiting.</p>
+            <h2>Accounts</h2>
+            <table>
+            <thead><tr><th>Id</th><th>Account</th><th>State</th><th>Expires</th><th>Scopes</th></tr></thead>
+            <tbody id="account-rows">
+
+            """
+        for account in accounts {
+            html += "<tr>" + [
+                text(account["id"]), text(account["account"]), text(account["state"]),
+                text(account["expires_at"]), scopesText(account["scopes"]),
+            ].map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>\n"
+        }
+        html += """
+            </tbody>
+            </table>
+            <p id="no-accounts"\(accounts.isEmpty ? "" : " hidden")>The agent holds no accounts yet; approving with a new account number signs that account in.</p>
+            <script>\(script)</script>
+            </body>
+            </html>
+
+            """
+        return html
+    }
+
+    /// One request's row. The script relies on `data-id` and the `age`/`status` classes.
+    static func row(_ request: JSONObject, accounts: [JSONObject], now: Int64) -> String {
+        let id = text(request["request_id"])
+        let escapedID = HTML.escape(id)
+        let caller = request["caller"]?.objectValue
+        let pid = caller?["pid"]?.intValue.map(String.init) ?? "?"
+        let executable = caller?["executable"]?.stringValue ?? ""
+        let created = request["created_at"]?.stringValue ?? ""
+        let age = RFC3339.parse(created).map { duration(now - $0) } ?? ""
+        let preferred = request["account_id"]?.intValue ?? request["preferred_account"]?.intValue
+        var options = ""
+        for account in accounts {
+            guard let accountID = account["id"]?.intValue else { continue }
+            let selected = accountID == preferred ? " selected" : ""
+            options += "<option value=\"\(accountID)\"\(selected)>\(HTML.escape("\(text(account["account"])) (#\(accountID))"))</option>"
+        }
+        options += "<option value=\"\">new account…</option>"
+        return """
+            <tr data-id="\(escapedID)">\
+            <td>\(HTML.escape(text(request["client_name"])))</td>\
+            <td>\(HTML.escape(text(request["hostname"])))</td>\
+            <td>\(HTML.escape(scopesText(request["scopes"])))</td>\
+            <td>pid \(HTML.escape(pid)) <code>\(HTML.escape(executable))</code></td>\
+            <td class="age" data-created="\(HTML.escape(created))">\(HTML.escape(age))</td>\
+            <td class="status">\(HTML.escape(text(request["status"])))</td>\
+            <td><form method="post" action="/ui/requests/\(escapedID)/approve">\
+            <select name="account_id" aria-label="Account">\(options)</select> \
+            <input type="number" name="new_account_id" min="0" max="4294967295" placeholder="new account number" aria-label="New account number"> \
+            <button type="submit">Approve</button></form> \
+            <form method="post" action="/ui/requests/\(escapedID)/deny"><button type="submit" class="deny">Deny</button></form></td>\
+            </tr>
+
+            """
+    }
+
+    /// A small page with one message (the OAuth callback's answers, the 401 page), with
+    /// the page's policy headers.
+    public static func messageResponse(_ status: Int, title: String, text: String) -> HTTPResponse {
+        var response = HTTPResponse.html(status, message(title: title, text: text))
+        response.headers.append("Content-Security-Policy", contentSecurityPolicy)
+        return response
+    }
+
+    public static func message(title: String, text: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en">
+        <head><meta charset="utf-8"><title>claude-agent: \(HTML.escape(title))</title><style>\(style)</style></head>
+        <body><h1>\(HTML.escape(title))</h1><p>\(HTML.escape(text))</p></body>
+        </html>
+
+        """
+    }
+
+    // MARK: Notices after a form post
+
+    /// The code a failed form action redirects with (`/?error=<code>`).
+    static func noticeCode(for code: AgentClientError.Code) -> String {
+        switch code {
+        case .notFound: return "request_not_found"
+        case .invalidStatus: return "invalid_status"
+        case .controlBrowserFailed: return "control_browser_unreachable"
+        case .locked: return "locked"
+        case .agentNotRunning, .io: return "agent_unreachable"
+        case .badRequest: return "invalid_account"
+        default: return "failed"
+        }
+    }
+
+    /// The sentence for a notice code. Only these fixed sentences reach the page, never
+    /// the text of the URL.
+    static func noticeText(for code: String) -> String {
+        switch code {
+        case "request_not_found": return "That request no longer exists."
+        case "invalid_status": return "That request was already decided."
+        case "control_browser_unreachable": return "The control browser could not open the sign-in page, so the request failed."
+        case "locked": return "The agent is locked: unlock it (claude-agent unlock) to approve."
+        case "agent_unreachable": return "The agent is not running."
+        case "invalid_account": return "Choose an account, or type a new account number."
+        case "invalid_request_id": return "That is not a request id."
+        default: return "The action failed."
+        }
+    }
+
+    // MARK: Pieces
+
+    static func text(_ value: JSONValue?) -> String {
+        switch value {
+        case .string(let string)?: return string
+        case .int(let int)?: return String(int)
+        case .bool(let bool)?: return bool ? "yes" : "no"
+        default: return ""
+        }
+    }
+
+    static func scopesText(_ value: JSONValue?) -> String {
+        (value?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
+    }
+
+    /// "42 s", "3 min", "2 h": as the script writes ages.
+    static func duration(_ seconds: Int64) -> String {
+        let seconds = max(0, seconds)
+        if seconds < 60 { return "\(seconds) s" }
+        if seconds < 3600 { return "\(seconds / 60) min" }
+        return "\(seconds / 3600) h"
+    }
+
+    static let style = """
+        body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b;background:#fafafa}\
+        table{border-collapse:collapse;margin:1rem 0;width:100%}\
+        th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}\
+        th{background:#eee}code{font-size:.9em;word-break:break-all}\
+        form{display:inline}input[type=number]{width:10em}\
+        button{margin-left:.3rem}button.deny{color:#a00}\
+        .problem{background:#fee;border:1px solid #c99;padding:.5rem}
+        """
+
+    static let script = """
+        "use strict";
+        (function () {
+          var rows = document.getElementById("request-rows");
+          var noRequests = document.getElementById("no-requests");
+          var accountRows = document.getElementById("account-rows");
+          var noAccounts = document.getElementById("no-accounts");
+          var accounts = [];
+          var byID = {};
+          Array.prototype.forEach.call(rows.rows, function (row) { byID[row.getAttribute("data-id")] = row; });
+          function el(name, attributes, text) {
+            var node = document.createElement(name);
+            Object.keys(attributes || {}).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+            if (text !== undefined) { node.textContent = text; }
+            return node;
+          }
+          function age(created) {
+            var s = Math.max(0, Math.floor((Date.now() - Date.parse(created)) / 1000));
+            if (isNaN(s)) { return ""; }
+            if (s < 60) { return s + " s"; }
+            if (s < 3600) { return Math.floor(s / 60) + " min"; }
+            return Math.floor(s / 3600) + " h";
+          }
+          function newRow(request) {
+            var id = request.request_id;
+            var caller = request.caller || {};
+            var row = el("tr", {"data-id": id});
+            row.appendChild(el("td", {}, request.client_name || ""));
+            row.appendChild(el("td", {}, request.hostname || ""));
+            row.appendChild(el("td", {}, (request.scopes || []).join(" ")));
+            var who = el("td", {}, "pid " + (caller.pid === undefined ? "?" : caller.pid) + " ");
+            who.appendChild(el("code", {}, caller.executable || ""));
+            row.appendChild(who);
+            row.appendChild(el("td", {"class": "age", "data-created": request.created_at || ""}));
+            row.appendChild(el("td", {"class": "status"}));
+            var decision = el("td");
+            var approve = el("form", {method: "post", action: "/ui/requests/" + encodeURIComponent(id) + "/approve"});
+            var select = el("select", {name: "account_id", "aria-label": "Account"});
+            var preferred = request.account_id !== null && request.account_id !== undefined ? request.account_id : request.preferred_account;
+            accounts.forEach(function (account) {
+              var option = el("option", {value: String(account.id)}, account.account + " (#" + account.id + ")");
+              if (account.id === preferred) { option.selected = true; }
+              select.appendChild(option);
+            });
+            select.appendChild(el("option", {value: ""}, "new account\\u2026"));
+            approve.appendChild(select);
+            approve.appendChild(document.createTextNode(" "));
+            approve.appendChild(el("input", {type: "number", name: "new_account_id", min: "0", max: "4294967295",
+                                             placeholder: "new account number", "aria-label": "New account number"}));
+            approve.appendChild(document.createTextNode(" "));
+            approve.appendChild(el("button", {type: "submit"}, "Approve"));
+            var deny = el("form", {method: "post", action: "/ui/requests/" + encodeURIComponent(id) + "/deny"});
+            deny.appendChild(el("button", {type: "submit", "class": "deny"}, "Deny"));
+            decision.appendChild(approve);
+            decision.appendChild(document.createTextNode(" "));
+            decision.appendChild(deny);
+            row.appendChild(decision);
+            return row;
+          }
+          function renderRequests(requests) {
+            var seen = {};
+            requests.forEach(function (request) {
+              var id = request.request_id;
+              seen[id] = true;
+              var row = byID[id];
+              if (!row) { row = newRow(request); byID[id] = row; rows.appendChild(row); }
+              row.querySelector(".status").textContent = request.status;
+              var ageCell = row.querySelector(".age");
+              ageCell.textContent = age(ageCell.getAttribute("data-created"));
+            });
+            Object.keys(byID).forEach(function (id) {
+              if (!seen[id]) { byID[id].remove(); delete byID[id]; }
+            });
+            noRequests.hidden = requests.length > 0;
+          }
+          function renderAccounts(list) {
+            accounts = list;
+            while (accountRows.firstChild) { accountRows.removeChild(accountRows.firstChild); }
+            list.forEach(function (account) {
+              var row = el("tr");
+              [account.id, account.account, account.state, account.expires_at, (account.scopes || []).join(" ")].forEach(function (value) {
+                row.appendChild(el("td", {}, value === null || value === undefined ? "" : String(value)));
+              });
+              accountRows.appendChild(row);
+            });
+            noAccounts.hidden = list.length > 0;
+          }
+          function get(path) {
+            return fetch(path, {credentials: "same-origin", cache: "no-store"}).then(function (response) {
+              if (!response.ok) { throw new Error(path + ": " + response.status); }
+              return response.json();
+            });
+          }
+          function poll() {
+            get("/v1/accounts").then(function (body) { renderAccounts(body.accounts || []); }, function () {})
+              .then(function () { return get("/v1/token-requests"); })
+              .then(function (body) { renderRequests(body.requests || []); }, function () {});
+          }
+          poll();
+          setInterval(poll, 2000);
+        })();
+        """
+
+    /// Only this page's own script and style run; fetches and form posts stay on this
+    /// origin; no framing.
+    static let contentSecurityPolicy =
+        "default-src 'none'; script-src '\(hash(script))'; style-src '\(hash(style))'; connect-src 'self'; "
+        + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    /// A CSP source hash: `sha256-` and the standard base64 of the text's digest.
+    static func hash(_ text: String) -> String {
+        "sha256-" + Base64.encode(SHA256.hash(text))
+    }
+}
