@@ -21,18 +21,37 @@ public struct PeerUIDError: Error, Equatable, Sendable, CustomStringConvertible 
 /// Who is at the other end of a loopback TCP connection.
 ///
 /// A Unix socket tells its peer's uid (`SO_PEERCRED`); TCP does not, but on loopback both
-/// ends are sockets of this host, listed with their owners in `/proc/net/tcp` (IPv4) and
-/// `/proc/net/tcp6` (IPv6). The client's socket is the row whose local address is our
-/// peer's and whose remote address is our own. identd answers the same question this way.
+/// ends are sockets of this host, and the kernel knows the owner of the client's: the
+/// socket whose local address is our peer's and whose remote address is our own.
+/// identd answers the same question this way. The kernel is asked directly through
+/// socket diagnostics (one exact lookup); where netlink is unavailable (some sandboxes),
+/// the same row is found in `/proc/net/tcp` (IPv4) or `/proc/net/tcp6` (IPv6), which
+/// lists every socket of the host and is slower the more there are.
 public enum PeerUID {
     /// States in which a client's socket may be when we accept it: established, or
     /// already half-closed by a client that sent its whole request and shut down writing.
+    /// A time-wait row (owner shown as uid 0) must never count.
     static let liveClientStates: Set<UInt8> = [1, 4, 5]  // ESTABLISHED, FIN_WAIT1, FIN_WAIT2
 
     /// The uid owning the client socket at `peer` connected to our `local` address.
-    /// - Throws: `PeerUIDError` when the table cannot be read or holds no live row for the
-    ///   connection (the client already closed it); the caller refuses the connection.
+    /// - Throws: `PeerUIDError` when no live socket of a process matches (the client
+    ///   already closed it) or the kernel cannot be asked; the caller refuses the
+    ///   connection.
     public static func owner(ofPeer peer: SocketAddress, connectedTo local: SocketAddress) throws(PeerUIDError) -> UInt32 {
+        let answer: SocketDiagnostics.TCPSocketInfo?
+        do throws(Errno) {
+            answer = try SocketDiagnostics.tcpSocket(local: peer, remote: local)
+        } catch {
+            return try ownerFromTable(ofPeer: peer, connectedTo: local)
+        }
+        guard let answer, liveClientStates.contains(answer.state), answer.inode != 0 else {
+            throw PeerUIDError(message: "no live socket for \(peer)")
+        }
+        return answer.uid
+    }
+
+    /// The same question answered from `/proc/net/tcp` or `/proc/net/tcp6`.
+    public static func ownerFromTable(ofPeer peer: SocketAddress, connectedTo local: SocketAddress) throws(PeerUIDError) -> UInt32 {
         let path = peer.family == .inet ? "/proc/net/tcp" : "/proc/net/tcp6"
         let fd: FileDescriptor
         do throws(Errno) {
@@ -73,7 +92,8 @@ public enum PeerUID {
 
     private static func match(lines: String, peer: SocketAddress, local: SocketAddress, previous: UInt32?) throws(PeerUIDError) -> UInt32? {
         var found = previous
-        for line in lines.split(separator: "\n") {
+        let needle = tableText(peer)
+        for line in lines.split(separator: "\n") where line.contains(needle) {
             guard let entry = parseLine(line, family: peer.family), entry.local == peer, entry.remote == local,
                   liveClientStates.contains(entry.state), entry.inode != 0
             else { continue }
@@ -97,6 +117,23 @@ public enum PeerUID {
               let inode = UInt64(fields[9])
         else { return nil }
         return TCPTableEntry(local: local, remote: remote, state: state, uid: uid, inode: inode)
+    }
+
+    /// `ADDRESS:PORT` as the kernel prints it in the table (the inverse of `parseAddress`).
+    public static func tableText(_ address: SocketAddress) -> String {
+        var text = ""
+        var index = 0
+        while index + 4 <= address.address.count {
+            let word = address.address[index..<index + 4].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+            text += hex(UInt64(word), digits: 8)
+            index += 4
+        }
+        return text + ":" + hex(UInt64(address.port), digits: 4)
+    }
+
+    private static func hex(_ value: UInt64, digits: Int) -> String {
+        let text = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
     /// Parses `ADDRESS:PORT` in hex as the kernel prints it. The address is the in-memory

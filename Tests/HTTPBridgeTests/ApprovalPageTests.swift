@@ -1,0 +1,83 @@
+import AgentCrypto
+import AgentProtocol
+import HTTPBridge
+import Testing
+
+@Suite("The approval page")
+struct ApprovalPageTests {
+    let hostile = "<script>alert(\"x\")</script>&'"
+
+    func render(client: String = "cli", executable: String = "/usr/bin/cli", accounts: [JSONObject] = []) -> String {
+        var request = RoutesTests.agentRequest(status: "pending")
+        request["client_name"] = .string(client)
+        request["hostname"] = .string(client)
+        request["scopes"] = [.string(client)]
+        request["caller"] = ["pid": 123, "uid": 1000, "executable": .string(executable), "command_line": "x"]
+        return ApprovalPage.render(requests: [request], accounts: accounts, problems: [client], now: RFC3339.parse("2026-11-23T08:02:05Z") ?? 0)
+    }
+
+    @Test("every value from the agent is escaped")
+    func escaping() {
+        let account: JSONObject = ["id": 4, "account": .string(hostile), "state": .string(hostile), "expires_at": .null, "scopes": [.string(hostile)]]
+        let html = render(client: hostile, executable: hostile, accounts: [account])
+        #expect(!html.contains("<script>alert"))
+        #expect(!html.contains("\"x\")"))
+        #expect(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"))
+        // Only the page's own script tag is left.
+        #expect(html.ranges(of: "<script>").count == 1)
+    }
+
+    @Test("a row shows client, host, scopes, caller pid and executable, age, status and the forms")
+    func row() {
+        let html = render(accounts: [["id": 3, "account": "work"], ["id": 5, "account": "home"]])
+        #expect(html.contains(#"<tr data-id="\#(requestID)">"#))
+        #expect(html.contains("pid 123 <code>/usr/bin/cli</code>"))
+        #expect(html.contains(#"<td class="age" data-created="2026-11-23T08:00:00Z">2 min</td>"#))
+        #expect(html.contains(#"<td class="status">pending</td>"#))
+        #expect(html.contains(#"<form method="post" action="/ui/requests/\#(requestID)/approve">"#))
+        #expect(html.contains(#"<form method="post" action="/ui/requests/\#(requestID)/deny">"#))
+        #expect(html.contains(#"<option value="3">work (#3)</option><option value="5">home (#5)</option><option value="">new account…</option>"#))
+        #expect(html.contains(#"name="new_account_id""#))
+    }
+
+    @Test("the policy allows exactly the page's own script and style, by hash")
+    func contentSecurityPolicy() throws {
+        let response = ApprovalPage.response(requests: [], accounts: [], problems: [], now: 0)
+        let policy = try #require(response.headers["Content-Security-Policy"])
+        let html = String(decoding: response.body, as: UTF8.self)
+        let start = try #require(html.firstRange(of: "<script>"))
+        let end = try #require(html.firstRange(of: "</script>"))
+        let script = String(html[start.upperBound..<end.lowerBound])
+        #expect(policy.contains("script-src 'sha256-\(Base64.encode(SHA256.hash(script)))'"))
+        #expect(policy.contains("default-src 'none'"))
+        #expect(policy.contains("form-action 'self'"))
+        #expect(policy.contains("frame-ancestors 'none'"))
+    }
+
+    @Test("the script builds rows from text, never from markup")
+    func scriptUsesText() {
+        let response = ApprovalPage.response(requests: [], accounts: [], problems: [], now: 0)
+        let html = String(decoding: response.body, as: UTF8.self)
+        #expect(!html.contains("innerHTML"))
+        #expect(!html.contains("outerHTML"))
+        #expect(!html.contains("insertAdjacentHTML"))
+        #expect(!html.contains("document.write"))
+        #expect(html.contains("textContent"))
+        #expect(html.contains("setInterval(poll, 2000)"))
+    }
+
+    @Test("a notice code in the URL shows a fixed sentence, never the URL's text")
+    func notice() {
+        let agent = FakeAgent()
+        agent.answers["request.list"] = .success(["requests": []])
+        agent.answers["account.list"] = .success(["accounts": []])
+        let routes = BridgeRoutes(agent: agent, security: BridgeSecurity(secret: testSecret))
+        let cookie = ("Cookie", "claude_agent_bridge=\(testSecret.value)")
+        let known = routes.handle(request("GET", "/?error=invalid_status", headers: [cookie]), testConnection)
+        #expect(String(decoding: known.body, as: UTF8.self).contains("That request was already decided."))
+        let other = routes.handle(request("GET", "/?error=%3Cb%3Ehi", headers: [cookie]), testConnection)
+        let text = String(decoding: other.body, as: UTF8.self)
+        #expect(text.contains("The action failed."))
+        #expect(!text.contains("<b>hi") && !text.contains("&lt;b&gt;hi"))
+    }
+}
