@@ -150,9 +150,15 @@ extension Agent {
         if let connection = connections[login.callbackConnectionID] { answerDeferred(connection, answer) }
     }
 
+    /// Drops logins past their time, and authorizations their request no longer uses (it
+    /// ended, or another account was selected since).
     func expirePendingLogins() {
         let now = Clock.monotonicMilliseconds()
-        pendingLogins = pendingLogins.filter { $0.value.expiresAt > now && ($0.value.requestID.map { requests[$0]?.authorizationState == $0 } ?? true) }
+        pendingLogins = pendingLogins.filter { state, login in
+            guard login.expiresAt > now else { return false }
+            guard let id = login.requestID else { return true }
+            return requests[id]?.authorizationState == state
+        }
     }
 
     /// Forgets the account at once (no token is handed out from then on), then revokes

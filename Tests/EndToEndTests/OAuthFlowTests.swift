@@ -152,8 +152,8 @@ struct OAuthFlowTests {
         let query = try #require(URLComponents(string: location)?.queryItems)
         let code = try #require(query.first { $0.name == "code" }?.value)
         let state = try #require(query.first { $0.name == "state" }?.value)
-        let summary = try client.completeLogin(state: state, code: code)
-        #expect(summary.name == "paste")
+        let outcome = try client.completeLogin(state: state, code: code)
+        #expect(outcome.accountName == "paste")
         #expect(try server.whoami(try client.token().accessToken) == "bob")
         do {
             _ = try client.completeLogin(state: state, code: code)
