@@ -28,6 +28,7 @@ let package = Package(
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol"]),
         .testTarget(name: "OAuthTests", dependencies: ["OAuth", "AgentCrypto", "AgentProtocol"]),
         .testTarget(
             name: "EndToEndTests",

@@ -1,3 +1,5 @@
+import AgentProtocol
+
 // Building the OAuth 2.0 authorization-code request URL (RFC 6749 §4.1.1)
 // with a PKCE S256 challenge (RFC 7636 §4.3).
 
