@@ -115,6 +115,9 @@ public final class AgentClient {
         let connection = try connected()
         do throws(Errno) {
             try connection.sendAll(request.encoded)
+        } catch where error == .brokenPipe || error == .connectionReset {
+            close()
+            throw AgentClientError(.io, "the agent closed the connection")
         } catch {
             close()
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
