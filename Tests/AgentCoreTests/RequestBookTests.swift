@@ -63,7 +63,7 @@ struct RequestBookTests {
     @Test("caps: too_many_requests past the per-caller and the total limit")
     func caps() throws {
         var book = RequestBook()
-        func create(_ n: Int, pid: Int32) throws {
+        func create(_ n: Int, pid: Int32) throws(AgentError) {
             _ = try book.create(id: "id-\(pid)-\(n)", clientName: "t", hostname: "h", scopes: [], preferredAccount: nil,
                                 caller: CallerInfo(pid: pid, uid: 0), now: 0, monotonic: 0)
         }
