@@ -37,6 +37,10 @@ enum Commands {
             accounts  \(status.accounts)
 
             """)
+        for entry in status.json["account_states"]?.arrayValue ?? [] {
+            guard let name = entry["account"]?.stringValue, let state = entry["state"]?.stringValue else { continue }
+            Output.out("  #\(entry["id"]?.intValue ?? 0) \(name): \(state)\n")
+        }
     }
 
     static func list(_ arguments: [String]) {
