@@ -89,10 +89,10 @@ enum Commands {
         } catch {
             Output.fail("bad_request: the token bundle on stdin is not valid JSON: \(error)", .failure)
         }
-        let bundle: ImportedToken
+        let bundle: TokenBundle
         let name: String
         do throws(AgentError) {
-            bundle = try ImportedToken(json: object, now: Clock.unixSeconds())
+            bundle = try TokenBundle(json: object, now: Clock.unixSeconds())
             let fromBundle = try object.optionalString("account")
             guard let given = parsed.value("--account") ?? fromBundle else {
                 Output.usage("--account NAME is required", command: "add")
