@@ -30,7 +30,10 @@ let package = Package(
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
         .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
-        .testTarget(name: "OAuthTests", dependencies: ["OAuth", "AgentCrypto", "AgentProtocol"]),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol"]),
+        .testTarget(
+            name: "OAuthTests", dependencies: ["OAuth", "AgentCrypto", "AgentProtocol"],
+            exclude: ["fake_token_endpoint.py"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),

@@ -132,7 +132,7 @@ extension Agent {
         let name = try body.string("account")
         if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
         let now = Clock.unixSeconds()
-        let imported = try ImportedToken(json: body, now: now)
+        let imported = try TokenBundle(json: body, now: now)
         var requestedID: UInt32?
         if let id = try body.optionalInt("account_id") {
             guard let valid = UInt32(exactly: id) else {

@@ -54,14 +54,7 @@ extension Agent {
         guard pendingLogins.count < Limits.maxPendingLogins else {
             throw AgentError(.tooManyRequests, "\(Limits.maxPendingLogins) logins are already pending")
         }
-        let state: String
-        let pkce: PKCE
-        do {
-            state = Base64URL.encode(try RandomBytes.generate(32))
-            pkce = try PKCE(randomBytes: try RandomBytes.generate(32))
-        } catch {
-            throw AgentError(.internal, "could not make login secrets: \(error)")
-        }
+        let (state, pkce) = try makeAuthorizationSecrets()
         let login = PendingLogin(state: state, verifier: pkce.verifier, account: name, accountID: accountID,
                                  provider: providerName, redirectURI: redirectURI, scopes: scopes,
                                  expiresAt: Clock.monotonicMilliseconds() + Limits.loginTimeoutMilliseconds)
@@ -150,9 +143,24 @@ extension Agent {
         if let connection = connections[login.callbackConnectionID] { answerDeferred(connection, answer) }
     }
 
+    /// Drops logins past their time, and authorizations their request no longer uses (it
+    /// ended, or another account was selected since).
+    /// A fresh single-use `state` (256 random bits) and PKCE verifier for one authorization.
+    func makeAuthorizationSecrets() throws(AgentError) -> (state: String, pkce: PKCE) {
+        do {
+            return (Base64URL.encode(try RandomBytes.generate(32)), try PKCE(randomBytes: try RandomBytes.generate(32)))
+        } catch {
+            throw AgentError(.internal, "could not make authorization secrets: \(error)")
+        }
+    }
+
     func expirePendingLogins() {
         let now = Clock.monotonicMilliseconds()
-        pendingLogins = pendingLogins.filter { $0.value.expiresAt > now && ($0.value.requestID.map { requests[$0]?.authorizationState == $0 } ?? true) }
+        pendingLogins = pendingLogins.filter { state, login in
+            guard login.expiresAt > now else { return false }
+            guard let id = login.requestID else { return true }
+            return requests[id]?.authorizationState == state
+        }
     }
 
     /// Forgets the account at once (no token is handed out from then on), then revokes

@@ -242,14 +242,7 @@ extension Agent {
             redirectURI = provider.redirectURI ?? configuration.callbackURL
         }
         let scopes = Scopes.normalize(requests[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
-        let state: String
-        let pkce: PKCE
-        do {
-            state = Base64URL.encode(try RandomBytes.generate(32))
-            pkce = try PKCE(randomBytes: try RandomBytes.generate(32))
-        } catch {
-            throw AgentError(.internal, "could not make authorization secrets: \(error)")
-        }
+        let (state, pkce) = try makeAuthorizationSecrets()
         let moved = try moveRequest(id, to: .inProgress) {
             $0.accountID = accountID
             $0.accountName = accountName

@@ -56,6 +56,7 @@ public final class Agent {
 
     /// Prepares the process and the socket. After this returns, clients can connect.
     public func start() throws {
+        Signals.unblockAll()
         Signals.ignoreBrokenPipe()
         try ProcessControl.hardenAgainstMemoryDisclosure()
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
@@ -234,8 +235,12 @@ public final class Agent {
                 processBufferedRequests(connection)
             }
         }
-        if events.contains(.readable) || events.contains(.hangUp) {
+        if events.contains(.readable) {
             readRequests(from: connection)
+        } else if events.contains(.hangUp) || events.contains(.error) {
+            // The client is gone (it may have been waiting for an answer): drop it, so its
+            // waits end and a request only it waited for is cancelled.
+            close(connection)
         }
     }
 

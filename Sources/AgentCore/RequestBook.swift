@@ -38,6 +38,13 @@ public struct CallerInfo: Equatable, Sendable {
     public var executable: String?
     public var commandLine: String?
 
+    public init(pid: Int32, uid: UInt32, executable: String? = nil, commandLine: String? = nil) {
+        self.pid = pid
+        self.uid = uid
+        self.executable = executable
+        self.commandLine = commandLine
+    }
+
     var json: JSONValue {
         .object([
             "pid": .int(Int64(pid)), "uid": .int(Int64(uid)),

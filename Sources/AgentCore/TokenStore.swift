@@ -1,23 +1,11 @@
 import AgentCrypto
 import AgentProtocol
 
-/// The tokens the agent holds for one account.
-public struct HeldToken: Sendable {
-    public var accessToken: String
-    public var refreshToken: String?
-    /// Unix seconds; nil: the provider stated no expiry.
-    public var expiresAt: Int64?
-    public var tokenType: String
-    public var scopes: [String]
+/// The tokens the agent holds for one account: the protocol's token bundle, refresh
+/// token included (it never leaves the agent).
+public typealias HeldToken = TokenBundle
 
-    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String]) {
-        self.accessToken = accessToken
-        self.refreshToken = refreshToken
-        self.expiresAt = expiresAt
-        self.tokenType = tokenType
-        self.scopes = scopes
-    }
-
+extension TokenBundle {
     /// Whether the access token is expired or within `skew` seconds of it at `now`.
     public func isExpired(at now: Int64, skew: Int64) -> Bool {
         guard let expiresAt else { return false }

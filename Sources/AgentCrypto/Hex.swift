@@ -1,13 +1,15 @@
+/// Hexadecimal encoding.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Lowercase hexadecimal.
+    /// Lowercase hex, two characters per byte.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var output: [UInt8] = []
-        for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0f)])
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
         }
-        return String(decoding: output, as: UTF8.self)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,89 +1,210 @@
-/// SHA-256 (FIPS 180-4), written here because the package takes no dependencies.
-/// Used for PKCE challenges, token fingerprints and the lock passphrase hash.
+// SHA-256 as specified in FIPS 180-4, written here so the package needs no
+// crypto dependency. Only used for hashing (PKCE challenges, fingerprints);
+// nothing here is secret-dependent in its control flow.
+
+/// Incremental SHA-256 (FIPS 180-4).
+///
+/// ```
+/// var h = SHA256()
+/// h.update(part1)
+/// h.update(part2)
+/// let digest = h.finalize()   // 32 bytes
+/// ```
+///
+/// `finalize()` is `consuming`: it takes the hasher by value and pads its own
+/// copy, so a hasher is finished exactly once per value. Because `SHA256` is
+/// copyable you may copy it first (`let snapshot = h`) to obtain the digest of
+/// a prefix and keep updating the original.
 public struct SHA256: Sendable {
     public static let digestLength = 32
+    static let blockLength = 64
 
-    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-        (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
-    private var block = [UInt8](repeating: 0, count: 64)
-    private var blockCount = 0
-    private var totalBytes: UInt64 = 0
+    // Chaining state H0...H7.
+    private var h0: UInt32 = 0x6a09_e667
+    private var h1: UInt32 = 0xbb67_ae85
+    private var h2: UInt32 = 0x3c6e_f372
+    private var h3: UInt32 = 0xa54f_f53a
+    private var h4: UInt32 = 0x510e_527f
+    private var h5: UInt32 = 0x9b05_688c
+    private var h6: UInt32 = 0x1f83_d9ab
+    private var h7: UInt32 = 0x5be0_cd19
+
+    /// A partial block; always exactly 64 bytes long, of which the first
+    /// `bufferCount` are pending input. Never grows.
+    private var buffer = [UInt8](repeating: 0, count: SHA256.blockLength)
+    private var bufferCount = 0
+    /// Total message length in bytes so far.
+    private var totalLength: UInt64 = 0
 
     public init() {}
 
+    // MARK: Feeding input
+
+    /// Appends `bytes` to the message. Contiguous inputs (`[UInt8]`,
+    /// `ArraySlice`, `String.UTF8View` when native, ...) take a block-wise
+    /// fast path; other sequences are copied byte by byte into the block
+    /// buffer.
     public mutating func update(_ bytes: some Sequence<UInt8>) {
-        var count: UInt64 = 0
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { buf in
+            self.update(UnsafeRawBufferPointer(buf))
+        }
+        if handled != nil { return }
         for byte in bytes {
-            count += 1
-            block[blockCount] = byte
-            blockCount += 1
-            if blockCount == 64 {
-                compress()
-                blockCount = 0
+            buffer[bufferCount] = byte
+            bufferCount += 1
+            totalLength &+= 1
+            if bufferCount == SHA256.blockLength {
+                flushBuffer()
             }
         }
-        totalBytes &+= count
     }
 
-    /// The digest. Padding is applied to a copy, so the hasher may not be reused after.
-    public mutating func finalize() -> [UInt8] {
-        let bitLength = totalBytes &* 8
-        var padding: [UInt8] = [0x80]
-        let used = (blockCount + 1) % 64
-        padding += [UInt8](repeating: 0, count: used <= 56 ? 56 - used : 120 - used)
-        for shift in stride(from: 56, through: 0, by: -8) { padding.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        let saved = totalBytes
-        update(padding)
-        totalBytes = saved
-        var digest: [UInt8] = []
-        digest.reserveCapacity(32)
-        for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
-            digest += [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)]
+    /// Appends `bytes` to the message.
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { self.update($0) }
+    }
+
+    /// Appends the bytes in `raw` to the message.
+    public mutating func update(_ raw: UnsafeRawBufferPointer) {
+        var offset = 0
+        let count = raw.count
+        guard count > 0 else { return }
+        totalLength &+= UInt64(count)
+
+        // Top up a partially filled buffer first.
+        if bufferCount > 0 {
+            let take = min(SHA256.blockLength - bufferCount, count)
+            buffer.withUnsafeMutableBytes { dst in
+                dst.baseAddress!.advanced(by: bufferCount)
+                    .copyMemory(from: raw.baseAddress!, byteCount: take)
+            }
+            bufferCount += take
+            offset = take
+            if bufferCount < SHA256.blockLength { return }
+            flushBuffer()
         }
-        return digest
+
+        // Whole blocks straight from the input.
+        while count - offset >= SHA256.blockLength {
+            compress(UnsafeRawBufferPointer(rebasing: raw[offset ..< offset + SHA256.blockLength]))
+            offset += SHA256.blockLength
+        }
+
+        // Keep the tail.
+        let rest = count - offset
+        if rest > 0 {
+            buffer.withUnsafeMutableBytes { dst in
+                dst.baseAddress!.copyMemory(from: raw.baseAddress!.advanced(by: offset), byteCount: rest)
+            }
+            bufferCount = rest
+        }
     }
 
+    // MARK: Finishing
+
+    /// Pads the message and returns the 32-byte digest. See the type
+    /// documentation for why this is `consuming`.
+    public consuming func finalize() -> [UInt8] {
+        let bitLength = totalLength &* 8
+        // 0x80, then zeros up to 56 mod 64, then the 64-bit big-endian length.
+        buffer[bufferCount] = 0x80
+        bufferCount += 1
+        if bufferCount > 56 {
+            for i in bufferCount ..< SHA256.blockLength { buffer[i] = 0 }
+            bufferCount = SHA256.blockLength
+            flushBuffer()
+        }
+        for i in bufferCount ..< 56 { buffer[i] = 0 }
+        for i in 0 ..< 8 {
+            buffer[56 + i] = UInt8(truncatingIfNeeded: bitLength >> (56 - 8 * UInt64(i)))
+        }
+        bufferCount = SHA256.blockLength
+        flushBuffer()
+
+        var out = [UInt8](repeating: 0, count: SHA256.digestLength)
+        for (i, word) in [h0, h1, h2, h3, h4, h5, h6, h7].enumerated() {
+            out[4 * i] = UInt8(truncatingIfNeeded: word >> 24)
+            out[4 * i + 1] = UInt8(truncatingIfNeeded: word >> 16)
+            out[4 * i + 2] = UInt8(truncatingIfNeeded: word >> 8)
+            out[4 * i + 3] = UInt8(truncatingIfNeeded: word)
+        }
+        return out
+    }
+
+    /// One-shot digest of `bytes`.
     public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(Array(bytes))
-        return hasher.finalize()
+        var h = SHA256()
+        h.update(bytes)
+        return h.finalize()
     }
 
-    public static func hash(_ text: String) -> [UInt8] { hash(Array(text.utf8)) }
+    /// One-shot digest of the UTF-8 encoding of `text`.
+    public static func hash(_ text: String) -> [UInt8] {
+        var h = SHA256()
+        var copy = text
+        copy.withUTF8 { h.update(UnsafeRawBufferPointer($0)) }
+        return h.finalize()
+    }
 
+    // MARK: Compression
+
+    private mutating func flushBuffer() {
+        // Copy the array reference out so `compress` may mutate `self`
+        // without an exclusivity conflict on `buffer`.
+        let block = buffer
+        block.withUnsafeBytes { compress($0) }
+        bufferCount = 0
+    }
+
+    /// Processes one 64-byte block (FIPS 180-4 §6.2.2).
+    private mutating func compress(_ block: UnsafeRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            let p = block.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            for t in 0 ..< 16 {
+                w[t] = UInt32(p[4 * t]) << 24 | UInt32(p[4 * t + 1]) << 16
+                    | UInt32(p[4 * t + 2]) << 8 | UInt32(p[4 * t + 3])
+            }
+            for t in 16 ..< 64 {
+                let x = w[t - 15], y = w[t - 2]
+                let s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3)
+                let s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >> 10)
+                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+            }
+
+            var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+            SHA256.k.withUnsafeBufferPointer { k in
+                for t in 0 ..< 64 {
+                    let bigS1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let ch = (e & f) ^ (~e & g)
+                    let t1 = h &+ bigS1 &+ ch &+ k[t] &+ w[t]
+                    let bigS0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = bigS0 &+ maj
+                    h = g; g = f; f = e
+                    e = d &+ t1
+                    d = c; c = b; b = a
+                    a = t1 &+ t2
+                }
+            }
+            h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
+            h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
+        }
+    }
+
+    /// Round constants (FIPS 180-4 §4.2.2).
     private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+        0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
+        0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
+        0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
+        0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
+        0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
+        0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
+        0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
+}
 
-    @inline(__always) private static func rotateRight(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
-
-    private mutating func compress() {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
-        }
-        for i in 16..<64 {
-            let s0 = Self.rotateRight(w[i - 15], 7) ^ Self.rotateRight(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = Self.rotateRight(w[i - 2], 17) ^ Self.rotateRight(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = state
-        for i in 0..<64 {
-            let s1 = Self.rotateRight(e, 6) ^ Self.rotateRight(e, 11) ^ Self.rotateRight(e, 25)
-            let choice = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ choice &+ Self.k[i] &+ w[i]
-            let s0 = Self.rotateRight(a, 2) ^ Self.rotateRight(a, 13) ^ Self.rotateRight(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ majority
-            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
-    }
+@inline(__always)
+private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
+    (x >> n) | (x << (32 - n))
 }

@@ -28,6 +28,11 @@ public enum Signals {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// Clears an inherited signal mask, so Ctrl-C and SIGTERM work whoever started us.
+    public static func unblockAll() {
+        _ = cagent_unblock_all_signals()
+    }
+
     /// Sends `signal` to `pid`. The corresponding C function is `kill`.
     public static func send(_ signal: Int32, to pid: Int32) throws(Errno) {
         _ = try syscall("kill") { kill(pid, signal) }

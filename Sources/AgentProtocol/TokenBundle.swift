@@ -39,9 +39,11 @@ public struct AccessToken: Equatable, Sendable {
     }
 }
 
-/// A token bundle as a person or tool imports it (`account.add`, `claude-agent add`): the
-/// original router's `TokenBundle` shape, with `scope` space-joined or `scopes` as an array.
-public struct ImportedToken: Equatable, Sendable {
+/// A token bundle: the original router's `TokenBundle` (access token, optional refresh
+/// token, expiry, type, scopes), as a person or tool imports it (`account.add`,
+/// `claude-agent add`) and as the agent holds it. On the wire `scope` may be space-joined
+/// or `scopes` an array.
+public struct TokenBundle: Equatable, Sendable {
     public var accessToken: String
     public var refreshToken: String?
     public var expiresAt: Int64?

@@ -79,3 +79,11 @@ int cagent_accept4_address(int fd, void *address, unsigned int *length, int flag
 int cagent_spawn_add_closefrom(void *actions, int low) {
     return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, low);
 }
+
+int cagent_unblock_all_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    int result = pthread_sigmask(SIG_SETMASK, &set, NULL);
+    if (result != 0) { errno = result; return -1; }
+    return 0;
+}

@@ -21,6 +21,22 @@ public struct LoginStart: Equatable, Sendable {
     }
 }
 
+/// What an `oauth.callback` completed.
+public enum CallbackOutcome: Equatable, Sendable {
+    /// A `login`: the account now held.
+    case loggedIn(AccountSummary)
+    /// A token request's authorization: the request, now approved.
+    case approved(TokenRequestInfo)
+
+    /// The account's name either way.
+    public var accountName: String {
+        switch self {
+        case .loggedIn(let summary): return summary.name
+        case .approved(let request): return request.account ?? ""
+        }
+    }
+}
+
 /// What `account.logout` answers.
 public struct LogoutResult: Equatable, Sendable {
     public var account: String
@@ -50,16 +66,18 @@ extension AgentClient {
     }
 
     /// `oauth.callback`: hands the provider's redirect (a code, or an error) to the agent,
-    /// which exchanges the code; answers the account it logged in.
+    /// which exchanges the code; answers the account it logged in, or the token request
+    /// the authorization approved.
     public func completeLogin(state: String, code: String?, error: String? = nil,
-                              errorDescription: String? = nil) throws(AgentClientError) -> AccountSummary {
+                              errorDescription: String? = nil) throws(AgentClientError) -> CallbackOutcome {
         var fields: JSONObject = ["state": .string(state)]
         if let code { fields["code"] = .string(code) }
         if let error { fields["error"] = .string(error) }
         if let errorDescription { fields["error_description"] = .string(errorDescription) }
         let result = try call("oauth.callback", fields)
         do throws(AgentError) {
-            return try AccountSummary(json: result)
+            if result["request_id"] != nil { return .approved(try TokenRequestInfo(result)) }
+            return .loggedIn(try AccountSummary(json: result))
         } catch {
             throw AgentClientError(.protocolViolation, "unexpected oauth.callback answer: \(error.message)")
         }

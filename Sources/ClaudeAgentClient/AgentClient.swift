@@ -55,7 +55,7 @@ public final class AgentClient {
 
     /// `account.add`: hands a token bundle to the agent under `name`.
     @discardableResult
-    public func addAccount(_ name: String, token: ImportedToken, accountID: UInt32? = nil,
+    public func addAccount(_ name: String, token: TokenBundle, accountID: UInt32? = nil,
                            lifetime: Int64? = nil) throws(AgentClientError) -> AccountSummary {
         var fields = token.json
         fields["account"] = .string(name)
@@ -115,6 +115,9 @@ public final class AgentClient {
         let connection = try connected()
         do throws(Errno) {
             try connection.sendAll(request.encoded)
+        } catch where error == .brokenPipe || error == .connectionReset {
+            close()
+            throw AgentClientError(.io, "the agent closed the connection")
         } catch {
             close()
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")

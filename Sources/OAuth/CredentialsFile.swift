@@ -1,22 +1,32 @@
 import AgentPOSIX
 import AgentProtocol
 
-/// The two credential-file dialects other tools write.
+/// The two credential-file dialects that other Claude tools write, so that the agent can
+/// import a login a user already has and write refreshed tokens back where those tools
+/// look (a refresh token rotates on use: a tool left holding the old one would fail).
 public enum CredentialsDialect: String, Sendable {
-    /// Claude Code's `~/.claude/.credentials.json`: `claudeAiOauth`, `expiresAt` in milliseconds.
+    /// Claude Code's `~/.claude/.credentials.json`:
+    /// `{"claudeAiOauth": {"accessToken", "refreshToken", "expiresAt", "scopes", …}, …}`
+    /// with `expiresAt` in Unix **milliseconds**.
     case claudeCode
-    /// The seed CLI's `credentials.json`: `oauth`, `expiresAt` in seconds.
+    /// The seed CLI's `credentials.json`:
+    /// `{"oauth": {"accessToken", "refreshToken", "expiresAt", "scopes"}, …}`
+    /// with `expiresAt` in Unix **seconds**.
     case seedCLI
 
-    var key: String { self == .claudeCode ? "claudeAiOauth" : "oauth" }
+    /// The top-level key holding our object.
+    public var key: String { self == .claudeCode ? "claudeAiOauth" : "oauth" }
+
+    /// How many `expiresAt` units make a second.
     var unitsPerSecond: Int64 { self == .claudeCode ? 1000 : 1 }
 }
 
-/// The fields of a credentials file that are ours.
+/// The fields of a credentials file that the agent reads and writes; whatever else the
+/// file holds belongs to the tool that wrote it.
 public struct StoredCredentials: Sendable, Equatable {
     public var accessToken: String
     public var refreshToken: String?
-    /// Unix seconds.
+    /// Unix seconds, whatever unit the file uses.
     public var expiresAt: Int64?
     public var scopes: [String]
 
@@ -28,98 +38,218 @@ public struct StoredCredentials: Sendable, Equatable {
     }
 }
 
+/// A credentials file that cannot be read, parsed or written. The message never holds a
+/// token: it names fields, never their values.
 public struct CredentialsFileError: Error, Equatable, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    /// `<path>: <message>`
     public var description: String { "\(path): \(message)" }
 }
 
-/// A credentials file, parsed; rewriting it keeps every field we do not own exactly as
-/// it was, in the same order and dialect.
+/// A parsed credentials file that can be rewritten without disturbing anything but our
+/// fields: every other field, at every level, keeps its value and its place, because the
+/// file is shared with tools that may store more there than we know of.
 public struct CredentialsFile: Sendable {
     public let dialect: CredentialsDialect
     public let credentials: StoredCredentials
+    /// The whole document as read, in order.
     private let document: JSONObject
 
+    /// Parses a file's bytes and detects its dialect by its top-level key: `claudeAiOauth`
+    /// (Claude Code) is looked for first, then `oauth` (the seed CLI). `path` is only used
+    /// in error messages.
     public static func parse(_ bytes: [UInt8], path: String) throws(CredentialsFileError) -> CredentialsFile {
         func fail(_ message: String) -> CredentialsFileError { CredentialsFileError(path: path, message: message) }
-        guard let document = (try? JSONValue.parse(bytes))?.objectValue else { throw fail("not a JSON object") }
+        let value: JSONValue
+        do throws(JSONError) {
+            value = try JSONValue.parse(bytes)
+        } catch {
+            throw fail("not valid JSON (\(error))")
+        }
+        guard let document = value.objectValue else { throw fail("must hold a JSON object, not \(value.typeName)") }
         let dialect: CredentialsDialect
-        if document["claudeAiOauth"] != nil {
+        if document.contains(key: CredentialsDialect.claudeCode.key) {
             dialect = .claudeCode
-        } else if document["oauth"] != nil {
+        } else if document.contains(key: CredentialsDialect.seedCLI.key) {
             dialect = .seedCLI
         } else {
-            throw fail("neither \"claudeAiOauth\" (Claude Code) nor \"oauth\" (the seed CLI) is present")
+            throw fail("holds neither \"claudeAiOauth\" (Claude Code) nor \"oauth\" (the seed CLI) credentials")
         }
-        guard let fields = document[dialect.key]?.objectValue else { throw fail("\"\(dialect.key)\" is not an object") }
-        guard let access = fields["accessToken"]?.stringValue, !access.isEmpty else {
-            throw fail("\"\(dialect.key).accessToken\" is missing")
+        let name = dialect.key
+        guard let fieldsValue = document[name], let fields = fieldsValue.objectValue else {
+            throw fail("\"\(name)\" must be an object, not \(document[name]?.typeName ?? "missing")")
         }
-        let expiry = fields["expiresAt"]?.intValue.map { $0 / dialect.unitsPerSecond }
-        let scopes = fields["scopes"]?.arrayValue?.compactMap(\.stringValue)
-            ?? fields["scopes"]?.stringValue.map(Scopes.parse) ?? []
-        let credentials = StoredCredentials(accessToken: access, refreshToken: fields["refreshToken"]?.stringValue,
-                                            expiresAt: expiry, scopes: scopes)
+
+        guard let accessValue = fields["accessToken"], !accessValue.isNull else { throw fail("\"\(name).accessToken\" is missing") }
+        guard let accessToken = accessValue.stringValue, !accessToken.isEmpty else {
+            throw fail("\"\(name).accessToken\" must be a non-empty string")
+        }
+
+        var refreshToken: String?
+        if let value = fields["refreshToken"], !value.isNull {
+            guard let text = value.stringValue else { throw fail("\"\(name).refreshToken\" must be a string, not \(value.typeName)") }
+            refreshToken = text.isEmpty ? nil : text
+        }
+
+        var expiresAt: Int64?
+        if let value = fields["expiresAt"], !value.isNull {
+            guard let raw = value.intValue ?? value.stringValue.flatMap({ Int64($0) }) else {
+                let unit = dialect == .claudeCode ? "milliseconds" : "seconds"
+                throw fail("\"\(name).expiresAt\" must be a whole number of Unix \(unit)")
+            }
+            expiresAt = floorDivide(raw, dialect.unitsPerSecond)
+        }
+
+        var scopes: [String] = []
+        if let value = fields["scopes"], !value.isNull {
+            if let text = value.stringValue {
+                scopes = Scopes.parse(text)
+            } else if let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) {
+                scopes = Scopes.normalize(items.compactMap(\.stringValue))
+            } else {
+                throw fail("\"\(name).scopes\" must be an array of strings")
+            }
+        }
+
+        let credentials = StoredCredentials(accessToken: accessToken, refreshToken: refreshToken,
+                                            expiresAt: expiresAt, scopes: scopes)
         return CredentialsFile(dialect: dialect, credentials: credentials, document: document)
     }
 
-    /// The file with our fields replaced and every other field kept, as pretty JSON.
-    public func updating(_ credentials: StoredCredentials) -> [UInt8] {
+    /// The file's new bytes with our fields replaced and every other field, at every level,
+    /// kept as it was and where it was: pretty JSON (2-space indentation) ending in a newline.
+    ///
+    /// Our fields are `accessToken`, `refreshToken`, `expiresAt` (in the dialect's unit) and
+    /// `scopes`; fields missing from the file are added after the others. A nil
+    /// `refreshToken` or `expiresAt` removes the field: whether to keep an old refresh token
+    /// is the caller's decision, made by passing it. An `expiresAt` that names the same second
+    /// as the file's keeps the file's exact value, so its milliseconds are not lost.
+    public func updating(_ new: StoredCredentials) -> [UInt8] {
         var document = self.document
         var fields = document[dialect.key]?.objectValue ?? JSONObject()
-        fields["accessToken"] = .string(credentials.accessToken)
-        if let refresh = credentials.refreshToken { fields["refreshToken"] = .string(refresh) }
-        if let expiry = credentials.expiresAt { fields["expiresAt"] = .int(expiry * dialect.unitsPerSecond) }
-        fields["scopes"] = .array(credentials.scopes.map(JSONValue.string))
+        fields["accessToken"] = .string(new.accessToken)
+        fields["refreshToken"] = new.refreshToken.map(JSONValue.string)
+        if let seconds = new.expiresAt {
+            if seconds != credentials.expiresAt || fields["expiresAt"]?.intValue == nil {
+                let (scaled, overflow) = seconds.multipliedReportingOverflow(by: dialect.unitsPerSecond)
+                fields["expiresAt"] = .int(overflow ? .max : scaled)
+            }
+        } else {
+            fields["expiresAt"] = nil
+        }
+        fields["scopes"] = .array(new.scopes.map(JSONValue.string))
         document[dialect.key] = .object(fields)
-        return JSONValue.object(document).serialized(pretty: true) + [UInt8(ascii: "\n")]
+        return Self.fileBytes(document)
     }
 
-    /// The file without our object, everything else kept.
+    /// The file's new bytes with only our object (`claudeAiOauth` or `oauth`) removed, as
+    /// at logout: the other tool's settings stay.
     public func removingCredentials() -> [UInt8] {
         var document = self.document
         document[dialect.key] = nil
-        return JSONValue.object(document).serialized(pretty: true) + [UInt8(ascii: "\n")]
+        return Self.fileBytes(document)
     }
 
+    /// Reads and parses the file at `path` (at most 1 MiB).
     public static func read(path: String) throws(CredentialsFileError) -> CredentialsFile {
         let bytes: [UInt8]
         do throws(Errno) {
             bytes = try FileSystem.readFile(path)
         } catch {
-            throw CredentialsFileError(path: path, message: "cannot read: \(error)")
+            throw CredentialsFileError(path: path, message: "cannot read: \(Errno(error.code))")
         }
         return try parse(bytes, path: path)
     }
 
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(CredentialsFileError) {
+    /// As `read`, but nil when the file does not exist: at start the agent tries every
+    /// candidate path and most are absent.
+    public static func readIfPresent(path: String) throws(CredentialsFileError) -> CredentialsFile? {
         do throws(Errno) {
-            try FileSystem.replaceAtomically(path, with: bytes)
+            _ = try FileSystem.status(path)
         } catch {
-            throw CredentialsFileError(path: path, message: "cannot write: \(error)")
+            if error == .noSuchFile || error == .notDirectory { return nil }
+            throw CredentialsFileError(path: path, message: "cannot read: \(Errno(error.code))")
+        }
+        return try read(path: path)
+    }
+
+    /// Replaces the file atomically: a temporary file created 0600 (`O_CREAT | O_EXCL`,
+    /// random name) in the same directory, written, fsynced, renamed over the file, and the
+    /// directory fsynced. A crash leaves the old file or the new one, never half of one.
+    /// A symbolic link at `path` is followed, so the file it points to is replaced and the
+    /// link stays. The new file is mode 0600.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(CredentialsFileError) {
+        let target = try resolved(path)
+        do throws(Errno) {
+            try FileSystem.replaceAtomically(target, with: bytes)
+        } catch {
+            throw CredentialsFileError(path: path, message: "cannot write: \(Errno(error.code))")
         }
     }
 
-    /// Re-reads the file, so a file that changed into something we cannot parse is never
-    /// overwritten, then writes our fields back.
+    /// Writes `credentials` into the file at `path`, keeping everything else in it. The
+    /// file is read and parsed again first: one that is missing, or that exists but cannot
+    /// be parsed (another tool may be halfway through writing it, or it is not what we
+    /// think it is), is never overwritten; this throws instead.
     public static func update(path: String, with credentials: StoredCredentials) throws(CredentialsFileError) {
-        let file = try read(path: path)
+        let file = try read(path: try resolved(path))
         try writeAtomically(file.updating(credentials), to: path)
     }
 
+    /// Removes our object from the file at `path`, keeping everything else; a file that
+    /// cannot be parsed is left alone and this throws.
     public static func removeCredentials(path: String) throws(CredentialsFileError) {
-        let file = try read(path: path)
+        let file = try read(path: try resolved(path))
         try writeAtomically(file.removingCredentials(), to: path)
     }
 
-    /// Where other tools keep their credentials, in the order they are tried.
+    /// Candidate files to import at start, in order: `$CLAUDE_CONFIG_HOME/credentials.json`
+    /// (the seed CLI's configured home), `~/.claude/.credentials.json` (Claude Code), and
+    /// `~/.claude/credentials.json` (the seed CLI's default), from the given environment,
+    /// without duplicates.
     public static func defaultPaths(environment: [String: String]) -> [String] {
-        var paths: [String] = []
-        if let home = environment["CLAUDE_CONFIG_HOME"], !home.isEmpty { paths.append(home + "/credentials.json") }
-        if let home = environment["HOME"], !home.isEmpty {
-            paths += [home + "/.claude/.credentials.json", home + "/.claude/credentials.json"]
+        func joined(_ directory: String, _ name: String) -> String {
+            directory.hasSuffix("/") ? directory + name : directory + "/" + name
         }
-        return paths
+        var paths: [String] = []
+        if let home = environment["CLAUDE_CONFIG_HOME"], !home.isEmpty {
+            paths.append(joined(home, "credentials.json"))
+        }
+        if let home = environment["HOME"], !home.isEmpty {
+            let claude = joined(home, ".claude")
+            paths.append(joined(claude, ".credentials.json"))
+            paths.append(joined(claude, "credentials.json"))
+        }
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
+    }
+
+    // MARK: - Private
+
+    private static func fileBytes(_ document: JSONObject) -> [UInt8] {
+        JSONValue.object(document).serialized(pretty: true) + [UInt8(ascii: "\n")]
+    }
+
+    /// The path with symbolic links resolved when it exists; as given when it does not.
+    private static func resolved(_ path: String) throws(CredentialsFileError) -> String {
+        do throws(Errno) {
+            return try FileSystem.resolvingSymbolicLinks(path)
+        } catch {
+            if error == .noSuchFile { return path }
+            throw CredentialsFileError(path: path, message: "cannot resolve: \(Errno(error.code))")
+        }
+    }
+
+    /// Division rounding toward negative infinity, so 1999 ms is second 1 and -1 ms is -1.
+    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> Int64 {
+        let quotient = value / divisor
+        return (value % divisor != 0 && value < 0) ? quotient - 1 : quotient
     }
 }

@@ -1,40 +1,68 @@
+// Proof Key for Code Exchange (RFC 7636) with the S256 method.
 import AgentCrypto
 
-public struct PKCEError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
-}
-
-/// Proof Key for Code Exchange (RFC 7636) with the S256 method, the only one we send.
+/// A PKCE code verifier and its S256 challenge.
 public struct PKCE: Sendable, Equatable {
-    public static let method = "S256"
+    /// The secret sent with the token request.
     public let verifier: String
 
-    /// Validates 43...128 characters of `[A-Z a-z 0-9 - . _ ~]` (RFC 7636 §4.1).
+    /// base64url(SHA-256(ASCII verifier)), no padding; sent with the
+    /// authorization request.
+    public var challenge: String { PKCE.challenge(for: verifier) }
+
+    /// The only method this client uses.
+    public static let method = "S256"
+
+    /// Allowed verifier lengths (RFC 7636 §4.1).
+    public static let verifierLength = 43 ... 128
+
+    /// Validates 43...128 chars of [A-Z a-z 0-9 - . _ ~]; throws PKCEError otherwise.
     public init(verifier: String) throws(PKCEError) {
-        let bytes = Array(verifier.utf8)
-        guard (43...128).contains(bytes.count) else {
-            throw PKCEError(message: "a code verifier must be 43 to 128 characters, not \(bytes.count)")
+        let bytes = verifier.utf8
+        guard PKCE.verifierLength.contains(bytes.count) else {
+            throw PKCEError(message: "PKCE verifier must be 43 to 128 characters, got \(bytes.count)")
         }
-        let allowed = bytes.allSatisfy { byte in
-            (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+        for b in bytes where !PKCE.isUnreserved(b) {
+            throw PKCEError(message: "PKCE verifier contains a character outside [A-Za-z0-9-._~]")
         }
-        guard allowed else { throw PKCEError(message: "a code verifier may hold only A-Z a-z 0-9 - . _ ~") }
         self.verifier = verifier
     }
 
-    /// A verifier from at least 32 random bytes (base64url: 43 characters, 256 bits). The
-    /// caller supplies the bytes from the OS so this stays pure and testable.
+    /// A verifier from random bytes: base64url of all of them (32 bytes give
+    /// the usual 43 characters). The caller supplies the bytes (from the OS
+    /// RNG) so this stays pure and testable. Requires 32...96 bytes: fewer
+    /// is too little entropy, more would exceed 128 characters.
     public init(randomBytes: [UInt8]) throws(PKCEError) {
-        guard randomBytes.count >= 32 else { throw PKCEError(message: "a code verifier needs at least 32 random bytes") }
+        guard randomBytes.count >= 32 else {
+            throw PKCEError(message: "PKCE verifier needs at least 32 random bytes, got \(randomBytes.count)")
+        }
+        guard randomBytes.count <= 96 else {
+            throw PKCEError(message: "PKCE verifier takes at most 96 random bytes, got \(randomBytes.count)")
+        }
         try self.init(verifier: Base64URL.encode(randomBytes))
     }
 
-    /// base64url(SHA-256(ASCII(verifier))), without padding.
-    public var challenge: String { Self.challenge(for: verifier) }
-
+    /// The S256 challenge for `verifier` (not validated here).
     public static func challenge(for verifier: String) -> String {
         Base64URL.encode(SHA256.hash(verifier))
     }
+
+    static func isUnreserved(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "A") ... UInt8(ascii: "Z"),
+             UInt8(ascii: "a") ... UInt8(ascii: "z"),
+             UInt8(ascii: "0") ... UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// Why a PKCE verifier was rejected.
+public struct PKCEError: Error, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }

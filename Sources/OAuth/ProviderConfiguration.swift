@@ -1,30 +1,42 @@
 import AgentProtocol
 
-/// How a token request body is written: RFC 6749's form encoding, or JSON (Claude's
-/// endpoint accepts JSON, as Claude Code sends it).
+/// How a token request body is written. RFC 6749 says form encoding; Claude's endpoint
+/// takes JSON, which is what Claude Code sends, so the built-in provider uses that.
 public enum TokenRequestEncoding: String, Sendable {
     case form, json
 }
 
-/// One OAuth provider: where to send users and where to exchange codes.
-public struct ProviderConfiguration: Sendable, Equatable {
+/// One OAuth provider: where to send the user to log in, where to exchange codes and
+/// refresh tokens, and how that provider wants to be spoken to.
+///
+/// Providers are data rather than code so that a moved endpoint, a test server or a
+/// different provider is a configuration change, not a new release.
+public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertible {
+    /// The name the configuration file gives it (`claude` for the built-in one).
     public var name: String
     public var clientID: String
     public var authorizeURL: String
     public var tokenURL: String
+    /// RFC 7009 revocation endpoint; nil when the provider has none (logout then only forgets).
     public var revocationURL: String?
-    /// nil: the login client supplies a loopback redirect (RFC 8252).
+    /// nil: the login client supplies a loopback redirect URI (RFC 8252 §7.3), which is
+    /// what native apps such as Claude Code do.
     public var redirectURI: String?
+    /// The scopes asked for when a login names none.
     public var scopes: [String]
+    /// For confidential clients only, sent with HTTP Basic (RFC 6749 §2.3.1). Public
+    /// clients such as Claude Code's have none and rely on PKCE.
     public var clientSecret: String?
     public var tokenRequestEncoding: TokenRequestEncoding
+    /// Parameters the provider wants on its authorize URL beyond RFC 6749's, in order
+    /// (Claude's `code=true`, which makes it show the code for pasting).
     public var extraAuthorizeParameters: [(String, String)]
     public var userAgent: String
 
     public init(name: String, clientID: String, authorizeURL: String, tokenURL: String, revocationURL: String? = nil,
                 redirectURI: String? = nil, scopes: [String], clientSecret: String? = nil,
                 tokenRequestEncoding: TokenRequestEncoding = .form, extraAuthorizeParameters: [(String, String)] = [],
-                userAgent: String = "claude-agent/\(agentVersion)") {
+                userAgent: String = ProviderConfiguration.defaultUserAgent) {
         self.name = name
         self.clientID = clientID
         self.authorizeURL = authorizeURL
@@ -38,195 +50,402 @@ public struct ProviderConfiguration: Sendable, Equatable {
         self.userAgent = userAgent
     }
 
-    public static func == (lhs: ProviderConfiguration, rhs: ProviderConfiguration) -> Bool {
-        lhs.name == rhs.name && lhs.clientID == rhs.clientID && lhs.authorizeURL == rhs.authorizeURL
-            && lhs.tokenURL == rhs.tokenURL && lhs.revocationURL == rhs.revocationURL && lhs.redirectURI == rhs.redirectURI
-            && lhs.scopes == rhs.scopes && lhs.clientSecret == rhs.clientSecret
-            && lhs.tokenRequestEncoding == rhs.tokenRequestEncoding && lhs.userAgent == rhs.userAgent
-            && lhs.extraAuthorizeParameters.map(\.0) == rhs.extraAuthorizeParameters.map(\.0)
-            && lhs.extraAuthorizeParameters.map(\.1) == rhs.extraAuthorizeParameters.map(\.1)
-    }
+    /// `claude-agent/<version>`: providers see which client calls them.
+    public static let defaultUserAgent = "claude-agent/\(agentVersion)"
 
-    /// Claude's provider as Claude Code uses it today. Its endpoints have moved: the
-    /// authorize page from claude.ai/oauth/authorize to claude.com/cai/oauth/authorize, the
-    /// token endpoint from console.anthropic.com/v1/oauth/token to
-    /// platform.claude.com/v1/oauth/token. Override any of them in the configuration file.
+    /// Claude's provider as Claude Code uses it.
+    ///
+    /// These endpoints have moved more than once: the authorize page was
+    /// `https://claude.ai/oauth/authorize` and is now `https://claude.com/cai/oauth/authorize`;
+    /// the token endpoint was `https://console.anthropic.com/v1/oauth/token` and is now
+    /// `https://platform.claude.com/v1/oauth/token`. When they move again, override them in
+    /// the configuration file (a `claude` provider there starts from these values and
+    /// replaces only the keys it gives) or with `CLAUDE_AGENT_AUTHORIZE_URL` and
+    /// `CLAUDE_AGENT_TOKEN_URL`, without waiting for a release.
     public static let claude = ProviderConfiguration(
         name: "claude",
         clientID: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
         authorizeURL: "https://claude.com/cai/oauth/authorize",
         tokenURL: "https://platform.claude.com/v1/oauth/token",
+        revocationURL: nil,
+        redirectURI: nil,
         scopes: ["user:profile", "user:inference", "user:sessions:claude_code"],
+        clientSecret: nil,
         tokenRequestEncoding: .json,
-        extraAuthorizeParameters: [("code", "true")])
+        extraAuthorizeParameters: [("code", "true")],
+        userAgent: defaultUserAgent)
+
+    /// Tuples are not `Equatable`, so the parameters are compared pair by pair, in order.
+    public static func == (lhs: ProviderConfiguration, rhs: ProviderConfiguration) -> Bool {
+        lhs.name == rhs.name && lhs.clientID == rhs.clientID && lhs.authorizeURL == rhs.authorizeURL
+            && lhs.tokenURL == rhs.tokenURL && lhs.revocationURL == rhs.revocationURL
+            && lhs.redirectURI == rhs.redirectURI && lhs.scopes == rhs.scopes && lhs.clientSecret == rhs.clientSecret
+            && lhs.tokenRequestEncoding == rhs.tokenRequestEncoding && lhs.userAgent == rhs.userAgent
+            && lhs.extraAuthorizeParameters.count == rhs.extraAuthorizeParameters.count
+            && zip(lhs.extraAuthorizeParameters, rhs.extraAuthorizeParameters).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    }
+
+    /// Everything but the client secret, which is shown only as present or not, so a
+    /// configuration can be logged or printed in a test failure without leaking it.
+    public var description: String {
+        "ProviderConfiguration(name: \(name), clientID: \(clientID), authorizeURL: \(authorizeURL), "
+            + "tokenURL: \(tokenURL), revocationURL: \(revocationURL ?? "none"), redirectURI: \(redirectURI ?? "loopback"), "
+            + "scopes: \(Scopes.joined(scopes)), clientSecret: \(clientSecret == nil ? "none" : "set"), "
+            + "encoding: \(tokenRequestEncoding.rawValue), "
+            + "extra: \(extraAuthorizeParameters.map { "\($0.0)=\($0.1)" }.joined(separator: "&")), "
+            + "userAgent: \(userAgent))"
+    }
 }
 
-/// A configuration error: which file, which key, what is wrong.
+/// A bad configuration: which file (or `environment`), which key, and what is wrong, so the
+/// person who wrote it can fix it from the message alone.
 public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file's path, or `environment` for a bad environment variable.
     public var file: String
+    /// The key path, e.g. `providers.test.token_url`, or the variable's name; empty when
+    /// the problem is the whole file (not JSON, not an object).
     public var key: String
     public var message: String
 
-    public var description: String { key.isEmpty ? "\(file): \(message)" : "\(file): \(key): \(message)" }
+    public init(file: String, key: String, message: String) {
+        self.file = file
+        self.key = key
+        self.message = message
+    }
+
+    /// `<file>: <key>: <message>` (`<file>: <message>` when no key is to blame).
+    public var description: String {
+        key.isEmpty ? "\(file): \(message)" : "\(file): \(key): \(message)"
+    }
 }
 
-/// The providers and the control browser, from the configuration file
-/// (`$XDG_CONFIG_HOME/claude-agent/config.json`), environment overrides and defaults:
+/// The agent's settings: its OAuth providers and the control browser.
+///
+/// They come from the built-in values, then the configuration file (the agent chooses its
+/// path), then environment variables. The file is JSON:
 ///
 /// ```json
-/// {"default_provider": "claude", "control_browser_url": "http://127.0.0.1:7780",
-///  "providers": {"test": {"client_id": "…", "authorize_url": "…", "token_url": "…",
-///                         "revocation_url": "…", "redirect_uri": null, "scopes": ["read"],
-///                         "client_secret": null, "token_request_encoding": "form",
-///                         "extra_authorize_parameters": {"code": "true"}, "user_agent": "…"}}}
+/// {
+///   "default_provider": "claude",
+///   "control_browser_url": "http://127.0.0.1:7780",
+///   "providers": {
+///     "test": {
+///       "client_id": "my-client",
+///       "authorize_url": "https://auth.example.com/o/authorize/",
+///       "token_url": "https://auth.example.com/o/token/",
+///       "revocation_url": "https://auth.example.com/o/revoke_token/",
+///       "redirect_uri": null,
+///       "scopes": ["read", "write"],
+///       "client_secret": null,
+///       "token_request_encoding": "form",
+///       "extra_authorize_parameters": {"prompt": "login"},
+///       "user_agent": "my-agent/1.0"
+///     }
+///   }
+/// }
 /// ```
 ///
-/// Every key is optional except `client_id`, `authorize_url` and `token_url` for a provider
-/// other than `claude` (which starts from the built-in values). Unknown keys are errors, so
-/// a typo never passes silently.
+/// - Every key is optional, except that a provider other than `claude` needs `client_id`,
+///   `authorize_url` and `token_url`. A provider named `claude` starts from the built-in
+///   one and replaces only the keys it gives, so `{"providers": {"claude": {"token_url":
+///   "…"}}}` follows a moved endpoint.
+/// - `default_provider` (default `claude`) is the provider used when a login names none;
+///   it must name a provider. `control_browser_url` (default `http://127.0.0.1:7780`) is
+///   where the control browser listens.
+/// - URLs must start with `http://` or `https://`. `redirect_uri` null (the default) means
+///   a loopback redirect chosen at login. `revocation_url` and `client_secret` may be null.
+/// - Scopes are `scopes`, an array, or `scope`, one space-joined string, not both.
+/// - `token_request_encoding` is `form` (RFC 6749) or `json` (Claude's endpoint).
+/// - `extra_authorize_parameters` is an object of strings, added to the authorize URL in
+///   order; it cannot replace the parameters the agent sets itself (`state`, `scope`, …).
+/// - Unknown keys are errors, so a misspelt key never passes silently. Every error names
+///   the file and the key path: `config.json: providers.test.token_url: must be an http
+///   or https URL`.
+///
+/// Environment variables then override the default provider (see `applyingEnvironment`).
 public struct AgentSettings: Sendable, Equatable {
+    /// By name. Always holds `claude`, since the file can only adjust it, not remove it.
     public var providers: [String: ProviderConfiguration]
     public var defaultProvider: String
+    /// The control browser (the Electron app that opens authorize pages in one account's
+    /// browser profile).
     public var controlBrowserURL: String
 
-    public static let builtIn = AgentSettings(providers: ["claude": .claude], defaultProvider: "claude",
-                                              controlBrowserURL: "http://127.0.0.1:7780")
+    public init(providers: [String: ProviderConfiguration], defaultProvider: String, controlBrowserURL: String) {
+        self.providers = providers
+        self.defaultProvider = defaultProvider
+        self.controlBrowserURL = controlBrowserURL
+    }
 
+    public static let defaultControlBrowserURL = "http://127.0.0.1:7780"
+
+    /// The settings without a configuration file: Claude only.
+    public static let builtIn = AgentSettings(providers: ["claude": .claude], defaultProvider: "claude",
+                                              controlBrowserURL: defaultControlBrowserURL)
+
+    /// The provider called `name`, or the default provider when `name` is nil.
     public func provider(named name: String?) -> ProviderConfiguration? {
         providers[name ?? defaultProvider]
     }
 
+    /// Parses the configuration file's bytes on top of the built-in settings.
+    /// `path` is only used in error messages.
     public static func parse(_ bytes: [UInt8], path: String) throws(ConfigurationError) -> AgentSettings {
-        func fail(_ key: String, _ message: String) -> ConfigurationError { ConfigurationError(file: path, key: key, message: message) }
-        let root: JSONObject
-        do {
-            guard let object = try JSONValue.parse(bytes).objectValue else { throw fail("", "the file must hold a JSON object") }
-            root = object
-        } catch let error as ConfigurationError {
-            throw error
+        let document: JSONValue
+        do throws(JSONError) {
+            document = try JSONValue.parse(bytes)
         } catch {
-            throw fail("", "not valid JSON: \(error)")
+            throw ConfigurationError(file: path, key: "", message: "not valid JSON: \(error)")
         }
+        guard let root = document.objectValue else {
+            throw ConfigurationError(file: path, key: "", message: "must hold a JSON object, not \(document.typeName)")
+        }
+        let reader = SettingsReader(file: path)
+        try reader.rejectUnknownKeys(root, known: ["default_provider", "control_browser_url", "providers"], prefix: "")
+
         var settings = builtIn
-        for key in root.keys where !["default_provider", "control_browser_url", "providers"].contains(key) {
-            throw fail(key, "unknown key")
-        }
-        if let providers = root["providers"] {
-            guard let object = providers.objectValue else { throw fail("providers", "must be an object") }
-            for (name, value) in object {
-                guard let fields = value.objectValue else { throw fail("providers.\(name)", "must be an object") }
-                settings.providers[name] = try provider(name, fields, base: settings.providers[name], fail: fail)
+        if let value = root["providers"] {
+            guard let providers = value.objectValue else { throw reader.error("providers", "must be an object, not \(value.typeName)") }
+            for (name, fields) in providers {
+                let key = "providers.\(name)"
+                guard isValidProviderName(name) else {
+                    throw reader.error(key, "a provider name is 1 to 64 letters, digits, \".\", \"_\" or \"-\"")
+                }
+                guard let object = fields.objectValue else { throw reader.error(key, "must be an object, not \(fields.typeName)") }
+                settings.providers[name] = try reader.provider(name, object, base: settings.providers[name])
             }
         }
         if let value = root["default_provider"] {
-            guard let name = value.stringValue else { throw fail("default_provider", "must be a string") }
-            guard settings.providers[name] != nil else { throw fail("default_provider", "no provider named \"\(name)\"") }
+            guard let name = value.stringValue else { throw reader.error("default_provider", "must be a string, not \(value.typeName)") }
+            guard settings.providers[name] != nil else {
+                throw reader.error("default_provider", "no provider named \"\(name)\"")
+            }
             settings.defaultProvider = name
         }
         if let value = root["control_browser_url"] {
-            guard let url = value.stringValue, isHTTP(url) else { throw fail("control_browser_url", "must be an http or https URL") }
+            guard let url = value.stringValue else { throw reader.error("control_browser_url", "must be a string, not \(value.typeName)") }
+            guard isHTTPURL(url) else { throw reader.error("control_browser_url", "must be an http or https URL") }
             settings.controlBrowserURL = url
         }
         return settings
     }
 
-    private static func provider(_ name: String, _ fields: JSONObject, base: ProviderConfiguration?,
-                                 fail: (String, String) -> ConfigurationError) throws(ConfigurationError) -> ProviderConfiguration {
-        let prefix = "providers.\(name)."
-        let known = ["client_id", "authorize_url", "token_url", "revocation_url", "redirect_uri", "scopes", "scope",
-                     "client_secret", "token_request_encoding", "extra_authorize_parameters", "user_agent"]
-        for key in fields.keys where !known.contains(key) { throw fail(prefix + key, "unknown key") }
-        func string(_ key: String) throws(ConfigurationError) -> String? {
-            guard let value = fields[key], !value.isNull else { return nil }
-            guard let text = value.stringValue else { throw fail(prefix + key, "must be a string") }
+    /// Applies environment overrides to the default provider:
+    ///
+    /// | variable | overrides |
+    /// | --- | --- |
+    /// | `CLAUDE_AGENT_CLIENT_ID` | `client_id` |
+    /// | `CLAUDE_AGENT_AUTHORIZE_URL` | `authorize_url` |
+    /// | `CLAUDE_AGENT_TOKEN_URL` | `token_url` |
+    /// | `CLAUDE_AGENT_REVOCATION_URL` | `revocation_url` |
+    /// | `CLAUDE_AGENT_REDIRECT_URI` | `redirect_uri` |
+    /// | `CLAUDE_AGENT_SCOPES` | `scopes` (space-joined) |
+    /// | `CLAUDE_AGENT_CLIENT_SECRET` | `client_secret` |
+    /// | `CLAUDE_AGENT_TOKEN_ENCODING` | `token_request_encoding` (`form` or `json`) |
+    /// | `CLAUDE_AGENT_CONTROL_BROWSER_URL` | `control_browser_url` |
+    ///
+    /// An empty variable counts as unset, as shells make it easy to export one by accident.
+    /// Errors name `environment` as the file and the variable as the key.
+    public func applyingEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> AgentSettings {
+        func value(_ name: String) -> String? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
             return text
+        }
+        let reader = SettingsReader(file: "environment")
+        func url(_ name: String) throws(ConfigurationError) -> String? {
+            guard let text = value(name) else { return nil }
+            guard Self.isHTTPURL(text) else { throw reader.error(name, "must be an http or https URL") }
+            return text
+        }
+
+        var settings = self
+        if let browser = try url("CLAUDE_AGENT_CONTROL_BROWSER_URL") { settings.controlBrowserURL = browser }
+
+        let providerVariables = ["CLAUDE_AGENT_CLIENT_ID", "CLAUDE_AGENT_AUTHORIZE_URL", "CLAUDE_AGENT_TOKEN_URL",
+                                 "CLAUDE_AGENT_REVOCATION_URL", "CLAUDE_AGENT_REDIRECT_URI", "CLAUDE_AGENT_SCOPES",
+                                 "CLAUDE_AGENT_CLIENT_SECRET", "CLAUDE_AGENT_TOKEN_ENCODING"]
+        guard let setVariable = providerVariables.first(where: { value($0) != nil }) else { return settings }
+        guard var provider = settings.providers[defaultProvider] else {
+            throw reader.error(setVariable, "the default provider \"\(defaultProvider)\" does not exist")
+        }
+        if let clientID = value("CLAUDE_AGENT_CLIENT_ID") { provider.clientID = clientID }
+        if let authorize = try url("CLAUDE_AGENT_AUTHORIZE_URL") { provider.authorizeURL = authorize }
+        if let token = try url("CLAUDE_AGENT_TOKEN_URL") { provider.tokenURL = token }
+        if let revocation = try url("CLAUDE_AGENT_REVOCATION_URL") { provider.revocationURL = revocation }
+        if let redirect = try url("CLAUDE_AGENT_REDIRECT_URI") { provider.redirectURI = redirect }
+        if let text = value("CLAUDE_AGENT_SCOPES") {
+            let scopes = Scopes.parse(text)
+            if let invalid = scopes.first(where: { !Scopes.isValid($0) }) {
+                throw reader.error("CLAUDE_AGENT_SCOPES", "\"\(invalid)\" is not a valid OAuth scope token")
+            }
+            provider.scopes = scopes
+        }
+        if let secret = value("CLAUDE_AGENT_CLIENT_SECRET") { provider.clientSecret = secret }
+        if let text = value("CLAUDE_AGENT_TOKEN_ENCODING") {
+            guard let encoding = TokenRequestEncoding(rawValue: text) else {
+                throw reader.error("CLAUDE_AGENT_TOKEN_ENCODING", "must be \"form\" or \"json\", not \"\(text)\"")
+            }
+            provider.tokenRequestEncoding = encoding
+        }
+        settings.providers[defaultProvider] = provider
+        return settings
+    }
+
+    /// `http://` or `https://` followed by a host, with no spaces or control characters:
+    /// enough to catch a misspelt scheme or a pasted quote without a URL parser, which this
+    /// module cannot have.
+    public static func isHTTPURL(_ text: String) -> Bool {
+        let rest: Substring
+        if text.hasPrefix("https://") {
+            rest = text.dropFirst(8)
+        } else if text.hasPrefix("http://") {
+            rest = text.dropFirst(7)
+        } else {
+            return false
+        }
+        guard let first = rest.first, !["/", "?", "#", ":"].contains(first) else { return false }
+        return text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F }
+    }
+
+    static func isValidProviderName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+        }
+    }
+}
+
+/// Typed reads of configuration keys, each failure naming the file and the key path.
+private struct SettingsReader {
+    let file: String
+
+    func error(_ key: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, key: key, message: message)
+    }
+
+    func rejectUnknownKeys(_ object: JSONObject, known: [String], prefix: String) throws(ConfigurationError) {
+        for key in object.keys where !known.contains(key) {
+            throw error(prefix + key, "unknown key (known keys: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    static let providerKeys = ["client_id", "authorize_url", "token_url", "revocation_url", "redirect_uri", "scopes",
+                               "scope", "client_secret", "token_request_encoding", "extra_authorize_parameters",
+                               "user_agent"]
+
+    /// Parameters the agent puts on every authorize URL itself; letting the file set them
+    /// too would send them twice.
+    static let reservedAuthorizeParameters = ["response_type", "client_id", "redirect_uri", "scope", "state",
+                                              "code_challenge", "code_challenge_method"]
+
+    /// One provider's object, on top of `base` (the built-in `claude`, or nil).
+    func provider(_ name: String, _ fields: JSONObject, base: ProviderConfiguration?) throws(ConfigurationError) -> ProviderConfiguration {
+        let prefix = "providers.\(name)."
+        try rejectUnknownKeys(fields, known: Self.providerKeys, prefix: prefix)
+
+        /// A string that may not be null or empty; nil when the key is absent.
+        func string(_ key: String) throws(ConfigurationError) -> String? {
+            guard let value = fields[key] else { return nil }
+            guard let text = value.stringValue else { throw error(prefix + key, "must be a string, not \(value.typeName)") }
+            guard !text.isEmpty else { throw error(prefix + key, "must not be empty") }
+            return text
+        }
+        /// `.some(nil)` for an explicit null, which clears a value the base had.
+        func nullableString(_ key: String) throws(ConfigurationError) -> String?? {
+            guard let value = fields[key] else { return .none }
+            if value.isNull { return .some(nil) }
+            return .some(try string(key))
         }
         func url(_ key: String) throws(ConfigurationError) -> String? {
             guard let text = try string(key) else { return nil }
-            guard isHTTP(text) else { throw fail(prefix + key, "must be an http or https URL") }
+            guard AgentSettings.isHTTPURL(text) else { throw error(prefix + key, "must be an http or https URL") }
             return text
         }
-        guard let clientID = try string("client_id") ?? base?.clientID else { throw fail(prefix + "client_id", "is required") }
-        guard let authorize = try url("authorize_url") ?? base?.authorizeURL else { throw fail(prefix + "authorize_url", "is required") }
-        guard let token = try url("token_url") ?? base?.tokenURL else { throw fail(prefix + "token_url", "is required") }
-        var provider = ProviderConfiguration(name: name, clientID: clientID, authorizeURL: authorize, tokenURL: token,
-                                             revocationURL: base?.revocationURL, redirectURI: base?.redirectURI,
-                                             scopes: base?.scopes ?? [], clientSecret: base?.clientSecret,
-                                             tokenRequestEncoding: base?.tokenRequestEncoding ?? .form,
-                                             extraAuthorizeParameters: base?.extraAuthorizeParameters ?? [],
-                                             userAgent: base?.userAgent ?? "claude-agent/\(agentVersion)")
-        if fields["revocation_url"] != nil { provider.revocationURL = try url("revocation_url") }
-        if fields["redirect_uri"] != nil { provider.redirectURI = try url("redirect_uri") }
-        if fields["client_secret"] != nil { provider.clientSecret = try string("client_secret") }
-        if let agent = try string("user_agent") { provider.userAgent = agent }
-        if let value = fields["scopes"] {
-            guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
-                throw fail(prefix + "scopes", "must be an array of strings")
-            }
-            provider.scopes = Scopes.normalize(items.compactMap(\.stringValue))
-        } else if let joined = try string("scope") {
-            provider.scopes = Scopes.parse(joined)
+        func nullableURL(_ key: String) throws(ConfigurationError) -> String?? {
+            guard let value = fields[key] else { return .none }
+            if value.isNull { return .some(nil) }
+            return .some(try url(key))
         }
-        if let encoding = try string("token_request_encoding") {
-            guard let value = TokenRequestEncoding(rawValue: encoding) else {
-                throw fail(prefix + "token_request_encoding", "must be \"form\" or \"json\"")
+        func required(_ value: String?, _ key: String) throws(ConfigurationError) -> String {
+            guard let value else {
+                throw error(prefix + key, "is required for a provider other than \"claude\"")
             }
-            provider.tokenRequestEncoding = value
+            return value
+        }
+
+        let clientID = try string("client_id")
+        let authorizeURL = try url("authorize_url")
+        let tokenURL = try url("token_url")
+        var provider: ProviderConfiguration
+        if let base {
+            provider = base
+            provider.name = name
+        } else {
+            provider = ProviderConfiguration(name: name, clientID: try required(clientID, "client_id"),
+                                             authorizeURL: try required(authorizeURL, "authorize_url"),
+                                             tokenURL: try required(tokenURL, "token_url"), scopes: [])
+        }
+        if let clientID { provider.clientID = clientID }
+        if let authorizeURL { provider.authorizeURL = authorizeURL }
+        if let tokenURL { provider.tokenURL = tokenURL }
+        if let revocation = try nullableURL("revocation_url") { provider.revocationURL = revocation }
+        if let redirect = try nullableURL("redirect_uri") { provider.redirectURI = redirect }
+        if let secret = try nullableString("client_secret") { provider.clientSecret = secret }
+        if let agent = try string("user_agent") {
+            guard agent.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                throw error(prefix + "user_agent", "must not contain control characters")
+            }
+            provider.userAgent = agent
+        }
+        if let scopes = try scopes(fields, prefix: prefix) { provider.scopes = scopes }
+        if let text = try string("token_request_encoding") {
+            guard let encoding = TokenRequestEncoding(rawValue: text) else {
+                throw error(prefix + "token_request_encoding", "must be \"form\" or \"json\", not \"\(text)\"")
+            }
+            provider.tokenRequestEncoding = encoding
         }
         if let value = fields["extra_authorize_parameters"] {
-            guard let object = value.objectValue else { throw fail(prefix + "extra_authorize_parameters", "must be an object of strings") }
+            let key = prefix + "extra_authorize_parameters"
+            guard let object = value.objectValue else { throw error(key, "must be an object of strings, not \(value.typeName)") }
             var pairs: [(String, String)] = []
-            for (key, item) in object {
-                guard let text = item.stringValue else { throw fail(prefix + "extra_authorize_parameters.\(key)", "must be a string") }
-                pairs.append((key, text))
+            for (parameter, item) in object {
+                guard !Self.reservedAuthorizeParameters.contains(parameter) else {
+                    throw error(key + "." + parameter, "is set by the agent itself and cannot be configured")
+                }
+                guard let text = item.stringValue else { throw error(key + "." + parameter, "must be a string, not \(item.typeName)") }
+                pairs.append((parameter, text))
             }
             provider.extraAuthorizeParameters = pairs
         }
         return provider
     }
 
-    /// Environment overrides for the default provider: `CLAUDE_AGENT_CLIENT_ID`,
-    /// `CLAUDE_AGENT_AUTHORIZE_URL`, `CLAUDE_AGENT_TOKEN_URL`, `CLAUDE_AGENT_REVOCATION_URL`,
-    /// `CLAUDE_AGENT_REDIRECT_URI`, `CLAUDE_AGENT_SCOPES` (space-joined),
-    /// `CLAUDE_AGENT_CLIENT_SECRET`, `CLAUDE_AGENT_TOKEN_ENCODING` (form or json), and
-    /// `CLAUDE_AGENT_CONTROL_BROWSER_URL`.
-    public func applyingEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> AgentSettings {
-        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        func fail(_ name: String, _ message: String) -> ConfigurationError {
-            ConfigurationError(file: "environment", key: name, message: message)
-        }
-        var settings = self
-        guard var provider = settings.providers[defaultProvider] else { return settings }
-        for (name, keyPath) in [("CLAUDE_AGENT_AUTHORIZE_URL", \ProviderConfiguration.authorizeURL),
-                                ("CLAUDE_AGENT_TOKEN_URL", \ProviderConfiguration.tokenURL)] {
-            if let url = value(name) {
-                guard Self.isHTTP(url) else { throw fail(name, "must be an http or https URL") }
-                provider[keyPath: keyPath] = url
+    /// `scopes` (an array) or `scope` (space-joined), each a valid RFC 6749 scope token.
+    func scopes(_ fields: JSONObject, prefix: String) throws(ConfigurationError) -> [String]? {
+        let list: [String]
+        let key: String
+        switch (fields["scopes"], fields["scope"]) {
+        case (nil, nil):
+            return nil
+        case (.some, .some):
+            throw error(prefix + "scope", "give either scopes (an array) or scope (a space-joined string), not both")
+        case (.some(let value), nil):
+            key = prefix + "scopes"
+            guard let items = value.arrayValue else { throw error(key, "must be an array of strings, not \(value.typeName)") }
+            var strings: [String] = []
+            for item in items {
+                guard let text = item.stringValue else { throw error(key, "must be an array of strings, but holds \(item.typeName)") }
+                strings.append(text)
             }
+            list = Scopes.normalize(strings)
+        case (nil, .some(let value)):
+            key = prefix + "scope"
+            guard let text = value.stringValue else { throw error(key, "must be a space-joined string, not \(value.typeName)") }
+            list = Scopes.parse(text)
         }
-        if let id = value("CLAUDE_AGENT_CLIENT_ID") { provider.clientID = id }
-        if let url = value("CLAUDE_AGENT_REVOCATION_URL") {
-            guard Self.isHTTP(url) else { throw fail("CLAUDE_AGENT_REVOCATION_URL", "must be an http or https URL") }
-            provider.revocationURL = url
+        if let invalid = list.first(where: { !Scopes.isValid($0) }) {
+            throw error(key, "\"\(invalid)\" is not a valid OAuth scope token")
         }
-        if let url = value("CLAUDE_AGENT_REDIRECT_URI") { provider.redirectURI = url }
-        if let scopes = value("CLAUDE_AGENT_SCOPES") { provider.scopes = Scopes.parse(scopes) }
-        if let secret = value("CLAUDE_AGENT_CLIENT_SECRET") { provider.clientSecret = secret }
-        if let encoding = value("CLAUDE_AGENT_TOKEN_ENCODING") {
-            guard let parsed = TokenRequestEncoding(rawValue: encoding) else {
-                throw fail("CLAUDE_AGENT_TOKEN_ENCODING", "must be \"form\" or \"json\"")
-            }
-            provider.tokenRequestEncoding = parsed
-        }
-        settings.providers[defaultProvider] = provider
-        if let url = value("CLAUDE_AGENT_CONTROL_BROWSER_URL") {
-            guard Self.isHTTP(url) else { throw fail("CLAUDE_AGENT_CONTROL_BROWSER_URL", "must be an http or https URL") }
-            settings.controlBrowserURL = url
-        }
-        return settings
-    }
-
-    static func isHTTP(_ url: String) -> Bool {
-        (url.hasPrefix("http://") && url.count > 7) || (url.hasPrefix("https://") && url.count > 8)
+        return list
     }
 }

@@ -37,6 +37,10 @@ enum Commands {
             accounts  \(status.accounts)
 
             """)
+        for entry in status.json["account_states"]?.arrayValue ?? [] {
+            guard let name = entry["account"]?.stringValue, let state = entry["state"]?.stringValue else { continue }
+            Output.out("  #\(entry["id"]?.intValue ?? 0) \(name): \(state)\n")
+        }
     }
 
     static func list(_ arguments: [String]) {
@@ -85,10 +89,10 @@ enum Commands {
         } catch {
             Output.fail("bad_request: the token bundle on stdin is not valid JSON: \(error)", .failure)
         }
-        let bundle: ImportedToken
+        let bundle: TokenBundle
         let name: String
         do throws(AgentError) {
-            bundle = try ImportedToken(json: object, now: Clock.unixSeconds())
+            bundle = try TokenBundle(json: object, now: Clock.unixSeconds())
             let fromBundle = try object.optionalString("account")
             guard let given = parsed.value("--account") ?? fromBundle else {
                 Output.usage("--account NAME is required", command: "add")

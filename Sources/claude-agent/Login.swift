@@ -45,7 +45,9 @@ enum Login {
         if !parsed.has("--no-browser") { openBrowser(start.authorizeURL) }
 
         let deadline = Clock.monotonicMilliseconds() + timeout * 1000
-        let summary = waitForCallback(listener: listener, start: start, client: client, deadline: deadline)
+        guard case .loggedIn(let summary) = waitForCallback(listener: listener, start: start, client: client, deadline: deadline) else {
+            Output.fail("protocol_violation: the agent completed something other than this login", .failure)
+        }
         let expiry = summary.expiresAt.map { ", expires \(RFC3339.format($0))" } ?? ""
         Output.err("Logged in account \(summary.name) (#\(summary.id)), token \(summary.fingerprint)\(expiry)\n")
     }
@@ -53,7 +55,7 @@ enum Login {
     /// Serves the loopback listener and reads pasted codes from stdin until one completes
     /// the login or the deadline passes. A callback with another state is refused and
     /// does not end the wait.
-    static func waitForCallback(listener: FileDescriptor, start: LoginStart, client: AgentClient, deadline: Int64) -> AccountSummary {
+    static func waitForCallback(listener: FileDescriptor, start: LoginStart, client: AgentClient, deadline: Int64) -> CallbackOutcome {
         var readStdin = true
         let progress = FileDescriptor.standardError.isTerminal
         let began = Clock.monotonicMilliseconds()
@@ -89,7 +91,7 @@ enum Login {
 
     /// Reads one HTTP request from the browser; for our callback, relays it to the agent
     /// and shows the outcome in the page. Returns the account once logged in.
-    static func serveCallback(_ fd: FileDescriptor, start: LoginStart, client: AgentClient, progress: Bool) -> AccountSummary? {
+    static func serveCallback(_ fd: FileDescriptor, start: LoginStart, client: AgentClient, progress: Bool) -> CallbackOutcome? {
         defer { fd.close() }
         guard let target = readRequestTarget(fd) else { return nil }
         let (path, query) = splitTarget(target)
@@ -103,11 +105,12 @@ enum Login {
             return nil
         }
         do throws(AgentClientError) {
-            let summary = try client.completeLogin(state: start.state, code: parameters["code"], error: parameters["error"],
+            let outcome = try client.completeLogin(state: start.state, code: parameters["code"], error: parameters["error"],
                                                    errorDescription: parameters["error_description"])
-            respond(fd, status: "200 OK", body: "Logged in account \(summary.name). You may close this window.")
+            let done = if case .approved = outcome { "Approved with account" } else { "Logged in account" }
+            respond(fd, status: "200 OK", body: "\(done) \(outcome.accountName). You may close this window.")
             if progress { Output.err("\n") }
-            return summary
+            return outcome
         } catch {
             respond(fd, status: "400 Bad Request", body: "Login failed: \(error.message)")
             if progress { Output.err("\n") }

@@ -5,6 +5,7 @@ import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
 
+Signals.unblockAll()
 let commandLine = Array(CommandLine.arguments.dropFirst())
 guard let command = commandLine.first else {
     Output.err(Help.main + "\n")

@@ -200,10 +200,11 @@ struct ApprovalFlowTests {
             done.signal()
         }.start()
         let id = try pendingRequestID(world)
-        #expect(try world.sandbox.cli("approve", id, "--account", "carol", "-a", socket).status == 0)
+        // Id 3 is the control browser's profile of carol; a new account named by id gets a name from it.
+        #expect(try world.sandbox.cli("approve", id, "--account", "3", "-a", socket).status == 0)
         #expect(done.wait(timeout: .now() + 60) == .success)
         let token = try #require(received)
-        #expect(token.account == "carol")
+        #expect(token.account == "account-3" && token.accountID == 3)
         #expect(try world.server.whoami(token.accessToken) == "carol")
         let raw = try RawConnection(path: socket).call(#"{"id": 1, "op": "request.get", "request_id": "\#(id)"}"#)
         #expect(!"\(raw)".contains("refresh_token"))

@@ -77,7 +77,7 @@ final class Sandbox {
         group.enter()
         DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw TestFailure("\(executable) \(arguments) did not finish within \(timeout) s")
         }
         process.waitUntilExit()

@@ -47,6 +47,24 @@ struct OAuthFlowTests {
         #expect(list.contains("\"state\": \"ok\""))
     }
 
+    @Test("--refresh-ahead refreshes in the background before expiry, so callers do not wait")
+    func refreshAhead() throws {
+        let server = try OAuthServer(accessTokenSeconds: 6)
+        let sandbox = try Sandbox()
+        let daemon = try agent(server, sandbox, extra: ["--refresh-ahead"])
+        #expect(try login(sandbox, socket: daemon.socket, account: "alice", user: "alice").status == 0)
+        let first = try sandbox.cli("token", "-a", daemon.socket).stdout
+        try server.resetStats()
+        // At about 2/3 of a 6 s life the agent refreshes by itself; nobody asks meanwhile.
+        #expect(try eventually(timeout: 8) { try server.tokenRequests("refresh_token") == 1 })
+        // The server counts the request on arrival; the agent shows it in flight, then done.
+        #expect(try eventually(timeout: 5) { try sandbox.cli("status", "-a", daemon.socket).stdout.contains("#1 alice: ok") })
+        #expect(try server.tokenRequests("refresh_token") == 1)
+        let second = try sandbox.cli("token", "-a", daemon.socket).stdout
+        #expect(second != first)
+        #expect(try server.whoami(second.trimmingCharacters(in: .newlines)) == "alice")
+    }
+
     @Test("the refresh rotates: the old refresh token is rejected by the server, and a response's refresh token replaces it")
     func rotation() throws {
         let server = try OAuthServer(accessTokenSeconds: 3)
@@ -152,8 +170,8 @@ struct OAuthFlowTests {
         let query = try #require(URLComponents(string: location)?.queryItems)
         let code = try #require(query.first { $0.name == "code" }?.value)
         let state = try #require(query.first { $0.name == "state" }?.value)
-        let summary = try client.completeLogin(state: state, code: code)
-        #expect(summary.name == "paste")
+        let outcome = try client.completeLogin(state: state, code: code)
+        #expect(outcome.accountName == "paste")
         #expect(try server.whoami(try client.token().accessToken) == "bob")
         do {
             _ = try client.completeLogin(state: state, code: code)

@@ -31,11 +31,11 @@ final class PeerProcess {
         process.standardError = FileHandle.standardError
         try process.run()
         var line = Data()
-        let handle = output.fileHandleForReading
+        let fd = output.fileHandleForReading.fileDescriptor
+        var byte: UInt8 = 0
         while !line.contains(UInt8(ascii: "\n")) {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty { throw TestFailure("\(script) exited before it was ready") }
-            line += byte
+            guard Glibc.read(fd, &byte, 1) == 1 else { throw TestFailure("\(script) exited before it was ready") }
+            line.append(byte)
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.hasPrefix("READY ") else { throw TestFailure("\(script) said \(text)") }
@@ -44,9 +44,10 @@ final class PeerProcess {
 
     var port: Int { Int(url.split(separator: ":").last ?? "0") ?? 0 }
 
+    /// SIGKILL: a child started from a Dispatch thread inherits a mask that blocks SIGTERM.
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
@@ -223,7 +224,7 @@ final class BackgroundCommand {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
-                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
                 throw TestFailure("still running after \(timeout) s; stderr: \(stderr)")
             }
             usleep(20_000)
@@ -232,7 +233,7 @@ final class BackgroundCommand {
         return process.terminationStatus
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
 /// Polls `condition` until it holds or `timeout` passes.

@@ -38,6 +38,10 @@ int cagent_signalfd(const int *signals, int count);
 /// Blocks `signals` in the calling thread (and threads it creates later).
 int cagent_block_signals(const int *signals, int count);
 
+/// Unblocks every signal in the calling thread: a process started by a parent whose
+/// thread blocked signals (Dispatch workers do) inherits that mask.
+int cagent_unblock_all_signals(void);
+
 /// Reads one pending signal from a signalfd: its number, 0 if none, -1 on error.
 int cagent_read_signal(int fd);
 

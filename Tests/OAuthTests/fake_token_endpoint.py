@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""A scripted OAuth token endpoint for the TokenEndpointClient tests (standard library only).
+
+It listens on 127.0.0.1 on a free port and prints one line, "READY <port> <closed_port>",
+where <closed_port> is a port that was free a moment ago and has nothing listening (for
+the connection-refused test). It exits when its standard input closes (the test process
+ended) or after ten minutes, whichever comes first.
+
+Every POST is answered as its query string says, so concurrent tests never share state:
+
+    key=K          groups requests; each test uses its own key
+    mode=ok        200 with a token answer (the default)
+    mode=fail      the first `times` requests get HTTP `status` (default 500), then ok
+    mode=always    every request gets HTTP `status` (default 503)
+    mode=error     HTTP `status` (default 400) with {"error": `error`, "error_description": `description`}
+    mode=malformed 200 with a body that is not JSON
+    mode=slow      sleeps `delay` seconds, then ok
+    mode=empty     200 with an empty body (a revocation endpoint's answer)
+    mode=redirect  307 to /elsewhere (which would answer ok)
+
+GET /log?key=K answers with a JSON array of what each request under K carried: path,
+content_type, accept, user_agent, authorization, and the decoded form or JSON fields.
+"""
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+LOG = {}
+
+
+def token_answer(key, count):
+    return {
+        "access_token": f"at-{key}-{count}",
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "refresh_token": f"rt-{key}-{count}",
+        "scope": "user:inference user:profile",
+    }
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def answer(self, status, body, content_type="application/json", headers=()):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/log":
+            with LOCK:
+                records = list(LOG.get(query.get("key", ""), []))
+            self.answer(200, records)
+        else:
+            self.answer(404, {"error": "not_found"})
+
+    def do_POST(self):
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            try:
+                fields = json.loads(raw)
+            except ValueError:
+                fields = {"unparsable": raw.decode("utf-8", "replace")}
+        else:
+            fields = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        key = query.get("key", "")
+        record = {
+            "path": url.path,
+            "content_type": content_type,
+            "accept": self.headers.get("Accept"),
+            "user_agent": self.headers.get("User-Agent"),
+            "authorization": self.headers.get("Authorization"),
+            "fields": fields,
+        }
+        with LOCK:
+            LOG.setdefault(key, []).append(record)
+            count = len(LOG[key])
+
+        mode = query.get("mode", "ok")
+        status = int(query.get("status", "0")) or None
+        if mode == "fail" and count <= int(query.get("times", "1")):
+            self.answer(status or 500, {"error": "server_error"})
+        elif mode == "always":
+            self.answer(status or 503, b"<html>unavailable</html>", "text/html")
+        elif mode == "error":
+            self.answer(status or 400, {"error": query.get("error", "invalid_grant"),
+                                        "error_description": query.get("description", "")})
+        elif mode == "malformed":
+            self.answer(200, b"this is not json {", "text/plain")
+        elif mode == "empty":
+            self.answer(200, b"", "text/plain")
+        elif mode == "redirect":
+            self.answer(307, b"", "text/plain", [("Location", "/elsewhere")])
+        else:
+            if mode == "slow":
+                time.sleep(float(query.get("delay", "3")))
+            self.answer(200, token_answer(key, count))
+
+
+def closed_port():
+    """A port nothing listens on: bound and released, so nobody else holds it just now."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+
+    def exit_when_parent_goes():
+        sys.stdin.read()
+        os._exit(0)
+
+    threading.Thread(target=exit_when_parent_goes, daemon=True).start()
+    threading.Timer(600, lambda: os._exit(0)).start()
+    print(f"READY {server.server_address[1]} {closed_port()}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
