@@ -22,6 +22,15 @@ struct HTTPResponseTests {
             """)
     }
 
+    @Test("the Date field in IMF-fixdate form", arguments: [
+        (Int64(0), "Thu, 01 Jan 1970 00:00:00 GMT"), (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+        (1_795_420_799, "Mon, 23 Nov 2026 07:59:59 GMT"), (4_102_444_800, "Fri, 01 Jan 2100 00:00:00 GMT"),
+    ])
+    func date(_ seconds: Int64, _ expected: String) {
+        let text = String(decoding: HTTPResponse(status: 204).serialized(version: .http11, keepAlive: true, date: seconds), as: UTF8.self)
+        #expect(text.contains("\r\nDate: \(expected)\r\n"))
+    }
+
     @Test("closing and HTTP/1.0 keep-alive are announced")
     func connectionField() {
         let closing = String(decoding: HTTPResponse(status: 204).serialized(version: .http11, keepAlive: false, date: date), as: UTF8.self)

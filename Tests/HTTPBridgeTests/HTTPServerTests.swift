@@ -208,6 +208,18 @@ struct HTTPServerTests {
         #expect(served)
     }
 
+    @Test("an IPv6 loopback listener serves and checks the peer's uid too")
+    func ipv6() throws {
+        let loopback = SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: 0)
+        guard let server = try? RunningServer(listening: loopback, handler: { _, connection in
+            .json(200, connection.peerUID.map { .int(Int64($0)) } ?? .null)
+        }) else { return }  // no IPv6 loopback on this host
+        defer { server.stop() }
+        let client = try server.connect()
+        try client.send("GET / HTTP/1.1\r\nHost: [::1]:\(server.port)\r\n\r\n")
+        #expect(try client.readResponse()?.text == String(ProcessControl.effectiveUID))
+    }
+
     @Test("a malformed request line gets 400 and a close")
     func malformed() throws {
         let server = try Self.start()

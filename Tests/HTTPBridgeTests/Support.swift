@@ -36,10 +36,10 @@ final class RunningServer {
     let port: UInt16
     private let thread: TestThread
 
-    init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: @escaping HTTPHandler) throws {
+    init(listening address: SocketAddress = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0),
+         configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: @escaping HTTPHandler) throws {
         Signals.ignoreBrokenPipe()
-        let server = try HTTPServer(listening: [SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0)],
-                                    configuration: configuration, handler: handler)
+        let server = try HTTPServer(listening: [address], configuration: configuration, handler: handler)
         self.server = server
         port = server.boundAddresses[0].port
         thread = TestThread { try? server.run() }
@@ -50,7 +50,7 @@ final class RunningServer {
         thread.join()
     }
 
-    var address: SocketAddress { SocketAddress(family: .inet, address: [127, 0, 0, 1], port: port) }
+    var address: SocketAddress { server.boundAddresses[0] }
 
     /// A blocking client connection with a 5 s receive/send time-out.
     func connect() throws -> TestClient {
