@@ -88,7 +88,7 @@ public struct HTTPParser {
 
     private mutating func parseNext() throws(HTTPParseError) -> HTTPRequest? {
         if pending == nil {
-            guard let end = try findHeadEnd() else {
+            guard let end = findHeadEnd() else {
                 if buffer.count - start > limits.maxHeadBytes {
                     throw HTTPParseError(431, "header_fields_too_large", "the request line and headers exceed \(limits.maxHeadBytes) bytes")
                 }
@@ -110,6 +110,9 @@ public struct HTTPParser {
         var request = head
         request.body = Array(buffer[start..<start + bodyLength])
         start += bodyLength
+        // Line ends some clients add after a body are not the next request (RFC 9112 §2.2);
+        // dropping them now keeps an idle connection from looking like a slow request.
+        while start < buffer.count && (buffer[start] == cr || buffer[start] == lf) { start += 1 }
         pending = nil
         continueOwed = false
         compact()
@@ -135,7 +138,7 @@ public struct HTTPParser {
 
     /// Finds the empty line that ends the head, resuming where the last search stopped.
     /// Empty lines before the request line are skipped (RFC 9112 §2.2).
-    private mutating func findHeadEnd() throws(HTTPParseError) -> Int? {
+    private mutating func findHeadEnd() -> Int? {
         if scan < start { scan = start }
         if lineStart < start { lineStart = start }
         while scan < buffer.count {

@@ -171,6 +171,14 @@ struct HTTPParserTests {
         #expect(requests.map(\.path) == ["/a", "/b"])
     }
 
+    @Test("line ends after a body are dropped, so the connection reads as idle")
+    func trailingLineEnds() throws {
+        var parser = HTTPParser()
+        parser.append(Array("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok\r\n".utf8))
+        #expect(try parser.next()?.body == Array("ok".utf8))
+        #expect(!parser.hasPartialRequest)
+    }
+
     @Test("Expect: 100-continue asks for the interim answer once, until the body comes")
     func expectContinue() throws {
         var parser = HTTPParser()
