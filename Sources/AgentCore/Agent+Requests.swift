@@ -303,27 +303,13 @@ extension Agent {
     }
 }
 
-/// Request ids: random, shown in UIs, in the UUID form the original router used.
-enum RequestID {
+extension RequestID {
+    /// A version 4 UUID from 16 random bytes.
     static func format(_ bytes: [UInt8]) -> String {
         var bytes = bytes
         bytes[6] = bytes[6] & 0x0f | 0x40  // version 4
         bytes[8] = bytes[8] & 0x3f | 0x80  // RFC 4122 variant
-        let hex = Hex.encode(bytes)
-        let characters = Array(hex)
+        let characters = Array(Hex.encode(bytes))
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
-    }
-
-    static func isValid(_ id: String) -> Bool {
-        let bytes = Array(id.utf8)
-        guard bytes.count == 36 else { return false }
-        for (index, byte) in bytes.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                guard byte == UInt8(ascii: "-") else { return false }
-            } else {
-                guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46) else { return false }
-            }
-        }
-        return true
     }
 }

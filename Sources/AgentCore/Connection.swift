@@ -11,8 +11,7 @@ final class Connection {
     let fd: FileDescriptor
     let peer: PeerCredentials
     var decoder = FrameDecoder(maxLength: Limits.maxFrameLength)
-    var output: [UInt8] = []
-    var outputOffset = 0
+    var output = OutputBuffer()
     var lastActivity: Int64
     /// The id of the request whose answer is pending, if any.
     var awaitingRequestID: Int64?
@@ -26,7 +25,7 @@ final class Connection {
         self.lastActivity = now
     }
 
-    var pendingOutput: Int { output.count - outputOffset }
+    var pendingOutput: Int { output.pending }
 
     /// Whether to read more requests now: not while an answer is pending, not while the
     /// client leaves a lot of our output unread (so a client that never reads cannot make
@@ -36,26 +35,11 @@ final class Connection {
     }
 
     func enqueue(_ response: JSONValue) {
-        if outputOffset > 0 && outputOffset == output.count {
-            output.removeAll(keepingCapacity: true)
-            outputOffset = 0
-        }
-        output += Frame.encode(response)
+        output.append(Frame.encode(response))
     }
 
     /// Sends what the socket takes now. Returns false when the peer is gone.
     func flush() -> Bool {
-        while outputOffset < output.count {
-            do throws(Errno) {
-                outputOffset += try fd.send(output, from: outputOffset)
-            } catch where error == .wouldBlock {
-                return true
-            } catch {
-                return false
-            }
-        }
-        output.removeAll(keepingCapacity: output.capacity <= 65536)
-        outputOffset = 0
-        return true
+        output.flush(to: fd) != nil
     }
 }

@@ -38,8 +38,7 @@ final class HTTPConnection {
     let fd: FileDescriptor
     var parser: HTTPParser
     var phase = Phase.open
-    private(set) var output: [UInt8] = []
-    private(set) var outputOffset = 0
+    private var output = OutputBuffer()
     /// When the current phase runs out: the request (head and body) must be complete, the
     /// idle keep-alive connection is dropped, or the lingering close ends.
     var deadline: Int64
@@ -56,30 +55,16 @@ final class HTTPConnection {
         self.lastWriteProgress = now
     }
 
-    var pendingOutput: Int { output.count - outputOffset }
+    var pendingOutput: Int { output.pending }
 
     func enqueue(_ bytes: [UInt8]) {
-        if outputOffset > 0 && outputOffset == output.count {
-            output.removeAll(keepingCapacity: true)
-            outputOffset = 0
-        }
-        output += bytes
+        output.append(bytes)
     }
 
     /// Sends what the socket takes now. Returns false when the peer is gone.
     func flush(now: Int64) -> Bool {
-        while outputOffset < output.count {
-            do throws(Errno) {
-                outputOffset += try fd.send(output, from: outputOffset)
-                lastWriteProgress = now
-            } catch where error == .wouldBlock {
-                return true
-            } catch {
-                return false
-            }
-        }
-        output.removeAll(keepingCapacity: output.capacity <= 65536)
-        outputOffset = 0
+        guard let sent = output.flush(to: fd) else { return false }
+        if sent > 0 { lastWriteProgress = now }
         return true
     }
 }

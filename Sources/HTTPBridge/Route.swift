@@ -1,3 +1,5 @@
+import AgentProtocol
+
 /// The bridge's routes: the original router's API, the approval page and its forms.
 public enum Route: Equatable, Sendable {
     /// `GET /`: the approval page (with `?token=`: sets the cookie and redirects).
@@ -81,15 +83,6 @@ public enum Route: Equatable, Sendable {
     /// Whether `id` has the UUID form the agent gives request ids
     /// (8-4-4-4-12 hexadecimal digits).
     public static func isRequestID(_ id: String) -> Bool {
-        let bytes = Array(id.utf8)
-        guard bytes.count == 36 else { return false }
-        for (index, byte) in bytes.enumerated() {
-            if [8, 13, 18, 23].contains(index) {
-                guard byte == UInt8(ascii: "-") else { return false }
-            } else {
-                guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46) else { return false }
-            }
-        }
-        return true
+        RequestID.isValid(id)
     }
 }

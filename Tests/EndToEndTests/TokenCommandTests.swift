@@ -113,11 +113,11 @@ struct TokenCommandTests {
     @Test("-t forgets added tokens after their lifetime")
     func lifetime() throws {
         let sandbox = try Sandbox()
-        let socket = try sandbox.startDaemon(["-t", "1"]).socket
+        let socket = try sandbox.startDaemon(["-t", "4"]).socket
         try sandbox.cli("add", "--account", "brief", "-a", socket, stdin: bundle("tok-brief"))
         try sandbox.cli("add", "--account", "longer", "-t", "30", "-a", socket, stdin: bundle("tok-longer", scopes: "user:profile"))
         #expect(try sandbox.cli("token", "--account", "brief", "-a", socket).stdout == "tok-brief\n")
-        Thread.sleep(forTimeInterval: 2.2)
+        Thread.sleep(forTimeInterval: 4.5)
         #expect(try sandbox.cli("token", "--account", "brief", "-a", socket).status == 3)
         #expect(try sandbox.cli("token", "--account", "longer", "-a", socket).stdout == "tok-longer\n")
     }
