@@ -144,7 +144,7 @@ public final class Agent {
     func pollTimeout(now: Int64) -> Int64 {
         var deadline = now + Limits.maxPollMilliseconds
         for connection in connections.values where connection.awaitingRequestID == nil {
-            deadline = min(deadline, connection.lastActivity + Limits.idleTimeoutMilliseconds)
+            deadline = min(deadline, connection.lastActivity + configuration.idleTimeoutMilliseconds)
         }
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
         if let next = requests.nextDeadline { deadline = min(deadline, next) }
@@ -170,7 +170,7 @@ public final class Agent {
             }
         }
         for connection in connections.values
-        where connection.awaitingRequestID == nil && now - connection.lastActivity >= Limits.idleTimeoutMilliseconds {
+        where connection.awaitingRequestID == nil && now - connection.lastActivity >= configuration.idleTimeoutMilliseconds {
             Log.info("closing idle connection from pid \(connection.peer.pid)")
             close(connection)
         }

@@ -36,6 +36,8 @@ public struct AgentConfiguration: Sendable {
     /// Where the provider redirects after an approval (the bridge's `/oauth/callback`),
     /// unless the provider has a fixed redirect or the approver gives its own.
     public var callbackURL: String
+    /// A connection with nothing in flight and no bytes for this long is closed.
+    public var idleTimeoutMilliseconds: Int64 = Limits.idleTimeoutMilliseconds
 
     public init(socketPath: String, managesDirectory: Bool, defaultLifetime: Int64? = nil,
                 expirySkew: Int64 = 60, version: String, settings: AgentSettings = .builtIn,

@@ -6,7 +6,8 @@ public enum Limits {
     public static let maxFrameLength = Frame.maxLength
     /// Open client connections; one more is answered `busy` and closed.
     public static let maxConnections = 256
-    /// A connection with nothing in flight and no bytes for this long is closed.
+    /// A connection with nothing in flight and no bytes for this long is closed (the
+    /// default of `--idle-timeout`).
     public static let idleTimeoutMilliseconds: Int64 = 60_000
     /// Unanswered output a client may leave unread before we stop reading its requests.
     public static let maxPendingOutput = 1 << 20

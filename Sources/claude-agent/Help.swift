@@ -70,7 +70,7 @@ enum Help {
 
             agent options (see 'claude-agent serve --help'), used only when an agent is started:
               --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
-              --import-account NAME, --callback-url URL
+              --import-account NAME, --callback-url URL, --idle-timeout SECONDS
             """,
         "stop": """
             usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
@@ -83,7 +83,7 @@ enum Help {
         "serve": """
             usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS] [--config FILE]
                                       [--refresh-ahead] [--import FILE]... [--persist FILE]
-                                      [--import-account NAME] [--callback-url URL]
+                                      [--import-account NAME] [--callback-url URL] [--idle-timeout SECONDS]
 
             Runs the agent in the foreground, logging to stderr (for systemd and
             debugging). SIGTERM, SIGINT or SIGHUP remove the socket and exit 0.
@@ -101,6 +101,8 @@ enum Help {
               --import-account NAME  the account name for imported files (default "default")
               --callback-url URL     where providers redirect after an approval (default
                                      http://127.0.0.1:7777/oauth/callback, the bridge)
+              --idle-timeout SECONDS close connections with nothing in flight after SECONDS
+                                     without a byte (default 60)
             """,
         "status": """
             usage: claude-agent status [--json] [-a SOCKET]

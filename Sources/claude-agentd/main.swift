@@ -25,6 +25,7 @@ let usage = """
       --import-account NAME  the account name for imported files (default "default")
       --callback-url URL     where providers redirect after an approval (default
                              http://127.0.0.1:7777/oauth/callback, the bridge)
+      --idle-timeout SECONDS close connections idle this long (default 60)
       --version              print the version and exit
       -h, --help             print this help and exit
 
@@ -43,6 +44,7 @@ var refreshAhead = false
 var importPaths: [(String, Bool)] = []
 var importAccount = "default"
 var callbackURL = "http://127.0.0.1:7777/oauth/callback"
+var idleTimeout: Int64 = 60
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
@@ -70,6 +72,9 @@ while let argument = arguments.popFirst() {
     case "--persist": importPaths.append((value(argument), true))
     case "--import-account": importAccount = value(argument)
     case "--callback-url": callbackURL = value(argument)
+    case "--idle-timeout":
+        idleTimeout = seconds(argument)
+        guard idleTimeout > 0 else { fail("--idle-timeout needs a positive number of seconds", code: 2) }
     case "--version":
         print("claude-agentd \(agentVersion)")
         ProcessControl.exit(0)
@@ -107,7 +112,7 @@ func loadSettings() -> AgentSettings {
     }
 }
 
-let configuration = AgentConfiguration(
+var configuration = AgentConfiguration(
     socketPath: socketPath ?? SocketPath.defaultPath(),
     managesDirectory: socketPath == nil,
     defaultLifetime: lifetime,
@@ -117,6 +122,7 @@ let configuration = AgentConfiguration(
     refreshAhead: refreshAhead,
     imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
     callbackURL: callbackURL)
+configuration.idleTimeoutMilliseconds = idleTimeout * 1000
 do {
     let agent = try Agent(configuration: configuration)
     try agent.start()

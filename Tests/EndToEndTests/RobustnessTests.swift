@@ -71,6 +71,22 @@ struct RobustnessTests {
         #expect(try sandbox.cli("status", "-a", daemon.socket).status == 0)
     }
 
+    @Test("an idle connection is closed after the idle time-out; one waiting for an answer is not")
+    func idleTimeout() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon(["--idle-timeout", "1"])
+        let idle = try RawConnection(path: daemon.socket)
+        #expect(try idle.call(#"{"id": 1, "op": "hello"}"#)["ok"] as? Bool == true)
+        let waiting = try RawConnection(path: daemon.socket)
+        let created = try waiting.call(#"{"id": 1, "op": "request.create", "scopes": []}"#)
+        let id = try #require(created.result?["request_id"] as? String)
+        waiting.send(json: #"{"id": 2, "op": "request.wait", "request_id": "\#(id)", "timeout": 3}"#)
+        let start = Date()
+        #expect(idle.isClosedByPeer())
+        #expect(Date().timeIntervalSince(start) < 2.5)
+        #expect(try waiting.receive()?.errorCode == "timeout")  // answered at 3 s, not closed at 1 s
+    }
+
     @Test("pipelined requests are answered in order on one connection")
     func pipelining() throws {
         let sandbox = try Sandbox()
