@@ -140,6 +140,7 @@ struct OAuthFlowTests {
         let again = try sandbox.cli("token", "-a", daemon.socket)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try restarted.whoami(again.stdout.trimmingCharacters(in: .newlines)) == "alice")
+        withExtendedLifetime(server) {}  // it owns the state directory the restarted server uses
     }
 
     @Test("logout forgets the account and revokes its refresh token at the provider")

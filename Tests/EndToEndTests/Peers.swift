@@ -60,12 +60,20 @@ final class OAuthServer {
     let peer: PeerProcess
     let stateDirectory: String
     let accessTokenSeconds: Int
+    /// Whether this server made its state directory (a restarted server reuses another's).
+    private let ownsStateDirectory: Bool
 
     init(accessTokenSeconds: Int = 4, port: Int = 0, stateDirectory: String? = nil) throws {
         self.stateDirectory = stateDirectory ?? NSTemporaryDirectory() + "oauth-" + UUID().uuidString.prefix(8)
+        ownsStateDirectory = stateDirectory == nil
         self.accessTokenSeconds = accessTokenSeconds
         peer = try PeerProcess("oauth_server.py", ["--port", String(port), "--access-token-seconds", String(accessTokenSeconds),
                                                    "--state-dir", self.stateDirectory])
+    }
+
+    deinit {
+        peer.stop()
+        if ownsStateDirectory { try? FileManager.default.removeItem(atPath: stateDirectory) }
     }
 
     var url: String { peer.url }
