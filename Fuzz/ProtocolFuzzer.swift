@@ -1,0 +1,37 @@
+// libFuzzer entry point for the parsers that read bytes from peers: frames, JSON,
+// request envelopes, RFC 3339 times and percent-encoding. Built by scripts/fuzz with
+// `swiftc -sanitize=fuzzer,address` together with the AgentProtocol sources. Whatever the
+// input, nothing may trap, and what parses must serialize and parse back to the same value.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+
+    if let value = try? JSONValue.parse(bytes) {
+        let again = try? JSONValue.parse(value.serialized())
+        precondition(again == value, "JSON round trip changed the value")
+    }
+
+    var decoder = FrameDecoder()
+    for chunk in stride(from: 0, to: bytes.count, by: 7) {
+        decoder.append(bytes[chunk..<min(chunk + 7, bytes.count)])
+        while case .some(.some(let payload)) = try? decoder.next() {
+            _ = Request.decode(payload)
+            _ = Response.decode(payload)
+        }
+    }
+
+    let text = String(decoding: bytes, as: UTF8.self)
+    if let seconds = RFC3339.parse(text) {
+        precondition(RFC3339.parse(RFC3339.format(seconds)) == seconds, "RFC 3339 round trip changed the time")
+    }
+    if let decoded = PercentEncoding.decode(text) {
+        precondition(PercentEncoding.decode(PercentEncoding.encode(decoded), plusAsSpace: false) == decoded,
+                     "percent-encoding round trip changed the text")
+    }
+    _ = PercentEncoding.parseQuery(text)
+    _ = AccountReference(text: text)
+    _ = AccountName.problem(with: text)
+    _ = Scopes.parse(text)
+    return 0
+}
