@@ -34,8 +34,15 @@ extension Agent {
         } catch {
             throw AgentError(.internal, "could not make a request id: \(error)")
         }
-        let caller = CallerInfo(pid: peer.pid, uid: peer.uid, executable: Caller.executable(pid: peer.pid),
-                                commandLine: Caller.commandLine(pid: peer.pid))
+        // A relay (the HTTP bridge) may name the process it relays for; it is used when it
+        // belongs to the same user as the relay, else the relay itself is the caller.
+        var pid = peer.pid
+        if let relayed = try body.optionalInt("caller_pid"), let candidate = Int32(exactly: relayed),
+           Caller.uid(pid: candidate) == peer.uid {
+            pid = candidate
+        }
+        let caller = CallerInfo(pid: pid, uid: peer.uid, executable: Caller.executable(pid: pid),
+                                commandLine: Caller.commandLine(pid: pid))
         let created = try requests.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
                                           preferredAccount: try body.optionalAccount(), caller: caller,
                                           now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds())

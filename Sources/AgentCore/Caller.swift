@@ -19,4 +19,11 @@ enum Caller {
     }
 
     static func hostname() -> String { ProcessControl.hostname() }
+
+    /// The real uid of a process, from the `Uid:` line of `/proc/<pid>/status`.
+    static func uid(pid: Int32) -> UInt32? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/status", limit: 64 * 1024) else { return nil }
+        let line = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("Uid:") }
+        return line?.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap { UInt32($0) }
+    }
 }

@@ -56,6 +56,21 @@ public enum FileSystem {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// The names in a directory, without "." and "..". The C functions are `opendir`,
+    /// `readdir` and `closedir`.
+    public static func listDirectory(_ path: String) throws(Errno) -> [String] {
+        guard let directory = opendir(path) else { throw Errno(errno, operation: "opendir \(path)") }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// The directory part of `path` ("." when there is none).
     public static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -20,15 +20,15 @@ public struct BridgeRoutes {
 
     /// The server's handler: checks, routing, then the route.
     public func handle(_ request: HTTPRequest, _ connection: ConnectionInfo) -> HTTPResponse {
-        var response = respond(to: request, local: connection.local)
+        var response = respond(to: request, connection: connection)
         // Responses are for this user only: never framed, never leaking the URL onward.
         if response.headers["X-Frame-Options"] == nil { response.headers.append("X-Frame-Options", "DENY") }
         if response.headers["Referrer-Policy"] == nil { response.headers.append("Referrer-Policy", "same-origin") }
         return response
     }
 
-    func respond(to request: HTTPRequest, local: SocketAddress) -> HTTPResponse {
-        if let refusal = security.checkHostAndOrigin(request, local: local) { return refusal }
+    func respond(to request: HTTPRequest, connection: ConnectionInfo) -> HTTPResponse {
+        if let refusal = security.checkHostAndOrigin(request, local: connection.local) { return refusal }
         let route: Route
         switch Route.match(method: request.method, path: request.path) {
         case .found(let found): route = found
@@ -47,7 +47,7 @@ public struct BridgeRoutes {
         switch route {
         case .page: return page(notice: request.queryValue("error"))
         case .health: return health()
-        case .createRequest: return createRequest(request)
+        case .createRequest: return createRequest(request, from: connection)
         case .listRequests: return passThrough("request.list", key: "requests")
         case .requestStatus(let id): return status(id)
         case .selectAccount(let id): return selectAccount(id, request)
@@ -63,7 +63,7 @@ public struct BridgeRoutes {
 
     /// `POST /v1/token-requests` `{"client_name", "hostname", "scopes"}` →
     /// 201 `{"request_id", "status"}`.
-    func createRequest(_ request: HTTPRequest) -> HTTPResponse {
+    func createRequest(_ request: HTTPRequest, from connection: ConnectionInfo) -> HTTPResponse {
         if let refusal = requireJSON(request) { return refusal }
         let body: JSONObject
         let fields: JSONObject
@@ -78,6 +78,10 @@ public struct BridgeRoutes {
             }
             built["scopes"] = .array(scopes.map(JSONValue.string))
             if let account = try body.optionalAccount() { built["account"] = account.json }
+            // Attribute the request to the HTTP client, not to the bridge.
+            if let pid = PeerProcess.pid(ofPeer: connection.peer, connectedTo: connection.local) {
+                built["caller_pid"] = .int(Int64(pid))
+            }
             fields = built
         } catch {
             return .error(400, "invalid_body", error.message)

@@ -129,6 +129,11 @@ extension BridgeFlowTests {
             return id != nil
         }
         let requestID = try #require(id)
+        // Attributed to the HTTP client (a Python process), not to the bridge.
+        let listed = (try world.request("GET", "/v1/token-requests", secret: true).json?["requests"] as? [[String: Any]])?.first
+        let caller = listed?["caller"] as? [String: Any]
+        #expect(caller?["pid"] as? Int == Int(client.process.processIdentifier), "\(String(describing: caller))")
+        #expect((caller?["command_line"] as? String)?.contains("router_client.py") == true)
         let selected = try world.request("POST", "/v1/token-requests/\(requestID)/select-account", body: #"{"account_id": 1}"#, secret: true)
         #expect(selected.status == 200, "\(selected.body)")
         #expect(selected.json?["status"] as? String == "in_progress")

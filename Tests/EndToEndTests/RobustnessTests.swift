@@ -87,6 +87,31 @@ struct RobustnessTests {
         #expect(try waiting.receive()?.errorCode == "timeout")  // answered at 3 s, not closed at 1 s
     }
 
+    @Test("a relayed caller_pid is used for the same user and ignored for another",
+          .enabled(if: getuid() == 0, "a process of another uid needs root"))
+    func relayedCaller() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let sameUser = Process()
+        sameUser.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sameUser.arguments = ["10"]
+        try sameUser.run()
+        defer { kill(sameUser.processIdentifier, SIGKILL) }
+        let otherUser = Process()
+        otherUser.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        otherUser.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sleep", "10"]
+        try otherUser.run()
+        defer { kill(otherUser.processIdentifier, SIGKILL) }
+        _ = try eventually { (try? String(contentsOfFile: "/proc/\(otherUser.processIdentifier)/status", encoding: .utf8))?.contains("65534") == true }
+        let connection = try RawConnection(path: daemon.socket)
+        let same = try connection.call(#"{"id": 1, "op": "request.create", "caller_pid": \#(sameUser.processIdentifier)}"#)
+        let sameCaller = same.result?["caller"] as? [String: Any]
+        #expect(sameCaller?["pid"] as? Int == Int(sameUser.processIdentifier))
+        #expect(sameCaller?["command_line"] as? String == "/bin/sleep 10")
+        let other = try connection.call(#"{"id": 2, "op": "request.create", "caller_pid": \#(otherUser.processIdentifier)}"#)
+        #expect((other.result?["caller"] as? [String: Any])?["pid"] as? Int == Int(getpid()))
+    }
+
     @Test("pipelined requests are answered in order on one connection")
     func pipelining() throws {
         let sandbox = try Sandbox()
