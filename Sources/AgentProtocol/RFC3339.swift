@@ -103,8 +103,9 @@ public enum RFC3339 {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    /// The proleptic Gregorian date `days` after 1970-01-01.
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's
+    /// civil-from-days); also used for HTTP's `Date` header.
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = floorDivide(z, 146_097)
         let dayOfEra = z - era * 146_097
