@@ -246,14 +246,12 @@ public final class Agent {
 
     func readRequests(from connection: Connection) {
         guard connection.wantsInput else { return }
-        let result = readBuffer.withUnsafeMutableBytes { raw in
-            Result { () throws(Errno) in try connection.fd.read(into: raw) }
-        }
         let count: Int
-        switch result {
-        case .success(let n): count = n
-        case .failure(let error) where error == .wouldBlock: return
-        case .failure: return close(connection)
+        switch connection.fd.readAvailable(into: &readBuffer) {
+        case .bytes(let n): count = n
+        case .wouldBlock: return
+        case .failed: return close(connection)
+        case .endOfFile: count = 0
         }
         if count == 0 {
             if connection.decoder.hasPartialFrame {

@@ -33,6 +33,29 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         try syscall("read") { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
     }
 
+    /// What one read from a non-blocking descriptor gave.
+    public enum ReadOutcome: Equatable {
+        /// This many bytes are at the start of the buffer.
+        case bytes(Int)
+        /// Nothing to read now.
+        case wouldBlock
+        /// The peer closed its end.
+        case endOfFile
+        case failed(Errno)
+    }
+
+    /// One read from a non-blocking descriptor into `buffer`, for poll loops: the four
+    /// outcomes they branch on, without a throw to catch.
+    public func readAvailable(into buffer: inout [UInt8]) -> ReadOutcome {
+        let result = buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try read(into: raw) } }
+        switch result {
+        case .success(0): return .endOfFile
+        case .success(let count): return .bytes(count)
+        case .failure(let error) where error == .wouldBlock: return .wouldBlock
+        case .failure(let error): return .failed(error)
+        }
+    }
+
     /// Writes some of `bytes`, returning how many were written. Sockets use `send` with
     /// `MSG_NOSIGNAL` so a vanished peer is an `EPIPE`, not a signal.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {

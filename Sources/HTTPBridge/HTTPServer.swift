@@ -276,14 +276,12 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func read(from connection: HTTPConnection, now: Int64) {
-        let result = readBuffer.withUnsafeMutableBytes { raw in
-            Result { () throws(Errno) in try connection.fd.read(into: raw) }
-        }
         let count: Int
-        switch result {
-        case .success(let n): count = n
-        case .failure(let error) where error == .wouldBlock: return
-        case .failure: return close(connection)
+        switch connection.fd.readAvailable(into: &readBuffer) {
+        case .bytes(let n): count = n
+        case .wouldBlock: return
+        case .failed: return close(connection)
+        case .endOfFile: count = 0
         }
         if count == 0 {
             // The client is done sending. What it sent was already answered; let the
