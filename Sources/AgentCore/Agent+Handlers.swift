@@ -111,14 +111,23 @@ extension Agent {
             }
             return found
         }
-        let covering = store.accounts.filter { Scopes.cover($0.scopes, scopes) }
-        guard let first = covering.first else {
+        // Lowest id first: the first covering account with a live token, else the first
+        // that can be refreshed, else the first covering one (whose error is the answer).
+        // Stops at the first live one, so the usual case costs one look however many
+        // accounts are held.
+        let now = Clock.unixSeconds()
+        var first: Account?
+        var refreshable: Account?
+        for account in store.inIDOrder where Scopes.cover(account.scopes, scopes) {
+            if let token = account.token, !token.isExpired(at: now, skew: configuration.expirySkew) { return account }
+            if first == nil { first = account }
+            if refreshable == nil, canRefresh(account) { refreshable = account }
+        }
+        guard let chosen = refreshable ?? first else {
             let what = scopes.isEmpty ? "" : " covering [\(Scopes.joined(scopes))]"
             throw AgentError(.noToken, "no token held\(what)")
         }
-        let now = Clock.unixSeconds()
-        return covering.first { $0.token.map { !$0.isExpired(at: now, skew: configuration.expirySkew) } ?? false }
-            ?? covering.first(where: canRefresh) ?? first
+        return chosen
     }
 
     func accessToken(of account: Account, _ token: HeldToken) -> AccessToken {

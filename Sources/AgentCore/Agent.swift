@@ -35,6 +35,15 @@ public final class Agent {
     /// Requests whose selected account is being refreshed, by account.
     var refreshApprovals: [UInt32: [String]] = [:]
     private var pollSet = PollSet()
+    /// No connection can have been idle too long before this (monotonic ms): the idle scan
+    /// runs only then, so a busy loop does not walk every connection on every turn.
+    private var nextIdleCheck: Int64 = 0
+    /// The refresh-ahead scan walks every account: at most once a second.
+    private var nextRefreshAheadCheck: Int64 = 0
+    /// Open connections allowed: `Limits.maxConnections`, or fewer under a low open-file limit.
+    private var connectionCap = Limits.maxConnections
+    /// Our uid, read once: every connection is checked against it.
+    private let ourUID = ProcessControl.effectiveUID
     private var readBuffer = [UInt8](repeating: 0, count: Limits.readChunk)
 
     struct DelayedAnswer {
@@ -59,6 +68,14 @@ public final class Agent {
         Signals.unblockAll()
         Signals.ignoreBrokenPipe()
         try ProcessControl.hardenAgainstMemoryDisclosure()
+        // Room for every connection the agent accepts, plus its own few descriptors. Under
+        // a lower hard limit the cap comes down with it, so a client past it is answered
+        // `busy` rather than left in the backlog by an accept failing with EMFILE.
+        let descriptors = ProcessControl.raiseOpenFileLimit(to: Limits.maxConnections + Limits.reservedDescriptors)
+        connectionCap = max(1, min(Limits.maxConnections, descriptors - Limits.reservedDescriptors))
+        if connectionCap < Limits.maxConnections {
+            Log.info("\(descriptors) open files allowed: at most \(connectionCap) connections")
+        }
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
         if configuration.managesDirectory {
             createdDirectory = try SocketDirectory.prepare(FileSystem.directoryName(configuration.socketPath))
@@ -142,10 +159,7 @@ public final class Agent {
     /// Milliseconds until the next thing the clock must do: an idle time-out, a delayed
     /// answer, a lifetime running out.
     func pollTimeout(now: Int64) -> Int64 {
-        var deadline = now + Limits.maxPollMilliseconds
-        for connection in connections.values where connection.awaitingRequestID == nil {
-            deadline = min(deadline, connection.lastActivity + configuration.idleTimeoutMilliseconds)
-        }
+        var deadline = min(now + Limits.maxPollMilliseconds, nextIdleCheck)
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
         if let next = requests.nextDeadline { deadline = min(deadline, next) }
         for waiters in requestWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
@@ -159,7 +173,10 @@ public final class Agent {
         for account in store.removeExpiredLifetimes(now: wallClock) {
             Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
         }
-        if configuration.refreshAhead { refreshAheadIfDue(now: wallClock) }
+        if configuration.refreshAhead && now >= nextRefreshAheadCheck {
+            refreshAheadIfDue(now: wallClock)
+            nextRefreshAheadCheck = now + 1000
+        }
         sweepRequests(monotonic: now)
         if !delayedAnswers.isEmpty {
             let due = delayedAnswers.filter { $0.due <= now }
@@ -169,11 +186,23 @@ public final class Agent {
                 answerDeferred(connection, answer.response)
             }
         }
-        for connection in connections.values
-        where connection.awaitingRequestID == nil && now - connection.lastActivity >= configuration.idleTimeoutMilliseconds {
-            Log.info("closing idle connection from pid \(connection.peer.pid)")
-            close(connection)
+        if now >= nextIdleCheck { closeIdleConnections(now: now) }
+    }
+
+    /// Closes connections idle past the time-out, and notes when the next one could be
+    /// (at most a poll's length away, for connections that were busy and are not now).
+    private func closeIdleConnections(now: Int64) {
+        var next = now + Limits.maxPollMilliseconds
+        for connection in connections.values where connection.awaitingRequestID == nil {
+            let due = connection.lastActivity + configuration.idleTimeoutMilliseconds
+            if due <= now {
+                Log.info("closing idle connection from pid \(connection.peer.pid)")
+                close(connection)
+            } else {
+                next = min(next, due)
+            }
         }
+        nextIdleCheck = next
     }
 
     func acceptConnections() {
@@ -201,20 +230,20 @@ public final class Agent {
             fd.close()
             return
         }
-        let ourUID = ProcessControl.effectiveUID
         guard peer.uid == ourUID || peer.uid == 0 else {
             Log.info("refused a connection from uid \(peer.uid) (pid \(peer.pid)): not uid \(ourUID)")
             fd.close()
             return
         }
-        guard connections.count < Limits.maxConnections else {
-            Log.info("refused a connection from pid \(peer.pid): \(Limits.maxConnections) connections open")
-            let answer = Frame.encode(Response.failure(id: 0, AgentError(.busy, "the agent has \(Limits.maxConnections) connections open; try again")))
+        guard connections.count < connectionCap else {
+            Log.info("refused a connection from pid \(peer.pid): \(connectionCap) connections open")
+            let answer = Frame.encode(Response.failure(id: 0, AgentError(.busy, "the agent has \(connectionCap) connections open; try again")))
             _ = try? fd.send(answer, from: 0)
             fd.close()
             return
         }
         let connection = Connection(id: nextConnectionID, fd: fd, peer: peer, now: Clock.monotonicMilliseconds())
+        nextIdleCheck = min(nextIdleCheck, connection.lastActivity + configuration.idleTimeoutMilliseconds)
         nextConnectionID += 1
         connections[connection.id] = connection
     }

@@ -4,8 +4,11 @@ import AgentProtocol
 public enum Limits {
     /// Longest frame accepted or sent (AGENT_MAX_LEN in ssh-agent).
     public static let maxFrameLength = Frame.maxLength
-    /// Open client connections; one more is answered `busy` and closed.
-    public static let maxConnections = 256
+    /// Open client connections; one more is answered `busy` and closed. High enough for a
+    /// thousand tools asking at once (the agent raises its descriptor limit to match).
+    public static let maxConnections = 4096
+    /// Descriptors kept for the agent's own use (listener, signals, worker pipe, files).
+    public static let reservedDescriptors = 64
     /// A connection with nothing in flight and no bytes for this long is closed (the
     /// default of `--idle-timeout`).
     public static let idleTimeoutMilliseconds: Int64 = 60_000
@@ -13,8 +16,8 @@ public enum Limits {
     public static let maxPendingOutput = 1 << 20
     /// Bytes read per `read` call.
     public static let readChunk = 64 * 1024
-    /// Accounts held at once.
-    public static let maxAccounts = 1024
+    /// Accounts held at once (lookups cost the same however many are held).
+    public static let maxAccounts = 16_384
     /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped.
     public static let unlockFailureDelayMilliseconds: Int64 = 100
     public static let maxUnlockDelayMilliseconds: Int64 = 10_000

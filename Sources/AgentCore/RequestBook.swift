@@ -108,7 +108,7 @@ public struct TokenRequest: Sendable {
 ///
 /// Owned by the agent's loop thread.
 public struct RequestBook {
-    public static let maxLive = 256
+    public static let maxLive = 4096
     public static let maxLivePerCaller = 16
     public static let defaultLiveMilliseconds: Int64 = 10 * 60 * 1000
     public static let defaultRetentionMilliseconds: Int64 = 10 * 60 * 1000
@@ -116,6 +116,12 @@ public struct RequestBook {
     public private(set) var requests: [String: TokenRequest] = [:]
     /// Creation order, so lists are stable.
     private var order: [String] = []
+    /// Live requests, in all and per caller pid, counted as they come and go so that
+    /// creating one costs the same however many wait.
+    public private(set) var liveCount = 0
+    private var liveByCaller: [Int32: Int] = [:]
+    /// No request's deadline is earlier than this (`.max`: none): `sweep` is free until then.
+    private var earliestDeadline: Int64 = .max
     let liveMilliseconds: Int64
     let retentionMilliseconds: Int64
 
@@ -135,11 +141,10 @@ public struct RequestBook {
     public mutating func create(id: String, clientName: String, hostname: String, scopes: [String],
                                 preferredAccount: AccountReference?, caller: CallerInfo?,
                                 now: Int64, monotonic: Int64) throws(AgentError) -> TokenRequest {
-        let live = self.live
-        guard live.count < Self.maxLive else {
+        guard liveCount < Self.maxLive else {
             throw AgentError(.tooManyRequests, "\(Self.maxLive) token requests are already waiting")
         }
-        if let caller, live.filter({ $0.caller?.pid == caller.pid }).count >= Self.maxLivePerCaller {
+        if let caller, liveByCaller[caller.pid, default: 0] >= Self.maxLivePerCaller {
             throw AgentError(.tooManyRequests, "process \(caller.pid) already has \(Self.maxLivePerCaller) token requests waiting")
         }
         let request = TokenRequest(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
@@ -147,6 +152,9 @@ public struct RequestBook {
                                    deadline: monotonic + liveMilliseconds)
         requests[id] = request
         order.append(id)
+        liveCount += 1
+        if let caller { liveByCaller[caller.pid, default: 0] += 1 }
+        earliestDeadline = min(earliestDeadline, request.deadline)
         return request
     }
 
@@ -164,7 +172,13 @@ public struct RequestBook {
         if status.isTerminal {
             request.authorizationState = nil
             request.deadline = monotonic + retentionMilliseconds
+            liveCount -= 1
+            if let pid = request.caller?.pid {
+                let left = liveByCaller[pid, default: 1] - 1
+                liveByCaller[pid] = left > 0 ? left : nil
+            }
         }
+        earliestDeadline = min(earliestDeadline, request.deadline)
         requests[id] = request
         return request
     }
@@ -172,6 +186,7 @@ public struct RequestBook {
     /// Expires live requests past their time and drops terminal ones past their retention.
     /// Returns the ids of the requests that just expired.
     public mutating func sweep(now: Int64, monotonic: Int64) -> [String] {
+        guard earliestDeadline <= monotonic else { return [] }
         var expired: [String] = []
         for id in order {
             guard let request = requests[id], request.deadline <= monotonic else { continue }
@@ -182,11 +197,12 @@ public struct RequestBook {
             }
         }
         order.removeAll { requests[$0] == nil }
+        earliestDeadline = requests.values.lazy.map(\.deadline).min() ?? .max
         return expired
     }
 
-    /// The earliest deadline, for the poll timeout.
-    public var nextDeadline: Int64? { requests.values.map(\.deadline).min() }
+    /// The earliest deadline, for the poll timeout (at worst early, never late).
+    public var nextDeadline: Int64? { earliestDeadline == .max ? nil : earliestDeadline }
 
     /// The request whose authorization uses `state`.
     public func request(withState state: String) -> TokenRequest? {

@@ -42,29 +42,43 @@ public struct Account: Sendable {
 
 /// The accounts, in memory only, keyed by id and found by id or name.
 ///
+/// Every lookup the hot path makes (by id, by name, the lowest id covering some scopes)
+/// costs the same with ten accounts or ten thousand: dictionaries for the keys, a sorted
+/// id list for order, and the earliest lifetime end kept so the loop's sweep costs
+/// nothing until an account is actually due to be forgotten.
+///
 /// Owned by the agent's loop thread; nothing else touches it.
 public struct TokenStore {
-    public private(set) var accounts: [Account] = []
+    private var byID: [UInt32: Account] = [:]
+    private var idByName: [String: UInt32] = [:]
+    /// Ascending: lists, and the default choice, go lowest id first.
+    private var ids: [UInt32] = []
+    /// The earliest `forgetAt` of any account (`.max` if none): `removeExpiredLifetimes`
+    /// scans only once this has passed.
+    private var earliestForgetAt: Int64 = .max
     private var nextGeneration: UInt64 = 1
 
     public init() {}
 
-    public var count: Int { accounts.count }
+    public var count: Int { ids.count }
 
-    public func index(of reference: AccountReference) -> Int? {
-        switch reference {
-        case .id(let id): return accounts.firstIndex { $0.id == id }
-        case .name(let name): return accounts.firstIndex { $0.name == name }
-        }
+    /// All accounts, lowest id first. O(n): for lists, not for lookups.
+    public var accounts: [Account] { ids.compactMap { byID[$0] } }
+
+    /// The accounts lowest id first, produced one at a time, so a search that stops at
+    /// the first match touches only what it needs.
+    public var inIDOrder: LazyMapSequence<LazyFilterSequence<LazyMapSequence<[UInt32], Account?>>, Account> {
+        ids.lazy.compactMap { byID[$0] }
     }
 
     public func account(_ reference: AccountReference) -> Account? {
-        index(of: reference).map { accounts[$0] }
+        switch reference {
+        case .id(let id): return byID[id]
+        case .name(let name): return idByName[name].flatMap { byID[$0] }
+        }
     }
 
-    public func account(id: UInt32) -> Account? {
-        accounts.first { $0.id == id }
-    }
+    public func account(id: UInt32) -> Account? { byID[id] }
 
     /// Adds or replaces the account named `name` (keeping its id), or creates one with
     /// `requestedID` or the lowest free id.
@@ -72,55 +86,98 @@ public struct TokenStore {
                                forgetAt: Int64?, now: Int64) throws(AgentError) -> Account {
         let generation = nextGeneration
         nextGeneration += 1
-        if let existing = accounts.firstIndex(where: { $0.name == name || (requestedID != nil && $0.id == requestedID) }) {
-            if accounts[existing].name != name {
-                throw AgentError(.badRequest, "account id \(accounts[existing].id) already names account \"\(accounts[existing].name)\"")
+        // The account of that name or that id; when they are two, the lower id speaks first.
+        let matches = [idByName[name], requestedID.flatMap { byID[$0] != nil ? $0 : nil }].compactMap { $0 }
+        if let existingID = matches.min(), var existing = byID[existingID] {
+            if existing.name != name {
+                throw AgentError(.badRequest, "account id \(existing.id) already names account \"\(existing.name)\"")
             }
-            if let requestedID, requestedID != accounts[existing].id {
-                throw AgentError(.badRequest, "account \"\(name)\" already has id \(accounts[existing].id), not \(requestedID)")
+            if let requestedID, requestedID != existing.id {
+                throw AgentError(.badRequest, "account \"\(name)\" already has id \(existing.id), not \(requestedID)")
             }
-            accounts[existing].token = token
-            accounts[existing].scopes = token.scopes
-            accounts[existing].provider = provider
-            accounts[existing].forgetAt = forgetAt
-            accounts[existing].generation = generation
-            accounts[existing].lastRefreshError = nil
-            return accounts[existing]
+            existing.token = token
+            existing.scopes = token.scopes
+            existing.provider = provider
+            existing.forgetAt = forgetAt
+            existing.generation = generation
+            existing.lastRefreshError = nil
+            byID[existing.id] = existing
+            noteForgetAt(forgetAt)
+            return existing
         }
-        guard accounts.count < Limits.maxAccounts else {
+        guard ids.count < Limits.maxAccounts else {
             throw AgentError(.badRequest, "the agent holds \(Limits.maxAccounts) accounts, its limit")
         }
         let account = Account(id: requestedID ?? lowestFreeID(), name: name, provider: provider, token: token,
                               scopes: token.scopes, forgetAt: forgetAt, addedAt: now, generation: generation)
-        accounts.append(account)
-        accounts.sort { $0.id < $1.id }
+        byID[account.id] = account
+        idByName[name] = account.id
+        ids.insert(account.id, at: insertionPoint(of: account.id))
+        noteForgetAt(forgetAt)
         return account
     }
 
     @discardableResult
     public mutating func remove(_ reference: AccountReference) -> Account? {
-        guard let index = index(of: reference) else { return nil }
-        return accounts.remove(at: index)
+        guard let account = account(reference) else { return nil }
+        byID[account.id] = nil
+        idByName[account.name] = nil
+        let index = insertionPoint(of: account.id)
+        if index < ids.count, ids[index] == account.id { ids.remove(at: index) }
+        return account
     }
 
     public mutating func update(_ id: UInt32, _ body: (inout Account) -> Void) {
-        guard let index = accounts.firstIndex(where: { $0.id == id }) else { return }
-        body(&accounts[index])
+        guard var account = byID[id] else { return }
+        let name = account.name
+        body(&account)
+        precondition(account.id == id && account.name == name, "update must not change an account's id or name")
+        byID[id] = account
+        noteForgetAt(account.forgetAt)
     }
 
-    /// Forgets accounts whose lifetime has run out; returns them.
+    /// Forgets accounts whose lifetime has run out; returns them. Free until one is due.
     public mutating func removeExpiredLifetimes(now: Int64) -> [Account] {
+        guard earliestForgetAt <= now else { return [] }
         let gone = accounts.filter { ($0.forgetAt ?? .max) <= now }
-        if !gone.isEmpty { accounts.removeAll { ($0.forgetAt ?? .max) <= now } }
+        for account in gone { remove(.id(account.id)) }
+        earliestForgetAt = byID.values.lazy.compactMap(\.forgetAt).min() ?? .max
         return gone
     }
+
+    /// When the next account's lifetime ends (Unix seconds), if any has one.
+    public var nextLifetimeEnd: Int64? { earliestForgetAt == .max ? nil : earliestForgetAt }
 
     /// The lowest id from 1 that no account holds (nor `excluding`, ids promised to
     /// authorizations in progress).
     public func lowestFreeID(excluding reserved: [UInt32] = []) -> UInt32 {
-        let taken = Set(accounts.map(\.id)).union(reserved)
-        var id: UInt32 = 1
-        while taken.contains(id) { id += 1 }
+        // Past an id 0, the ids are distinct, positive and ascending, so ids[i] - i never
+        // decreases: the first gap is found by bisection.
+        let base = ids.first == 0 ? 1 : 0
+        var low = base
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle] == UInt32(middle - base + 1) { low = middle + 1 } else { high = middle }
+        }
+        var id = UInt32(low - base + 1)
+        if reserved.isEmpty { return id }
+        while byID[id] != nil || reserved.contains(id) { id += 1 }
         return id
+    }
+
+    /// Where `id` is, or would go, in `ids`.
+    private func insertionPoint(of id: UInt32) -> Int {
+        var low = 0
+        var high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle] < id { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private mutating func noteForgetAt(_ forgetAt: Int64?) {
+        if let forgetAt { earliestForgetAt = min(earliestForgetAt, forgetAt) }
     }
 }

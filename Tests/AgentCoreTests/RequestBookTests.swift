@@ -68,15 +68,27 @@ struct RequestBookTests {
                                 caller: CallerInfo(pid: pid, uid: 0), now: 0, monotonic: 0)
         }
         for n in 0..<RequestBook.maxLivePerCaller { try create(n, pid: 1) }
-        do { try create(99, pid: 1) } catch { #expect(error.code == .tooManyRequests) }
+        #expect(throws: AgentError.self) { try create(99, pid: 1) }
         #expect(book.live.count == RequestBook.maxLivePerCaller)
+        // An ended request frees its caller's slot.
+        try book.move("id-1-0", to: .cancelled, now: 0, monotonic: 0)
+        try create(99, pid: 1)
+        #expect(book.liveCount == RequestBook.maxLivePerCaller)
         var pid: Int32 = 2
-        while book.live.count < RequestBook.maxLive {
-            try create(book.live.count, pid: pid)
-            if book.live.filter({ $0.caller?.pid == pid }).count == RequestBook.maxLivePerCaller { pid += 1 }
+        var made = 0
+        while book.liveCount < RequestBook.maxLive {
+            try create(made, pid: pid)
+            made += 1
+            if made % RequestBook.maxLivePerCaller == 0 { pid += 1 }
         }
-        do { try create(0, pid: 9999) } catch { #expect(error.code == .tooManyRequests) }
+        do {
+            try create(0, pid: 9999)
+            Issue.record("a request past the total limit was accepted")
+        } catch {
+            #expect(error.code == .tooManyRequests)
+        }
         #expect(book.live.count == RequestBook.maxLive)
+        #expect(book.liveCount == RequestBook.maxLive)
     }
 
     @Test("request ids are random UUID-form strings, and only such strings are accepted")

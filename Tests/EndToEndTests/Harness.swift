@@ -98,12 +98,20 @@ final class Sandbox {
         try run("/bin/sh", ["-c", script], environment: ["PATH": Binaries.directory + ":/usr/bin:/bin"].merging(extra) { _, new in new })
     }
 
-    /// Starts `claude-agentd` in the foreground as a child and waits for its socket.
-    func startDaemon(_ arguments: [String] = [], socket: String? = nil) throws -> Daemon {
+    /// Starts `claude-agentd` in the foreground as a child and waits for its socket;
+    /// with `openFiles`, under that limit on open descriptors (util-linux's prlimit,
+    /// which execs the daemon, so the pid is the daemon's).
+    func startDaemon(_ arguments: [String] = [], socket: String? = nil, openFiles: Int? = nil) throws -> Daemon {
         let path = socket ?? defaultSocket
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.daemon)
-        process.arguments = (socket.map { ["-a", $0] } ?? []) + arguments
+        let daemonArguments = (socket.map { ["-a", $0] } ?? []) + arguments
+        if let openFiles {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(openFiles):\(openFiles)", "--", Binaries.daemon] + daemonArguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Binaries.daemon)
+            process.arguments = daemonArguments
+        }
         process.environment = environment
         let err = Pipe()
         process.standardError = err

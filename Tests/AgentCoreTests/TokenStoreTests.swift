@@ -1,0 +1,66 @@
+import AgentCore
+import AgentProtocol
+import Testing
+
+@Suite("the token store")
+struct TokenStoreTests {
+    private func token(_ text: String) -> HeldToken {
+        HeldToken(accessToken: text, refreshToken: nil, expiresAt: nil, tokenType: "Bearer", scopes: ["user:inference"])
+    }
+
+    @discardableResult
+    private func add(_ store: inout TokenStore, _ name: String, id: UInt32? = nil, forgetAt: Int64? = nil) throws -> Account {
+        try store.store(name: name, requestedID: id, provider: nil, token: token("t-" + name), forgetAt: forgetAt, now: 0)
+    }
+
+    @Test("new accounts take the lowest free id, filling gaps, past an id 0 and reserved ids")
+    func lowestFreeID() throws {
+        var store = TokenStore()
+        #expect(store.lowestFreeID() == 1)
+        try add(&store, "zero", id: 0)
+        #expect(store.lowestFreeID() == 1)
+        for n in 1...5 { #expect(try add(&store, "a\(n)").id == UInt32(n)) }
+        store.remove(.id(3))
+        #expect(store.lowestFreeID() == 3)
+        #expect(store.lowestFreeID(excluding: [3, 6]) == 7)
+        #expect(try add(&store, "again").id == 3)
+        #expect(store.lowestFreeID() == 6)
+        try add(&store, "far", id: 100)
+        #expect(store.lowestFreeID() == 6)
+        #expect(store.accounts.map(\.id) == [0, 1, 2, 3, 4, 5, 100])
+    }
+
+    @Test("accounts are found by id and by name, and a name keeps its id when its tokens change")
+    func lookups() throws {
+        var store = TokenStore()
+        let work = try add(&store, "work")
+        let home = try add(&store, "home", id: 7)
+        #expect(store.account(.name("work"))?.id == work.id)
+        #expect(store.account(.id(7))?.name == "home")
+        #expect(store.account(.name("nobody")) == nil)
+        let replaced = try store.store(name: "work", requestedID: nil, provider: nil, token: token("new"), forgetAt: nil, now: 1)
+        #expect(replaced.id == work.id)
+        #expect(store.account(id: work.id)?.token?.accessToken == "new")
+        #expect(throws: AgentError.self) { try add(&store, "other", id: home.id) }
+        #expect(throws: AgentError.self) { try add(&store, "work", id: 9) }
+        #expect(store.remove(.name("home"))?.id == 7)
+        #expect(store.account(.id(7)) == nil)
+        #expect(store.account(.name("home")) == nil)
+        #expect(store.count == 1)
+    }
+
+    @Test("lifetimes end at their time, not before, and only those accounts go")
+    func lifetimes() throws {
+        var store = TokenStore()
+        try add(&store, "short", forgetAt: 100)
+        try add(&store, "long", forgetAt: 200)
+        try add(&store, "forever")
+        #expect(store.nextLifetimeEnd == 100)
+        #expect(store.removeExpiredLifetimes(now: 99).isEmpty)
+        #expect(store.removeExpiredLifetimes(now: 100).map(\.name) == ["short"])
+        #expect(store.nextLifetimeEnd == 200)
+        store.update(store.account(.name("forever"))!.id) { $0.forgetAt = 150 }
+        #expect(store.removeExpiredLifetimes(now: 160).map(\.name) == ["forever"])
+        #expect(store.accounts.map(\.name) == ["long"])
+    }
+}
