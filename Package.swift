@@ -27,6 +27,8 @@ let package = Package(
             dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
             linkerSettings: staticStdlib),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"]),
+        // The benchmark against ssh-agent (scripts/bench); not a product, never installed.
+        .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
         .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),

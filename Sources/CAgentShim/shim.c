@@ -87,3 +87,7 @@ int cagent_unblock_all_signals(void) {
     if (result != 0) { errno = result; return -1; }
     return 0;
 }
+
+int cagent_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}

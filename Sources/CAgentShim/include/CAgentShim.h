@@ -45,4 +45,8 @@ int cagent_unblock_all_signals(void);
 /// Reads one pending signal from a signalfd: its number, 0 if none, -1 on error.
 int cagent_read_signal(int fd);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants become this process's children,
+/// so it can wait for them (and read their resource usage).
+int cagent_set_child_subreaper(void);
+
 #endif

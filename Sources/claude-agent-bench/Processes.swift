@@ -1,0 +1,209 @@
+import AgentPOSIX
+import Foundation
+import Glibc
+
+/// A temporary directory for one run's sockets, keys and configuration, removed at exit.
+final class Workspace {
+    let root: String
+    private var children: [Process] = []
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/claude-agent-bench.XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw BenchError("mkdtemp: \(String(cString: strerror(errno)))")
+        }
+        root = String(cString: made)
+    }
+
+    func path(_ name: String) -> String { root + "/" + name }
+
+    /// Starts `executable` with `arguments`, its output discarded unless `output` names
+    /// a file, and keeps it until `stop` or the end of the run.
+    @discardableResult
+    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+               output: String? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        if let output {
+            FileManager.default.createFile(atPath: output, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        children.append(process)
+        return process
+    }
+
+    /// Runs a command to its end; throws when it fails.
+    @discardableResult
+    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+        }
+        return output
+    }
+
+    func stop(_ process: Process) {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        children.removeAll { $0 === process }
+    }
+
+    func close() {
+        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        for child in children { child.waitUntilExit() }
+        children = []
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// An agent under test: its process and socket.
+struct RunningAgent {
+    let process: Process
+    let socket: String
+    var pid: Int32 { process.processIdentifier }
+}
+
+/// Where the executables are, and how to find the peers on PATH.
+struct Binaries {
+    let directory: String
+    var agent: String { directory + "/claude-agent" }
+    var daemon: String { directory + "/claude-agentd" }
+
+    static func onPath(_ name: String) -> String? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    static func require(_ name: String, package: String) throws -> String {
+        guard let path = onPath(name) else { throw BenchError("\(name) is not on PATH; install Debian's \(package)") }
+        return path
+    }
+}
+
+/// Waits until something listens on `socket`.
+func waitForSocket(_ socket: String, process: Process, seconds: Double = 10) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if UnixSocket.isLive(path: socket) { return }
+        guard process.isRunning else { throw BenchError("\(process.executableURL?.lastPathComponent ?? "?") exited before listening") }
+        usleep(5_000)
+    }
+    throw BenchError("nothing listens on \(socket) after \(seconds) s")
+}
+
+extension Workspace {
+    func startClaudeAgent(_ binaries: Binaries, name: String, arguments: [String] = []) throws -> RunningAgent {
+        let socket = path(name + ".sock")
+        let process = try start(binaries.daemon, ["-a", socket] + arguments, output: path(name + ".log"))
+        try waitForSocket(socket, process: process)
+        return RunningAgent(process: process, socket: socket)
+    }
+
+    /// ssh-agent in the foreground, holding one Ed25519 key, as a user's would.
+    func startSSHAgent() throws -> RunningAgent {
+        let socket = path("ssh.sock")
+        let agent = try Binaries.require("ssh-agent", package: "openssh-client")
+        let process = try start(agent, ["-D", "-a", socket])
+        try waitForSocket(socket, process: process)
+        try run(try Binaries.require("ssh-keygen", package: "openssh-client"), ["-q", "-t", "ed25519", "-N", "", "-f", path("key")])
+        try run(try Binaries.require("ssh-add", package: "openssh-client"), ["-q", path("key")],
+                environment: ["SSH_AUTH_SOCK": socket])
+        return RunningAgent(process: process, socket: socket)
+    }
+}
+
+/// A process's memory, from /proc/PID/smaps_rollup, in KiB.
+struct Memory {
+    /// Resident: every page mapped in, shared library text included.
+    var resident: Int
+    /// Private dirty: the process's own heap, stacks and written data.
+    var own: Int
+
+    init(pid: Int32) throws {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else {
+            throw BenchError("cannot read /proc/\(pid)/smaps_rollup")
+        }
+        func field(_ name: String) -> Int {
+            for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+                return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+            }
+            return 0
+        }
+        resident = field("Rss")
+        own = field("Private_Dirty")
+    }
+}
+
+/// Peak resident size (KiB) of `command` run to its end `runs` times, the largest seen:
+/// what one invocation costs the machine while it runs.
+///
+/// A child spawned straight from the benchmark would report the benchmark's own peak:
+/// Linux carries the peak of the memory a process had before `exec` into `ru_maxrss`,
+/// and posix_spawn's child shares ours. So a small `sh` starts the command in the
+/// background and exits; the command, orphaned, becomes our child (we are its
+/// subreaper, see `main`), and `wait4` tells its own peak. Its starting peak is `sh`'s,
+/// about 1 MiB, a bound this measurement cannot go below.
+func peakResident(_ command: [String], environment: [String: String], runs: Int = 20) throws -> Int {
+    var peak = 0
+    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+    let launcher = ["/bin/sh", "-c", "\"$@\" >/dev/null 2>&1 </dev/null & echo $!", "sh"] + command
+    for _ in 0..<runs {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw BenchError("pipe: \(String(cString: strerror(errno)))") }
+        var shell: pid_t = 0
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        let argv = launcher.map { strdup($0) } + [nil]
+        let envp = env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        let status = posix_spawn(&shell, launcher[0], &actions, nil, argv, envp)
+        close(fds[1])
+        guard status == 0 else { close(fds[0]); throw BenchError("cannot run /bin/sh: \(String(cString: strerror(status)))") }
+        var output = [UInt8](repeating: 0, count: 64)
+        var got = 0
+        while got < output.count {
+            let n = output.withUnsafeMutableBytes { read(fds[0], $0.baseAddress! + got, $0.count - got) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        close(fds[0])
+        var wstatus: Int32 = 0
+        _ = waitpid(shell, &wstatus, 0)
+        guard let pid = pid_t(String(decoding: output[0..<got], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BenchError("sh did not say which pid it started")
+        }
+        var usage = rusage()
+        guard wait4(pid, &wstatus, 0, &usage) == pid else {
+            throw BenchError("cannot wait for \(command[0]): \(String(cString: strerror(errno)))")
+        }
+        guard wstatus == 0 else { throw BenchError("\(command.joined(separator: " ")) failed (status \(wstatus))") }
+        peak = max(peak, usage.ru_maxrss)
+    }
+    return peak
+}
