@@ -4,6 +4,8 @@
 import PackageDescription
 
 /// The CLI runs inside `$(...)`: link its Swift runtime statically so it starts in ~2 ms.
+/// The agent too, so that it maps no shared Swift library: it links no Foundation (its
+/// HTTPS goes through claude-agent-fetch) and idles at a fraction of the memory.
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
 
 let package = Package(
@@ -12,6 +14,7 @@ let package = Package(
         .library(name: "ClaudeAgentClient", targets: ["ClaudeAgentClient"]),
         .executable(name: "claude-agent", targets: ["claude-agent"]),
         .executable(name: "claude-agentd", targets: ["claude-agentd"]),
+        .executable(name: "claude-agent-fetch", targets: ["claude-agent-fetch"]),
     ],
     targets: [
         .target(name: "CAgentShim"),
@@ -20,13 +23,17 @@ let package = Package(
         .target(name: "AgentProtocol"),
         .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "OAuth"]),
         .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX"]),
+        // The only target that links FoundationNetworking; only claude-agent-fetch and tests use it.
+        .target(name: "FoundationTransport", dependencies: ["OAuth"]),
         .target(name: "ClaudeAgentClient", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
             dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
             linkerSettings: staticStdlib),
-        .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"]),
+        .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
+        .executableTarget(
+            name: "claude-agent-fetch", dependencies: ["FoundationTransport", "OAuth", "AgentPOSIX", "AgentProtocol"]),
         // The benchmark against ssh-agent (scripts/bench); not a product, never installed.
         .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
@@ -34,7 +41,7 @@ let package = Package(
         .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol"]),
         .testTarget(
-            name: "OAuthTests", dependencies: ["OAuth", "AgentCrypto", "AgentProtocol"],
+            name: "OAuthTests", dependencies: ["OAuth", "FoundationTransport", "AgentCrypto", "AgentProtocol", "AgentPOSIX"],
             exclude: ["fake_token_endpoint.py"]),
         .testTarget(
             name: "EndToEndTests",

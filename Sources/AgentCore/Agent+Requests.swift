@@ -267,7 +267,7 @@ extension Agent {
             result["state"] = .string(state)
             return .result(result)
         }
-        let browser = ControlBrowserClient(baseURL: settings.controlBrowserURL)
+        let browser = ControlBrowserClient(baseURL: settings.controlBrowserURL, transport: transport)
         let connectionID = connection.id
         let rpcID = request.id
         worker.submit {

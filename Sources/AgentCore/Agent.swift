@@ -21,6 +21,9 @@ public final class Agent {
     /// OAuth providers, and a token endpoint client for each.
     let settings: AgentSettings
     let endpoints: [String: TokenEndpointClient]
+    /// How HTTP exchanges are made: a short-lived `claude-agent-fetch` each, so that the
+    /// agent links no HTTP or TLS code.
+    let transport: HelperTransport
     /// Slow work (HTTPS) runs here and reports back through a pipe the loop polls.
     let worker: Worker
     /// Accounts with a refresh in flight, and the clients waiting for it.
@@ -55,8 +58,11 @@ public final class Agent {
     public init(configuration: AgentConfiguration) throws {
         self.configuration = configuration
         settings = configuration.settings
+        transport = HelperTransport(path: configuration.fetchHelperPath)
         var endpoints: [String: TokenEndpointClient] = [:]
-        for (name, provider) in settings.providers { endpoints[name] = TokenEndpointClient(provider: provider) }
+        for (name, provider) in settings.providers {
+            endpoints[name] = TokenEndpointClient(provider: provider, transport: transport)
+        }
         self.endpoints = endpoints
         worker = try Worker()
     }
@@ -83,6 +89,11 @@ public final class Agent {
         try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
         listener = try UnixSocket.listen(path: configuration.socketPath)
         Log.info("listening on \(configuration.socketPath)")
+        if transport.path == nil && HelperTransport.locate() == nil {
+            // Not fatal: tokens added by hand still work, and the helper may be installed later.
+            Log.info("\(HelperTransport.executableName) was found neither beside claude-agentd nor on PATH: "
+                     + "refreshes, logins and revocations will fail until it is")
+        }
         for source in configuration.imports {
             do throws(AgentError) {
                 _ = try importCredentials(path: source.path, account: source.account, accountID: nil,

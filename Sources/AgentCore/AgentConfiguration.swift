@@ -38,6 +38,9 @@ public struct AgentConfiguration: Sendable {
     public var callbackURL: String
     /// A connection with nothing in flight and no bytes for this long is closed.
     public var idleTimeoutMilliseconds: Int64 = Limits.idleTimeoutMilliseconds
+    /// The program that performs each HTTP exchange (`claude-agent-fetch`); nil finds it
+    /// beside the agent's executable, else on PATH, at each exchange.
+    public var fetchHelperPath: String?
 
     public init(socketPath: String, managesDirectory: Bool, defaultLifetime: Int64? = nil,
                 expirySkew: Int64 = 60, version: String, settings: AgentSettings = .builtIn,

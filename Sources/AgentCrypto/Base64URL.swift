@@ -18,43 +18,10 @@ public enum Base64URL {
     /// not complete the last quantum to 4 characters), and for non-canonical
     /// input whose unused trailing bits are not zero.
     public static func decode(_ text: String) -> [UInt8]? {
-        var chars = Array(text.utf8)
-        // Strip up to two trailing '=', remembering how many.
-        var padding = 0
-        while let last = chars.last, last == UInt8(ascii: "=") {
-            chars.removeLast()
-            padding += 1
-        }
-        if padding > 0 {
-            guard padding <= 2, (chars.count + padding) % 4 == 0 else { return nil }
-        }
-        let remainder = chars.count % 4
-        if remainder == 1 { return nil }
-
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count * 3 / 4)
-        var acc: UInt32 = 0
-        var bits = 0
-        for c in chars {
-            guard let v = decodeTable[Int(c)] else { return nil }
-            acc = (acc << 6) | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
-                acc &= (1 << UInt32(bits)) - 1
-            }
-        }
-        // Leftover bits (2 or 4) must be zero in a canonical encoding.
-        guard acc == 0 else { return nil }
-        return out
+        base64Decode(text, table: decodeTable)
     }
 
-    private static let decodeTable: [UInt8?] = {
-        var table = [UInt8?](repeating: nil, count: 256)
-        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
-        return table
-    }()
+    private static let decodeTable = base64DecodeTable(alphabet)
 }
 
 /// RFC 4648 §4 standard base64: alphabet `A-Z a-z 0-9 + /`, `=` padded.
@@ -65,6 +32,53 @@ public enum Base64 {
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         base64Encode(bytes, alphabet: alphabet, pad: true)
     }
+
+    /// Decodes standard base64 text, with or without `=` padding, under the same rules as
+    /// `Base64URL.decode` with this alphabet (so `-`, `_` and whitespace are refused).
+    public static func decode(_ text: String) -> [UInt8]? {
+        base64Decode(text, table: decodeTable)
+    }
+
+    private static let decodeTable = base64DecodeTable(alphabet)
+}
+
+private func base64DecodeTable(_ alphabet: [UInt8]) -> [UInt8?] {
+    var table = [UInt8?](repeating: nil, count: 256)
+    for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
+    return table
+}
+
+private func base64Decode(_ text: String, table: [UInt8?]) -> [UInt8]? {
+    var chars = Array(text.utf8)
+    // Strip up to two trailing '=', remembering how many.
+    var padding = 0
+    while let last = chars.last, last == UInt8(ascii: "=") {
+        chars.removeLast()
+        padding += 1
+    }
+    if padding > 0 {
+        guard padding <= 2, (chars.count + padding) % 4 == 0 else { return nil }
+    }
+    let remainder = chars.count % 4
+    if remainder == 1 { return nil }
+
+    var out: [UInt8] = []
+    out.reserveCapacity(chars.count * 3 / 4)
+    var acc: UInt32 = 0
+    var bits = 0
+    for c in chars {
+        guard let v = table[Int(c)] else { return nil }
+        acc = (acc << 6) | UInt32(v)
+        bits += 6
+        if bits >= 8 {
+            bits -= 8
+            out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+            acc &= (1 << UInt32(bits)) - 1
+        }
+    }
+    // Leftover bits (2 or 4) must be zero in a canonical encoding.
+    guard acc == 0 else { return nil }
+    return out
 }
 
 private func base64Encode(_ bytes: some Sequence<UInt8>, alphabet: [UInt8], pad: Bool) -> String {

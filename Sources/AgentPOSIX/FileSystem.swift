@@ -71,6 +71,18 @@ public enum FileSystem {
         return names
     }
 
+    /// Whether this process may execute `path`. The corresponding C function is `access`
+    /// with `X_OK`.
+    public static func isExecutable(_ path: String) -> Bool {
+        access(path, X_OK) == 0
+    }
+
+    /// The last component of `path` (all of it when there is no slash).
+    public static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
     /// The directory part of `path` ("." when there is none).
     public static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

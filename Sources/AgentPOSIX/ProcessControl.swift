@@ -84,6 +84,42 @@ public enum ProcessControl {
         return try spawn(path, arguments: arguments, actions: &actions, attributes: &attributes)
     }
 
+    /// Starts `path` with `channel` as its standard input and output, standard error on
+    /// /dev/null and no other descriptor, as a short-lived helper that reads a request and
+    /// writes an answer. Returns the child's pid; the caller closes its copy of `channel`
+    /// and must reap the child (`exitStatus(of:waiting:)`).
+    ///
+    /// The child starts with no signal blocked and every signal at its default action,
+    /// whatever the calling thread had: Dispatch's worker threads block signals and the
+    /// agent ignores SIGPIPE, and a helper inheriting either could not be killed or told
+    /// apart from a hung one. Its environment is this process's, so proxy settings apply
+    /// to it as they would here; nothing secret may be passed in `arguments`, which every
+    /// local user can read in `/proc`.
+    /// The corresponding C function is `posix_spawn` with `POSIX_SPAWN_SETSIGMASK` and
+    /// `POSIX_SPAWN_SETSIGDEF`.
+    public static func spawnHelper(_ path: String, arguments: [String] = [],
+                                   channel: FileDescriptor) throws(Errno) -> Int32 {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, channel.rawValue, 0)
+        posix_spawn_file_actions_adddup2(&actions, channel.rawValue, 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let closed = withUnsafeMutablePointer(to: &actions) { cagent_spawn_add_closefrom($0, 3) }
+        if closed != 0 { throw Errno(closed, operation: "posix_spawn_file_actions_addclosefrom_np") }
+        return try spawn(path, arguments: arguments, actions: &actions, attributes: &attributes)
+    }
+
     private static func spawn(
         _ path: String, arguments: [String],
         actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t
@@ -108,11 +144,17 @@ public enum ProcessControl {
 
     /// Reaps `pid` if it has exited, without blocking; returns its exit status or nil.
     public static func reapIfExited(_ pid: Int32) -> Int32? {
+        guard let status = try? exitStatus(of: pid, waiting: false) else { return nil }
+        return status.shellCode
+    }
+
+    /// Reaps the child `pid`: waits for it to end when `waiting`, else returns nil at once
+    /// if it is still running. The corresponding C function is `waitpid`.
+    /// - Throws: `Errno.noChild` when `pid` is not an unreaped child of this process.
+    public static func exitStatus(of pid: Int32, waiting: Bool) throws(Errno) -> ExitStatus? {
         var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        guard result == pid else { return nil }
-        // WIFEXITED / WEXITSTATUS are macros: decode the status word by hand.
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let result = try syscall("waitpid") { waitpid(pid, &status, waiting ? 0 : WNOHANG) }
+        return result == pid ? ExitStatus(waitStatus: status) : nil
     }
 
     /// Terminates with `code` without running Swift cleanup (after fork-like handoffs).

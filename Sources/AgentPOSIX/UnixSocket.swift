@@ -79,6 +79,17 @@ public enum UnixSocket {
         return fd
     }
 
+    /// Two connected, blocking, close-on-exec stream sockets, for talking to a child. A
+    /// socket rather than a pipe so that writing to a child that has gone away is `EPIPE`
+    /// from `send` with `MSG_NOSIGNAL`, never a SIGPIPE in a process that did not ignore it.
+    /// The corresponding C function is `socketpair`.
+    public static func pair() throws(Errno) -> (FileDescriptor, FileDescriptor) {
+        var fds: [Int32] = [-1, -1]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        _ = try syscall("socketpair") { socketpair(AF_UNIX, type, 0, &fds) }
+        return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
+    }
+
     /// Accepts one connection as a non-blocking, close-on-exec descriptor, or nil when none
     /// is waiting. The corresponding C function is `accept4`.
     public static func accept(_ listener: FileDescriptor) throws(Errno) -> FileDescriptor? {

@@ -70,7 +70,7 @@ enum Help {
 
             agent options (see 'claude-agent serve --help'), used only when an agent is started:
               --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
-              --import-account NAME, --callback-url URL, --idle-timeout SECONDS
+              --import-account NAME, --callback-url URL, --idle-timeout SECONDS, --fetch-helper PATH
             """,
         "stop": """
             usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
@@ -84,6 +84,7 @@ enum Help {
             usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS] [--config FILE]
                                       [--refresh-ahead] [--import FILE]... [--persist FILE]
                                       [--import-account NAME] [--callback-url URL] [--idle-timeout SECONDS]
+                                      [--fetch-helper PATH]
 
             Runs the agent in the foreground, logging to stderr (for systemd and
             debugging). SIGTERM, SIGINT or SIGHUP remove the socket and exit 0.
@@ -103,6 +104,8 @@ enum Help {
                                      http://127.0.0.1:7777/oauth/callback, the bridge)
               --idle-timeout SECONDS close connections with nothing in flight after SECONDS
                                      without a byte (default 60)
+              --fetch-helper PATH    the program that makes each HTTPS exchange (default
+                                     claude-agent-fetch beside claude-agentd, else on PATH)
             """,
         "status": """
             usage: claude-agent status [--json] [-a SOCKET]

@@ -100,7 +100,8 @@ enum Lifecycle {
     /// Options `start` and `serve` hand to claude-agentd unchanged.
     static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
     static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
-                                                    "--import-account": [], "--callback-url": [], "--idle-timeout": []]
+                                                    "--import-account": [], "--callback-url": [], "--idle-timeout": [],
+                                                    "--fetch-helper": []]
 
     static func daemonArguments(_ parsed: Arguments) -> [String] {
         var arguments: [String] = []

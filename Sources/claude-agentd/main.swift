@@ -11,6 +11,8 @@ let usage = """
 
     Runs the claude-agent token agent in the foreground, logging to standard error.
     Normally started by `claude-agent start` (detached) or `claude-agent serve`.
+    Token refreshes, code exchanges and revocations each run a short-lived
+    claude-agent-fetch, so the agent itself links no HTTP or TLS code.
 
     options:
       -a SOCKET              listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock
@@ -26,6 +28,8 @@ let usage = """
       --callback-url URL     where providers redirect after an approval (default
                              http://127.0.0.1:7777/oauth/callback, the bridge)
       --idle-timeout SECONDS close connections idle this long (default 60)
+      --fetch-helper PATH    the program that makes each HTTPS exchange (default
+                             claude-agent-fetch beside claude-agentd, else on PATH)
       --version              print the version and exit
       -h, --help             print this help and exit
 
@@ -45,6 +49,7 @@ var importPaths: [(String, Bool)] = []
 var importAccount = "default"
 var callbackURL = "http://127.0.0.1:7777/oauth/callback"
 var idleTimeout: Int64 = 60
+var fetchHelper: String?
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
@@ -75,6 +80,7 @@ while let argument = arguments.popFirst() {
     case "--idle-timeout":
         idleTimeout = seconds(argument)
         guard idleTimeout > 0 else { fail("--idle-timeout needs a positive number of seconds", code: 2) }
+    case "--fetch-helper": fetchHelper = value(argument)
     case "--version":
         print("claude-agentd \(agentVersion)")
         ProcessControl.exit(0)
@@ -123,6 +129,7 @@ var configuration = AgentConfiguration(
     imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
     callbackURL: callbackURL)
 configuration.idleTimeoutMilliseconds = idleTimeout * 1000
+configuration.fetchHelperPath = fetchHelper
 do {
     let agent = try Agent(configuration: configuration)
     try agent.start()

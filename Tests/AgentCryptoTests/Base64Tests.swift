@@ -18,6 +18,7 @@ struct Base64Tests {
         #expect(Base64.encode(bytes) == standard)
         #expect(Base64URL.decode(url) == bytes)
         #expect(Base64URL.decode(standard) == bytes)
+        #expect(Base64.decode(standard) == bytes)
     }
 
     @Test("uses '-' and '_' where standard base64 uses '+' and '/'")
@@ -28,6 +29,9 @@ struct Base64Tests {
         #expect(Base64.encode([0xfb, 0xf0]) == "+/A=")
         #expect(Base64URL.decode("-_-_") == [0xfb, 0xff, 0xbf])
         #expect(Base64URL.decode("-_A") == [0xfb, 0xf0])
+        #expect(Base64.decode("+/+/") == [0xfb, 0xff, 0xbf])
+        #expect(Base64.decode("-_-_") == nil)
+        #expect(Base64.decode("Zm9v\n") == nil)
     }
 
     @Test("decode rejects invalid characters", arguments: [
@@ -57,6 +61,7 @@ struct Base64Tests {
         #expect(!encoded.contains("="))
         #expect(Base64URL.decode(encoded) == bytes)
         #expect(Base64.encode(bytes).count % 4 == 0)
+        #expect(Base64.decode(Base64.encode(bytes)) == bytes)
     }
 }
 

@@ -1,7 +1,25 @@
 import AgentCrypto
 import AgentProtocol
+import FoundationTransport
 import OAuth
 import Testing
+
+/// What carries the client's requests: the agent's way (a claude-agent-fetch child per
+/// exchange) and URLSession in this process, which the helper runs; both must behave
+/// the same.
+enum Carrier: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case helper = "claude-agent-fetch"
+    case inProcess = "URLSession in process"
+
+    var transport: any HTTPTransport {
+        switch self {
+        case .helper: return HelperTransport(path: BuiltHelper.path)
+        case .inProcess: return URLSessionTransport()
+        }
+    }
+
+    var testDescription: String { rawValue }
+}
 
 @Suite("Token endpoint client against a scripted endpoint")
 struct TokenEndpointClientTests {
@@ -15,8 +33,10 @@ struct TokenEndpointClientTests {
     }
 
     /// A client that retries quickly, so the retry tests take milliseconds.
-    static func client(_ provider: ProviderConfiguration, timeout: Double = 5, attempts: Int = 3) -> TokenEndpointClient {
-        TokenEndpointClient(provider: provider, timeoutSeconds: timeout, maxAttempts: attempts, initialBackoffMilliseconds: 10)
+    static func client(_ provider: ProviderConfiguration, _ carrier: Carrier, timeout: Double = 5,
+                       attempts: Int = 3) -> TokenEndpointClient {
+        TokenEndpointClient(provider: provider, transport: carrier.transport, timeoutSeconds: timeout, maxAttempts: attempts,
+                            initialBackoffMilliseconds: 10)
     }
 
     /// The OAuthError `body` throws; records an issue when it succeeds or throws another error.
@@ -39,11 +59,11 @@ struct TokenEndpointClientTests {
         return result
     }
 
-    @Test("the code exchange sends every PKCE field form-encoded, with the headers, and parses the grant")
-    func exchangeForm() throws {
+    @Test("the code exchange sends every PKCE field form-encoded, with the headers, and parses the grant", arguments: Carrier.allCases)
+    func exchangeForm(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key)))
+        let client = Self.client(Self.provider(server.tokenURL(key: key)), carrier)
         let grant = try client.exchange(code: "the code+/&=", codeVerifier: "verifier-123", redirectURI: "http://127.0.0.1:5555/callback",
                                         state: "state-xyz", now: { Self.now })
         #expect(grant == TokenGrant(accessToken: "at-\(key)-1", refreshToken: "rt-\(key)-1", expiresAt: Self.now + 3600,
@@ -61,11 +81,11 @@ struct TokenEndpointClientTests {
                                         "code_verifier": "verifier-123", "state": "state-xyz"])
     }
 
-    @Test("a JSON provider gets the same fields as a JSON object; no state is sent when none is given")
-    func exchangeJSON() throws {
+    @Test("a JSON provider gets the same fields as a JSON object; no state is sent when none is given", arguments: Carrier.allCases)
+    func exchangeJSON(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key), encoding: .json))
+        let client = Self.client(Self.provider(server.tokenURL(key: key), encoding: .json), carrier)
         _ = try client.exchange(code: "c", codeVerifier: "v", redirectURI: "http://localhost:1/cb", state: nil, now: { Self.now })
         let log = try server.log(key: key)
         try #require(log.count == 1)
@@ -74,21 +94,21 @@ struct TokenEndpointClientTests {
                                         "client_id": "test-client", "code_verifier": "v"])
     }
 
-    @Test("a client secret is sent with HTTP Basic")
-    func clientSecret() throws {
+    @Test("a client secret is sent with HTTP Basic", arguments: Carrier.allCases)
+    func clientSecret(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key), secret: "s3cret"))
+        let client = Self.client(Self.provider(server.tokenURL(key: key), secret: "s3cret"), carrier)
         _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now })
         let log = try server.log(key: key)
         #expect(log.first?["authorization"]?.stringValue == "Basic " + Base64.encode(Array("test-client:s3cret".utf8)))
     }
 
-    @Test("a refresh sends the refresh token and the scopes asked for, space-joined")
-    func refreshFields() throws {
+    @Test("a refresh sends the refresh token and the scopes asked for, space-joined", arguments: Carrier.allCases)
+    func refreshFields(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key)))
+        let client = Self.client(Self.provider(server.tokenURL(key: key)), carrier)
         let grant = try client.refresh(refreshToken: "rt-old", scopes: ["user:inference", "user:profile"], now: { Self.now + 1 })
         #expect(grant.accessToken == "at-\(key)-1")
         #expect(grant.expiresAt == Self.now + 1 + 3600)
@@ -100,32 +120,32 @@ struct TokenEndpointClientTests {
         #expect(Self.fields(log[1]) == ["grant_type": "refresh_token", "refresh_token": "rt-old", "client_id": "test-client"])
     }
 
-    @Test("5xx answers are retried and a later success is returned")
-    func retryThenSuccess() throws {
+    @Test("5xx answers are retried and a later success is returned", arguments: Carrier.allCases)
+    func retryThenSuccess(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=fail&times=2&status=500")))
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=fail&times=2&status=500")), carrier)
         let grant = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now })
         #expect(grant.accessToken == "at-\(key)-3")
         #expect(client.attemptCount == 3)
         #expect(try server.log(key: key).count == 3)
     }
 
-    @Test("a 429 answer is retried")
-    func retry429() throws {
+    @Test("a 429 answer is retried", arguments: Carrier.allCases)
+    func retry429(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=fail&times=1&status=429")))
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=fail&times=1&status=429")), carrier)
         #expect(try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }).accessToken == "at-\(key)-2")
         #expect(client.attemptCount == 2)
     }
 
-    @Test("an endpoint that keeps failing is transient after maxAttempts attempts")
-    func alwaysUnavailable() throws {
+    @Test("an endpoint that keeps failing is transient after maxAttempts attempts", arguments: Carrier.allCases)
+    func alwaysUnavailable(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let url = server.tokenURL(key: key, "mode=always&status=503")
-        let client = Self.client(Self.provider(url))
+        let client = Self.client(Self.provider(url), carrier)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .transient)
         #expect(error.status == 503)
@@ -134,11 +154,11 @@ struct TokenEndpointClientTests {
         #expect(try server.log(key: key).count == 3)
     }
 
-    @Test("invalid_grant is not retried")
-    func invalidGrantNotRetried() throws {
+    @Test("invalid_grant is not retried", arguments: Carrier.allCases)
+    func invalidGrantNotRetried(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=error&error=invalid_grant&description=revoked")))
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=error&error=invalid_grant&description=revoked")), carrier)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt-dead", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .invalidGrant)
         #expect(error.code == "invalid_grant")
@@ -148,21 +168,21 @@ struct TokenEndpointClientTests {
         #expect(client.attemptCount == 1)
     }
 
-    @Test("invalid_grant with a 5xx status is not retried either")
-    func invalidGrant503() throws {
+    @Test("invalid_grant with a 5xx status is not retried either", arguments: Carrier.allCases)
+    func invalidGrant503(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=error&error=invalid_grant&status=503")))
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=error&error=invalid_grant&status=503")), carrier)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .invalidGrant)
         #expect(client.attemptCount == 1)
     }
 
-    @Test("another OAuth error is rejected at once, with its description")
-    func rejectedNotRetried() throws {
+    @Test("another OAuth error is rejected at once, with its description", arguments: Carrier.allCases)
+    func rejectedNotRetried(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=error&error=invalid_client&status=401&description=bad%20client")))
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=error&error=invalid_client&status=401&description=bad%20client")), carrier)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .rejected)
         #expect(error.code == "invalid_client")
@@ -171,11 +191,11 @@ struct TokenEndpointClientTests {
         #expect(client.attemptCount == 1)
     }
 
-    @Test("a 200 answer that is not JSON is malformed and not retried")
-    func malformedAnswer() throws {
+    @Test("a 200 answer that is not JSON is malformed and not retried", arguments: Carrier.allCases)
+    func malformedAnswer(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=malformed")))
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=malformed")), carrier)
         let error = try #require(Self.failure {
             _ = try client.exchange(code: "c", codeVerifier: "v", redirectURI: "http://127.0.0.1:1/", state: nil, now: { Self.now })
         })
@@ -183,22 +203,22 @@ struct TokenEndpointClientTests {
         #expect(client.attemptCount == 1)
     }
 
-    @Test("an endpoint slower than the time-out is transient after the attempts")
-    func slowEndpoint() throws {
+    @Test("an endpoint slower than the time-out is transient after the attempts", arguments: Carrier.allCases)
+    func slowEndpoint(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=slow&delay=4")), timeout: 0.5, attempts: 2)
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=slow&delay=4")), carrier, timeout: 0.5, attempts: 2)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .transient)
         #expect(error.message.contains("unreachable: timed out after 0.5 s (2 attempts)"), "\(error.message)")
         #expect(client.attemptCount == 2)
     }
 
-    @Test("a refused connection is transient after the attempts, and says so")
-    func connectionRefused() throws {
+    @Test("a refused connection is transient after the attempts, and says so", arguments: Carrier.allCases)
+    func connectionRefused(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let url = "http://127.0.0.1:\(server.closedPort)/o/token/"
-        let client = Self.client(Self.provider(url))
+        let client = Self.client(Self.provider(url), carrier)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .transient)
         #expect(error.status == nil)
@@ -206,11 +226,11 @@ struct TokenEndpointClientTests {
         #expect(client.attemptCount == 3)
     }
 
-    @Test("a redirect is not followed, so the code never goes elsewhere")
-    func redirectNotFollowed() throws {
+    @Test("a redirect is not followed, so the code never goes elsewhere", arguments: Carrier.allCases)
+    func redirectNotFollowed(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=redirect")))
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=redirect")), carrier)
         let error = try #require(Self.failure {
             _ = try client.exchange(code: "c", codeVerifier: "v", redirectURI: "http://127.0.0.1:1/", state: nil, now: { Self.now })
         })
@@ -219,12 +239,12 @@ struct TokenEndpointClientTests {
         #expect(try server.log(key: key).map { $0["path"]?.stringValue } == ["/o/token/"])
     }
 
-    @Test("revocation sends the token, its type hint and the client id")
-    func revoke() throws {
+    @Test("revocation sends the token, its type hint and the client id", arguments: Carrier.allCases)
+    func revoke(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let revocation = "http://127.0.0.1:\(server.port)/o/revoke_token/?key=\(key)&mode=empty"
-        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation))
+        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation), carrier)
         try client.revoke(token: "rt-1", hint: "refresh_token")
         let log = try server.log(key: key)
         try #require(log.count == 1)
@@ -232,30 +252,30 @@ struct TokenEndpointClientTests {
         #expect(Self.fields(log[0]) == ["token": "rt-1", "token_type_hint": "refresh_token", "client_id": "test-client"])
     }
 
-    @Test("revocation without a revocation_url is rejected without a request")
-    func revokeUnconfigured() throws {
-        let client = Self.client(Self.provider("http://127.0.0.1:1/token"))
+    @Test("revocation without a revocation_url is rejected without a request", arguments: Carrier.allCases)
+    func revokeUnconfigured(carrier: Carrier) throws {
+        let client = Self.client(Self.provider("http://127.0.0.1:1/token"), carrier)
         let error = try #require(Self.failure { try client.revoke(token: "rt", hint: "refresh_token") })
         #expect(error.kind == .rejected)
         #expect(error.message.contains("revocation_url"))
         #expect(client.attemptCount == 0)
     }
 
-    @Test("a failing revocation endpoint is transient after the attempts")
-    func revokeUnavailable() throws {
+    @Test("a failing revocation endpoint is transient after the attempts", arguments: Carrier.allCases)
+    func revokeUnavailable(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let revocation = "http://127.0.0.1:\(server.port)/o/revoke_token/?key=\(key)&mode=always&status=503"
-        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation), attempts: 2)
+        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation), carrier, attempts: 2)
         let error = try #require(Self.failure { try client.revoke(token: "rt", hint: "refresh_token") })
         #expect(error.kind == .transient)
         #expect(error.message.hasPrefix("revocation endpoint \(revocation) answered HTTP 503"))
         #expect(client.attemptCount == 2)
     }
 
-    @Test("an endpoint that is not an http URL is rejected without a request")
-    func invalidURL() {
-        let client = Self.client(Self.provider("file:///etc/passwd"))
+    @Test("an endpoint that is not an http URL is rejected without a request", arguments: Carrier.allCases)
+    func invalidURL(carrier: Carrier) {
+        let client = Self.client(Self.provider("file:///etc/passwd"), carrier)
         let error = Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) }
         #expect(error?.kind == .rejected)
         #expect(client.attemptCount == 0)

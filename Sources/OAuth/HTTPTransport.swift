@@ -1,0 +1,67 @@
+/// One HTTP request as plain values, so the OAuth module can build it without Foundation
+/// and hand it to whatever sends it.
+public struct HTTPExchange: Equatable, Sendable {
+    /// `GET` or `POST`.
+    public var method: String
+    /// An absolute `http://` or `https://` URL.
+    public var url: String
+    /// Sent as given, in this order; the sender adds what HTTP itself needs (Host,
+    /// Content-Length) and may add its own defaults (User-Agent, Accept-Encoding).
+    public var headers: [Header]
+    public var body: [UInt8]
+    /// For the whole exchange, connection to last byte.
+    public var timeoutSeconds: Double
+    /// When false a 3xx is the answer: a token endpoint has no reason to redirect, and
+    /// following one would send a code or refresh token to wherever it pointed.
+    public var followsRedirects: Bool
+
+    public struct Header: Equatable, Sendable {
+        public var name: String
+        public var value: String
+
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(method: String, url: String, headers: [Header] = [], body: [UInt8] = [],
+                timeoutSeconds: Double, followsRedirects: Bool = false) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutSeconds = timeoutSeconds
+        self.followsRedirects = followsRedirects
+    }
+
+    /// The largest body either way. Token endpoint answers are a few hundred bytes; a
+    /// megabyte is an endpoint gone wrong, and refusing it bounds what the agent holds.
+    public static let maximumBodyLength = 1 << 20
+}
+
+/// How an exchange ended.
+public enum HTTPOutcome: Equatable, Sendable {
+    /// An HTTP answer arrived, whatever its status (a 3xx too, when not followed).
+    case answered(status: Int, body: [UInt8])
+    /// No answer: the network failed (refused, timed out, TLS, a malformed answer).
+    /// Described for people; worth retrying.
+    case failed(String)
+    /// The request could not be sent at all, for a local reason (the helper that sends it
+    /// is missing or died, or it refused the request): retrying at once will not help.
+    case transportFailed(String)
+
+    /// "timed out after 10 s", with the fraction only when there is one.
+    public static func timedOut(after seconds: Double) -> String {
+        // Truncate and compare rather than call `rounded()`, which needs libm.
+        let whole = seconds > -1e15 && seconds < 1e15 ? Int64(seconds) : nil
+        let text = whole.map { Double($0) == seconds ? String($0) : String(seconds) } ?? String(seconds)
+        return "timed out after \(text) s"
+    }
+}
+
+/// Sends one HTTP exchange and waits for its outcome on the calling thread. The agent
+/// calls it from worker threads only, never from its poll loop.
+public protocol HTTPTransport: Sendable {
+    func send(_ exchange: HTTPExchange) -> HTTPOutcome
+}

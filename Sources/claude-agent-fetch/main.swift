@@ -1,0 +1,76 @@
+// claude-agent-fetch: performs one HTTP exchange for claude-agentd and exits.
+//
+// claude-agentd links no HTTP or TLS code (see HelperTransport): for each token refresh,
+// code exchange, revocation or control-browser call it starts this program, writes the
+// request to its standard input and reads the answer from its standard output, in the
+// format documented in OAuth's HTTPExchange+Wire.swift. Secrets come only through that
+// pipe and leave only through it: nothing is logged, and standard error is /dev/null.
+import AgentPOSIX
+import AgentProtocol
+import FoundationTransport
+import OAuth
+
+let usage = """
+    usage: claude-agent-fetch < REQUEST
+
+    Performs one HTTP exchange for claude-agentd: reads a JSON request on standard input,
+    writes a JSON answer on standard output and exits 0. Not meant to be run by hand.
+
+    """
+
+/// Everything on standard input, or nil past `limit` bytes or on a read error.
+func readStandardInput(limit: Int) -> [UInt8]? {
+    var input: [UInt8] = []
+    while true {
+        guard let chunk = try? FileDescriptor.standardInput.read(upTo: 64 * 1024) else { return nil }
+        if chunk.isEmpty { return input }
+        input += chunk
+        if input.count > limit { return nil }
+    }
+}
+
+// The agent's worker threads block signals and the agent ignores SIGPIPE; the spawn
+// resets both, and this makes sure whoever else starts us.
+Signals.unblockAll()
+// A code or refresh token passes through this process: no core file, no ptrace by other
+// processes of the user, as for the agent.
+try? ProcessControl.hardenAgainstMemoryDisclosure()
+
+switch CommandLine.arguments.dropFirst().first {
+case nil:
+    break
+case "--version":
+    print("claude-agent-fetch \(agentVersion)")
+    ProcessControl.exit(0)
+case "-h", "--help":
+    print(usage, terminator: "")
+    ProcessControl.exit(0)
+default:
+    try? FileDescriptor.standardError.writeAll(Array(("claude-agent-fetch: takes no arguments\n" + usage).utf8))
+    ProcessControl.exit(2)
+}
+
+let outcome: HTTPOutcome
+if var request = readStandardInput(limit: HTTPExchange.maximumWireLength) {
+    do throws(HTTPWireError) {
+        var exchange = try HTTPExchange(wire: request)
+        Memory.wipe(&request)
+        outcome = URLSessionTransport().send(exchange)
+        Memory.wipe(&exchange.body)
+    } catch {
+        Memory.wipe(&request)
+        outcome = .transportFailed("claude-agent-fetch cannot read the request: \(error)")
+    }
+} else {
+    outcome = .transportFailed("claude-agent-fetch cannot read the request: unreadable or too long")
+}
+var answer = outcome.wireEncoded()
+let written: Bool
+do throws(Errno) {
+    try FileDescriptor.standardOutput.writeAll(answer)
+    written = true
+} catch {
+    written = false
+}
+Memory.wipe(&answer)
+ProcessControl.exit(written ? 0 : 1)
