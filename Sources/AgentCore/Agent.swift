@@ -21,9 +21,11 @@ public final class Agent {
     /// OAuth providers, and a token endpoint client for each.
     let settings: AgentSettings
     let endpoints: [String: TokenEndpointClient]
-    /// How HTTP exchanges are made: a short-lived `claude-agent-fetch` each, so that the
-    /// agent links no HTTP or TLS code.
-    let transport: HelperTransport
+    /// How HTTP exchanges are made: plain HTTP with this machine (the control browser, a
+    /// local provider) in process; anything else in a short-lived `claude-agent-fetch`
+    /// each, so that the agent links no TLS code.
+    let transport: LoopbackTransport
+    let helper: HelperTransport
     /// Slow work (HTTPS) runs here and reports back through a pipe the loop polls.
     let worker: Worker
     /// Accounts with a refresh in flight, and the clients waiting for it.
@@ -58,7 +60,8 @@ public final class Agent {
     public init(configuration: AgentConfiguration) throws {
         self.configuration = configuration
         settings = configuration.settings
-        transport = HelperTransport(path: configuration.fetchHelperPath)
+        helper = HelperTransport(path: configuration.fetchHelperPath)
+        transport = LoopbackTransport(remote: helper)
         var endpoints: [String: TokenEndpointClient] = [:]
         for (name, provider) in settings.providers {
             endpoints[name] = TokenEndpointClient(provider: provider, transport: transport)
@@ -89,7 +92,7 @@ public final class Agent {
         try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
         listener = try UnixSocket.listen(path: configuration.socketPath)
         Log.info("listening on \(configuration.socketPath)")
-        if transport.path == nil && HelperTransport.locate() == nil {
+        if helper.path == nil && HelperTransport.locate() == nil {
             // Not fatal: tokens added by hand still work, and the helper may be installed later.
             Log.info("\(HelperTransport.executableName) was found neither beside claude-agentd nor on PATH: "
                      + "refreshes, logins and revocations will fail until it is")

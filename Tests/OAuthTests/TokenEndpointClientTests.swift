@@ -10,15 +10,29 @@ import Testing
 enum Carrier: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case helper = "claude-agent-fetch"
     case inProcess = "URLSession in process"
+    /// The agent's own HTTP/1.1 for loopback URLs (the scripted endpoint is on 127.0.0.1);
+    /// a request that is not for loopback would go to the helper.
+    case loopback = "loopback HTTP in process"
 
     var transport: any HTTPTransport {
         switch self {
         case .helper: return HelperTransport(path: BuiltHelper.path)
         case .inProcess: return URLSessionTransport()
+        case .loopback: return LoopbackOnly()
         }
     }
 
     var testDescription: String { rawValue }
+}
+
+/// The loopback transport with a remote that fails loudly, so a test passes only if the
+/// in-process client carried the request itself.
+struct LoopbackOnly: HTTPTransport {
+    struct NotLoopback: HTTPTransport {
+        func send(_ exchange: HTTPExchange) -> HTTPOutcome { .transportFailed("not sent in process: \(exchange.url)") }
+    }
+    let inner = LoopbackTransport(remote: NotLoopback())
+    func send(_ exchange: HTTPExchange) -> HTTPOutcome { inner.send(exchange) }
 }
 
 @Suite("Token endpoint client against a scripted endpoint")
