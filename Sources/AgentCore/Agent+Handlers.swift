@@ -5,6 +5,8 @@ import AgentProtocol
 /// waits, its later requests stay buffered).
 enum Reply {
     case result(JSONObject)
+    /// A result serialized beforehand (the cached answer to `token.get`).
+    case serialized([UInt8])
     case deferred
 }
 
@@ -50,6 +52,7 @@ extension Agent {
         }
         switch reply {
         case .result(let result): connection.enqueue(Response.success(id: request.id, result))
+        case .serialized(let result): connection.output.append(Response.successFrame(id: request.id, serializedResult: result))
         case .deferred: connection.awaitingRequestID = request.id
         }
     }
@@ -190,6 +193,7 @@ extension Agent {
         try requireUnlocked()
         let reference = try request.body.account()
         guard let account = store.remove(reference) else { throw AgentError(.notFound, "no account \(reference)") }
+        servedTokens[account.id] = nil
         Log.info("removed account \(account.name) (#\(account.id))")
         return .result(["account": .string(account.name), "id": .int(Int64(account.id)), "removed": true])
     }

@@ -22,12 +22,22 @@ extension Agent {
     func serveToken(of account: Account, scopes: [String], requestID: Int64, on connection: Connection) throws(AgentError) -> Reply {
         let now = Clock.unixSeconds()
         if let token = account.token, !token.isExpired(at: now, skew: configuration.expirySkew) {
-            return .result(accessToken(of: account, token).json)
+            return .serialized(serializedAccessToken(accessToken(of: account, token)))
         }
         guard canRefresh(account) else { throw unavailable(account) }
         startRefresh(of: account)
         refreshWaiters[account.id, default: []].append(TokenWaiter(connectionID: connection.id, requestID: requestID, scopes: scopes))
         return .deferred
+    }
+
+    /// The token's JSON, serialized once per token: the same answer goes to every client
+    /// until the token, its account's name or its scopes change. Parsing and serializing
+    /// were most of a cached `token.get`'s cost (see BENCHMARKS.md).
+    func serializedAccessToken(_ token: AccessToken) -> [UInt8] {
+        if let cached = servedTokens[token.accountID], cached.token == token { return cached.json }
+        let json = JSONValue.object(token.json).serialized()
+        servedTokens[token.accountID] = (token, json)
+        return json
     }
 
     /// The error for an account whose token cannot be handed out or refreshed.

@@ -37,6 +37,9 @@ public final class Agent {
     /// Token requests waiting for approval, and who waits on them.
     var requests = RequestBook()
     var requestWaiters: [String: [RequestWaiter]] = [:]
+    /// The last token handed out per account, serialized (see `serializedAccessToken`).
+    /// Dropped with the account, so a removed token does not outlive it here.
+    var servedTokens: [UInt32: (token: AccessToken, json: [UInt8])] = [:]
     /// Requests whose selected account is being refreshed, by account.
     var refreshApprovals: [UInt32: [String]] = [:]
     private var pollSet = PollSet()
@@ -185,6 +188,7 @@ public final class Agent {
     func sweep(now: Int64) {
         let wallClock = Clock.unixSeconds()
         for account in store.removeExpiredLifetimes(now: wallClock) {
+            servedTokens[account.id] = nil
             Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
         }
         if configuration.refreshAhead && now >= nextRefreshAheadCheck {

@@ -173,3 +173,15 @@ struct FrameTests {
         #expect(FrameError.tooLong(300_000).description == "frame length 300000 exceeds the limit")
     }
 }
+
+@Suite("a success frame around a result serialized beforehand")
+struct SerializedSuccessTests {
+    @Test("is byte for byte the frame of the same success built from values", arguments: [Int64(0), 1, 42, -7, .max])
+    func sameBytes(id: Int64) {
+        let result: JSONObject = ["account": "work", "account_id": 3, "access_token": "sk-ant-oat01-a\"b\\c",
+                                  "expires_at": .null, "scopes": ["user:inference"]]
+        let expected = Frame.encode(Response.success(id: id, result))
+        let fast = Response.successFrame(id: id, serializedResult: JSONValue.object(result).serialized())
+        #expect(fast == expected)
+    }
+}

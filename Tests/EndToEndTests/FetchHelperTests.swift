@@ -5,14 +5,15 @@ import Testing
 /// itself maps no HTTP or TLS library.
 @Suite("The agent's HTTPS helper")
 struct FetchHelperTests {
-    /// A configuration whose token endpoint is a port where nothing listens: these tests
-    /// never get as far as the network.
+    /// A configuration whose token endpoint is HTTPS (which only the helper speaks; plain
+    /// HTTP to loopback the agent sends itself) on a port where nothing listens: these
+    /// tests never get as far as the network.
     func writeConfig(in sandbox: Sandbox) throws -> String {
         let path = sandbox.root + "/config.json"
         try """
             {"default_provider": "test",
              "providers": {"test": {"client_id": "claude-agent-test", "authorize_url": "http://127.0.0.1:9/o/authorize/",
-               "token_url": "http://127.0.0.1:9/o/token/", "scopes": ["user:inference"]}}}
+               "token_url": "https://127.0.0.1:9/o/token/", "scopes": ["user:inference"]}}}
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -48,7 +49,7 @@ struct FetchHelperTests {
         let token = try sandbox.cli("token", "-a", daemon.socket)
         #expect(token.status == 4)
         #expect(token.stderr.hasPrefix("claude-agent: refresh_failed: refreshing account alice failed:"), "\(token.stderr)")
-        #expect(token.stderr.contains("token endpoint http://127.0.0.1:9/o/token/ not reached: \(reason)"), "\(token.stderr)")
+        #expect(token.stderr.contains("token endpoint https://127.0.0.1:9/o/token/ not reached: \(reason)"), "\(token.stderr)")
         #expect(!token.stderr.contains("secret"))
 
         // The agent is still there and still hands out tokens it holds.
