@@ -52,7 +52,7 @@ extension Agent {
         }
         switch reply {
         case .result(let result): connection.enqueue(Response.success(id: request.id, result))
-        case .serialized(let result): connection.output.append(Response.successFrame(id: request.id, serializedResult: result))
+        case .serialized(let result): connection.enqueue(frame: Response.successFrame(id: request.id, serializedResult: result))
         case .deferred: connection.awaitingRequestID = request.id
         }
     }

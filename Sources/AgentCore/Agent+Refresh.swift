@@ -95,6 +95,7 @@ extension Agent {
                     account.lastRefreshError = "refresh token rejected: \(error.message)"
                     account.refreshAheadAt = nil
                 }
+                servedTokens[accountID] = nil
                 Log.info("account \(account.name) (#\(accountID)) needs a login: \(error.message)")
                 failure = AgentError(.loginRequired, "the refresh token of account \(account.name) was rejected (\(error.code ?? "invalid_grant")): run claude-agent login --account \(account.name)")
             case .failure(let error):

@@ -83,7 +83,7 @@ public final class Agent {
         // Room for every connection the agent accepts, plus its own few descriptors. Under
         // a lower hard limit the cap comes down with it, so a client past it is answered
         // `busy` rather than left in the backlog by an accept failing with EMFILE.
-        let descriptors = ProcessControl.raiseOpenFileLimit(to: Limits.maxConnections + Limits.reservedDescriptors)
+        let descriptors = ProcessControl.raiseOpenFileLimit(to: Limits.maxConnections + Limits.reservedDescriptors) ?? Int.max
         connectionCap = max(1, min(Limits.maxConnections, descriptors - Limits.reservedDescriptors))
         if connectionCap < Limits.maxConnections {
             Log.info("\(descriptors) open files allowed: at most \(connectionCap) connections")

@@ -38,6 +38,11 @@ final class Connection {
         output.append(Frame.encode(response))
     }
 
+    /// Queues a frame encoded beforehand (`Response.successFrame`).
+    func enqueue(frame: [UInt8]) {
+        output.append(frame)
+    }
+
     /// Sends what the socket takes now. Returns false when the peer is gone.
     func flush() -> Bool {
         output.flush(to: fd) != nil

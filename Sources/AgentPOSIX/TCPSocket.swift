@@ -155,14 +155,30 @@ public enum TCPSocket {
         return (fd, peer)
     }
 
-    /// A blocking client connection to `address` (tests and the CLI's probes).
-    public static func connect(_ address: SocketAddress) throws(Errno) -> FileDescriptor {
+    /// A blocking client connection to `address` (tests, the CLI's probes, the agent's
+    /// loopback HTTP). With `timeoutMilliseconds`, a peer that neither accepts nor refuses
+    /// in time (a listener whose backlog is full) fails with ETIMEDOUT instead of holding
+    /// the caller for the kernel's minutes of retries.
+    public static func connect(_ address: SocketAddress, timeoutMilliseconds: Int? = nil) throws(Errno) -> FileDescriptor {
         let domain = address.family == .inet ? AF_INET : AF_INET6
+        let nonBlocking = timeoutMilliseconds == nil ? 0 : Int32(SOCK_NONBLOCK.rawValue)
         let fd = FileDescriptor(rawValue: try syscall("socket") {
-            socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | nonBlocking, 0)
         })
         do throws(Errno) {
-            _ = try syscall("connect \(address)") { address.withSockaddr { Glibc.connect(fd.rawValue, $0, $1) } }
+            do throws(Errno) {
+                _ = try syscall("connect \(address)") { address.withSockaddr { Glibc.connect(fd.rawValue, $0, $1) } }
+            } catch where error.code == EINPROGRESS && timeoutMilliseconds != nil {
+                let wait = Int32(clamping: max(1, timeoutMilliseconds ?? 0))
+                guard try waitFor(fd, .writable, timeoutMilliseconds: wait) else {
+                    throw Errno(ETIMEDOUT, operation: "connect \(address)")
+                }
+                var code: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                _ = try syscall("getsockopt(SO_ERROR)") { getsockopt(fd.rawValue, SOL_SOCKET, SO_ERROR, &code, &length) }
+                if code != 0 { throw Errno(code, operation: "connect \(address)") }
+            }
+            if timeoutMilliseconds != nil { try fd.setNonBlocking(false) }
         } catch {
             fd.close()
             throw error

@@ -61,10 +61,10 @@ public enum Response {
     public static func successFrame(id: Int64, serializedResult: [UInt8]) -> [UInt8] {
         var payload: [UInt8] = []
         payload.reserveCapacity(serializedResult.count + 40)
-        payload += Array(#"{"id":"#.utf8)
-        payload += Array(String(id).utf8)
-        payload += Array(#","ok":true,"result":"#.utf8)
-        payload += serializedResult
+        payload.append(contentsOf: #"{"id":"#.utf8)
+        payload.append(contentsOf: String(id).utf8)
+        payload.append(contentsOf: #","ok":true,"result":"#.utf8)
+        payload.append(contentsOf: serializedResult)
         payload.append(UInt8(ascii: "}"))
         return Frame.encode(payload: payload)
     }

@@ -62,9 +62,13 @@ enum LoopbackHTTP {
         let deadline = Clock.monotonicMilliseconds() + Int64(seconds * 1000)
         let fd: FileDescriptor
         do throws(Errno) {
-            fd = try TCPSocket.connect(target.address)
+            fd = try TCPSocket.connect(target.address, timeoutMilliseconds: Int(max(1, deadline - Clock.monotonicMilliseconds())))
         } catch {
-            return .failed(error.code == ECONNREFUSED ? "connection refused" : "cannot connect: \(error)")
+            switch error.code {
+            case ECONNREFUSED: return .failed("connection refused")
+            case ETIMEDOUT: return .failed(HTTPOutcome.timedOut(after: exchange.timeoutSeconds))
+            default: return .failed("cannot connect: \(error)")
+            }
         }
         defer { fd.close() }
         var head = "\(exchange.method) \(target.target) HTTP/1.1\r\nHost: \(target.authority)\r\nConnection: close\r\n"
@@ -117,7 +121,13 @@ enum LoopbackHTTP {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingASCIISpaces()
-            if name == "content-length" { length = Int(value) }
+            if name == "content-length" {
+                // Digits only: a sign or a length past any body we accept is malformed.
+                guard let parsed = Int(value), parsed >= 0, value.allSatisfy(\.isASCIIDigit) else {
+                    return (.failed("a malformed HTTP answer"), true)
+                }
+                length = parsed
+            }
             if name == "transfer-encoding" && value.lowercased().contains("chunked") { chunked = true }
         }
         let body = Array(bytes[(headEnd + 4)...])
@@ -151,10 +161,13 @@ enum LoopbackHTTP {
         while true {
             guard let lineEnd = find([13, 10], in: body, from: position) else { return .incomplete }
             let sizeText = String(decoding: body[position..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            // A size past what is buffered is only waited for while the bytes could still
+            // come; checked against the remainder, so a huge size cannot overflow.
             guard let size = Int(sizeText.trimmingASCIISpaces(), radix: 16), size >= 0 else { return .malformed }
             position = lineEnd + 2
             if size == 0 { return .complete(decoded) }
-            guard body.count >= position + size + 2 else { return .incomplete }
+            guard size <= HTTPExchange.maximumBodyLength else { return .malformed }
+            guard body.count - position >= size + 2 else { return .incomplete }
             decoded += body[position..<position + size]
             position += size + 2
         }
@@ -169,6 +182,10 @@ enum LoopbackHTTP {
         }
         return nil
     }
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
 
 private extension Substring {

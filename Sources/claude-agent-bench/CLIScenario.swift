@@ -62,18 +62,8 @@ func measureCLI(_ settings: Settings, _ workspace: Workspace, ours: RunningAgent
 
 /// Milliseconds from spawn to exit of one run of `command`, its output discarded.
 private func wallTime(_ command: [String], environment: [String: String]) throws -> Double {
-    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    let argv = command.map { strdup($0) } + [nil]
-    let envp = env.map { strdup($0) } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
     let began = nowNanoseconds()
-    var pid: pid_t = 0
-    let status = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
-    guard status == 0 else { throw BenchError("cannot run \(command[0]): \(String(cString: strerror(status)))") }
+    let pid = try spawn(command, environment: environment) { posix_spawn_file_actions_addopen(&$0, 1, "/dev/null", O_WRONLY, 0) }
     var wstatus: Int32 = 0
     _ = waitpid(pid, &wstatus, 0)
     guard wstatus == 0 else { throw BenchError("\(command.joined(separator: " ")) failed (status \(wstatus))") }

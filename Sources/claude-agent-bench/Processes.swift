@@ -167,23 +167,22 @@ struct Memory {
 /// about 1 MiB, a bound this measurement cannot go below.
 func peakResident(_ command: [String], environment: [String: String], runs: Int = 20) throws -> Int {
     var peak = 0
-    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
     let launcher = ["/bin/sh", "-c", "\"$@\" >/dev/null 2>&1 </dev/null & echo $!", "sh"] + command
     for _ in 0..<runs {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw BenchError("pipe: \(String(cString: strerror(errno)))") }
-        var shell: pid_t = 0
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        let argv = launcher.map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        let status = posix_spawn(&shell, launcher[0], &actions, nil, argv, envp)
+        let shell: pid_t
+        do {
+            shell = try spawn(launcher, environment: environment) { actions in
+                posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+                posix_spawn_file_actions_addclose(&actions, fds[0])
+            }
+        } catch {
+            close(fds[0])
+            close(fds[1])
+            throw error
+        }
         close(fds[1])
-        guard status == 0 else { close(fds[0]); throw BenchError("cannot run /bin/sh: \(String(cString: strerror(status)))") }
         var output = [UInt8](repeating: 0, count: 64)
         var got = 0
         while got < output.count {
@@ -206,4 +205,22 @@ func peakResident(_ command: [String], environment: [String: String], runs: Int 
         peak = max(peak, usage.ru_maxrss)
     }
     return peak
+}
+
+/// Starts `command` with this process's environment plus `environment`; `prepare` adds
+/// the file actions (redirections) it needs.
+func spawn(_ command: [String], environment: [String: String],
+           prepare: (inout posix_spawn_file_actions_t) -> Void) throws -> pid_t {
+    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    prepare(&actions)
+    let argv = command.map { strdup($0) } + [nil]
+    let envp = env.map { strdup($0) } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
+    guard status == 0 else { throw BenchError("cannot run \(command[0]): \(String(cString: strerror(status)))") }
+    return pid
 }

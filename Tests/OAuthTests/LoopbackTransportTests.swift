@@ -59,5 +59,10 @@ struct LoopbackTransportTests {
         #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == .failed("a malformed HTTP answer"))
         #expect(parse("SSH-2.0-OpenSSH\r\n\r\n") == .failed("a malformed HTTP answer"))
         #expect(parse("HTTP/1.1 204 No Content\r\n\r\n") == .answered(status: 204, body: []))
+        // Hostile sizes from a local impostor are answers to refuse, never a trap.
+        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nabc") == .failed("a malformed HTTP answer"))
+        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc") == .failed("a malformed HTTP answer"))
+        #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nab")
+                == .failed("a malformed HTTP answer"))
     }
 }
