@@ -50,6 +50,10 @@ public struct HTTPParser {
     private var pending: (request: HTTPRequest, bodyLength: Int)?
     /// Set when a head asked for `100 Continue` and its body has not arrived.
     private var continueOwed = false
+    /// Set after a POST, PUT or PATCH without `Content-Length`: its body was taken as empty
+    /// (RFC 9112 §6.3), so bytes that follow and cannot begin a request are the body it
+    /// should have declared, answered 411 rather than 400.
+    private var lengthlessBodyMayFollow = false
     private var failed = false
 
     public init(limits: HTTPLimits = HTTPLimits()) {
@@ -86,8 +90,21 @@ public struct HTTPParser {
         }
     }
 
+    /// Every decision below looks only at bytes already received and never at whether
+    /// more are buffered than needed, so the requests and errors that come out are the
+    /// same however the stream is split into `append` calls (the one exception is the
+    /// interim `100 Continue`, owed only while a body is still missing, which RFC 9110
+    /// §10.1.1 lets a server omit once it has the content).
     private mutating func parseNext() throws(HTTPParseError) -> HTTPRequest? {
         if pending == nil {
+            if lengthlessBodyMayFollow {
+                switch canBeginRequest() {
+                case .none: return nil
+                case .some(false):
+                    throw HTTPParseError(411, "length_required", "a request body needs a Content-Length header")
+                case .some(true): lengthlessBodyMayFollow = false
+                }
+            }
             guard let end = findHeadEnd() else {
                 if buffer.count - start > limits.maxHeadBytes {
                     throw HTTPParseError(431, "header_fields_too_large", "the request line and headers exceed \(limits.maxHeadBytes) bytes")
@@ -110,9 +127,19 @@ public struct HTTPParser {
         var request = head
         request.body = Array(buffer[start..<start + bodyLength])
         start += bodyLength
-        // Line ends some clients add after a body are not the next request (RFC 9112 §2.2);
-        // dropping them now keeps an idle connection from looking like a slow request.
-        while start < buffer.count && (buffer[start] == cr || buffer[start] == lf) { start += 1 }
+        // Line ends some clients add after a body are not the next request (RFC 9112 §2.2).
+        // Dropping them now keeps an idle connection from looking like a slow request; only
+        // whole empty lines (CRLF or LF) go, exactly those `findHeadEnd` skips before a
+        // request line, so the same bytes mean the same however they were split.
+        while true {
+            if start < buffer.count && buffer[start] == lf {
+                start += 1
+            } else if start + 1 < buffer.count && buffer[start] == cr && buffer[start + 1] == lf {
+                start += 2
+            } else {
+                break
+            }
+        }
         pending = nil
         continueOwed = false
         compact()
@@ -256,7 +283,7 @@ public struct HTTPParser {
 
     /// The body's length from Content-Length; refuses transfer codings and bodies we
     /// cannot delimit.
-    private func bodyLength(of request: HTTPRequest) throws(HTTPParseError) -> Int {
+    private mutating func bodyLength(of request: HTTPRequest) throws(HTTPParseError) -> Int {
         let codings = request.headers.values("Transfer-Encoding")
         if !codings.isEmpty {
             if request.headers.contains("Transfer-Encoding", token: "chunked") {
@@ -270,8 +297,12 @@ public struct HTTPParser {
         }
         let declared = request.headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
         guard !declared.isEmpty else {
-            if ["POST", "PUT", "PATCH"].contains(request.method) && bodyFollows() {
-                throw HTTPParseError(411, "length_required", "a request body needs a Content-Length header")
+            if ["POST", "PUT", "PATCH"].contains(request.method) {
+                // A Content-Type describes a body the head did not delimit.
+                if request.headers["Content-Type"] != nil {
+                    throw HTTPParseError(411, "length_required", "a request body needs a Content-Length header")
+                }
+                lengthlessBodyMayFollow = true
             }
             return 0
         }
@@ -291,19 +322,30 @@ public struct HTTPParser {
         return value
     }
 
-    /// Whether the bytes after a length-less POST are a body rather than the next
-    /// pipelined request: a request line starts with a method token and a space, while a
-    /// JSON or form body starts with `{`, `[`, `"` or holds `=` or `&` before any space.
-    private func bodyFollows() -> Bool {
+    /// Whether the bytes at `start` can begin a request: empty lines (CRLF or LF), then a
+    /// method token and a space. A JSON or form body cannot: it starts with `{`, `[` or
+    /// `"`, or holds `=` or `&` before any space. nil until the bytes received decide it.
+    private func canBeginRequest() -> Bool? {
         var index = start
         while index < buffer.count {
+            if buffer[index] == lf {
+                index += 1
+            } else if buffer[index] == cr {
+                guard index + 1 < buffer.count else { return nil }
+                guard buffer[index + 1] == lf else { return false }
+                index += 2
+            } else {
+                break
+            }
+        }
+        let methodStart = index
+        while index < buffer.count {
             let byte = buffer[index]
-            if byte == space { return index == start }
-            if byte == cr || byte == lf { return index != start }
-            if !isTokenByte(byte) { return true }
+            if byte == space { return index > methodStart }
+            if !isTokenByte(byte) { return false }
             index += 1
         }
-        return false
+        return nil
     }
 }
 
