@@ -28,7 +28,7 @@ extension Agent {
             case "status": reply = handleStatus()
             case "token.get": reply = try handleTokenGet(request, on: connection)
             case "account.add": reply = try handleAccountAdd(request)
-            case "account.list": reply = try handleAccountList()
+            case "account.list": reply = try handleAccountList(request)
             case "account.remove": reply = try handleAccountRemove(request)
             case "agent.lock": reply = try handleLock(request)
             case "agent.unlock": reply = try handleUnlock(request, on: connection)
@@ -39,7 +39,7 @@ extension Agent {
             case "account.import": reply = try handleImport(request)
             case "request.create": reply = try handleRequestCreate(request, on: connection)
             case "request.get": reply = try handleRequestGet(request)
-            case "request.list": reply = handleRequestList()
+            case "request.list": reply = try handleRequestList(request)
             case "request.wait": reply = try handleRequestWait(request, on: connection)
             case "request.select_account": reply = try handleSelectAccount(request, on: connection)
             case "request.deny": reply = try handleRequestDeny(request)
@@ -82,9 +82,10 @@ extension Agent {
             "accounts": .int(Int64(store.count)),
             "connections": .int(Int64(connections.count)),
             "refreshes": .int(Int64(refreshesStarted)),
-            "account_states": .array(store.accounts.map {
+            "account_states": .array(store.inIDOrder.prefix(Limits.maxStatusAccountStates).map {
                 .object(["account": .string($0.name), "id": .int(Int64($0.id)), "state": .string(state(of: $0, now: now))])
             }),
+            "account_states_truncated": .bool(store.count > Limits.maxStatusAccountStates),
         ])
     }
 
@@ -94,6 +95,8 @@ extension Agent {
         try requireUnlocked()
         let scopes = try request.body.scopes() ?? []
         let wait = try request.body.optionalBool("wait") ?? false
+        // Checked even when a held token answers at once: a bad number is a bad request.
+        _ = try waitTimeout(request.body)
         do throws(AgentError) {
             let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
             if wait, account.token == nil || (account.token?.isExpired(at: Clock.unixSeconds(), skew: configuration.expirySkew) ?? true),
@@ -152,8 +155,8 @@ extension Agent {
             }
             requestedID = valid
         }
-        let lifetime = try body.optionalInt("lifetime") ?? configuration.defaultLifetime
-        if let lifetime, lifetime <= 0 { throw AgentError(.badRequest, "field \"lifetime\" must be a positive number of seconds") }
+        let lifetime = try body.optionalInt("lifetime", in: NumberRange.durationSeconds, unit: "seconds")
+            ?? configuration.defaultLifetime
         let provider = try body.optionalString("provider") ?? (imported.refreshToken != nil ? settings.defaultProvider : nil)
         if let provider, settings.provider(named: provider) == nil {
             throw AgentError(.notFound, "no provider \"\(provider)\" is configured")
@@ -161,16 +164,32 @@ extension Agent {
         let token = HeldToken(accessToken: imported.accessToken, refreshToken: imported.refreshToken,
                               expiresAt: imported.expiresAt, tokenType: imported.tokenType, scopes: imported.scopes)
         let account = try store.store(name: name, requestedID: requestedID, provider: provider, token: token,
-                                      forgetAt: lifetime.map { now + $0 }, now: now)
+                                      forgetAt: lifetime.map { now.saturatingAdding($0) }, now: now)
         store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
         Log.info("added account \(account.name) (#\(account.id)), token \(token.fingerprint)")
         return .result(summary(of: store.account(id: account.id) ?? account, now: now).json)
     }
 
-    func handleAccountList() throws(AgentError) -> Reply {
+    /// A page of account summaries, lowest id first; the cursor is the last id served.
+    func handleAccountList(_ request: Request) throws(AgentError) -> Reply {
         try requireUnlocked()
+        let (limit, after) = try request.body.paging()
         let now = Clock.unixSeconds()
-        return .result(["accounts": .array(store.accounts.map { .object(summary(of: $0, now: now).json) })])
+        var page = Page(key: "accounts", limit: limit)
+        var last: UInt32?
+        var more = false
+        // Ids are 32-bit: a larger cursor lies past every account.
+        let start: UInt32? = after.map { UInt32(clamping: $0) }
+        if after.map({ $0 <= UInt64(UInt32.max) }) ?? true {
+            for account in store.accounts(after: start) {
+                guard page.add(summary(of: account, now: now).json) else {
+                    more = true
+                    break
+                }
+                last = account.id
+            }
+        }
+        return .serialized(page.serialized(nextCursor: more ? last.map { String($0) } : nil))
     }
 
     func summary(of account: Account, now: Int64) -> AccountSummary {
@@ -185,9 +204,13 @@ extension Agent {
     func state(of account: Account, now: Int64) -> String {
         if refreshWaiters[account.id] != nil { return "refreshing" }
         guard let token = account.token else { return "login_required" }
-        if let error = account.lastRefreshError { return "error: \(error)" }
+        // Capped so an account's summary stays a known size (see `Page`).
+        if let error = account.lastRefreshError { return "error: \(error.prefix(Self.maxStateReasonCharacters))" }
         return token.isExpired(at: now, skew: configuration.expirySkew) && !canRefresh(account) ? "expired" : "ok"
     }
+
+    /// How much of a refresh failure's reason `state` repeats.
+    static let maxStateReasonCharacters = 256
 
     func handleAccountRemove(_ request: Request) throws(AgentError) -> Reply {
         try requireUnlocked()
@@ -220,7 +243,7 @@ extension Agent {
             return .result(["locked": false])
         }
         Log.info("failed unlock attempt from pid \(connection.peer.pid)")
-        let delay = min(Limits.unlockFailureDelayMilliseconds * lock.failures, Limits.maxUnlockDelayMilliseconds)
+        let delay = min(Limits.unlockFailureDelayMilliseconds.saturatingMultiplied(by: lock.failures), Limits.maxUnlockDelayMilliseconds)
         let answer = Response.failure(id: request.id, AgentError(.denied, "wrong passphrase"))
         delayedAnswers.append(DelayedAnswer(connectionID: connection.id, due: Clock.monotonicMilliseconds() + delay, response: answer))
         return .deferred

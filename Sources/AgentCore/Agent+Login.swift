@@ -121,7 +121,7 @@ extension Agent {
                                   tokenType: grant.tokenType, scopes: grant.scopes ?? login.scopes)
             do throws(AgentError) {
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
-                                              token: token, forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
+                                              token: token, forgetAt: configuration.defaultLifetime.map { now.saturatingAdding($0) }, now: now)
                 store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
                 if let id = login.requestID {
@@ -252,7 +252,7 @@ extension Agent {
         let token = HeldToken(accessToken: stored.accessToken, refreshToken: stored.refreshToken, expiresAt: stored.expiresAt,
                               tokenType: "Bearer", scopes: stored.scopes)
         let account = try store.store(name: name, requestedID: accountID, provider: provider, token: token,
-                                      forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
+                                      forgetAt: configuration.defaultLifetime.map { now.saturatingAdding($0) }, now: now)
         store.update(account.id) {
             $0.persistPath = persist ? path : nil
             $0.refreshAheadAt = refreshAheadTime(for: token)

@@ -135,9 +135,9 @@ extension Agent {
     func refreshAheadTime(for token: HeldToken) -> Int64? {
         guard configuration.refreshAhead, token.refreshToken != nil, let expiresAt = token.expiresAt else { return nil }
         let now = Clock.unixSeconds()
-        let life = max(0, expiresAt - now)
+        let life = max(0, expiresAt.saturatingSubtracting(now))
         let jitter = life >= 10 ? Int64((try? RandomBytes.uniform(below: UInt64(life / 10))) ?? 0) : 0
-        return now + life * 2 / 3 - jitter
+        return now.saturatingAdding(life / 3 * 2 - jitter)
     }
 
     /// Starts the refreshes that are due ahead of expiry.

@@ -37,14 +37,18 @@ extension Agent {
         // A relay (the HTTP bridge) may name the process it relays for; it is used when it
         // belongs to the same user as the relay, else the relay itself is the caller.
         var pid = peer.pid
-        if let relayed = try body.optionalInt("caller_pid"), let candidate = Int32(exactly: relayed),
+        if let relayed = try body.optionalInt("caller_pid", in: NumberRange.processID), let candidate = Int32(exactly: relayed),
            Caller.uid(pid: candidate) == peer.uid {
             pid = candidate
         }
         let caller = CallerInfo(pid: pid, uid: peer.uid, executable: Caller.executable(pid: pid),
                                 commandLine: Caller.commandLine(pid: pid))
+        let preferred = try body.optionalAccount()
+        if case .name(let name) = preferred, let problem = AccountName.problem(with: name) {
+            throw AgentError(.badRequest, "field \"account\": \(problem)")
+        }
         let created = try requests.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
-                                          preferredAccount: try body.optionalAccount(), caller: caller,
+                                          preferredAccount: preferred, caller: caller,
                                           now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds())
         Log.info("token request \(id) from \(clientName) (pid \(peer.pid)) for [\(Scopes.joined(scopes))]")
         return created
@@ -62,8 +66,20 @@ extension Agent {
         return .result(requests[id]?.json(includingToken: true) ?? [:])
     }
 
-    func handleRequestList() -> Reply {
-        .result(["requests": .array(requests.live.map { .object($0.json(includingToken: false)) })])
+    /// A page of the live requests, oldest first; the cursor is the last one's sequence.
+    func handleRequestList(_ request: Request) throws(AgentError) -> Reply {
+        let (limit, after) = try request.body.paging()
+        var page = Page(key: "requests", limit: limit)
+        var last: UInt64?
+        var more = false
+        for live in requests.live(after: after) {
+            guard page.add(live.json(includingToken: false)) else {
+                more = true
+                break
+            }
+            last = live.sequence
+        }
+        return .serialized(page.serialized(nextCursor: more ? last.map { String($0) } : nil))
     }
 
     /// Blocks on the socket until the request ends or `timeout` seconds pass.
@@ -77,9 +93,7 @@ extension Agent {
     }
 
     func waitTimeout(_ body: JSONObject) throws(AgentError) -> Int64 {
-        let timeout = try body.optionalInt("timeout") ?? 300
-        guard (1...3600).contains(timeout) else { throw AgentError(.badRequest, "field \"timeout\" must be from 1 to 3600 seconds") }
-        return timeout
+        try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? 300
     }
 
     func addRequestWaiter(_ id: String, _ waiter: RequestWaiter) {
@@ -90,6 +104,7 @@ extension Agent {
         try requireUnlocked()
         let id = try requestID(request.body)
         let reason = try request.body.optionalString("reason") ?? "denied by the user"
+        guard reason.utf8.count <= 1024 else { throw AgentError(.badRequest, "field \"reason\" must be at most 1024 bytes") }
         let denied = try moveRequest(id, to: .denied) { $0.error = reason }
         return .result(denied.json(includingToken: false))
     }

@@ -16,6 +16,22 @@ public enum Limits {
     public static let maxPendingOutput = 1 << 20
     /// Bytes read per `read` call.
     public static let readChunk = 64 * 1024
+    /// The most entries one page of `account.list` or `request.list` holds (and the
+    /// default `limit`).
+    public static let maxPageEntries = 1000
+    /// The most bytes the entries of one page take, serialized; with the envelope the
+    /// answer stays below `maxFrameLength`. The largest entry (every capped field full)
+    /// is a few tens of KiB, so a page always holds at least one.
+    public static let pageBudgetBytes = 192 * 1024
+    /// `status` lists the states of at most this many accounts (the lowest ids), so its
+    /// answer does not grow with the table; `account.list` pages through all of them.
+    public static let maxStatusAccountStates = 64
+    /// The most bytes of input and output buffered across all connections. Past it, a
+    /// connection holding part of a frame or unread answers is not read, and the
+    /// connections holding the most are closed until the total is back under it, so
+    /// thousands of clients each holding a partial 256 KiB frame cannot take the agent's
+    /// memory with them.
+    public static let maxBufferedBytes = 64 << 20
     /// Accounts held at once (lookups cost the same however many are held).
     public static let maxAccounts = 16_384
     /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped.

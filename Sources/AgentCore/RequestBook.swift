@@ -75,6 +75,9 @@ public struct TokenRequest: Sendable {
     var authorizationState: String?
     /// Monotonic milliseconds: when a live request expires, or when a terminal one is dropped.
     var deadline: Int64
+    /// Its place in creation order, counted from 1 for the agent's life: `request.list`'s
+    /// cursor, which stays valid when requests before it are dropped.
+    var sequence: UInt64 = 0
 
     /// The protocol's request object. The token is included only when asked (`request.get`,
     /// `request.wait`), never in lists.
@@ -91,10 +94,14 @@ public struct TokenRequest: Sendable {
             "caller": caller?.json ?? .null,
             "created_at": .string(RFC3339.format(createdAt)),
             "updated_at": .string(RFC3339.format(updatedAt)),
-            "error": error.map(JSONValue.string) ?? .null,
+            "error": error.map { JSONValue.string(String($0.prefix(Self.maxErrorCharacters))) } ?? .null,
             "token": includingToken ? (token.map { .object(tokenJSON($0)) } ?? .null) : .null,
         ]
     }
+
+    /// How much of the reason a request ended for its object repeats, so that an entry
+    /// of `request.list` stays a known size (see `Page`).
+    static let maxErrorCharacters = 1024
 
     private func tokenJSON(_ token: AccessToken) -> JSONObject {
         var json = token.json
@@ -116,6 +123,8 @@ public struct RequestBook {
     public private(set) var requests: [String: TokenRequest] = [:]
     /// Creation order, so lists are stable.
     private var order: [String] = []
+    /// The `sequence` of the last request created.
+    private var lastSequence: UInt64 = 0
     /// Live requests, in all and per caller pid, counted as they come and go so that
     /// creating one costs the same however many wait.
     public private(set) var liveCount = 0
@@ -134,6 +143,13 @@ public struct RequestBook {
         order.compactMap { requests[$0] }.filter { !$0.status.isTerminal }
     }
 
+    /// The live requests created after the one at `sequence` (all when nil), oldest first,
+    /// one at a time.
+    public func live(after sequence: UInt64?) -> some Sequence<TokenRequest> {
+        let after = sequence ?? 0
+        return order.lazy.compactMap { requests[$0] }.filter { $0.sequence > after && !$0.status.isTerminal }
+    }
+
     public subscript(id: String) -> TokenRequest? { requests[id] }
 
     /// Adds a pending request, refusing with `too_many_requests` past the caps (in all, and
@@ -147,9 +163,10 @@ public struct RequestBook {
         if let caller, liveByCaller[caller.pid, default: 0] >= Self.maxLivePerCaller {
             throw AgentError(.tooManyRequests, "process \(caller.pid) already has \(Self.maxLivePerCaller) token requests waiting")
         }
+        lastSequence += 1
         let request = TokenRequest(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
                                    preferredAccount: preferredAccount, caller: caller, createdAt: now, updatedAt: now,
-                                   deadline: monotonic + liveMilliseconds)
+                                   deadline: monotonic + liveMilliseconds, sequence: lastSequence)
         requests[id] = request
         order.append(id)
         liveCount += 1

@@ -9,7 +9,7 @@ extension TokenBundle {
     /// Whether the access token is expired or within `skew` seconds of it at `now`.
     public func isExpired(at now: Int64, skew: Int64) -> Bool {
         guard let expiresAt else { return false }
-        return expiresAt - skew <= now
+        return expiresAt.saturatingSubtracting(skew) <= now
     }
 
     public var fingerprint: String { Fingerprint.of(accessToken) }
@@ -69,6 +69,13 @@ public struct TokenStore {
     /// the first match touches only what it needs.
     public var inIDOrder: LazyMapSequence<LazyFilterSequence<LazyMapSequence<[UInt32], Account?>>, Account> {
         ids.lazy.compactMap { byID[$0] }
+    }
+
+    /// The accounts with ids above `id` (all when nil), lowest id first, one at a time:
+    /// a page of `account.list` costs its own size, not the table's.
+    public func accounts(after id: UInt32?) -> LazyMapSequence<LazyFilterSequence<LazyMapSequence<ArraySlice<UInt32>, Account?>>, Account> {
+        let start = id.map { $0 == .max ? ids.count : insertionPoint(of: $0 + 1) } ?? 0
+        return ids[start...].lazy.compactMap { byID[$0] }
     }
 
     public func account(_ reference: AccountReference) -> Account? {

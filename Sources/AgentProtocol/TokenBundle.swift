@@ -58,19 +58,29 @@ public struct TokenBundle: Equatable, Sendable {
         self.scopes = scopes
     }
 
-    /// Reads `access_token`, optional `refresh_token`, `expires_at` (RFC 3339) or
-    /// `expires_in` (seconds from `now`), optional `token_type` ("Bearer"), and scopes.
+    /// The longest access or refresh token accepted, in bytes. Tokens are a few hundred
+    /// bytes (JWTs a few KiB); the cap keeps every answer that carries one well inside a
+    /// frame (`Frame.maxLength`).
+    public static let maxTokenBytes = 16 * 1024
+
+    /// Reads `access_token`, optional `refresh_token`, `expires_at` (RFC 3339, within
+    /// `NumberRange.epochSeconds`) or `expires_in` (seconds from `now`, within
+    /// `NumberRange.offsetSeconds`), optional `token_type` ("Bearer"), and scopes.
+    /// - Throws: `bad_request` naming the field for a missing, mistyped or out-of-range one.
     public init(json: JSONObject, now: Int64) throws(AgentError) {
         accessToken = try json.string("access_token")
         guard !accessToken.isEmpty else { throw AgentError(.badRequest, "field \"access_token\" must not be empty") }
         refreshToken = try json.optionalString("refresh_token").flatMap { $0.isEmpty ? nil : $0 }
+        guard accessToken.utf8.count <= Self.maxTokenBytes, (refreshToken?.utf8.count ?? 0) <= Self.maxTokenBytes else {
+            throw AgentError(.badRequest, "a token must be at most \(Self.maxTokenBytes) bytes")
+        }
         if let text = try json.optionalString("expires_at") {
-            guard let seconds = RFC3339.parse(text) else {
-                throw AgentError(.badRequest, "field \"expires_at\" must be an RFC 3339 date-time such as 2026-01-02T15:04:05Z")
+            guard let seconds = RFC3339.parse(text), NumberRange.epochSeconds.contains(seconds) else {
+                throw AgentError(.badRequest, "field \"expires_at\" must be an RFC 3339 date-time from 1970 to 9999 such as 2026-01-02T15:04:05Z")
             }
             expiresAt = seconds
-        } else if let seconds = try json.optionalInt("expires_in") {
-            expiresAt = now + seconds
+        } else if let seconds = try json.optionalInt("expires_in", in: NumberRange.offsetSeconds, unit: "seconds") {
+            expiresAt = now.saturatingAdding(seconds)
         } else {
             expiresAt = nil
         }

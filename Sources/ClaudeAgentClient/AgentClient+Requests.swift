@@ -54,7 +54,7 @@ extension AgentClient {
         if let account { fields["account"] = account.json }
         if let clientName { fields["client_name"] = .string(clientName) }
         let saved = timeoutMilliseconds
-        timeoutMilliseconds = Int(timeout + 10) * 1000
+        timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
         defer { timeoutMilliseconds = saved }
         let result = try call("token.get", fields)
         return try decode { () throws(AgentError) in try AccessToken(json: result) }
@@ -73,11 +73,14 @@ extension AgentClient {
         try requestInfo(try call("request.get", ["request_id": .string(id)]))
     }
 
+    /// `request.list`: the live requests, oldest first, following the pages.
     public func listRequests() throws(AgentClientError) -> [TokenRequestInfo] {
-        let result = try call("request.list")
+        let items = try ListPages.collect("request.list", key: "requests") { op, fields throws(AgentClientError) in
+            try call(op, fields)
+        }
         return try decode { () throws(AgentError) in
             var requests: [TokenRequestInfo] = []
-            for item in result["requests"]?.arrayValue ?? [] {
+            for item in items {
                 guard let object = item.objectValue else { throw AgentError(.badRequest, "request entry is not an object") }
                 requests.append(try TokenRequestInfo(object))
             }
@@ -89,7 +92,7 @@ extension AgentClient {
     /// `tick` about once a second meanwhile (for a progress line).
     public func waitForRequest(_ id: String, timeout: Int64, tick: () -> Void = {}) throws(AgentClientError) -> TokenRequestInfo {
         let saved = timeoutMilliseconds
-        timeoutMilliseconds = Int(timeout + 10) * 1000
+        timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
         defer { timeoutMilliseconds = saved }
         let result = try call("request.wait", ["request_id": .string(id), "timeout": .int(timeout)], tick: tick)
         return try requestInfo(result)
@@ -116,6 +119,12 @@ extension AgentClient {
 
     public func cancelRequest(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
         try requestInfo(try call("request.cancel", ["request_id": .string(id)]))
+    }
+
+    /// How long to wait for the answer to a wait of `seconds`: ten seconds more, in
+    /// milliseconds, saturating rather than trapping on a huge `seconds`.
+    static func milliseconds(waitingSeconds seconds: Int64) -> Int {
+        Int(seconds.saturatingAdding(10).saturatingMultiplied(by: 1000))
     }
 
     private func requestInfo(_ result: JSONObject) throws(AgentClientError) -> TokenRequestInfo {

@@ -65,13 +65,12 @@ public final class AgentClient {
         return try decoding { () throws(AgentError) in try AccountSummary(json: result) }
     }
 
-    /// `account.list`: every account, without secrets.
+    /// `account.list`: every account, without secrets, following the pages.
     public func listAccounts() throws(AgentClientError) -> [AccountSummary] {
-        let result = try call("account.list")
+        let items = try ListPages.collect("account.list", key: "accounts") { op, fields throws(AgentClientError) in
+            try call(op, fields)
+        }
         return try decoding { () throws(AgentError) in
-            guard let items = result["accounts"]?.arrayValue else {
-                throw AgentError(.badRequest, "account.list answer has no \"accounts\" array")
-            }
             var summaries: [AccountSummary] = []
             for item in items {
                 guard let object = item.objectValue else { throw AgentError(.badRequest, "account entry is not an object") }
@@ -153,7 +152,7 @@ public final class AgentClient {
     }
 
     private func readFrame(from connection: FileDescriptor, tick: () -> Void) throws(AgentClientError) -> [UInt8] {
-        let deadline = Clock.monotonicMilliseconds() + Int64(timeoutMilliseconds)
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(Int64(timeoutMilliseconds))
         while true {
             do throws(FrameError) {
                 if let payload = try decoder.next() { return payload }

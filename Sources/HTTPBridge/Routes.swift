@@ -206,14 +206,18 @@ public struct BridgeRoutes {
         }
     }
 
-    /// A list route: `{"<key>": [...]}` as the agent returns it.
+    /// A list route: `{"<key>": [...]}`, every page the agent gives joined in order.
     func passThrough(_ op: String, key: String) -> HTTPResponse {
         do throws(AgentClientError) {
-            let result = try agent.call(op, [:])
-            return .json(200, .object([key: result[key] ?? .array([])]))
+            return .json(200, .object([key: .array(try allPages(op, key: key))]))
         } catch {
             return agentFailure(error)
         }
+    }
+
+    /// Every entry of a paged list operation (see `ListPages`).
+    func allPages(_ op: String, key: String) throws(AgentClientError) -> [JSONValue] {
+        try ListPages.collect(op, key: key) { op, fields throws(AgentClientError) in try agent.call(op, fields) }
     }
 
     // MARK: The approval page
@@ -232,12 +236,12 @@ public struct BridgeRoutes {
         var accounts: [JSONObject] = []
         var problems: [String] = []
         do throws(AgentClientError) {
-            requests = (try agent.call("request.list", [:])["requests"]?.arrayValue ?? []).compactMap(\.objectValue)
+            requests = try allPages("request.list", key: "requests").compactMap(\.objectValue)
         } catch {
             problems.append("The agent did not list the requests: \(error.message)")
         }
         do throws(AgentClientError) {
-            accounts = (try agent.call("account.list", [:])["accounts"]?.arrayValue ?? []).compactMap(\.objectValue)
+            accounts = try allPages("account.list", key: "accounts").compactMap(\.objectValue)
         } catch {
             if problems.isEmpty { problems.append("The agent did not list the accounts: \(error.message)") }
         }

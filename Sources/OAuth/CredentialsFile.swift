@@ -88,13 +88,17 @@ public struct CredentialsFile: Sendable {
         }
 
         guard let accessValue = fields["accessToken"], !accessValue.isNull else { throw fail("\"\(name).accessToken\" is missing") }
-        guard let accessToken = accessValue.stringValue, !accessToken.isEmpty else {
-            throw fail("\"\(name).accessToken\" must be a non-empty string")
+        guard let accessToken = accessValue.stringValue, !accessToken.isEmpty,
+              accessToken.utf8.count <= TokenBundle.maxTokenBytes else {
+            throw fail("\"\(name).accessToken\" must be a non-empty string of at most \(TokenBundle.maxTokenBytes) bytes")
         }
 
         var refreshToken: String?
         if let value = fields["refreshToken"], !value.isNull {
             guard let text = value.stringValue else { throw fail("\"\(name).refreshToken\" must be a string, not \(value.typeName)") }
+            guard text.utf8.count <= TokenBundle.maxTokenBytes else {
+                throw fail("\"\(name).refreshToken\" must be at most \(TokenBundle.maxTokenBytes) bytes")
+            }
             refreshToken = text.isEmpty ? nil : text
         }
 
@@ -104,7 +108,11 @@ public struct CredentialsFile: Sendable {
                 let unit = dialect == .claudeCode ? "milliseconds" : "seconds"
                 throw fail("\"\(name).expiresAt\" must be a whole number of Unix \(unit)")
             }
-            expiresAt = floorDivide(raw, dialect.unitsPerSecond)
+            let seconds = floorDivide(raw, dialect.unitsPerSecond)
+            guard NumberRange.epochSeconds.contains(seconds) else {
+                throw fail("\"\(name).expiresAt\" must be a time from 1970 to 9999")
+            }
+            expiresAt = seconds
         }
 
         var scopes: [String] = []
@@ -116,6 +124,7 @@ public struct CredentialsFile: Sendable {
             } else {
                 throw fail("\"\(name).scopes\" must be an array of strings")
             }
+            guard Scopes.fit(scopes) else { throw fail("\"\(name).scopes\" must take at most \(Scopes.maxJoinedBytes) bytes") }
         }
 
         let credentials = StoredCredentials(accessToken: accessToken, refreshToken: refreshToken,

@@ -91,6 +91,9 @@ extension TokenGrant {
             throw malformed("has an access_token that is \(accessValue.typeName), not a string")
         }
         guard !accessToken.isEmpty else { throw malformed("has an empty access_token") }
+        guard accessToken.utf8.count <= TokenBundle.maxTokenBytes else {
+            throw malformed("has an access_token over \(TokenBundle.maxTokenBytes) bytes")
+        }
 
         var tokenType = "Bearer"
         if let value = object["token_type"], !value.isNull {
@@ -105,9 +108,10 @@ extension TokenGrant {
             guard let seconds = value.intValue ?? value.stringValue.flatMap({ Int64($0) }), seconds >= 0 else {
                 throw malformed("has an expires_in that is not a whole number of seconds")
             }
-            let (sum, overflow) = now.addingReportingOverflow(seconds)
-            guard !overflow else { throw malformed("has an expires_in too large to be a time") }
-            expiresAt = sum
+            guard NumberRange.offsetSeconds.contains(seconds) else {
+                throw malformed("has an expires_in outside \(NumberRange.describe(NumberRange.offsetSeconds, unit: "seconds"))")
+            }
+            expiresAt = now.saturatingAdding(seconds)
         } else if let value = object["expires_at"], !value.isNull {
             if let seconds = value.intValue {
                 expiresAt = seconds
@@ -115,6 +119,9 @@ extension TokenGrant {
                 expiresAt = seconds
             } else {
                 throw malformed("has an expires_at that is neither Unix seconds nor an RFC 3339 time")
+            }
+            if let expiresAt, !NumberRange.epochSeconds.contains(expiresAt) {
+                throw malformed("has an expires_at outside the years 1970 to 9999")
             }
         }
 
@@ -124,12 +131,16 @@ extension TokenGrant {
                 throw malformed("has a refresh_token that is \(value.typeName), not a string")
             }
             refreshToken = text.isEmpty ? nil : text
+            guard text.utf8.count <= TokenBundle.maxTokenBytes else {
+                throw malformed("has a refresh_token over \(TokenBundle.maxTokenBytes) bytes")
+            }
         }
 
         var scopes: [String]?
         if let value = object["scope"], !value.isNull {
             guard let text = value.stringValue else { throw malformed("has a scope that is \(value.typeName), not a string") }
             scopes = Scopes.parse(text)
+            guard Scopes.fit(scopes ?? []) else { throw malformed("has a scope over \(Scopes.maxJoinedBytes) bytes") }
         }
 
         return TokenGrant(accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,

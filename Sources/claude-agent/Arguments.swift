@@ -1,3 +1,5 @@
+import AgentProtocol
+
 /// A command line split into flags, options with values, and positional arguments.
 ///
 /// Hand-written because the package takes no dependencies; it knows only what each
@@ -53,10 +55,11 @@ struct Arguments {
 
     func all(_ option: String) -> [String] { values[option] ?? [] }
 
-    func seconds(_ option: String) throws(UsageError) -> Int64? {
+    /// The option's value as whole seconds within `range` (`NumberRange`), nil when absent.
+    func seconds(_ option: String, in range: ClosedRange<Int64>) throws(UsageError) -> Int64? {
         guard let text = value(option) else { return nil }
-        guard let value = Int64(text), value > 0 else {
-            throw UsageError(message: "\(option) needs a positive whole number of seconds, not \"\(text)\"")
+        guard let value = Int64(text), range.contains(value) else {
+            throw UsageError(message: "\(option) needs a whole number of seconds \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
         }
         return value
     }

@@ -37,6 +37,13 @@ enum Commands {
             accounts  \(status.accounts)
 
             """)
+        // Past a few dozen accounts `status` lists only the first; the pages of
+        // `account.list` hold every state (unless the agent is locked).
+        if status.json["account_states_truncated"]?.boolValue == true,
+           let accounts = try? client.listAccounts() {
+            for account in accounts { Output.out("  #\(account.id) \(account.name): \(account.state)\n") }
+            return
+        }
         for entry in status.json["account_states"]?.arrayValue ?? [] {
             guard let name = entry["account"]?.stringValue, let state = entry["state"]?.stringValue else { continue }
             Output.out("  #\(entry["id"]?.intValue ?? 0) \(name): \(state)\n")

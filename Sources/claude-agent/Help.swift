@@ -66,7 +66,7 @@ enum Help {
               --fish      print fish commands
               -a SOCKET   the socket path (default $XDG_RUNTIME_DIR/claude-agent/agent.sock,
                           or /tmp/claude-agent-<uid>/agent.sock without XDG_RUNTIME_DIR)
-              -t SECONDS  default lifetime of added tokens (as ssh-agent -t)
+              -t SECONDS  default lifetime of added tokens (as ssh-agent -t; 1 to 315576000)
 
             agent options (see 'claude-agent serve --help'), used only when an agent is started:
               --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
@@ -91,8 +91,8 @@ enum Help {
 
             options:
               -a SOCKET              the socket path (default as for start)
-              -t SECONDS             default lifetime of added tokens
-              --skew SECONDS         treat tokens this close to expiry as expired (default 60)
+              -t SECONDS             default lifetime of added tokens (1 to 315576000, ten years)
+              --skew SECONDS         treat tokens this close to expiry as expired (default 60; 0 to 315576000)
               --config FILE          provider configuration (default
                                      $XDG_CONFIG_HOME/claude-agent/config.json, or CLAUDE_AGENT_CONFIG)
               --refresh-ahead        refresh tokens in the background at about 2/3 of their life
@@ -103,20 +103,22 @@ enum Help {
               --callback-url URL     where providers redirect after an approval (default
                                      http://127.0.0.1:7777/oauth/callback, the bridge)
               --idle-timeout SECONDS close connections with nothing in flight after SECONDS
-                                     without a byte (default 60)
+                                     without a byte (default 60; 1 to 315576000)
               --fetch-helper PATH    the program that makes each HTTPS exchange (default
                                      claude-agent-fetch beside claude-agentd, else on PATH)
             """,
         "status": """
             usage: claude-agent status [--json] [-a SOCKET]
 
-            Shows the agent's pid, version, uptime, socket, lock state and account count.
+            Shows the agent's pid, version, uptime, socket, lock state and account count,
+            and each account's state (past 64 accounts, read page by page from the list).
             """,
         "list": """
             usage: claude-agent list [--json] [-a SOCKET]
 
             Lists the accounts: id, name, scopes, expiry, a fingerprint of the access token
-            and its state. Never prints a token.
+            and its state. Never prints a token. Every account, however many: the agent
+            answers in pages, which this command follows.
             """,
         "add": """
             usage: claude-agent add --account NAME [--account-id N] [-t SECONDS] [-a SOCKET] < bundle.json
@@ -132,7 +134,7 @@ enum Help {
             options:
               --account NAME    the account name (letters, digits, . _ - @ +; not all digits)
               --account-id N    a stable numeric id (the control browser's account number)
-              -t SECONDS        forget this token after SECONDS
+              -t SECONDS        forget this token after SECONDS (1 to 315576000)
               --from-file FILE  let the agent import a credentials file instead: Claude Code's
                                 ~/.claude/.credentials.json ("claudeAiOauth", expiresAt in ms) or
                                 the seed CLI's credentials.json ("oauth", expiresAt in s); the
@@ -158,13 +160,13 @@ enum Help {
               --scope S          scopes to ask for (default: the provider's)
               --no-browser       only print the URL
               --port N           the callback listener's port (default: any free one)
-              --timeout SECONDS  give up after SECONDS (default 300)
+              --timeout SECONDS  give up after SECONDS (default 300; 1 to 3600)
             """,
         "requests": """
             usage: claude-agent requests [--json] [-a SOCKET]
 
             Lists the live token requests (pending or in progress): id, status, age, the
-            caller's pid and executable, client name, host and scopes.
+            caller's pid and executable, client name, host and scopes; every page of them.
             """,
         "approve": """
             usage: claude-agent approve ID --account A [--print-url] [--timeout SECONDS] [-a SOCKET]
@@ -242,7 +244,7 @@ enum Help {
                             scope, scopes, account, account_id; never the refresh token)
               --header      print "Authorization: Bearer <token>"
               --wait        ask for approval instead of failing when no token is held
-              --timeout S   with --wait: give up after S seconds (exit 6)
+              --timeout S   with --wait: give up after S seconds (1 to 3600, default 300; exit 6)
 
             \(exitCodes)
             """,

@@ -20,7 +20,7 @@ enum Lifecycle {
             return
         }
         let pid = spawnAgent(path: path, explicitPath: parsed.value("-a") != nil, lifetime: lifetime,
-                             passThrough: daemonArguments(parsed))
+                             passThrough: daemonArguments(parsed, command: "start"))
         printVariables(shell, socket: path, pid: pid)
     }
 
@@ -103,7 +103,10 @@ enum Lifecycle {
                                                     "--import-account": [], "--callback-url": [], "--idle-timeout": [],
                                                     "--fetch-helper": []]
 
-    static func daemonArguments(_ parsed: Arguments) -> [String] {
+    /// The options `start` and `serve` hand to claude-agentd, after checking the numbers
+    /// among them here, so a bad one is a usage error of this command (exit 2).
+    static func daemonArguments(_ parsed: Arguments, command: String) -> [String] {
+        for option in ["--skew", "--idle-timeout"] { _ = seconds(parsed, option, command: command) }
         var arguments: [String] = []
         for flag in daemonFlags.keys.sorted() where parsed.has(flag) { arguments.append(flag) }
         for option in daemonOptions.keys.sorted() {
@@ -115,7 +118,7 @@ enum Lifecycle {
     static func serve(_ arguments: [String]) {
         let parsed = parse(arguments, command: "serve", flags: daemonFlags,
                            options: ["-a": ["--socket"], "-t": ["--lifetime"]].merging(daemonOptions) { a, _ in a })
-        var daemonArguments: [String] = daemonArguments(parsed)
+        var daemonArguments: [String] = daemonArguments(parsed, command: "serve")
         if let path = parsed.value("-a") { daemonArguments += ["-a", path] }
         if let lifetime = seconds(parsed, "-t", command: "serve") { daemonArguments += ["-t", String(lifetime)] }
         let daemon = daemonPath()
@@ -136,9 +139,18 @@ enum Lifecycle {
         }
     }
 
+    /// The option's whole seconds within its documented range: `NumberRange.waitSeconds`
+    /// for `--timeout`, `offsetSeconds` for `--skew`, else `durationSeconds`; a usage
+    /// error (exit 2) otherwise.
     static func seconds(_ parsed: Arguments, _ option: String, command: String) -> Int64? {
+        let range: ClosedRange<Int64>
+        switch option {
+        case "--timeout": range = NumberRange.waitSeconds
+        case "--skew": range = NumberRange.offsetSeconds
+        default: range = NumberRange.durationSeconds
+        }
         do throws(Arguments.UsageError) {
-            return try parsed.seconds(option)
+            return try parsed.seconds(option, in: range)
         } catch {
             Output.usage(error.message, command: command)
         }

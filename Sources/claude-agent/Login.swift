@@ -44,7 +44,7 @@ enum Login {
         if start.paste { Output.err("Then paste the code it shows here.\n") }
         if !parsed.has("--no-browser") { openBrowser(start.authorizeURL) }
 
-        let deadline = Clock.monotonicMilliseconds() + timeout * 1000
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(timeout.saturatingMultiplied(by: 1000))
         guard case .loggedIn(let summary) = waitForCallback(listener: listener, start: start, client: client, deadline: deadline) else {
             Output.fail("protocol_violation: the agent completed something other than this login", .failure)
         }

@@ -7,12 +7,14 @@ enum Requests {
     static func list(_ arguments: [String]) {
         let parsed = Lifecycle.parse(arguments, command: "requests", flags: ["--json": []], options: Commands.socketOption)
         let client = Commands.client(parsed)
-        let requests = Commands.run { () throws(AgentClientError) in try client.listRequests() }
         if parsed.has("--json") {
-            let result = Commands.run { () throws(AgentClientError) in try client.call("request.list") }
-            Output.out(String(decoding: (result["requests"] ?? .array([])).serialized(pretty: true), as: UTF8.self) + "\n")
+            let entries = Commands.run { () throws(AgentClientError) in
+                try ListPages.collect("request.list", key: "requests") { op, fields throws(AgentClientError) in try client.call(op, fields) }
+            }
+            Output.out(String(decoding: JSONValue.array(entries).serialized(pretty: true), as: UTF8.self) + "\n")
             return
         }
+        let requests = Commands.run { () throws(AgentClientError) in try client.listRequests() }
         guard !requests.isEmpty else {
             Output.out("No token requests are waiting.\n")
             return
@@ -74,7 +76,7 @@ enum Requests {
         guard let state = request.authorizationState else { Output.fail("protocol_violation: the agent gave no state", .failure) }
         let start = LoginStart(account: name, provider: "", authorizeURL: request.authorizeURL ?? "", redirectURI: redirectURI,
                                state: state, paste: false)
-        _ = Login.waitForCallback(listener: listener, start: start, client: client, deadline: Clock.monotonicMilliseconds() + timeout * 1000)
+        _ = Login.waitForCallback(listener: listener, start: start, client: client, deadline: Clock.monotonicMilliseconds().saturatingAdding(timeout.saturatingMultiplied(by: 1000)))
         Output.err("Approved request \(id) with account \(name).\n")
     }
 

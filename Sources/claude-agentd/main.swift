@@ -16,8 +16,10 @@ let usage = """
 
     options:
       -a SOCKET              listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock
-      -t SECONDS             forget added tokens after SECONDS unless the add says otherwise
-      --skew SECONDS         treat tokens this close to expiry as expired (default 60)
+      -t SECONDS             forget added tokens after SECONDS (1 to 315576000, ten years)
+                             unless the add says otherwise
+      --skew SECONDS         treat tokens this close to expiry as expired (default 60;
+                             0 to 315576000)
       --config FILE          provider configuration (default $XDG_CONFIG_HOME/claude-agent/config.json;
                              also CLAUDE_AGENT_CONFIG)
       --refresh-ahead        refresh tokens in the background at about 2/3 of their life
@@ -27,7 +29,7 @@ let usage = """
       --import-account NAME  the account name for imported files (default "default")
       --callback-url URL     where providers redirect after an approval (default
                              http://127.0.0.1:7777/oauth/callback, the bridge)
-      --idle-timeout SECONDS close connections idle this long (default 60)
+      --idle-timeout SECONDS close connections idle this long (default 60; 1 to 315576000)
       --fetch-helper PATH    the program that makes each HTTPS exchange (default
                              claude-agent-fetch beside claude-agentd, else on PATH)
       --version              print the version and exit
@@ -57,29 +59,27 @@ func value(_ option: String) -> String {
     return text
 }
 
-func seconds(_ option: String) -> Int64 {
+/// A number of seconds within `range` (`NumberRange`), else a usage error (exit 2).
+func seconds(_ option: String, in range: ClosedRange<Int64>) -> Int64 {
     let text = value(option)
-    guard let value = Int64(text), value >= 0 else { fail("\(option): \"\(text)\" is not a number of seconds", code: 2) }
+    guard let value = Int64(text), range.contains(value) else {
+        fail("\(option) needs a whole number of seconds \(NumberRange.describe(range, unit: "")), not \"\(text)\"", code: 2)
+    }
     return value
 }
 
 while let argument = arguments.popFirst() {
     switch argument {
     case "-a", "--socket": socketPath = value(argument)
-    case "-t", "--lifetime":
-        let value = seconds(argument)
-        guard value > 0 else { fail("-t needs a positive number of seconds", code: 2) }
-        lifetime = value
-    case "--skew": skew = seconds(argument)
+    case "-t", "--lifetime": lifetime = seconds(argument, in: NumberRange.durationSeconds)
+    case "--skew": skew = seconds(argument, in: NumberRange.offsetSeconds)
     case "--config": configPath = value(argument)
     case "--refresh-ahead": refreshAhead = true
     case "--import": importPaths.append((value(argument), false))
     case "--persist": importPaths.append((value(argument), true))
     case "--import-account": importAccount = value(argument)
     case "--callback-url": callbackURL = value(argument)
-    case "--idle-timeout":
-        idleTimeout = seconds(argument)
-        guard idleTimeout > 0 else { fail("--idle-timeout needs a positive number of seconds", code: 2) }
+    case "--idle-timeout": idleTimeout = seconds(argument, in: NumberRange.durationSeconds)
     case "--fetch-helper": fetchHelper = value(argument)
     case "--version":
         print("claude-agentd \(agentVersion)")
@@ -128,7 +128,7 @@ var configuration = AgentConfiguration(
     refreshAhead: refreshAhead,
     imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
     callbackURL: callbackURL)
-configuration.idleTimeoutMilliseconds = idleTimeout * 1000
+configuration.idleTimeoutMilliseconds = idleTimeout.saturatingMultiplied(by: 1000)
 configuration.fetchHelperPath = fetchHelper
 do {
     let agent = try Agent(configuration: configuration)

@@ -101,7 +101,10 @@ final class Sandbox {
     /// Starts `claude-agentd` in the foreground as a child and waits for its socket;
     /// with `openFiles`, under that limit on open descriptors (util-linux's prlimit,
     /// which execs the daemon, so the pid is the daemon's).
-    func startDaemon(_ arguments: [String] = [], socket: String? = nil, openFiles: Int? = nil) throws -> Daemon {
+    /// With `quiet`, its log goes nowhere: a test that makes it log tens of thousands of
+    /// lines would otherwise fill the log pipe, which is read only at the end.
+    func startDaemon(_ arguments: [String] = [], socket: String? = nil, openFiles: Int? = nil,
+                     quiet: Bool = false) throws -> Daemon {
         let path = socket ?? defaultSocket
         let process = Process()
         let daemonArguments = (socket.map { ["-a", $0] } ?? []) + arguments
@@ -114,7 +117,7 @@ final class Sandbox {
         }
         process.environment = environment
         let err = Pipe()
-        process.standardError = err
+        process.standardError = quiet ? FileHandle.nullDevice : err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let daemon = Daemon(process: process, socket: path, log: err)
