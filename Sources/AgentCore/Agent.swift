@@ -50,6 +50,9 @@ public final class Agent {
     private var nextRefreshAheadCheck: Int64 = 0
     /// Open connections allowed: `Limits.maxConnections`, or fewer under a low open-file limit.
     private var connectionCap = Limits.maxConnections
+    /// Bytes buffered across all connections (`Limits.maxBufferedBytes`): counted afresh on
+    /// every turn of the loop and kept up to date as connections read, answer and close.
+    private var bufferedBytes = 0
     /// Our uid, read once: every connection is checked against it.
     private let ourUID = ProcessControl.effectiveUID
     private var readBuffer = [UInt8](repeating: 0, count: Limits.readChunk)
@@ -148,9 +151,18 @@ public final class Agent {
         let fixed = pollSet.count
         var order: [Connection] = []
         order.reserveCapacity(connections.count)
+        bufferedBytes = 0
+        for connection in connections.values {
+            connection.accountedBytes = connection.bufferedBytes
+            bufferedBytes += connection.accountedBytes
+        }
+        shedIfOverBudget()
+        // Near the budget, only connections holding nothing are read (a new client's small
+        // request); one holding part of a frame or unread answers waits.
+        let roomToRead = bufferedBytes + Limits.readChunk <= Limits.maxBufferedBytes
         for connection in connections.values {
             var events: PollEvents = []
-            if connection.wantsInput { events.insert(.readable) }
+            if connection.wantsInput && (roomToRead || connection.accountedBytes == 0) { events.insert(.readable) }
             if connection.pendingOutput > 0 { events.insert(.writable) }
             pollSet.add(connection.fd, events)
             order.append(connection)
@@ -274,6 +286,10 @@ public final class Agent {
     }
 
     func service(_ connection: Connection, _ events: PollEvents) {
+        defer {
+            recount(connection)
+            shedIfOverBudget()
+        }
         if events.contains(.writable) || events.contains(.error) || events.contains(.hangUp) {
             guard connection.flush() else { return close(connection) }
             if connection.closeAfterFlush && connection.pendingOutput == 0 { return close(connection) }
@@ -349,10 +365,35 @@ public final class Agent {
         connection.lastActivity = Clock.monotonicMilliseconds()
         connection.enqueue(response)
         processBufferedRequests(connection)
+        recount(connection)
+    }
+
+    /// Brings the buffered total up to date with what `connection` holds now.
+    func recount(_ connection: Connection) {
+        guard connections[connection.id] != nil else { return }
+        let now = connection.bufferedBytes
+        bufferedBytes += now - connection.accountedBytes
+        connection.accountedBytes = now
+    }
+
+    /// Past `Limits.maxBufferedBytes`, closes the connections holding the most until the
+    /// total is back under it: whoever holds the most is the likeliest to be hostile, and
+    /// a connection holding nothing (a new client) is never the one closed.
+    func shedIfOverBudget() {
+        while bufferedBytes > Limits.maxBufferedBytes {
+            guard let largest = connections.values.max(by: { $0.accountedBytes < $1.accountedBytes }),
+                  largest.accountedBytes > 0
+            else { return }
+            Log.info("closing connection from pid \(largest.peer.pid): \(largest.accountedBytes) bytes buffered, "
+                     + "\(bufferedBytes) across all connections (limit \(Limits.maxBufferedBytes))")
+            close(largest)
+        }
     }
 
     func close(_ connection: Connection) {
         guard connections.removeValue(forKey: connection.id) != nil else { return }
+        bufferedBytes -= connection.accountedBytes
+        connection.accountedBytes = 0
         connection.fd.close()
         delayedAnswers.removeAll { $0.connectionID == connection.id }
         connectionClosed(connection)

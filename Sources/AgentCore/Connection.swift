@@ -17,6 +17,9 @@ final class Connection {
     var awaitingRequestID: Int64?
     /// Set when the connection should close once its output is flushed.
     var closeAfterFlush = false
+    /// The bytes of this connection counted in the agent's buffered total (see
+    /// `Limits.maxBufferedBytes`), as of the last count.
+    var accountedBytes = 0
 
     init(id: UInt64, fd: FileDescriptor, peer: PeerCredentials, now: Int64) {
         self.id = id
@@ -26,6 +29,10 @@ final class Connection {
     }
 
     var pendingOutput: Int { output.pending }
+
+    /// Input not yet answered (part of a frame, or frames waiting behind a slow answer)
+    /// plus output the client has not read.
+    var bufferedBytes: Int { decoder.bufferedByteCount + output.pending }
 
     /// Whether to read more requests now: not while an answer is pending, not while the
     /// client leaves a lot of our output unread (so a client that never reads cannot make

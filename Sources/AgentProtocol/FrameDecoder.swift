@@ -14,6 +14,9 @@ public struct FrameDecoder: Sendable {
     /// Start of the unconsumed bytes in `buffer`.
     private var readIndex = 0
 
+    /// The most capacity an emptied buffer keeps for the next frames, in bytes.
+    public static let retainedCapacity = 64 * 1024
+
     public init(maxLength: Int = Frame.maxLength) {
         self.maxLength = maxLength
     }
@@ -44,8 +47,10 @@ public struct FrameDecoder: Sendable {
         let payload = Array(buffer[bodyStart..<bodyEnd])
         readIndex = bodyEnd
         if readIndex == buffer.count {
-            // Everything consumed: reset for free instead of copying later.
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 2 * (maxLength + Frame.headerLength))
+            // Everything consumed: reset for free instead of copying later, keeping room
+            // for small frames but not the memory a big one took: an idle connection
+            // should cost little however large its last frame was.
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
             readIndex = 0
         }
         return payload
