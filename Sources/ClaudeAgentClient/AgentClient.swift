@@ -115,6 +115,12 @@ public final class AgentClient {
         do throws(Errno) {
             try connection.sendAll(request.encoded)
         } catch where error == .brokenPipe || error == .connectionReset {
+            // An agent at its connection cap answers `busy` and closes without reading: the
+            // write fails, but the answer already waits in our receive queue.
+            if let refusal = pendingRefusal(on: connection) {
+                close()
+                throw AgentClientError(refusal)
+            }
             close()
             throw AgentClientError(.io, "the agent closed the connection")
         } catch {
@@ -136,6 +142,26 @@ public final class AgentClient {
             case .success(let result): return result
             case .failure(let error): throw AgentClientError(error)
             }
+        }
+    }
+
+    /// The agent's refusal (an id-0 error frame such as `busy`) left unread on a
+    /// connection it closed, or nil when there is none: after a failed write, the bytes
+    /// the agent sent before closing are still ours to read (a Unix socket delivers what
+    /// was queued before the end of stream or the reset).
+    private func pendingRefusal(on connection: FileDescriptor) -> AgentError? {
+        while true {
+            do throws(FrameError) {
+                if let payload = try decoder.next() {
+                    guard let response = Response.decode(payload) else { return nil }
+                    if response.id == 0, case .failure(let error) = response.result { return error }
+                    continue
+                }
+            } catch {
+                return nil
+            }
+            guard let chunk = try? connection.read(upTo: 65536), !chunk.isEmpty else { return nil }
+            decoder.append(chunk)
         }
     }
 
