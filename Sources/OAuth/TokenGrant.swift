@@ -109,7 +109,7 @@ extension TokenGrant {
                 throw malformed("has an expires_in that is not a whole number of seconds")
             }
             guard NumberRange.offsetSeconds.contains(seconds) else {
-                throw malformed("has an expires_in outside \(NumberRange.describe(NumberRange.offsetSeconds, unit: "seconds"))")
+                throw malformed("has an expires_in too large to be a lifetime (over \(NumberRange.maxDurationSeconds) seconds)")
             }
             expiresAt = now.saturatingAdding(seconds)
         } else if let value = object["expires_at"], !value.isNull {
