@@ -60,10 +60,23 @@ extension Agent {
         Log.info("refreshing account \(account.name) (#\(account.id))")
         let id = account.id
         let generation = account.generation
+        let persistPath = account.persistPath
+        let scopes = account.token?.scopes ?? account.scopes
         worker.submit {
-            .refreshed(accountID: id, generation: generation, Result { () throws(OAuthError) in
+            let result = Result { () throws(OAuthError) in
                 try endpoint.refresh(refreshToken: refreshToken, scopes: nil, now: Clock.unixSeconds)
-            })
+            }
+            // The provider has rotated the refresh token: write the new pair to the file
+            // here, on the worker, the moment it arrives, rather than when the loop gets to
+            // it, so that a kill in between loses as little as it can (see README,
+            // "Credential files"). The loop writes the same pair again before answering
+            // anyone, which finds the file already holding it and leaves it be.
+            if let persistPath, case .success(let grant) = result {
+                Self.writeBack(StoredCredentials(accessToken: grant.accessToken, refreshToken: grant.refreshToken ?? refreshToken,
+                                                 expiresAt: grant.expiresAt, scopes: grant.scopes ?? scopes),
+                               to: persistPath, account: "#\(id)")
+            }
+            return .refreshed(accountID: id, generation: generation, result)
         }
     }
 
@@ -151,15 +164,21 @@ extension Agent {
     }
 
     /// Writes rotated tokens back to the account's credentials file (`--persist`), keeping
-    /// every other field of the file as it was.
+    /// every other field of the file as it was; done before the waiters are answered.
     func writeBack(_ account: Account) {
         guard let path = account.persistPath, let token = account.token else { return }
-        let credentials = StoredCredentials(accessToken: token.accessToken, refreshToken: token.refreshToken,
-                                            expiresAt: token.expiresAt, scopes: token.scopes)
+        Self.writeBack(StoredCredentials(accessToken: token.accessToken, refreshToken: token.refreshToken,
+                                         expiresAt: token.expiresAt, scopes: token.scopes),
+                       to: path, account: account.name)
+    }
+
+    /// Writes `credentials` into the file at `path` (fsync of the file and its directory);
+    /// a failure is logged. Safe off the loop: it touches only the file.
+    static func writeBack(_ credentials: StoredCredentials, to path: String, account: String) {
         do throws(CredentialsFileError) {
             try CredentialsFile.update(path: path, with: credentials)
         } catch {
-            Log.info("could not write account \(account.name) back to \(path): \(error)")
+            Log.info("could not write account \(account) back to \(path): \(error)")
         }
     }
 

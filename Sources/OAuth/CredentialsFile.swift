@@ -207,9 +207,20 @@ public struct CredentialsFile: Sendable {
     /// file is read and parsed again first: one that is missing, or that exists but cannot
     /// be parsed (another tool may be halfway through writing it, or it is not what we
     /// think it is), is never overwritten; this throws instead.
+    ///
+    /// A file that already holds exactly these bytes is left as it is (the agent writes a
+    /// rotated pair as soon as it arrives, then again before answering).
     public static func update(path: String, with credentials: StoredCredentials) throws(CredentialsFileError) {
-        let file = try read(path: try resolved(path))
-        try writeAtomically(file.updating(credentials), to: path)
+        let target = try resolved(path)
+        let current: [UInt8]
+        do throws(Errno) {
+            current = try FileSystem.readFile(target)
+        } catch {
+            throw CredentialsFileError(path: path, message: "cannot read: \(Errno(error.code))")
+        }
+        let updated = try parse(current, path: path).updating(credentials)
+        guard updated != current else { return }
+        try writeAtomically(updated, to: path)
     }
 
     /// Removes our object from the file at `path`, keeping everything else; a file that

@@ -212,3 +212,41 @@ struct OAuthFlowTests {
         #expect(mode == 0o600)
     }
 }
+
+@Suite("persisted credentials survive a kill", .serialized)
+struct PersistKillTests {
+    /// The file must hold the rotated pair by the time any client has the new access token:
+    /// a SIGKILL the moment the answer arrives must not cost the account its login.
+    @Test("a refresh that persists, then SIGKILL right after the answer: the file holds the new pair, which the provider accepts")
+    func killAfterAnswer() throws {
+        let server = try OAuthServer(accessTokenSeconds: 30)
+        let sandbox = try Sandbox()
+        let config = try server.writeConfig(in: sandbox)
+        let daemon = try sandbox.startDaemon(["--config", config, "--skew", "1"])
+        let tokens = try server.obtainTokens(user: "alice")
+        let refresh = try #require(tokens["refresh_token"] as? String)
+        let path = sandbox.root + "/.credentials.json"
+        // Expired already, so the first token.get refreshes.
+        let expiredMs = Int(Date().timeIntervalSince1970 * 1000) - 60_000
+        try """
+            {"claudeAiOauth": {"accessToken": "\(tokens["access_token"] as? String ?? "")", "refreshToken": "\(refresh)", "expiresAt": \(expiredMs), "scopes": ["user:inference", "user:profile"]}, "other": 1}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let connection = try RawConnection(path: daemon.socket)
+        let imported = try connection.call(#"{"id": 1, "op": "account.import", "path": "\#(path)", "account": "cc", "persist": true}"#)
+        #expect(imported["ok"] as? Bool == true, "\(imported)")
+        let answer = try connection.call(#"{"id": 2, "op": "token.get"}"#)
+        kill(daemon.process.processIdentifier, SIGKILL)
+        daemon.process.waitUntilExit()
+        let token = try #require(answer.result?["access_token"] as? String, "\(answer)")
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        let oauth = try #require(written?["claudeAiOauth"] as? [String: Any])
+        #expect(oauth["accessToken"] as? String == token)
+        let rotated = try #require(oauth["refreshToken"] as? String)
+        #expect(rotated != refresh)
+        #expect(written?["other"] as? Int == 1)
+        #expect(try server.whoami(token) == "alice")
+        // The provider takes the written refresh token; the one it replaced is spent.
+        #expect(try server.refreshError(rotated) == nil)
+        #expect(try server.refreshError(refresh) != nil)
+    }
+}
