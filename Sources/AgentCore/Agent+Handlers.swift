@@ -15,7 +15,7 @@ let supportedOps = [
     "hello", "status", "token.get", "account.add", "account.list", "account.remove",
     "agent.lock", "agent.unlock", "agent.stop", "login.start", "oauth.callback", "account.logout", "account.import",
     "request.create", "request.get", "request.list", "request.wait", "request.select_account", "request.deny",
-    "request.cancel",
+    "request.cancel", "provider.get",
 ]
 
 extension Agent {
@@ -44,6 +44,7 @@ extension Agent {
             case "request.select_account": reply = try handleSelectAccount(request, on: connection)
             case "request.deny": reply = try handleRequestDeny(request)
             case "request.cancel": reply = try handleRequestCancel(request)
+            case "provider.get": reply = try handleProviderGet(request)
             default: throw AgentError(.unknownOp, "unknown op \"\(request.op)\"; \"hello\" lists the supported ones")
             }
         } catch {
@@ -200,6 +201,9 @@ extension Agent {
 
     func handleLock(_ request: Request) throws(AgentError) -> Reply {
         let passphrase = try request.body.string("passphrase")
+        // An empty passphrase is what a closed stdin or a stray Enter gives: refused, so a
+        // lock always needs a secret to undo.
+        guard !passphrase.isEmpty else { throw AgentError(.badRequest, "field \"passphrase\" must not be empty") }
         guard !lock.isLocked else { throw AgentError(.locked, "the agent is already locked") }
         do throws(Errno) {
             try lock.lock(passphrase: passphrase)

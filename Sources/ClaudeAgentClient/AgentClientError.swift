@@ -11,11 +11,11 @@ public struct AgentClientError: Error, Equatable, Sendable, CustomStringConverti
         public var description: String { rawValue }
 
         /// No agent answers at the socket (or none is configured).
-        public static let agentNotRunning = Code(rawValue: "agent_not_running")
+        public static let agentNotRunning = Code(.agentNotRunning)
         /// The connection failed or timed out mid-conversation.
-        public static let io = Code(rawValue: "io")
+        public static let io = Code(.io)
         /// The agent's answer was not a well-formed response.
-        public static let protocolViolation = Code(rawValue: "protocol_violation")
+        public static let protocolViolation = Code(.protocolViolation)
 
         public static let badRequest = Code(.badRequest)
         public static let unknownOp = Code(.unknownOp)
@@ -52,4 +52,7 @@ public struct AgentClientError: Error, Equatable, Sendable, CustomStringConverti
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    /// The agent's (or this library's) code as the shared vocabulary, for `ExitCode`.
+    public var errorCode: ErrorCode { ErrorCode(rawValue: code.rawValue) }
 }
