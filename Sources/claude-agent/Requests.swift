@@ -133,7 +133,9 @@ enum Requests {
                 do throws(AgentClientError) {
                     _ = try client.completeLogin(state: pasted.state, code: code)
                 } catch {
-                    Output.err("\(progress ? "\n" : "")claude-agent: \(error.code.rawValue): \(error.message)\n")
+                    // Not the end: the request's state is (a mistyped paste can be retried).
+                    if progress { Output.err("\n") }
+                    Output.warn("the pasted code was refused: \(error.code.rawValue): \(error.message)")
                 }
             }
         }
