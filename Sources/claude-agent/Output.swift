@@ -19,7 +19,7 @@ enum Output {
     }
 
     static func fail(_ error: AgentClientError) -> Never {
-        fail(error.errorCode, error.message)
+        fail(error.code, error.message)
     }
 
     /// A usage error, pointing at the help of the command (or of the program).

@@ -9,7 +9,7 @@ enum Requests {
         let client = Commands.client(parsed)
         let requests = Commands.run { () throws(AgentClientError) in try client.listRequests() }
         if parsed.has("--json") {
-            let result = Commands.run { () throws(AgentClientError) in try client.call("request.list") }
+            let result = Commands.run { () throws(AgentClientError) in try client.call(.requestList) }
             Output.out(String(decoding: (result["requests"] ?? .array([])).serialized(pretty: true), as: UTF8.self) + "\n")
             return
         }
@@ -76,7 +76,7 @@ enum Requests {
     static func waitForApproval(_ id: String, state: String?, listener: CallbackListener?, client: AgentClient, timeout: Int64) {
         let waiter = AgentClient(socketPath: client.socketPath)
         let call = Commands.run { () throws(AgentClientError) in
-            try waiter.send("request.wait", ["request_id": .string(id), "timeout": .int(timeout)])
+            try waiter.send(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)])
         }
         client.timeoutMilliseconds = 60_000
         var readStdin = state != nil

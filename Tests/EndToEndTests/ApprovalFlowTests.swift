@@ -246,7 +246,7 @@ struct ApprovalFlowTests {
         try sleeper.run()
         defer { sleeper.terminate() }
         let relay = AgentClient(socketPath: world.socket)
-        let created = try relay.call("request.create", ["scopes": .array([.string("user:inference")]),
+        let created = try relay.call(.requestCreate, ["scopes": .array([.string("user:inference")]),
                                                        "caller_pid": .int(Int64(sleeper.processIdentifier))])
         let id = try #require(created["request_id"]?.stringValue)
         #expect(created["caller"]?["pid"]?.intValue == Int64(sleeper.processIdentifier))
