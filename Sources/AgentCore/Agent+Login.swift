@@ -297,8 +297,12 @@ extension Agent {
             guard let uri = LoopbackRedirect(offered), uri.port != nil else {
                 throw AgentError(.badRequest, "redirect_uri must be a loopback http URI such as http://127.0.0.1:PORT/oauth/callback (RFC 8252)")
             }
-            if let configured, let fixed = LoopbackRedirect(configured), !fixed.admits(uri) {
-                throw AgentError(.badRequest, "redirect_uri \(offered) does not fit provider \(provider.name)'s configured \(configured): listen on its host, port and path")
+            if let configured, let fixed = LoopbackRedirect(configured) {
+                guard fixed.admits(uri) else {
+                    throw AgentError(.badRequest, "redirect_uri \(offered) does not fit provider \(provider.name)'s configured \(configured): listen on its host, port and path")
+                }
+                // The provider registered the configured text; send it as written.
+                if fixed.port != nil { return (configured, false) }
             }
             return (offered, false)
         }

@@ -179,6 +179,17 @@ struct CommandLineContractTests {
         #expect(!FileManager.default.fileExists(atPath: sandbox.defaultSocket))
     }
 
+    @Test("start finding a running agent says which agent options it did not apply")
+    func startWarnsOfUnappliedOptions() throws {
+        let sandbox = try Sandbox()
+        let first = try sandbox.cli("start", "-s")
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try sandbox.cli("start", "-s", "-t", "60", "--skew", "5", "--refresh-ahead")
+        #expect(second.status == 0 && second.stdout == first.stdout)
+        let pid = try #require(first.stdout.split(separator: "\n").last?.split(separator: " ").last?.dropLast())
+        #expect(second.stderr == "claude-agent: warning: an agent is already running (pid \(pid)); -t, --refresh-ahead, --skew not applied\n")
+    }
+
     // MARK: lock, add, help texts
 
     @Test("lock refuses an empty passphrase, from the CLI and over the socket; the agent stays unlocked")
