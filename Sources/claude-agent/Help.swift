@@ -194,8 +194,8 @@ enum Help {
             provider's configured redirect_uri says, if it names one), or a code can be
             pasted here; either way this command waits on the request itself, so it ends
             as soon as the request does, whichever way the authorization comes back (the
-            bridge's callback, for one): exit 0 once approved, 6 when denied, cancelled or
-            expired.
+            bridge's callback, for one): exit 0 once approved, 6 when it ends otherwise
+            (denied, cancelled, expired, failed).
 
             options:
               --account A        the account to approve with (required)
