@@ -1,5 +1,8 @@
 import ClaudeAgentClient
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// A TCP listener on 127.0.0.1 the test holds, to make a port busy.
@@ -123,5 +126,15 @@ struct RedirectURITests {
         #expect(approve.status == 0, "\(approve.stderr)")
         #expect(try waiting.wait() == 0, "\(waiting.stderr)")
         #expect(try server.whoami(waiting.stdout.trimmingCharacters(in: .newlines)) == "bob")
+        // The authorization carried the configured port, and the redirect landed on it.
+        let (status, body) = try HTTP.send(URLRequest(url: try #require(URL(string: browser.url + "/log"))))
+        #expect(status == 200)
+        let entries = try #require(try JSONSerialization.jsonObject(with: body) as? [[String: Any]])
+        #expect(entries.count == 1)
+        let authURL = try #require(entries.first?["auth_url"] as? String)
+        #expect(authURL.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A\(port)%2Foauth%2Fcallback"), "\(authURL)")
+        let callback = try #require(entries.first?["callback_url"] as? String)
+        #expect(callback.hasPrefix("http://127.0.0.1:\(port)/oauth/callback?"), "\(callback)")
+        #expect(entries.first?["outcome"] as? String == "callback-ok")
     }
 }
