@@ -58,6 +58,10 @@ public struct TokenBundle: Equatable, Sendable {
         self.scopes = scopes
     }
 
+    /// The fields `init(json:now:)` reads; any other is ignored.
+    public static let fieldNames: Set<String> = ["access_token", "refresh_token", "expires_at", "expires_in", "token_type",
+                                                 "scope", "scopes"]
+
     /// The longest access or refresh token accepted, in bytes. Tokens are a few hundred
     /// bytes (JWTs a few KiB); the cap keeps every answer that carries one well inside a
     /// frame (`Frame.maxLength`).

@@ -56,7 +56,7 @@ extension AgentClient {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
         defer { timeoutMilliseconds = saved }
-        let result = try call("token.get", fields)
+        let result = try call(.tokenGet, fields)
         return try decode { () throws(AgentError) in try AccessToken(json: result) }
     }
 
@@ -66,16 +66,16 @@ extension AgentClient {
         if let account { fields["account"] = account.json }
         if let clientName { fields["client_name"] = .string(clientName) }
         if let hostname { fields["hostname"] = .string(hostname) }
-        return try requestInfo(try call("request.create", fields))
+        return try requestInfo(try call(.requestCreate, fields))
     }
 
     public func request(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
-        try requestInfo(try call("request.get", ["request_id": .string(id)]))
+        try requestInfo(try call(.requestGet, ["request_id": .string(id)]))
     }
 
     /// `request.list`: the live requests, oldest first, following the pages.
     public func listRequests() throws(AgentClientError) -> [TokenRequestInfo] {
-        let items = try ListPages.collect("request.list", key: "requests") { op, fields throws(AgentClientError) in
+        let items = try ListPages.collect(.requestList, key: "requests") { op, fields throws(AgentClientError) in
             try call(op, fields)
         }
         return try decode { () throws(AgentError) in
@@ -94,7 +94,7 @@ extension AgentClient {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
         defer { timeoutMilliseconds = saved }
-        let result = try call("request.wait", ["request_id": .string(id), "timeout": .int(timeout)], tick: tick)
+        let result = try call(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)], tick: tick)
         return try requestInfo(result)
     }
 
@@ -108,17 +108,17 @@ extension AgentClient {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = max(saved, 30_000)
         defer { timeoutMilliseconds = saved }
-        return try requestInfo(try call("request.select_account", fields))
+        return try requestInfo(try call(.requestSelectAccount, fields))
     }
 
     public func denyRequest(_ id: String, reason: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id)]
         if let reason { fields["reason"] = .string(reason) }
-        return try requestInfo(try call("request.deny", fields))
+        return try requestInfo(try call(.requestDeny, fields))
     }
 
     public func cancelRequest(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
-        try requestInfo(try call("request.cancel", ["request_id": .string(id)]))
+        try requestInfo(try call(.requestCancel, ["request_id": .string(id)]))
     }
 
     /// How long to wait for the answer to a wait of `seconds`: ten seconds more, in

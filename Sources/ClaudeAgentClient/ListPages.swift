@@ -15,8 +15,8 @@ public enum ListPages {
     ///   - call: sends one request and returns its result (an `AgentClient` or the bridge's caller).
     /// - Throws: the agent's error, or `protocol_violation` for an answer without the list,
     ///   or a cursor that does not move on.
-    public static func collect(_ op: String, key: String, fields: JSONObject = JSONObject(),
-                               call: (String, JSONObject) throws(AgentClientError) -> JSONObject) throws(AgentClientError) -> [JSONValue] {
+    public static func collect(_ op: Op, key: String, fields: JSONObject = JSONObject(),
+                               call: (Op, JSONObject) throws(AgentClientError) -> JSONObject) throws(AgentClientError) -> [JSONValue] {
         var entries: [JSONValue] = []
         var cursor: String?
         for _ in 0..<maxPages {

@@ -37,9 +37,15 @@ let usage = """
 
     """
 
-func fail(_ message: String, code: Int32 = 1) -> Never {
-    try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(message)\n".utf8))
-    ProcessControl.exit(code)
+/// One line, `claude-agentd: <code>: <message>`, and the exit status the shared table
+/// gives the code (`claude-agent start` passes the line on under its own name).
+func fail(_ code: ErrorCode, _ message: String) -> Never {
+    try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(code.rawValue): \(message)\n".utf8))
+    ProcessControl.exit(ExitCode(code).rawValue)
+}
+
+func usageError(_ message: String) -> Never {
+    fail(.usage, "\(message) (see 'claude-agentd --help')")
 }
 
 var socketPath: String?
@@ -55,7 +61,7 @@ var fetchHelper: String?
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
-    guard let text = arguments.popFirst() else { fail("\(option) needs a value\n\(usage)", code: 2) }
+    guard let text = arguments.popFirst() else { usageError("\(option) needs a value") }
     return text
 }
 
@@ -63,7 +69,7 @@ func value(_ option: String) -> String {
 func seconds(_ option: String, in range: ClosedRange<Int64>) -> Int64 {
     let text = value(option)
     guard let value = Int64(text), range.contains(value) else {
-        fail("\(option) needs a whole number of seconds \(NumberRange.describe(range, unit: "")), not \"\(text)\"", code: 2)
+        usageError("\(option) needs a whole number of seconds \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
     }
     return value
 }
@@ -88,7 +94,7 @@ while let argument = arguments.popFirst() {
         print(usage, terminator: "")
         ProcessControl.exit(0)
     default:
-        fail("unknown argument \"\(argument)\"\n\(usage)", code: 2)
+        usageError("unknown argument \"\(argument)\"")
     }
 }
 
@@ -107,14 +113,14 @@ func loadSettings() -> AgentSettings {
     } catch let error as Errno where error == .noSuchFile && explicit == nil {
         // No configuration file: the built-in provider.
     } catch let error as ConfigurationError {
-        fail("\(error)")
+        fail(.badConfiguration, "\(error)")
     } catch {
-        fail("cannot read \(path): \(error)")
+        fail(.badConfiguration, "cannot read \(path): \(error)")
     }
     do {
         return try settings.applyingEnvironment(environment)
     } catch {
-        fail("\(error)")
+        fail(.badConfiguration, "\(error)")
     }
 }
 
@@ -134,6 +140,8 @@ do {
     let agent = try Agent(configuration: configuration)
     try agent.start()
     try agent.run()
+} catch let error as AgentError {
+    fail(error.code, error.message)
 } catch {
-    fail("\(error)")
+    fail(.startFailed, "\(error)")
 }

@@ -197,7 +197,7 @@ struct HostileNumbersTests {
         try #"{"claudeAiOauth": {"accessToken": "x", "refreshToken": "r", "expiresAt": -9223372036854775808}}"#
             .write(toFile: path, atomically: true, encoding: .utf8)
         let add = try sandbox.cli("add", "--from-file", path, "-a", daemon.socket)
-        #expect(add.status == 7)
+        #expect(add.status == 2)  // bad_request
         #expect(add.stderr.contains("bad_request") && add.stderr.contains("expiresAt"), "\(add.stderr)")
         let list = try sandbox.cli("list", "-a", daemon.socket)
         #expect(list.status == 0)
