@@ -229,7 +229,7 @@ struct CommandLineContractTests {
     func helpTexts() throws {
         let sandbox = try Sandbox()
         let approve = try sandbox.cli("approve", "--help").stdout
-        #expect(approve.contains("  --timeout SECONDS  give up waiting after SECONDS (default 300; exit 6)"))
+        #expect(approve.contains("  --timeout SECONDS  give up waiting after SECONDS (default 300, 1 to 3600; exit 6)"))
         let start = try sandbox.cli("start", "--help").stdout
         #expect(start.contains("eval `claude-agent start -c`"))
     }
