@@ -7,6 +7,18 @@ import { AgentClient, AgentError, getToken } from '../agent.js';
 import { BridgeClient, BridgeError, openAuthHandler, readBridgeSecret } from '../bridge.js';
 import { startAgent, startBridge, waitUntil } from './harness.js';
 
+/** The status of one plain HTTP request (node:http, so no reliance on a global fetch). */
+function statusOf(url, { method = 'GET', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 const settled = (promise) => promise.then((value) => ({ value }), (error) => ({ error }));
 
 /** A control browser on a free loopback port serving openAuthHandler(open). */
@@ -98,8 +110,7 @@ test('open-auth: selecting an account without a token opens its authorization in
   const [inProgress] = await watchFor(approver, (requests) => requests[0]?.status === 'in_progress');
   assert.equal(inProgress.account_id, 7);
   // The person refuses at the provider, whose redirect carries access_denied (RFC 6749 §4.1.2.1).
-  const callback = await fetch(`${bridge.url}/oauth/callback?error=access_denied&state=${encodeURIComponent(state)}`);
-  assert.equal(callback.status, 200);
+  assert.equal(await statusOf(`${bridge.url}/oauth/callback?error=access_denied&state=${encodeURIComponent(state)}`), 200);
   const { error } = await waiting;
   assert.equal(error?.code, 'denied');
 }));
@@ -145,7 +156,7 @@ test('openAuthHandler refuses what the agent never sends', async () => {
   const calls = [];
   const browser = await startControlBrowser(async (call) => { calls.push(call); });
   try {
-    const get = async (query, init = {}) => (await fetch(`${browser.url}${query}`, init)).status;
+    const get = (query, options) => statusOf(`${browser.url}${query}`, options);
     assert.equal(await get('/open-auth?account_id=3&auth_url=https%3A%2F%2Fexample.test%2Fauthorize%3Fstate%3Ds'), 200);
     assert.deepEqual(calls, [{ accountId: 3, authUrl: 'https://example.test/authorize?state=s' }]);
     assert.equal(await get('/open-auth?auth_url=https%3A%2F%2Fexample.test%2F'), 400);
@@ -155,11 +166,7 @@ test('openAuthHandler refuses what the agent never sends', async () => {
     assert.equal(await get('/open-auth?account_id=3&auth_url=javascript%3Aalert(1)'), 400);
     assert.equal(await get('/open-auth?account_id=3&auth_url=https%3A%2F%2Fexample.test%2F', { method: 'POST' }), 405);
     assert.equal(await get('/elsewhere'), 404);
-    const rebound = await new Promise((resolve, reject) => {
-      http.get(`${browser.url}/open-auth?account_id=3&auth_url=https%3A%2F%2Fexample.test%2F`,
-        { headers: { Host: 'rebound.example:80' } }, (response) => { response.resume(); resolve(response.statusCode); }).on('error', reject);
-    });
-    assert.equal(rebound, 403);
+    assert.equal(await get('/open-auth?account_id=3&auth_url=https%3A%2F%2Fexample.test%2F', { headers: { Host: 'rebound.example:80' } }), 403);
     assert.equal(calls.length, 1);
   } finally {
     await browser.close();
