@@ -22,8 +22,12 @@ export const MAX_FRAME_LENGTH = 256 * 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Protocol.md, token.get with wait: the agent's default wait. */
 export const DEFAULT_WAIT_SECONDS = 300;
+/** Protocol.md: a wait lasts 1 to 3600 seconds. */
+export const MAX_WAIT_SECONDS = 3600;
 /** The scopes authHeaders asks for: what a call to the Messages API needs. */
 export const DEFAULT_SCOPES = Object.freeze(['user:inference']);
+/** The largest `timeout_ms` the agent takes (1 to 3,600,000). */
+export const MAX_TIMEOUT_MS = 3_600_000;
 /** A bound on following next_cursor, so a misbehaving agent cannot loop us forever. */
 const MAX_PAGES = 100_000;
 
@@ -182,11 +186,11 @@ export class AgentClient {
     if (clientName) fields.client_name = clientName;
     let deadlineMs = this.timeoutMs;
     if (wait) {
-      const seconds = Math.max(1, Math.floor(timeoutSeconds ?? DEFAULT_WAIT_SECONDS));
+      const seconds = Math.min(MAX_WAIT_SECONDS, Math.max(1, Math.floor(timeoutSeconds ?? DEFAULT_WAIT_SECONDS)));
       Object.assign(fields, { wait: true, timeout: seconds });
       deadlineMs = (seconds + 10) * 1000; // the agent answers `timeout` first
     }
-    fields.timeout_ms = deadlineMs;
+    fields.timeout_ms = Math.max(1, Math.min(Math.floor(deadlineMs), MAX_TIMEOUT_MS));
     const result = await this.call('token.get', fields, { timeoutMs: deadlineMs });
     if (typeof result.access_token !== 'string' || result.access_token === '') {
       throw new AgentError('protocol_violation', 'the answer holds no access_token');

@@ -41,8 +41,14 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_WAIT_SECONDS = 300
 """Protocol.md, token.get with wait: the agent's default wait."""
 
+MAX_WAIT_SECONDS = 3600
+"""Protocol.md: a wait lasts 1 to 3600 seconds."""
+
 DEFAULT_SCOPES = ("user:inference",)
 """The scopes auth_headers asks for: what a call to the Messages API needs."""
+
+MAX_TIMEOUT_MS = 3_600_000
+"""The largest `timeout_ms` the agent takes (1 to 3,600,000)."""
 
 MAX_PAGES = 100_000
 """A bound on following next_cursor, so a misbehaving agent cannot loop us forever."""
@@ -235,12 +241,12 @@ class AgentClient:
         if client_name:
             fields["client_name"] = client_name
         if wait:
-            wait_seconds = DEFAULT_WAIT_SECONDS if timeout is None else max(1, int(timeout))
+            wait_seconds = DEFAULT_WAIT_SECONDS if timeout is None else min(MAX_WAIT_SECONDS, max(1, int(timeout)))
             fields.update(wait=True, timeout=wait_seconds)
             deadline = wait_seconds + 10.0  # the agent answers `timeout` first
         else:
             deadline = self.timeout if timeout is None else float(timeout)
-        fields["timeout_ms"] = int(deadline * 1000)
+        fields["timeout_ms"] = max(1, min(int(deadline * 1000), MAX_TIMEOUT_MS))
         return TokenBundle.from_json(self.call("token.get", fields, timeout=deadline))
 
     def list_accounts(self) -> list:
@@ -325,12 +331,12 @@ def status() -> dict:
 # -- `python3 claude_agent.py token` -----------------------------------------------------
 
 def _account_ref(text: str) -> AccountRef:
-    """As the CLI: all digits names an account id, anything else a name."""
-    return int(text) if text.isdigit() and len(text) <= 10 else text
+    """As the CLI: digits up to 4294967295 name an account id (Protocol.md, Types), anything else a name."""
+    return int(text) if text.isascii() and text.isdigit() and int(text) <= 0xFFFFFFFF else text
 
 
 def _seconds(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 3600:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 3600:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 1 to 3600")
     return int(text)
 

@@ -94,7 +94,8 @@ test('a wait that runs out: timeout', () => withAgent(async (agent, client) => {
 }));
 
 test('denied while waiting', () => withAgent(async (agent, client) => {
-  const waiting = settled(getToken({ socketPath: agent.socketPath, scopes: ['user:inference'], wait: true, timeoutSeconds: 60 }));
+  // The longest wait there is: its deadline must still be one the agent takes.
+  const waiting = settled(getToken({ socketPath: agent.socketPath, scopes: ['user:inference'], wait: true, timeoutSeconds: 3600 }));
   const [request] = await waitUntil(() => listRequests({ socketPath: agent.socketPath }).then((r) => r.length && r), 'a request');
   assert.deepEqual(request.scopes, ['user:inference']);
   assert.equal((await client.denyRequest(request.request_id, { reason: 'not today' })).status, 'denied');

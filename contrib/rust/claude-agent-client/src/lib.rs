@@ -23,6 +23,8 @@ pub const PROTOCOL_VERSION: i64 = 1;
 
 /// Protocol.md: `token.get` with `wait` takes 1 to 3600 seconds.
 const MAX_WAIT_SECONDS: u64 = 3600;
+/// The largest `timeout_ms` the agent takes (1 to 3,600,000).
+const MAX_TIMEOUT_MILLISECONDS: u64 = 3_600_000;
 
 /// A token as the original router's `TokenBundle`, plus what the agent adds.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,7 +218,7 @@ pub fn get_token(cfg: &ClientConfig, scopes: &[&str]) -> Result<TokenBundle, Aut
         ("scopes".to_string(), Json::Array(scopes.iter().map(|s| Json::from(*s)).collect())),
         ("client_name".to_string(), Json::from(cfg.client_name.as_str())),
         ("hostname".to_string(), Json::from(cfg.hostname.as_str())),
-        ("timeout_ms".to_string(), Json::Int(deadline.as_millis() as i64)),
+        ("timeout_ms".to_string(), Json::Int(deadline.as_millis().clamp(1, u128::from(MAX_TIMEOUT_MILLISECONDS)) as i64)),
     ];
     if let Some(account) = &cfg.account {
         let reference = match account.parse::<u32>() {

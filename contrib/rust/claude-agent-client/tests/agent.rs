@@ -225,7 +225,8 @@ fn timeout_while_waiting() {
 #[test]
 fn denied_while_waiting() {
     let agent = Agent::start();
-    let config = ClientConfig { wait: true, ..agent.config() };
+    // The longest wait there is: its deadline must still be one the agent takes.
+    let config = ClientConfig { wait: true, max_wait: Duration::from_secs(3600), ..agent.config() };
     let waiter = thread::spawn(move || get_token(&config, &["user:inference"]));
     let id = agent.pending_request();
     agent.call("request.deny", vec![("request_id", Json::from(id.as_str()))]).unwrap();
