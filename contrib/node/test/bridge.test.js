@@ -2,10 +2,13 @@
 // openAuthHandler as the control browser the agent calls.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { test } from 'node:test';
+import { test as nodeTest } from 'node:test';
 import { AgentClient, AgentError, getToken } from '../agent.js';
 import { BridgeClient, BridgeError, openAuthHandler, readBridgeSecret } from '../bridge.js';
 import { startAgent, startBridge, waitUntil } from './harness.js';
+
+/** Every test ends within a minute, whatever the agent does. */
+const test = (name, body) => nodeTest(name, { timeout: 60_000 }, body);
 
 /** The status of one plain HTTP request (node:http, so no reliance on a global fetch). */
 function statusOf(url, { method = 'GET', headers = {} } = {}) {
@@ -48,17 +51,21 @@ async function withBridge(body, { open } = {}) {
   }
 }
 
-/** The first list watchRequests yields that satisfies `predicate`. */
+/** The first list watchRequests yields that satisfies `predicate`; gives up after 10 s. */
 async function watchFor(approver, predicate) {
   const controller = new AbortController();
+  const limit = setTimeout(() => controller.abort(), 10_000);
+  let last;
   try {
     for await (const requests of approver.watchRequests({ signal: controller.signal, minIntervalMs: 20, maxIntervalMs: 200 })) {
+      last = requests;
       if (predicate(requests)) return requests;
     }
   } finally {
+    clearTimeout(limit);
     controller.abort();
   }
-  throw new Error('watchRequests ended');
+  throw new Error(`gave up watching for the requests wanted; the last list: ${JSON.stringify(last)}`);
 }
 
 test('approval flow: a waiting tool, the bridge lists it, an account is selected, the tool gets the token', () => withBridge(async ({ agent, client, approver }) => {

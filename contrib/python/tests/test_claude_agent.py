@@ -32,7 +32,9 @@ def error_of(call) -> claude_agent.AgentError:
 # -- the situations ----------------------------------------------------------------------
 
 def test_happy_path_returns_the_held_token_and_its_headers(agent):
-    add(agent, "work", "tok-work", expires_in=3600, scope="user:inference user:profile", account_id=3)
+    # A refresh token ties the account to the default provider, whose headers come along.
+    add(agent, "work", "tok-work", expires_in=3600, scope="user:inference user:profile", account_id=3,
+        refresh_token="rt-work")
     token = claude_agent.get_token(["user:inference"])
     assert (token.access_token, token.account, token.account_id, token.token_type) == ("tok-work", "work", 3, "Bearer")
     assert token.scopes == ("user:inference", "user:profile")
@@ -73,7 +75,9 @@ def test_no_token_and_unknown_account(agent):
 
 
 def test_expired_without_refresh_token(agent):
-    add(agent, "old", "tok-old", expires_at="2020-01-01T00:00:00Z")
+    # Within the agent's expiry skew (60 s), so expired for token.get (Protocol.md, Types);
+    # an agent may refuse to add a token that is already past its expiry.
+    add(agent, "old", "tok-old", expires_in=30)
     error = error_of(lambda: claude_agent.get_token())
     assert error.code == "expired"
     assert "tok-old" not in error.message
@@ -237,9 +241,10 @@ def assert_same(ours, theirs):
 def test_token_command_matches_the_cli(agent):
     for args in [(), ("--scope", "user:inference")]:
         assert_same(*both(agent, *args))  # no token: exit 3
-    add(agent, "old", "tok-old", expires_at="2020-01-01T00:00:00Z", scope="user:old")
+    add(agent, "old", "tok-old", expires_in=30, scope="user:old")
     assert_same(*both(agent, "--account", "old"))  # expired: exit 4
-    add(agent, "work", "tok-work", expires_in=3600, scope="user:inference user:profile", account_id=3)
+    add(agent, "work", "tok-work", expires_in=3600, scope="user:inference user:profile", account_id=3,
+        refresh_token="rt-work")  # the default provider's, with its headers
     for args in [(), ("--scope", "user:inference user:profile"), ("--account", "3"), ("--account", "work"),
                  ("--account", "nobody"), ("--scope", "user:admin"), ("--json", "--header")]:
         assert_same(*both(agent, *args))
