@@ -58,9 +58,11 @@ AGENT_NOT_RUNNING = "agent_not_running"
 IO = "io"
 PROTOCOL_VIOLATION = "protocol_violation"
 
-# `claude-agent token` exit codes (claude-agent --help), by error code; any other code is 7.
+# `claude-agent token` exit codes (claude-agent --help, README's table), by error code; any
+# other code is 7. rotation_lost ("log in again") sits with login_required.
 EXIT_CODES = {
     AGENT_NOT_RUNNING: 1, IO: 1,
+    "usage": 2, "bad_request": 2, "bad_configuration": 2,
     "no_token": 3, "not_found": 3,
     "expired": 4, "login_required": 4, "refresh_failed": 4, "rotation_lost": 4,
     "locked": 5,

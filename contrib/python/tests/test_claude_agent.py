@@ -213,7 +213,8 @@ def test_a_repeated_cursor_is_a_protocol_violation(tmp_path):
     scripted.close()
 
 
-@pytest.mark.parametrize("code, exit_code", [("rotation_lost", 4), ("a_code_from_the_future", 7)])
+@pytest.mark.parametrize("code, exit_code", [("rotation_lost", 4), ("bad_request", 2), ("busy", 7),
+                                             ("a_code_from_the_future", 7)])
 def test_error_codes_pass_through(tmp_path, code, exit_code):
     scripted = ScriptedAgent(str(tmp_path), [{"ok": False, "error": {"code": code, "message": "why"}}])
     result = subprocess.run([sys.executable, str(SCRIPT), "token", "-a", scripted.path],
@@ -246,7 +247,8 @@ def test_token_command_matches_the_cli(agent):
     add(agent, "work", "tok-work", expires_in=3600, scope="user:inference user:profile", account_id=3,
         refresh_token="rt-work")  # the default provider's, with its headers
     for args in [(), ("--scope", "user:inference user:profile"), ("--account", "3"), ("--account", "work"),
-                 ("--account", "nobody"), ("--scope", "user:admin"), ("--json", "--header")]:
+                 ("--account", "nobody"), ("--account", "bad name!"), ("--account", "99999999999"),
+                 ("--scope", "user:admin"), ("--json", "--header")]:
         assert_same(*both(agent, *args))
     ours, theirs = both(agent, "--header")
     assert ours.returncode == theirs.returncode == 0
