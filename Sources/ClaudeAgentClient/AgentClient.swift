@@ -46,12 +46,29 @@ public final class AgentClient {
     }
 
     /// `token.get`: an access token covering `scopes`, from `account` if given.
-    public func token(scopes: [String] = [], account: AccountReference? = nil) throws(AgentClientError) -> AccessToken {
+    ///
+    /// The request carries this client's deadline (`timeout_ms`: `timeoutMilliseconds`),
+    /// and the client waits `answerGraceMilliseconds` longer for the answer, so that when
+    /// a refresh is slow the agent's own reason (`timeout`, `refresh_failed`) arrives
+    /// rather than a bare client-side time-out.
+    ///
+    /// - Parameter refresh: the token this client holds was refused (HTTP 401): have the
+    ///   agent refresh it now (coalesced with any refresh in flight, and answered with the
+    ///   last refresh's outcome if it ended less than a few seconds ago).
+    /// - Throws: the agent's error (`no_token`, `expired`, `login_required`,
+    ///   `rotation_lost`, `refresh_failed`, `timeout`, …) or the client's own.
+    public func token(scopes: [String] = [], account: AccountReference? = nil, refresh: Bool = false) throws(AgentClientError) -> AccessToken {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
-        let result = try call("token.get", fields)
+        if refresh { fields["refresh"] = true }
+        // The protocol's range for timeout_ms is 1 ms to an hour.
+        fields["timeout_ms"] = .int(Int64(min(max(1, timeoutMilliseconds), 3_600_000)))
+        let result = try call("token.get", fields, waitMilliseconds: timeoutMilliseconds + Self.answerGraceMilliseconds)
         return try decoding { () throws(AgentError) in try AccessToken(json: result) }
     }
+
+    /// How much longer than the deadline it sent a client waits for the agent's answer.
+    public static let answerGraceMilliseconds = 2_000
 
     /// `account.add`: hands a token bundle to the agent under `name`.
     @discardableResult
@@ -108,7 +125,9 @@ public final class AgentClient {
 
     /// Sends one request and returns its result, or throws the agent's error.
     /// - Parameter tick: called about once a second while waiting for the answer.
-    public func call(_ op: String, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
+    /// - Parameter waitMilliseconds: how long to wait for the answer (default `timeoutMilliseconds`).
+    public func call(_ op: String, _ fields: JSONObject = JSONObject(), waitMilliseconds: Int? = nil,
+                     tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
         let id = nextID
         nextID += 1
         let request = Request(id: id, op: op, body: fields)
@@ -123,7 +142,7 @@ public final class AgentClient {
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
         }
         while true {
-            let payload = try readFrame(from: connection, tick: tick)
+            let payload = try readFrame(from: connection, waitMilliseconds: waitMilliseconds ?? timeoutMilliseconds, tick: tick)
             guard let response = Response.decode(payload) else {
                 close()
                 throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
@@ -152,8 +171,8 @@ public final class AgentClient {
         }
     }
 
-    private func readFrame(from connection: FileDescriptor, tick: () -> Void) throws(AgentClientError) -> [UInt8] {
-        let deadline = Clock.monotonicMilliseconds() + Int64(timeoutMilliseconds)
+    private func readFrame(from connection: FileDescriptor, waitMilliseconds: Int, tick: () -> Void) throws(AgentClientError) -> [UInt8] {
+        let deadline = Clock.monotonicMilliseconds() + Int64(waitMilliseconds)
         while true {
             do throws(FrameError) {
                 if let payload = try decoder.next() { return payload }
@@ -165,7 +184,7 @@ public final class AgentClient {
             while (try? waitFor(connection, .readable, timeoutMilliseconds: 1000)) == false {
                 if Clock.monotonicMilliseconds() >= deadline {
                     close()
-                    throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+                    throw AgentClientError(.timeout, "the agent did not answer within \(waitMilliseconds) ms")
                 }
                 tick()
             }
@@ -174,7 +193,7 @@ public final class AgentClient {
                 chunk = try connection.read(upTo: 65536)
             } catch where error == .wouldBlock {
                 close()
-                throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+                throw AgentClientError(.timeout, "the agent did not answer within \(waitMilliseconds) ms")
             } catch where error == .connectionReset {
                 close()
                 throw AgentClientError(.io, "the agent closed the connection")

@@ -29,6 +29,7 @@ public struct AgentClientError: Error, Equatable, Sendable, CustomStringConverti
         public static let busy = Code(.busy)
         public static let loginRequired = Code(.loginRequired)
         public static let refreshFailed = Code(.refreshFailed)
+        public static let rotationLost = Code(.rotationLost)
         public static let cancelled = Code(.cancelled)
         public static let loginFailed = Code(.loginFailed)
         public static let requestFailed = Code(.requestFailed)

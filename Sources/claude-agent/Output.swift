@@ -9,7 +9,8 @@ enum ExitCode: Int32 {
     case usage = 2
     /// No token covers the request (`no_token`, `not_found`).
     case noToken = 3
-    /// The token is expired and could not be refreshed (`expired`, `login_required`, `refresh_failed`).
+    /// The token is expired and could not be refreshed (`expired`, `login_required`,
+    /// `rotation_lost`, `refresh_failed`).
     case expired = 4
     case locked = 5
     /// A person or the clock said no (`denied`, `cancelled`, `timeout`).
@@ -21,7 +22,7 @@ enum ExitCode: Int32 {
         switch code {
         case .agentNotRunning, .io: self = .noAgent
         case .noToken, .notFound: self = .noToken
-        case .expired, .loginRequired, .refreshFailed: self = .expired
+        case .expired, .loginRequired, .rotationLost, .refreshFailed: self = .expired
         case .locked: self = .locked
         case .denied, .cancelled, .timeout, .requestFailed: self = .denied
         default: self = .failure

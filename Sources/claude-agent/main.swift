@@ -32,6 +32,9 @@ default:
         Output.out((Help.commands[command] ?? Help.main) + "\n")
         ProcessControl.exit(0)
     }
+    if let ignored = SocketPath.ignoredRuntimeDirectory() {
+        Output.err("claude-agent: \(SocketPath.ignoredRuntimeDirectoryWarning(ignored))\n")
+    }
     switch command {
     case "start": Lifecycle.start(rest)
     case "stop": Lifecycle.stop(rest)
