@@ -122,7 +122,11 @@ extension Agent {
             do throws(AgentError) {
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
                                               token: token, forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
-                store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
+                store.update(account.id) {
+                    // Fresh from the provider: its lifetime is known (see `ExpiryRule`).
+                    $0.obtainedAt = now
+                    $0.refreshAheadAt = refreshAheadTime(for: token, obtainedAt: now)
+                }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
                 if let id = login.requestID {
                     let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }

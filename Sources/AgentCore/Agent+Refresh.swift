@@ -134,7 +134,7 @@ extension Agent {
                     Log.info("account \(account.name) (#\(accountID)): the provider's answer was odd, kept anyway: "
                              + grant.oddities.joined(separator: "; "))
                 }
-                adopt(token, for: accountID, now: now, ended: ended, stamp: stamp)
+                adopt(token, for: accountID, obtainedAt: now, ended: ended, stamp: stamp)
                 fresh = token
                 Log.info("refreshed account \(account.name) (#\(accountID)): token \(token.fingerprint)")
                 if let writeError { Log.info("could not write account \(account.name) back: \(writeError)") }
@@ -142,7 +142,7 @@ extension Agent {
                 let token = HeldToken(accessToken: credentials.accessToken, refreshToken: credentials.refreshToken,
                                       expiresAt: credentials.expiresAt, tokenType: "Bearer",
                                       scopes: credentials.scopes.isEmpty ? account.scopes : credentials.scopes)
-                adopt(token, for: accountID, now: now, ended: ended, stamp: stamp)
+                adopt(token, for: accountID, obtainedAt: nil, ended: ended, stamp: stamp)
                 Log.info("account \(account.name) (#\(accountID)): adopted newer tokens another tool wrote to "
                          + "\(account.sourcePath ?? "its file"): token \(token.fingerprint)")
                 if let adopted = store.account(id: accountID), tokenIsExpired(adopted, now: now), canRefresh(adopted) {
@@ -190,19 +190,20 @@ extension Agent {
         finishRefreshApprovals(accountID: accountID, failure: failure)
     }
 
-    /// Holds `token` as the account's new token, obtained `now`.
-    private func adopt(_ token: HeldToken, for accountID: UInt32, now: Int64, ended: Int64, stamp: FileStamp?) {
+    /// Holds `token` as the account's new token: from the provider just `now`
+    /// (`obtainedAt`), or nil when it was found in a file (its grant was not seen).
+    private func adopt(_ token: HeldToken, for accountID: UInt32, obtainedAt: Int64?, ended: Int64, stamp: FileStamp?) {
         store.update(accountID) { account in
             account.token = token
             account.scopes = token.scopes
-            account.obtainedAt = now
+            account.obtainedAt = obtainedAt
             account.lastRefreshError = nil
             account.refreshTokenMayBeSpent = false
             account.lastRefreshEndedAt = ended
             account.lastRefreshFailure = nil
             if let stamp { account.sourceStamp = stamp }
         }
-        store.update(accountID) { $0.refreshAheadAt = refreshAheadTime(for: token) }
+        store.update(accountID) { $0.refreshAheadAt = refreshAheadTime(for: token, obtainedAt: obtainedAt) }
     }
 
     /// What a waiter gets once the refresh it waited for is over: `fresh`, the token that
@@ -248,14 +249,17 @@ extension Agent {
     ///
     /// Never later than the moment the token starts to count as expired (its expiry less
     /// the skew, which `ExpiryRule` bounds by half its life), so a client never waits for
-    /// a refresh that refresh-ahead could have done. `token` is taken as obtained now.
-    func refreshAheadTime(for token: HeldToken) -> Int64? {
+    /// a refresh that refresh-ahead could have done.
+    /// - Parameter obtainedAt: when the provider granted it (nil: unknown, see `Account`).
+    func refreshAheadTime(for token: HeldToken, obtainedAt: Int64? = nil) -> Int64? {
         guard configuration.refreshAhead, token.refreshToken != nil, let expiresAt = token.expiresAt else { return nil }
         let now = Clock.unixSeconds()
-        let life = max(0, expiresAt.subtractingReportingOverflow(now).partialValue)
+        // Past the year 10^11 no one minds when; saturating keeps the sums from trapping.
+        let (difference, overflow) = expiresAt.subtractingReportingOverflow(now)
+        let life = overflow ? (expiresAt > now ? Int64.max / 2 : 0) : min(max(0, difference), Int64.max / 2)
         let jitter = life >= 10 ? Int64((try? RandomBytes.uniform(below: UInt64(life / 10))) ?? 0) : 0
-        let ahead = now + life / 3 * 2 - jitter
-        return min(ahead, expiry.lastUsableSecond(token, obtainedAt: now) ?? ahead)
+        let ahead = now.addingReportingOverflow(life / 3 * 2 - jitter).overflow ? Int64.max : now + (life / 3 * 2 - jitter)
+        return min(ahead, expiry.lastUsableSecond(token, obtainedAt: obtainedAt) ?? ahead)
     }
 
     /// Starts the refreshes that are due ahead of expiry.

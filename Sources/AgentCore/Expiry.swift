@@ -10,30 +10,41 @@ import AgentProtocol
 /// more than half the lifetime the provider granted (`expiresAt - obtainedAt`), and a
 /// refresh-ahead is never scheduled past the point where the token starts to count as
 /// expired.
-struct ExpiryRule {
+public struct ExpiryRule: Sendable {
     /// The configured skew (`--skew`), in seconds.
-    let skewSeconds: Int64
+    public let skewSeconds: Int64
+
+    public init(skewSeconds: Int64) {
+        self.skewSeconds = skewSeconds
+    }
 
     /// The skew applied to a token granted at `obtainedAt` for use until `expiresAt` (Unix
-    /// seconds): `min(skewSeconds, lifetime / 2)`, never negative.
-    func effectiveSkew(expiresAt: Int64, obtainedAt: Int64) -> Int64 {
+    /// seconds): `min(skewSeconds, lifetime / 2)`, never negative. A token whose grant the
+    /// agent did not see (`obtainedAt` nil: added or imported) gets the whole skew.
+    public func effectiveSkew(expiresAt: Int64, obtainedAt: Int64?) -> Int64 {
+        guard let obtainedAt else { return max(0, skewSeconds) }
         let (lifetime, overflow) = expiresAt.subtractingReportingOverflow(obtainedAt)
         guard !overflow else { return max(0, skewSeconds) }
         return max(0, min(skewSeconds, lifetime / 2))
     }
 
     /// Whether `token`, obtained at `obtainedAt`, must not be handed out at `now`.
-    func isExpired(_ token: HeldToken, obtainedAt: Int64, now: Int64) -> Bool {
+    public func isExpired(_ token: HeldToken, obtainedAt: Int64?, now: Int64) -> Bool {
         guard let expiresAt = token.expiresAt else { return false }
-        let skew = effectiveSkew(expiresAt: expiresAt, obtainedAt: obtainedAt)
-        return expiresAt.subtractingReportingOverflow(skew).partialValue <= now
+        return Self.saturatingSubtract(expiresAt, effectiveSkew(expiresAt: expiresAt, obtainedAt: obtainedAt)) <= now
     }
 
     /// The last moment (Unix seconds) a token is handed out before it counts as expired;
     /// nil when it has no expiry.
-    func lastUsableSecond(_ token: HeldToken, obtainedAt: Int64) -> Int64? {
+    public func lastUsableSecond(_ token: HeldToken, obtainedAt: Int64?) -> Int64? {
         guard let expiresAt = token.expiresAt else { return nil }
-        return expiresAt.subtractingReportingOverflow(effectiveSkew(expiresAt: expiresAt, obtainedAt: obtainedAt)).partialValue
+        return Self.saturatingSubtract(expiresAt, effectiveSkew(expiresAt: expiresAt, obtainedAt: obtainedAt))
+    }
+
+    /// `a - b` for a non-negative `b`, stopping at `Int64.min` instead of trapping.
+    static func saturatingSubtract(_ a: Int64, _ b: Int64) -> Int64 {
+        let (difference, overflow) = a.subtractingReportingOverflow(b)
+        return overflow ? .min : difference
     }
 }
 

@@ -39,9 +39,11 @@ public struct Account: Sendable {
     public var refreshAheadAt: Int64?
     /// A credentials file to write rotated tokens back to (`--persist`).
     public var persistPath: String?
-    /// When the current token was obtained (Unix seconds): with its expiry, the lifetime
-    /// the provider granted, which bounds the expiry skew (see `ExpiryRule`).
-    public var obtainedAt: Int64 = 0
+    /// When the current token came from the provider (Unix seconds), for tokens the agent
+    /// obtained itself (a login, a refresh): with its expiry, the lifetime the provider
+    /// granted, which bounds the expiry skew (see `ExpiryRule`). nil for tokens handed in
+    /// (`account.add`, an import), whose granted lifetime is unknown.
+    public var obtainedAt: Int64?
     /// The credentials file the tokens came from (`account.import`), read again before
     /// each refresh and after an `invalid_grant` in case another tool rotated them.
     public var sourcePath: String?
@@ -120,7 +122,7 @@ public struct TokenStore {
             existing.forgetAt = forgetAt
             existing.generation = generation
             existing.lastRefreshError = nil
-            existing.obtainedAt = now
+            existing.obtainedAt = nil
             existing.refreshTokenMayBeSpent = false
             byID[existing.id] = existing
             noteForgetAt(forgetAt)
@@ -130,8 +132,7 @@ public struct TokenStore {
             throw AgentError(.badRequest, "the agent holds \(Limits.maxAccounts) accounts, its limit")
         }
         let account = Account(id: requestedID ?? lowestFreeID(), name: name, provider: provider, token: token,
-                              scopes: token.scopes, forgetAt: forgetAt, addedAt: now, generation: generation,
-                              obtainedAt: now)
+                              scopes: token.scopes, forgetAt: forgetAt, addedAt: now, generation: generation)
         byID[account.id] = account
         idByName[name] = account.id
         ids.insert(account.id, at: insertionPoint(of: account.id))
