@@ -101,7 +101,7 @@ enum Lifecycle {
     static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
     static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
                                                     "--import-account": [], "--callback-url": [], "--idle-timeout": [],
-                                                    "--fetch-helper": []]
+                                                    "--fetch-helper": [], "--refresh-timeout": []]
 
     static func daemonArguments(_ parsed: Arguments) -> [String] {
         var arguments: [String] = []

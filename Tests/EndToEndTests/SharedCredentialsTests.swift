@@ -142,7 +142,8 @@ struct SocketWatchTests {
         try FileManager.default.removeItem(atPath: socket)
         let second = try sandbox.startDaemon([], socket: socket)
         #expect(try eventually(timeout: 10) { !first.process.isRunning })
-        #expect(first.logText.contains("was ") && first.logText.contains("no client can reach this agent; exiting"))
+        let log = first.logText
+        #expect(log.contains("the socket \(socket) was ") && log.contains(": no client can reach this agent; exiting"), "\(log)")
         let status = try sandbox.cli("status", "--json", "-a", socket)
         #expect(status.status == 0)
         #expect(status.stdout.contains("\"pid\": \(second.process.processIdentifier)"))
