@@ -56,14 +56,11 @@ public struct FileStamp: Equatable, Sendable {
 
 extension FileSystem {
     /// The stamp of the file at `path`; with `followingLinks` the file a symbolic link
-    /// points to, else the link itself. The C functions are `fstatat` (as `stat`) and `lstat`.
+    /// points to, else the link itself. The C function is `fstatat` (as `stat`, or `lstat`).
     public static func stamp(_ path: String, followingLinks: Bool = true) throws(Errno) -> FileStamp {
         var st = stat()
-        if followingLinks {
-            _ = try syscall("stat \(path)") { fstatat(AT_FDCWD, path, &st, 0) }
-        } else {
-            _ = try syscall("lstat \(path)") { lstat(path, &st) }
-        }
+        let flags = followingLinks ? 0 : AT_SYMLINK_NOFOLLOW
+        _ = try syscall("stat \(path)") { fstatat(AT_FDCWD, path, &st, flags) }
         return FileStamp(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
                          modifiedSeconds: Int64(st.st_mtim.tv_sec), modifiedNanoseconds: Int64(st.st_mtim.tv_nsec),
                          changedSeconds: Int64(st.st_ctim.tv_sec), changedNanoseconds: Int64(st.st_ctim.tv_nsec))

@@ -189,7 +189,7 @@ enum Commands {
         let token: AccessToken
         do throws(AgentClientError) {
             token = try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
-        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired].contains(error.code) {
+        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(error.code) {
             token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeout: timeout)
         } catch {
             Output.fail(error)
