@@ -124,6 +124,9 @@ public struct TokenStore {
             existing.lastRefreshError = nil
             existing.obtainedAt = nil
             existing.refreshTokenMayBeSpent = false
+            // New tokens: the last refresh's outcome says nothing about them.
+            existing.lastRefreshEndedAt = nil
+            existing.lastRefreshFailure = nil
             byID[existing.id] = existing
             noteForgetAt(forgetAt)
             return existing
