@@ -117,7 +117,7 @@ extension Agent {
     /// Applies a refresh's outcome and answers everyone who waited for it. A token fresh
     /// from the provider is handed to them whatever its lifetime: they waited for it.
     func finishRefresh(accountID: UInt32, generation: UInt64, _ result: Result<RefreshOutcome, OAuthError>) {
-        var waiters = refreshWaiters.removeValue(forKey: accountID) ?? []
+        let waiters = refreshWaiters.removeValue(forKey: accountID) ?? []
         var failure: AgentError?
         var fresh: HeldToken?
         let ended = Clock.monotonicMilliseconds()
@@ -186,7 +186,6 @@ extension Agent {
             guard let connection = connections[waiter.connectionID] else { continue }
             answerDeferred(connection, tokenAnswer(accountID: accountID, waiter: waiter, failure: failure, fresh: fresh))
         }
-        waiters.removeAll()
         finishRefreshApprovals(accountID: accountID, failure: failure)
     }
 

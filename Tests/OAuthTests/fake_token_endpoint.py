@@ -11,7 +11,9 @@ Every POST is answered as its query string says, so concurrent tests never share
     key=K          groups requests; each test uses its own key
     mode=ok        200 with a token answer (the default)
     mode=fail      the first `times` requests get HTTP `status` (default 500), then ok
-    mode=always    every request gets HTTP `status` (default 503), after `delay` seconds (default 0)
+    mode=always    every request gets HTTP `status` (default 503), after `delay` seconds (default 0):
+                   a provider behind a stuck gateway, which answers 503 only once its own
+                   minute-long time-out runs out
     mode=error     HTTP `status` (default 400) with {"error": `error`, "error_description": `description`}
     mode=malformed 200 with a body that is not JSON
     mode=slow      sleeps `delay` seconds, then ok
