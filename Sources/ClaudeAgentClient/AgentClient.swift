@@ -70,6 +70,13 @@ public final class AgentClient {
     /// How much longer than the deadline it sent a client waits for the agent's answer.
     public static let answerGraceMilliseconds = 2_000
 
+    /// The least a client waits for an operation that waits for an exchange with the
+    /// provider (`oauth.callback`'s code exchange, `request.select_account`'s refresh):
+    /// longer than the agent's worst case with its default 30 s per-attempt time-out (one
+    /// attempt, the HTTPS helper's 2 s grace, the backoff of retries that never left), so
+    /// the agent's own outcome arrives rather than a client time-out.
+    public static let exchangeWaitMilliseconds = 60_000
+
     /// `account.add`: hands a token bundle to the agent under `name`.
     @discardableResult
     public func addAccount(_ name: String, token: TokenBundle, accountID: UInt32? = nil,
