@@ -41,7 +41,7 @@ extension Agent {
         let waiter = TokenWaiter(connectionID: connection.id, requestID: requestID, scopes: scopes, deadline: demand.deadline)
         if demand.force {
             if refreshWaiters[account.id] != nil {
-                refreshWaiters[account.id, default: []].append(waiter)
+                addRefreshWaiter(waiter, for: account.id)
                 return .deferred
             }
             let recent = account.lastRefreshEndedAt.map {
@@ -54,7 +54,7 @@ extension Agent {
                 }
                 guard canRefresh(account) else { throw unavailable(account) }
                 startRefresh(of: account)
-                refreshWaiters[account.id, default: []].append(waiter)
+                addRefreshWaiter(waiter, for: account.id)
                 return .deferred
             }
             if let failure = account.lastRefreshFailure { throw failure }
@@ -64,7 +64,7 @@ extension Agent {
         }
         guard canRefresh(account) else { throw unavailable(account) }
         startRefresh(of: account)
-        refreshWaiters[account.id, default: []].append(waiter)
+        addRefreshWaiter(waiter, for: account.id)
         return .deferred
     }
 
@@ -221,9 +221,19 @@ extension Agent {
         return Response.success(id: waiter.requestID, accessToken(of: account, token).json)
     }
 
+    /// Adds a client to those waiting for the account's refresh, noting its deadline.
+    func addRefreshWaiter(_ waiter: TokenWaiter, for accountID: UInt32) {
+        refreshWaiters[accountID, default: []].append(waiter)
+        if let deadline = waiter.deadline { nextRefreshWaiterDeadline = min(nextRefreshWaiterDeadline ?? .max, deadline) }
+    }
+
     /// Answers `timeout` to clients whose deadline (`timeout_ms`) comes before their
     /// refresh ends; the refresh goes on, and its outcome is kept for the next request.
+    /// Walks the waiters only once the earliest deadline noted has come, so a thousand
+    /// clients waiting on one refresh cost nothing per turn of the loop.
     func expireRefreshWaiters(monotonic now: Int64) {
+        guard let due = nextRefreshWaiterDeadline, due <= now else { return }
+        defer { nextRefreshWaiterDeadline = refreshWaiters.values.lazy.flatMap { $0 }.compactMap(\.deadline).min() }
         for (accountID, waiters) in refreshWaiters where waiters.contains(where: { ($0.deadline ?? .max) <= now }) {
             refreshWaiters[accountID] = waiters.filter { ($0.deadline ?? .max) > now }
             let name = store.account(id: accountID)?.name ?? "#\(accountID)"
@@ -235,11 +245,6 @@ extension Agent {
                 answerDeferred(connection, Response.failure(id: waiter.requestID, error))
             }
         }
-    }
-
-    /// The earliest deadline of a client waiting for a refresh, if any.
-    var nextRefreshWaiterDeadline: Int64? {
-        refreshWaiters.values.lazy.flatMap { $0 }.compactMap(\.deadline).min()
     }
 
     /// With `--refresh-ahead`: once about 2/3 of a token's life is used, less a random

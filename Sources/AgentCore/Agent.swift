@@ -46,6 +46,9 @@ public final class Agent {
     var nextSocketCheck: Int64?
     /// The socket path was removed or taken by another agent: it is not ours to remove.
     var socketLost = false
+    /// No client waiting for a refresh has a deadline (`timeout_ms`) before this
+    /// (monotonic milliseconds); nil: none has one. May be early, never late.
+    var nextRefreshWaiterDeadline: Int64?
     /// Requests whose selected account is being refreshed, by account.
     var refreshApprovals: [UInt32: [String]] = [:]
     private var pollSet = PollSet()
