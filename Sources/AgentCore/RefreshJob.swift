@@ -37,10 +37,10 @@ enum RefreshOutcome: Sendable {
 /// never refresh the same token at once), looks at the file (a `stat`, and a parse only
 /// when it changed) and adopts a newer pair found there instead of refreshing; else it
 /// refreshes, writes the new pair back while still holding the lock, and releases it.
-/// After an `invalid_grant` it looks at the file once more. A writer that takes no lock
-/// (Claude Code takes its own `.oauth_refresh.lock` directory, not this one) can still
-/// refresh at the same moment; the re-read after `invalid_grant` then recovers the pair
-/// it wrote.
+/// For Claude Code's own `.credentials.json` it also takes the lock Claude Code takes
+/// (`ClaudeCodeRefreshLock`). After an `invalid_grant` it looks at the file once more: a
+/// writer that takes neither lock can still refresh at the same moment, and the re-read
+/// then recovers the pair it wrote.
 struct RefreshJob: Sendable {
     let refreshToken: String
     let accessToken: String
@@ -63,6 +63,8 @@ struct RefreshJob: Sendable {
             }
         }
         defer { lock?.release() }
+        let claudeCode = file.flatMap { ClaudeCodeRefreshLock.acquire(for: $0.path) }
+        defer { claudeCode?.release() }
         if let file, let newer = newerCredentials(in: file) { return .success(.adopted(newer.credentials, fileStamp: newer.stamp)) }
         let grant: TokenGrant
         do throws(OAuthError) {

@@ -105,6 +105,7 @@ enum Help {
                                      stays the shared truth: read again before each refresh
                                      (a newer pair another tool wrote there is adopted), and
                                      refreshed under the lock .FILE.lock beside it
+                                     (and Claude Code's own locks for its file)
               --import-account NAME  the account name for imported files (default "default")
               --callback-url URL     where providers redirect after an approval (default
                                      http://127.0.0.1:7777/oauth/callback, the bridge)

@@ -115,6 +115,29 @@ struct RefreshJobTests {
                 == "/home/u/.claude/..credentials.json.lock")
     }
 
+    @Test("a lock directory (proper-lockfile's, Claude Code's) excludes a second holder, and a stale one is taken over")
+    func directoryLock() throws {
+        let path = FileManager.default.temporaryDirectory.path + "/dirlock-" + UUID().uuidString.prefix(8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try #require(try DirectoryLock.acquire(path, staleMilliseconds: 60_000, timeoutMilliseconds: 0))
+        #expect(try DirectoryLock.acquire(path, staleMilliseconds: 60_000, timeoutMilliseconds: 150) == nil)
+        // Left by a holder that crashed 2 minutes ago: stale, so taken over.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-120)], ofItemAtPath: path)
+        let second = try #require(try DirectoryLock.acquire(path, staleMilliseconds: 60_000, timeoutMilliseconds: 0))
+        // A holder's touch keeps it fresh.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-120)], ofItemAtPath: path)
+        second.touch()
+        #expect(try DirectoryLock.acquire(path, staleMilliseconds: 60_000, timeoutMilliseconds: 0) == nil)
+        second.release()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        _ = first
+    }
+
+    @Test("Claude Code's lock is taken only for its own file name")
+    func claudeCodeLockOnlyForItsFile() {
+        #expect(ClaudeCodeRefreshLock.acquire(for: "/nonexistent/credentials.json") == nil)
+    }
+
     @Test("flock excludes a second holder until the first releases")
     func fileLock() throws {
         let path = FileManager.default.temporaryDirectory.path + "/lock-" + UUID().uuidString.prefix(8)

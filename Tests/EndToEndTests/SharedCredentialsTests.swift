@@ -67,6 +67,41 @@ struct SharedCredentialsTests {
         #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
     }
 
+    @Test("Claude Code refreshing under its own .oauth_refresh.lock: the agent waits for that lock too, then adopts what it wrote")
+    func waitsForClaudeCodesLock() throws {
+        let provider = try ScriptedProvider.start()
+        let key = ScriptedProvider.newKey()
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: -10).write(toFile: path, atomically: true, encoding: .utf8)
+        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
+        let daemon = try sandbox.startDaemon(["--persist", path])
+        let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
+        // Claude Code's way (proper-lockfile): a lock directory, its refresh, the write, rmdir.
+        let script = """
+            import os, sys, time
+            os.mkdir(sys.argv[1])
+            print("locked", flush=True)
+            time.sleep(1.5)
+            with open(sys.argv[2] + ".tmp", "w") as f:
+                f.write(sys.argv[3])
+            os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+            os.rmdir(sys.argv[1])
+            """
+        let claudeCode = try BackgroundCommand("/usr/bin/python3", ["-c", script, sandbox.root + "/.oauth_refresh.lock", path,
+                                                                    claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)],
+                                               environment: sandbox.environment)
+        #expect(try claudeCode.firstLine() == "locked")
+        let token = try sandbox.cli("token", "-a", daemon.socket)
+        #expect(try claudeCode.wait() == 0)
+        #expect(token.status == 0, "\(token.stderr)")
+        #expect(token.stdout == "at-1\n")
+        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+        // The agent removed the locks it took.
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/.oauth_refresh.lock"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + ".lock"))
+    }
+
     @Test("two agents persisting the same file never refresh the same token: the second adopts what the first wrote")
     func twoAgents() throws {
         let provider = try ScriptedProvider.start()
