@@ -74,7 +74,7 @@ extension AgentClient {
         if let code { fields["code"] = .string(code) }
         if let error { fields["error"] = .string(error) }
         if let errorDescription { fields["error_description"] = .string(errorDescription) }
-        let result = try call(.oauthCallback, fields, waitMilliseconds: max(timeoutMilliseconds, Self.exchangeWaitMilliseconds))
+        let result = try call(.oauthCallback, fields)
         do throws(AgentError) {
             if result["request_id"] != nil { return .approved(try TokenRequestInfo(result)) }
             return .loggedIn(try AccountSummary(json: result))

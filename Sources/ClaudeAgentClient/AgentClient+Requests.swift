@@ -102,10 +102,7 @@ extension AgentClient {
                               redirectURI: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id), "account": account.json, "print_url": .bool(printURL)]
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
-        // It may wait for a refresh of the account, which may take the agent's whole
-        // per-attempt time-out.
-        return try requestInfo(try call(.requestSelectAccount, fields,
-                                        waitMilliseconds: max(timeoutMilliseconds, Self.exchangeWaitMilliseconds)))
+        return try requestInfo(try call(.requestSelectAccount, fields))
     }
 
     public func denyRequest(_ id: String, reason: String? = nil) throws(AgentClientError) -> TokenRequestInfo {

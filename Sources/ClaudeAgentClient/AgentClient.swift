@@ -70,12 +70,20 @@ public final class AgentClient {
     /// How much longer than the deadline it sent a client waits for the agent's answer.
     public static let answerGraceMilliseconds = 2_000
 
-    /// The least a client waits for an operation that waits for an exchange with the
-    /// provider (`oauth.callback`'s code exchange, `request.select_account`'s refresh):
-    /// longer than the agent's worst case with its default 30 s per-attempt time-out (one
-    /// attempt, the HTTPS helper's 2 s grace, the backoff of retries that never left), so
-    /// the agent's own outcome arrives rather than a client time-out.
-    public static let exchangeWaitMilliseconds = 60_000
+    /// The least time a client waits for `op`'s answer, whatever its `timeoutMilliseconds`:
+    /// an operation that waits for the provider must outlast the agent's worst case with
+    /// its default 30 s per-attempt time-out, so that the agent's own outcome arrives
+    /// rather than a client time-out. A code exchange (`oauth.callback`) or a refresh
+    /// (`request.select_account`) is one attempt plus the HTTPS helper's 2 s grace and the
+    /// backoff of retries that never left: 60 s. A revocation (`account.logout`), which is
+    /// idempotent and retried, is up to three: 100 s. 0 for the others.
+    public static func leastWaitMilliseconds(for op: Op) -> Int {
+        switch op {
+        case .oauthCallback, .requestSelectAccount: return 60_000
+        case .accountLogout: return 100_000
+        default: return 0
+        }
+    }
 
     /// `account.add`: hands a token bundle to the agent under `name`.
     @discardableResult
@@ -132,7 +140,8 @@ public final class AgentClient {
 
     /// Sends one request and returns its result, or throws the agent's error.
     /// - Parameter tick: called about once a second while waiting for the answer.
-    /// - Parameter waitMilliseconds: how long to wait for the answer (default `timeoutMilliseconds`).
+    /// - Parameter waitMilliseconds: how long to wait for the answer (default
+    ///   `timeoutMilliseconds`, or `leastWaitMilliseconds(for:)` when that is longer).
     public func call(_ op: Op, _ fields: JSONObject = JSONObject(), waitMilliseconds: Int? = nil,
                      tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
         let id = nextID
@@ -149,7 +158,8 @@ public final class AgentClient {
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
         }
         while true {
-            let payload = try readFrame(from: connection, waitMilliseconds: waitMilliseconds ?? timeoutMilliseconds, tick: tick)
+            let wait = waitMilliseconds ?? max(timeoutMilliseconds, Self.leastWaitMilliseconds(for: op))
+            let payload = try readFrame(from: connection, waitMilliseconds: wait, tick: tick)
             guard let response = Response.decode(payload) else {
                 close()
                 throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
