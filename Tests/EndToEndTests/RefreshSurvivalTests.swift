@@ -1,3 +1,4 @@
+import ClaudeAgentClient
 import Foundation
 import Testing
 
@@ -93,10 +94,16 @@ struct RefreshSurvivalTests {
         let sandbox = try Sandbox()
         let daemon = try agent(sandbox, provider, key: ScriptedProvider.newKey(), "mode=always&status=503&delay=60")
         #expect(try sandbox.cli("add", "--account", "w", "-a", daemon.socket, stdin: bundle(expiresIn: 5)).status == 0)
-        let token = try sandbox.cli("token", "--account", "w", "--timeout", "2", "-a", daemon.socket)
-        #expect(token.status == 6)
-        #expect(token.stderr == "claude-agent: timeout: refreshing account w did not finish before the client's deadline "
-                + "(timeout_ms): the provider has not answered yet. The refresh goes on; the next request gets its result\n")
+        // A client with a 2 s deadline: the library sends it and waits a little longer.
+        let client = AgentClient(socketPath: daemon.socket, timeoutMilliseconds: 2000)
+        do {
+            _ = try client.token(account: .name("w"))
+            Issue.record("a token was handed out while the provider stayed silent")
+        } catch {
+            #expect(error.code == .timeout)
+            #expect(error.message == "refreshing account w did not finish before the client's deadline (timeout_ms): "
+                    + "the provider has not answered yet. The refresh goes on; the next request gets its result")
+        }
 
         let connection = try RawConnection(path: daemon.socket)
         defer { connection.close() }
