@@ -9,8 +9,7 @@ enum Help {
           1  no agent answers at the socket (agent_not_running, io)
           2  usage error or bad input (usage, bad_request, bad_configuration)
           3  no token covers the request (no_token, not_found)
-          4  the token expired and could not be refreshed (expired, login_required,
-             rotation_lost, refresh_failed)
+          4  the token expired and could not be refreshed (expired, login_required, rotation_lost, refresh_failed)
           5  the agent is locked (locked)
           6  denied, cancelled or timed out (denied, cancelled, timeout, request_failed)
           7  any other error
