@@ -43,6 +43,15 @@ public final class Agent {
     /// The last token handed out per account, serialized (see `serializedAccessToken`).
     /// Dropped with the account, so a removed token does not outlive it here.
     var servedTokens: [UInt32: (token: AccessToken, json: [UInt8])] = [:]
+    /// The listening socket's device and inode, and when to check it is still there
+    /// (monotonic milliseconds); see `checkSocket`.
+    var socketIdentity: (device: UInt64, inode: UInt64)?
+    var nextSocketCheck: Int64?
+    /// The socket path was removed or taken by another agent: it is not ours to remove.
+    var socketLost = false
+    /// No client waiting for a refresh has a deadline (`timeout_ms`) before this
+    /// (monotonic milliseconds); nil: none has one. May be early, never late.
+    var nextRefreshWaiterDeadline: Int64?
     /// Requests whose selected account is being refreshed, by account.
     var refreshApprovals: [UInt32: [String]] = [:]
     private var pollSet = PollSet()
@@ -73,7 +82,8 @@ public final class Agent {
         transport = LoopbackTransport(remote: helper)
         var endpoints: [String: TokenEndpointClient] = [:]
         for (name, provider) in settings.providers {
-            endpoints[name] = TokenEndpointClient(provider: provider, transport: transport)
+            endpoints[name] = TokenEndpointClient(provider: provider, transport: transport,
+                                                  timeoutSeconds: Double(configuration.refreshTimeoutSeconds))
         }
         self.endpoints = endpoints
         worker = try Worker()
@@ -86,6 +96,9 @@ public final class Agent {
         Signals.unblockAll()
         Signals.ignoreBrokenPipe()
         try ProcessControl.hardenAgainstMemoryDisclosure()
+        // Frame buffers past this size are freed back to the system, so the memory the
+        // agent holds follows what it buffers now (`Limits.maxBufferedBytes`), not its peak.
+        Memory.returnLargeBuffersToTheSystem(atLeast: Limits.readChunk)
         // Room for every connection the agent accepts, plus its own few descriptors. Under
         // a lower hard limit the cap comes down with it, so a client past it is answered
         // `busy` rather than left in the backlog by an accept failing with EMFILE.
@@ -100,6 +113,7 @@ public final class Agent {
         }
         try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
         listener = try UnixSocket.listen(path: configuration.socketPath)
+        watchSocket()
         Log.info("listening on \(configuration.socketPath)")
         if helper.path == nil && HelperTransport.locate() == nil {
             // Not fatal: tokens added by hand still work, and the helper may be installed later.
@@ -137,7 +151,8 @@ public final class Agent {
         guard let listener else { return }
         listener.close()
         self.listener = nil
-        try? FileSystem.removeFile(configuration.socketPath)
+        nextSocketCheck = nil
+        if !socketLost { try? FileSystem.removeFile(configuration.socketPath) }
         if let createdDirectory { try? FileSystem.removeDirectory(createdDirectory) }
     }
 
@@ -165,7 +180,7 @@ public final class Agent {
         let roomToRead = bufferedBytes + Limits.readChunk <= Limits.maxBufferedBytes
         for connection in connections.values {
             var events: PollEvents = []
-            if connection.wantsInput && (roomToRead || connection.accountedBytes == 0) { events.insert(.readable) }
+            if connection.wantsInput && (roomToRead || connection.holdsNothing) { events.insert(.readable) }
             if connection.pendingOutput > 0 { events.insert(.writable) }
             pollSet.add(connection.fd, events)
             order.append(connection)
@@ -195,6 +210,8 @@ public final class Agent {
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
         if let next = requests.nextDeadline { deadline = min(deadline, next) }
         for waiters in requestWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
+        if let next = nextRefreshWaiterDeadline { deadline = min(deadline, next) }
+        if let next = nextSocketCheck { deadline = min(deadline, next) }
         return max(0, deadline - now)
     }
 
@@ -211,6 +228,8 @@ public final class Agent {
             nextRefreshAheadCheck = now + 1000
         }
         sweepRequests(monotonic: now)
+        expireRefreshWaiters(monotonic: now)
+        checkSocket(monotonic: now)
         if !delayedAnswers.isEmpty {
             let due = delayedAnswers.filter { $0.due <= now }
             delayedAnswers.removeAll { $0.due <= now }
@@ -381,11 +400,11 @@ public final class Agent {
 
     /// Past `Limits.maxBufferedBytes`, closes the connections holding the most until the
     /// total is back under it: whoever holds the most is the likeliest to be hostile, and
-    /// a connection holding nothing (a new client) is never the one closed.
+    /// a connection holding nothing (a new client, an idle one) is never the one closed.
     func shedIfOverBudget() {
         while bufferedBytes > Limits.maxBufferedBytes {
-            guard let largest = connections.values.max(by: { $0.accountedBytes < $1.accountedBytes }),
-                  largest.accountedBytes > 0
+            guard let largest = connections.values.lazy.filter({ !$0.holdsNothing })
+                .max(by: { $0.accountedBytes < $1.accountedBytes })
             else { return }
             Log.info("closing connection from pid \(largest.peer.pid): \(largest.accountedBytes) bytes buffered, "
                      + "\(bufferedBytes) across all connections (limit \(Limits.maxBufferedBytes))")

@@ -30,9 +30,13 @@ final class Connection {
 
     var pendingOutput: Int { output.pending }
 
-    /// Input not yet answered (part of a frame, or frames waiting behind a slow answer)
-    /// plus output the client has not read.
-    var bufferedBytes: Int { decoder.bufferedByteCount + output.pending }
+    /// The memory of the connection's buffers: input not yet answered (part of a frame, or
+    /// frames waiting behind a slow answer) and output the client has not read, counted by
+    /// what they have allocated, since that is what the process holds.
+    var bufferedBytes: Int { decoder.bufferCapacity + output.capacity }
+
+    /// Whether nothing is waiting in either buffer (a new client, or one between requests).
+    var holdsNothing: Bool { decoder.bufferedByteCount == 0 && output.pending == 0 }
 
     /// Whether to read more requests now: not while an answer is pending, not while the
     /// client leaves a lot of our output unread (so a client that never reads cannot make

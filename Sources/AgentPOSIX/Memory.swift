@@ -1,3 +1,4 @@
+import CAgentShim
 import Glibc
 
 /// Clearing secrets from memory we own.
@@ -11,5 +12,16 @@ public enum Memory {
         bytes.withUnsafeMutableBytes { raw in
             if let base = raw.baseAddress { explicit_bzero(base, raw.count) }
         }
+    }
+
+    /// Makes every allocation of at least `bytes` a mapping of its own, returned to the
+    /// system when freed. glibc otherwise raises that threshold after the first large free,
+    /// and serves later large buffers from its heap, where freed ones stay part of the
+    /// process: a burst of clients each sending part of a 256 KiB frame would leave the
+    /// agent that large long after they are gone. The corresponding C function is
+    /// `mallopt(M_MMAP_THRESHOLD)` (through CAgentShim), which also turns glibc's moving
+    /// threshold off.
+    public static func returnLargeBuffersToTheSystem(atLeast bytes: Int) {
+        _ = cagent_set_mmap_threshold(Int32(clamping: bytes))
     }
 }

@@ -9,6 +9,9 @@ public struct OutputBuffer {
     /// Bytes not yet sent.
     public var pending: Int { bytes.count - offset }
 
+    /// The bytes the buffer has allocated (at least `pending`): what it costs in memory.
+    public var capacity: Int { bytes.capacity }
+
     public mutating func append(_ more: [UInt8]) {
         if offset > 0 && offset == bytes.count {
             bytes.removeAll(keepingCapacity: true)
@@ -32,8 +35,9 @@ public struct OutputBuffer {
                 return nil
             }
         }
-        // A drained buffer keeps a small allocation for the next answer, not a huge one.
-        bytes.removeAll(keepingCapacity: bytes.capacity <= 65536)
+        // A drained buffer keeps a small allocation for the next answer, not a huge one:
+        // thousands of idle connections should cost little.
+        bytes.removeAll(keepingCapacity: bytes.capacity <= 16 * 1024)
         offset = 0
         return sent
     }

@@ -14,8 +14,9 @@ public struct FrameDecoder: Sendable {
     /// Start of the unconsumed bytes in `buffer`.
     private var readIndex = 0
 
-    /// The most capacity an emptied buffer keeps for the next frames, in bytes.
-    public static let retainedCapacity = 64 * 1024
+    /// The most capacity an emptied buffer keeps for the next frames, in bytes: room for
+    /// the usual request, not for the largest.
+    public static let retainedCapacity = 4 * 1024
 
     public init(maxLength: Int = Frame.maxLength) {
         self.maxLength = maxLength
@@ -64,6 +65,10 @@ public struct FrameDecoder: Sendable {
         guard available >= Frame.headerLength else { return true }
         return available < Frame.headerLength + Int(headerValue())
     }
+
+    /// The bytes the buffer has allocated (at least `bufferedByteCount`): what it costs in
+    /// memory, for budgets across connections.
+    public var bufferCapacity: Int { buffer.capacity }
 
     /// Bytes received but not yet returned by `next()`.
     public var bufferedByteCount: Int {

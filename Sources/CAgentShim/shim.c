@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CAgentShim.h"
 
+#include <malloc.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -90,4 +91,8 @@ int cagent_unblock_all_signals(void) {
 
 int cagent_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int cagent_set_mmap_threshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
 }

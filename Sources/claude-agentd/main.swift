@@ -32,6 +32,12 @@ let usage = """
       --idle-timeout SECONDS close connections idle this long (default 60; 1 to 315576000)
       --fetch-helper PATH    the program that makes each HTTPS exchange (default
                              claude-agent-fetch beside claude-agentd, else on PATH)
+      --refresh-timeout SECONDS
+                             each attempt's time-out at a token endpoint, 1 to 600 (default
+                             30, or the configuration's refresh_timeout_seconds)
+      --socket-check-interval MILLISECONDS
+                             how often to check that the socket is still ours (default
+                             60000; a shorter one is for tests, which cannot wait a minute)
       --version              print the version and exit
       -h, --help             print this help and exit
 
@@ -58,6 +64,8 @@ var importAccount = "default"
 var callbackURL = "http://127.0.0.1:7777/oauth/callback"
 var idleTimeout: Int64 = 60
 var fetchHelper: String?
+var refreshTimeout: Int64?
+var socketCheckInterval: Int64 = Limits.socketCheckIntervalMilliseconds
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
@@ -65,13 +73,17 @@ func value(_ option: String) -> String {
     return text
 }
 
-/// A number of seconds within `range` (`NumberRange`), else a usage error (exit 2).
-func seconds(_ option: String, in range: ClosedRange<Int64>) -> Int64 {
+/// A whole number of `unit` within `range` (`NumberRange`), else a usage error (exit 2).
+func number(_ option: String, in range: ClosedRange<Int64>, unit: String) -> Int64 {
     let text = value(option)
     guard let value = Int64(text), range.contains(value) else {
-        usageError("\(option) needs a whole number of seconds \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
+        usageError("\(option) needs a whole number of \(unit) \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
     }
     return value
+}
+
+func seconds(_ option: String, in range: ClosedRange<Int64>) -> Int64 {
+    number(option, in: range, unit: "seconds")
 }
 
 while let argument = arguments.popFirst() {
@@ -87,6 +99,8 @@ while let argument = arguments.popFirst() {
     case "--callback-url": callbackURL = value(argument)
     case "--idle-timeout": idleTimeout = seconds(argument, in: NumberRange.durationSeconds)
     case "--fetch-helper": fetchHelper = value(argument)
+    case "--refresh-timeout": refreshTimeout = seconds(argument, in: AgentSettings.refreshTimeoutRange)
+    case "--socket-check-interval": socketCheckInterval = number(argument, in: 10...3_600_000, unit: "milliseconds")
     case "--version":
         print("claude-agentd \(agentVersion)")
         ProcessControl.exit(0)
@@ -124,18 +138,24 @@ func loadSettings() -> AgentSettings {
     }
 }
 
+if let ignored = SocketPath.ignoredRuntimeDirectory() {
+    try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(SocketPath.ignoredRuntimeDirectoryWarning(ignored))\n".utf8))
+}
+let settings = loadSettings()
 var configuration = AgentConfiguration(
     socketPath: socketPath ?? SocketPath.defaultPath(),
     managesDirectory: socketPath == nil,
     defaultLifetime: lifetime,
     expirySkew: skew,
     version: agentVersion,
-    settings: loadSettings(),
+    settings: settings,
     refreshAhead: refreshAhead,
     imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
     callbackURL: callbackURL)
 configuration.idleTimeoutMilliseconds = idleTimeout.saturatingMultiplied(by: 1000)
 configuration.fetchHelperPath = fetchHelper
+configuration.refreshTimeoutSeconds = refreshTimeout ?? settings.refreshTimeoutSeconds ?? configuration.refreshTimeoutSeconds
+configuration.socketCheckIntervalMilliseconds = socketCheckInterval
 do {
     let agent = try Agent(configuration: configuration)
     try agent.start()

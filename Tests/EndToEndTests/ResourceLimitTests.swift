@@ -6,10 +6,11 @@ import Testing
 @Suite("memory and connection limits", .serialized)
 struct ResourceLimitTests {
     /// Raises this process's open-file limit to `wanted` (or its hard limit), for tests that
-    /// open hundreds of connections.
+    /// open hundreds of connections; never lowers it (other suites run beside these).
     static func raiseOpenFiles(to wanted: Int) {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        guard limit.rlim_cur < rlim_t(wanted) else { return }
         limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
@@ -89,7 +90,7 @@ struct ResourceLimitTests {
     /// 320 open files leave the agent 256 connections; the 257th is answered `busy`.
     @Test("at the connection cap every CLI run exits 7 busy, even when its request cannot be written")
     func busyAlwaysSeven() throws {
-        Self.raiseOpenFiles(to: 1024)
+        Self.raiseOpenFiles(to: 2048)
         let sandbox = try Sandbox()
         let daemon = try sandbox.startDaemon(openFiles: 320)
         var open: [RawConnection] = []

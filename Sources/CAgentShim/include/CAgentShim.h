@@ -49,4 +49,9 @@ int cagent_read_signal(int fd);
 /// so it can wait for them (and read their resource usage).
 int cagent_set_child_subreaper(void);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes): allocations of at least `bytes` get a mapping of their
+/// own, unmapped when freed (and glibc's moving threshold is off). Glibc's `malloc.h` is
+/// not part of the Swift Glibc module, so the call is made here. Returns 1 on success.
+int cagent_set_mmap_threshold(int bytes);
+
 #endif
