@@ -17,6 +17,9 @@ public enum NumberRange {
     /// A wait for a token request (`request.wait`, `token.get` with `wait`, the CLI's
     /// `--timeout`): 1 s … 1 hour.
     public static let waitSeconds: ClosedRange<Int64> = 1...3600
+    /// `account.add`'s `expires_in`: ten years either way; a negative one is a token that
+    /// expired that long ago.
+    public static let expiresInSeconds: ClosedRange<Int64> = -maxDurationSeconds...maxDurationSeconds
     /// Times in Unix seconds: 1970-01-01T00:00:00Z … 9999-12-31T23:59:59Z, the span
     /// RFC 3339 can write with a four-digit year.
     public static let epochSeconds: ClosedRange<Int64> = 0...253_402_300_799

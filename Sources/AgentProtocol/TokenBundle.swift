@@ -69,7 +69,7 @@ public struct TokenBundle: Equatable, Sendable {
 
     /// Reads `access_token`, optional `refresh_token`, `expires_at` (RFC 3339, within
     /// `NumberRange.epochSeconds`) or `expires_in` (seconds from `now`, within
-    /// `NumberRange.offsetSeconds`), optional `token_type` ("Bearer"), and scopes.
+    /// `NumberRange.expiresInSeconds`), optional `token_type` ("Bearer"), and scopes.
     /// - Throws: `bad_request` naming the field for a missing, mistyped or out-of-range one.
     public init(json: JSONObject, now: Int64) throws(AgentError) {
         accessToken = try json.string("access_token")
@@ -83,7 +83,7 @@ public struct TokenBundle: Equatable, Sendable {
                 throw AgentError(.badRequest, "field \"expires_at\" must be an RFC 3339 date-time from 1970 to 9999 such as 2026-01-02T15:04:05Z")
             }
             expiresAt = seconds
-        } else if let seconds = try json.optionalInt("expires_in", in: NumberRange.offsetSeconds, unit: "seconds") {
+        } else if let seconds = try json.optionalInt("expires_in", in: NumberRange.expiresInSeconds, unit: "seconds") {
             expiresAt = now.saturatingAdding(seconds)
         } else {
             expiresAt = nil

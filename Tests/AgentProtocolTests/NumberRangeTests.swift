@@ -39,7 +39,7 @@ struct NumberRangeTests {
     func tokenBundleExpiry(_ value: JSONValue) {
         let now: Int64 = 1_800_000_000
         let object: JSONObject = ["access_token": "x", "expires_in": value]
-        let inRange = value.intValue.map { NumberRange.offsetSeconds.contains($0) } ?? false
+        let inRange = value.intValue.map { NumberRange.expiresInSeconds.contains($0) } ?? false
         do {
             let bundle = try TokenBundle(json: object, now: now)
             #expect(inRange)

@@ -47,7 +47,7 @@ struct HostileNumbersTests {
             Field(op: "token.get", template: #"{"id": 7, "op": "token.get", "account": "held", "wait": true, "timeout": V}"#,
                   rule: within(1...3600)),
             Field(op: "account.add", template: #"{"id": 7, "op": "account.add", "account": "n", "account_id": 78, "access_token": "x", "expires_in": V}"#,
-                  rule: within(0...315_576_000)),
+                  rule: within(-315_576_000...315_576_000)),
             Field(op: "account.add", template: #"{"id": 7, "op": "account.add", "account": "n", "account_id": 78, "access_token": "x", "lifetime": V}"#,
                   rule: within(1...315_576_000)),
             Field(op: "account.add", template: #"{"id": 7, "op": "account.add", "account": "idV", "access_token": "x", "account_id": V}"#,

@@ -48,7 +48,7 @@ func checkNumbers(_ body: JSONObject) {
                      || NumberRange.epochSeconds.contains(expiresAt), "expires_at \(expiresAt) escaped its range")
         _ = expiresAt.saturatingSubtracting(Int64.max)
     }
-    for (key, range) in [("lifetime", NumberRange.durationSeconds), ("expires_in", NumberRange.offsetSeconds),
+    for (key, range) in [("lifetime", NumberRange.durationSeconds), ("expires_in", NumberRange.expiresInSeconds),
                          ("timeout", NumberRange.waitSeconds), ("caller_pid", NumberRange.processID)] {
         guard let value = try? body.optionalInt(key, in: range) else { continue }
         precondition(range.contains(value), "\(key) \(value) escaped \(range)")
