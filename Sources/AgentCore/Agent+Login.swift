@@ -34,21 +34,8 @@ extension Agent {
         guard let provider = settings.provider(named: providerName) else {
             throw AgentError(.notFound, "no provider \"\(providerName)\" is configured")
         }
-        var redirectURI: String
-        let paste: Bool
-        if let fixed = provider.redirectURI {
-            redirectURI = fixed
-            paste = true
-        } else {
-            guard let given = try body.optionalString("redirect_uri") else {
-                throw AgentError(.badRequest, "field \"redirect_uri\" is required: provider \(providerName) has no fixed redirect URI")
-            }
-            guard LoopbackRedirect.isValid(given) else {
-                throw AgentError(.badRequest, "redirect_uri must be a loopback http URI such as http://127.0.0.1:PORT/oauth/callback (RFC 8252)")
-            }
-            redirectURI = given
-            paste = false
-        }
+        let redirect = try chooseRedirect(provider, body: body, fallback: nil)
+        let redirectURI = redirect.uri
         let scopes = try body.scopes() ?? provider.scopes
         expirePendingLogins()
         guard pendingLogins.count < Limits.maxPendingLogins else {
@@ -68,8 +55,12 @@ extension Agent {
             "provider": .string(providerName),
             "authorize_url": .string(authorize.url),
             "redirect_uri": .string(redirectURI),
+            "listen": redirect.listenPort.map { port in
+                .object(["host": .string(redirect.listenHost ?? "127.0.0.1"), "port": .int(Int64(port)),
+                         "path": .string(redirect.listenPath ?? "/")])
+            } ?? .null,
             "state": .string(state),
-            "paste": .bool(paste),
+            "paste": .bool(redirect.paste),
             "expires_at": .string(RFC3339.format(Clock.unixSeconds() + Limits.loginTimeoutMilliseconds / 1000)),
         ])
     }
@@ -118,11 +109,16 @@ extension Agent {
         case .success(let grant):
             let now = Clock.unixSeconds()
             let token = HeldToken(accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresAt: grant.expiresAt,
-                                  tokenType: grant.tokenType, scopes: grant.scopes ?? login.scopes)
+                                  tokenType: grant.tokenType, scopes: grant.scopes ?? login.scopes,
+                                  refreshTokenExpiresAt: grant.refreshTokenExpiresAt)
             do throws(AgentError) {
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
                                               token: token, forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
-                store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
+                store.update(account.id) {
+                    $0.refreshAheadAt = refreshAheadTime(for: token)
+                    $0.profile = grant.profile ?? $0.profile
+                    $0.refreshExpiryWarned = false
+                }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
                 if let id = login.requestID {
                     let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
@@ -265,6 +261,53 @@ extension Agent {
         guard let id = try body.optionalInt("account_id") else { return nil }
         guard let valid = UInt32(exactly: id) else { throw AgentError(.badRequest, "field \"account_id\" must be from 0 to 4294967295") }
         return valid
+    }
+}
+
+extension Agent {
+    /// The redirect URI for one authorization, from the provider's configured targets
+    /// (`ProviderConfiguration.redirect(manual:listenerPort:)`) and what the client sent:
+    ///
+    /// - `manual: true`: the browser is on another machine; the provider's code page.
+    /// - `redirect_port`: the port the client listens on, for a target without a port.
+    /// - `redirect_uri` (older clients): a concrete URI, which must fit the provider's
+    ///   target; for a provider that configures none, any loopback URI (RFC 8252 §7.3).
+    /// - `fallback`: a loopback URI whose port serves when the client sent none (the
+    ///   bridge's callback for approvals).
+    ///
+    /// - Throws: `bad_request` naming the provider's registered form when the given URI
+    ///   does not fit it, or when no port can be had.
+    func chooseRedirect(_ provider: ProviderConfiguration, body: JSONObject, fallback: String?) throws(AgentError) -> RedirectChoice {
+        let manual = try body.optionalBool("manual") ?? false
+        if let given = try body.optionalString("redirect_uri") {
+            let fits = provider.redirectTarget.accepts(given) || given == provider.manualRedirectURI
+                || (provider.redirectURI == nil && LoopbackRedirect.isValid(given))
+            guard fits, let target = RedirectTarget(given) else {
+                throw AgentError(.badRequest, "redirect_uri \(given) does not fit provider \(provider.name)'s registered redirect \(provider.redirectTarget)")
+            }
+            if case .loopback(let host, let port?, let path) = target {
+                return RedirectChoice(uri: given, listenPort: port, listenHost: host, listenPath: path, paste: manual)
+            }
+            return RedirectChoice(uri: given, listenPort: nil, listenHost: nil, listenPath: nil, paste: true)
+        }
+        var port: UInt16?
+        if let number = try body.optionalInt("redirect_port") {
+            guard let valid = UInt16(exactly: number), valid > 0 else {
+                throw AgentError(.badRequest, "field \"redirect_port\" must be a port from 1 to 65535")
+            }
+            port = valid
+        } else if let fallback, case .loopback(let host, let fallbackPort?, let path)? = RedirectTarget(fallback) {
+            // A provider without a registered form takes the fallback as it is.
+            if provider.redirectURI == nil && !manual {
+                return RedirectChoice(uri: fallback, listenPort: fallbackPort, listenHost: host, listenPath: path, paste: false)
+            }
+            port = fallbackPort
+        }
+        do throws(RedirectError) {
+            return try provider.redirect(manual: manual, listenerPort: port)
+        } catch {
+            throw AgentError(.badRequest, error.message + " (field \"redirect_port\")")
+        }
     }
 }
 

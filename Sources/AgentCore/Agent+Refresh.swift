@@ -77,9 +77,14 @@ extension Agent {
                 store.update(accountID) { account in
                     let old = account.token
                     // A refresh response may omit the refresh token: keep the one we have.
+                    // A kept refresh token keeps its expiry; a new one has the answer's (or none).
+                    let refreshTokenExpiresAt = grant.refreshToken == nil ? old?.refreshTokenExpiresAt : grant.refreshTokenExpiresAt
                     let token = HeldToken(accessToken: grant.accessToken, refreshToken: grant.refreshToken ?? old?.refreshToken,
                                           expiresAt: grant.expiresAt, tokenType: grant.tokenType,
-                                          scopes: grant.scopes ?? old?.scopes ?? account.scopes)
+                                          scopes: grant.scopes ?? old?.scopes ?? account.scopes,
+                                          refreshTokenExpiresAt: refreshTokenExpiresAt)
+                    if grant.refreshToken != nil { account.refreshExpiryWarned = false }
+                    account.profile = grant.profile ?? account.profile
                     account.token = token
                     account.scopes = token.scopes
                     account.lastRefreshError = nil

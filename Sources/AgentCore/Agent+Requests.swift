@@ -217,11 +217,10 @@ extension Agent {
                 return .result(moved.json(includingToken: false))
             }
         }
-        return try startAuthorization(id, reference: reference, printURL: printURL,
-                                      redirectURI: try body.optionalString("redirect_uri"), request: request, on: connection)
+        return try startAuthorization(id, reference: reference, printURL: printURL, body: body, request: request, on: connection)
     }
 
-    func startAuthorization(_ id: String, reference: AccountReference, printURL: Bool, redirectURI given: String?,
+    func startAuthorization(_ id: String, reference: AccountReference, printURL: Bool, body: JSONObject,
                             request: Request, on connection: Connection) throws(AgentError) -> Reply {
         let existing = store.account(reference)
         let providerName = existing?.provider ?? settings.defaultProvider
@@ -239,15 +238,9 @@ extension Agent {
             accountID = existing?.id ?? store.lowestFreeID(excluding: pendingLogins.values.compactMap(\.accountID))
             accountName = name
         }
-        let redirectURI: String
-        if let given {
-            guard LoopbackRedirect.isValid(given) else {
-                throw AgentError(.badRequest, "redirect_uri must be a loopback http URI (RFC 8252)")
-            }
-            redirectURI = given
-        } else {
-            redirectURI = provider.redirectURI ?? configuration.callbackURL
-        }
+        // With no redirect from the approver, the bridge's callback (its port, in the
+        // provider's registered form: Claude's wants http://localhost:<port>/callback).
+        let redirectURI = try chooseRedirect(provider, body: body, fallback: configuration.callbackURL).uri
         let scopes = Scopes.normalize(requests[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
         let (state, pkce) = try makeAuthorizationSecrets()
         let moved = try moveRequest(id, to: .inProgress) {
@@ -265,6 +258,7 @@ extension Agent {
             var result = moved.json(includingToken: false)
             result["authorize_url"] = .string(url)
             result["state"] = .string(state)
+            result["redirect_uri"] = .string(redirectURI)
             return .result(result)
         }
         let browser = ControlBrowserClient(baseURL: settings.controlBrowserURL, transport: transport)
@@ -285,6 +279,7 @@ extension Agent {
             // listener can tell our callback from others; the bridge does not pass it on.
             var result = requests[id]?.json(includingToken: false) ?? [:]
             result["state"] = .string(state)
+            if let redirectURI = pendingLogins[state]?.redirectURI { result["redirect_uri"] = .string(redirectURI) }
             answer = Response.success(id: rpcID, result)
         case .failure(let error):
             // Only if this authorization is still the request's current one.

@@ -38,6 +38,10 @@ public struct Account: Sendable {
     public var refreshAheadAt: Int64?
     /// A credentials file to write rotated tokens back to (`--persist`).
     public var persistPath: String?
+    /// Who the account is, from the provider's token response.
+    public var profile: AccountProfile?
+    /// Whether the log already warned that the refresh token lapses within a day.
+    public var refreshExpiryWarned = false
 }
 
 /// The accounts, in memory only, keyed by id and found by id or name.

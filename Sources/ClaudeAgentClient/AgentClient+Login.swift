@@ -8,16 +8,26 @@ public struct LoginStart: Equatable, Sendable {
     public var authorizeURL: String
     public var redirectURI: String
     public var state: String
-    /// The provider redirects to a fixed page that shows a code to paste, not to us.
+    /// The user will paste a code (or the URL the browser ends on).
     public var paste: Bool
+    /// Where the provider's redirect arrives on this machine: the loopback host as the
+    /// redirect URI names it (`localhost` means both 127.0.0.1 and ::1), port and path;
+    /// nil when the provider shows the code on a page of its own instead.
+    public var listenHost: String?
+    public var listenPort: UInt16?
+    public var listenPath: String?
 
-    public init(account: String, provider: String, authorizeURL: String, redirectURI: String, state: String, paste: Bool) {
+    public init(account: String, provider: String, authorizeURL: String, redirectURI: String, state: String, paste: Bool,
+                listenHost: String? = nil, listenPort: UInt16? = nil, listenPath: String? = nil) {
         self.account = account
         self.provider = provider
         self.authorizeURL = authorizeURL
         self.redirectURI = redirectURI
         self.state = state
         self.paste = paste
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.listenPath = listenPath
     }
 }
 
@@ -46,15 +56,20 @@ public struct LogoutResult: Equatable, Sendable {
 }
 
 extension AgentClient {
-    /// `login.start`: begins a PKCE login for `account`; the provider will redirect to
-    /// `redirectURI` (a loopback listener) unless it has a fixed redirect of its own.
-    public func startLogin(account: String?, accountID: UInt32? = nil, provider: String?, redirectURI: String?,
-                           scopes: [String]?) throws(AgentClientError) -> LoginStart {
+    /// `login.start`: begins a PKCE login for `account`. The agent picks the redirect from
+    /// the provider's registered form: `redirectPort` is the port of a loopback listener
+    /// the caller holds (for a provider that takes any port), `manual` asks for the
+    /// provider's code page (the browser is elsewhere), `redirectURI` names a concrete
+    /// URI instead (older callers). The answer says where to listen, if anywhere.
+    public func startLogin(account: String?, accountID: UInt32? = nil, provider: String?, redirectURI: String? = nil,
+                           redirectPort: UInt16? = nil, manual: Bool = false, scopes: [String]?) throws(AgentClientError) -> LoginStart {
         var fields = JSONObject()
         if let account { fields["account"] = .string(account) }
         if let accountID { fields["account_id"] = .int(Int64(accountID)) }
         if let provider { fields["provider"] = .string(provider) }
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
+        if let redirectPort { fields["redirect_port"] = .int(Int64(redirectPort)) }
+        if manual { fields["manual"] = true }
         if let scopes { fields["scopes"] = .array(scopes.map(JSONValue.string)) }
         let result = try call("login.start", fields)
         guard let url = result["authorize_url"]?.stringValue, let state = result["state"]?.stringValue else {
@@ -62,7 +77,10 @@ extension AgentClient {
         }
         return LoginStart(account: result["account"]?.stringValue ?? "", provider: result["provider"]?.stringValue ?? "",
                           authorizeURL: url, redirectURI: result["redirect_uri"]?.stringValue ?? "",
-                          state: state, paste: result["paste"]?.boolValue ?? false)
+                          state: state, paste: result["paste"]?.boolValue ?? false,
+                          listenHost: result["listen"]?.objectValue?["host"]?.stringValue,
+                          listenPort: result["listen"]?.objectValue?["port"]?.intValue.flatMap { UInt16(exactly: $0) },
+                          listenPath: result["listen"]?.objectValue?["path"]?.stringValue)
     }
 
     /// `oauth.callback`: hands the provider's redirect (a code, or an error) to the agent,

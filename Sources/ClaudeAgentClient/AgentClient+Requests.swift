@@ -21,6 +21,9 @@ public struct TokenRequestInfo: Equatable, Sendable {
     /// After `request.select_account` started an authorization: its OAuth state, so a
     /// loopback listener relaying the provider's redirect can recognise it.
     public var authorizationState: String?
+    /// After `request.select_account` started an authorization: where the provider will
+    /// redirect.
+    public var redirectURI: String?
 
     public var isTerminal: Bool { !["pending", "in_progress"].contains(status) }
 
@@ -40,6 +43,7 @@ public struct TokenRequestInfo: Equatable, Sendable {
         if let token = json["token"]?.objectValue { self.token = try AccessToken(json: token) }
         authorizeURL = try json.optionalString("authorize_url")
         authorizationState = try json.optionalString("state")
+        redirectURI = try json.optionalString("redirect_uri")
     }
 }
 
@@ -97,11 +101,13 @@ extension AgentClient {
 
     /// `request.select_account`: approves with a held token, or starts the authorization
     /// (the control browser opens it; with `printURL` the URL comes back instead; with
-    /// `redirectURI` the provider redirects to that loopback listener).
+    /// `redirectURI` the provider redirects to that loopback listener; with `redirectPort`
+    /// to the provider's registered loopback form on that port).
     public func selectAccount(_ id: String, account: AccountReference, printURL: Bool = false,
-                              redirectURI: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
+                              redirectURI: String? = nil, redirectPort: UInt16? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id), "account": account.json, "print_url": .bool(printURL)]
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
+        if let redirectPort { fields["redirect_port"] = .int(Int64(redirectPort)) }
         let saved = timeoutMilliseconds
         timeoutMilliseconds = max(saved, 30_000)
         defer { timeoutMilliseconds = saved }

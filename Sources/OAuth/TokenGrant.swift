@@ -14,13 +14,21 @@ public struct TokenGrant: Sendable, Equatable {
     /// nil when the answer had no `scope`, which RFC 6749 §5.1 says means the scopes asked
     /// for were granted.
     public var scopes: [String]?
+    /// When the refresh token lapses, Unix seconds, from `refresh_token_expires_in`
+    /// (Claude's endpoint sends it at times; so do GitHub's and others); nil: not said.
+    public var refreshTokenExpiresAt: Int64?
+    /// Who logged in, when the answer says (Claude's `account` and `organization`).
+    public var profile: AccountProfile?
 
-    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String]?) {
+    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String]?,
+                refreshTokenExpiresAt: Int64? = nil, profile: AccountProfile? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
         self.tokenType = tokenType
         self.scopes = scopes
+        self.refreshTokenExpiresAt = refreshTokenExpiresAt
+        self.profile = profile
     }
 }
 
@@ -68,6 +76,8 @@ extension TokenGrant {
     ///   is taken as it is; otherwise there is no expiry.
     /// - `refresh_token`: optional (an empty one counts as absent).
     /// - `scope`: optional, space-joined.
+    /// - `refresh_token_expires_in`: optional seconds, as `expires_in`, made absolute.
+    /// - `account` / `organization`: optional display facts (`AccountProfile`).
     ///
     /// A 2xx answer that carries an OAuth `error` and no token (some providers answer errors
     /// with 200) is mapped as `OAuthError.fromResponse` maps error answers.
@@ -132,8 +142,20 @@ extension TokenGrant {
             scopes = Scopes.parse(text)
         }
 
+        var refreshTokenExpiresAt: Int64?
+        if let value = object["refresh_token_expires_in"], !value.isNull {
+            guard let seconds = value.intValue ?? value.stringValue.flatMap({ Int64($0) }), seconds >= 0 else {
+                throw malformed("has a refresh_token_expires_in that is not a whole number of seconds")
+            }
+            let (sum, overflow) = now.addingReportingOverflow(seconds)
+            guard !overflow else { throw malformed("has a refresh_token_expires_in too large to be a time") }
+            refreshTokenExpiresAt = sum
+        }
+        let profile = AccountProfile(tokenResponse: object)
+
         return TokenGrant(accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
-                          tokenType: tokenType, scopes: scopes)
+                          tokenType: tokenType, scopes: scopes, refreshTokenExpiresAt: refreshTokenExpiresAt,
+                          profile: profile.isEmpty ? nil : profile)
     }
 }
 

@@ -187,7 +187,9 @@ enum Commands {
             bundle["scope"] = .string(Scopes.joined(token.scopes))
             Output.out(String(decoding: JSONValue.object(bundle).serialized(), as: UTF8.self) + "\n")
         } else if parsed.has("--header") {
-            Output.out("Authorization: Bearer \(token.accessToken)\n")
+            // Every header line, Authorization first, so curl -H @<(claude-agent token
+            // --header) sends the provider's headers too (Claude's anthropic-beta).
+            Output.out(token.headerLines.map { "\($0.0): \($0.1)\n" }.joined())
         } else {
             Output.out(token.accessToken + "\n")
         }

@@ -24,25 +24,24 @@ enum Login {
         }
         let scopes = parsed.all("--scope").isEmpty ? nil : Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
 
-        let listener: FileDescriptor
-        let redirectURI: String
-        do throws(Errno) {
-            listener = try TCPSocket.listen(SocketAddress(family: .inet, address: [127, 0, 0, 1], port: port))
-            redirectURI = "http://127.0.0.1:\(try TCPSocket.localAddress(of: listener).port)/oauth/callback"
-        } catch {
-            Output.fail("cannot listen on 127.0.0.1 for the login callback: \(error)", .failure)
-        }
-        defer { listener.close() }
+        // The browser is elsewhere with --no-browser or without a display: the provider's
+        // code page then (Claude's shows code#state), if it has one.
+        let manual = parsed.has("--no-browser") || !hasDisplay
+        // Listen first (localhost: 127.0.0.1 and ::1) so the agent can put the port in the
+        // redirect URI; the answer says where the provider will really redirect.
+        var listener = openListener(host: "localhost", port: port)
+        defer { listener?.close() }
 
         let client = Commands.client(parsed)
         let start = Commands.run { () throws(AgentClientError) in
             try client.startLogin(account: parsed.value("--account"), accountID: accountID, provider: parsed.value("--provider"),
-                                  redirectURI: redirectURI, scopes: scopes)
+                                  redirectPort: listener?.port, manual: manual, scopes: scopes)
         }
+        listener = relisten(listener, for: start)
         Output.out(start.authorizeURL + "\n")
         Output.err("To log in account \(start.account) with \(start.provider), open the URL above in a browser.\n")
-        if start.paste { Output.err("Then paste the code it shows here.\n") }
-        if !parsed.has("--no-browser") { openBrowser(start.authorizeURL) }
+        if start.paste { Output.err("Then paste the code it shows here (or the whole URL the browser ends on).\n") }
+        if !manual { openBrowser(start.authorizeURL) }
 
         let deadline = Clock.monotonicMilliseconds() + timeout * 1000
         guard case .loggedIn(let summary) = waitForCallback(listener: listener, start: start, client: client, deadline: deadline) else {
@@ -52,10 +51,37 @@ enum Login {
         Output.err("Logged in account \(summary.name) (#\(summary.id)), token \(summary.fingerprint)\(expiry)\n")
     }
 
-    /// Serves the loopback listener and reads pasted codes from stdin until one completes
+    /// Whether this session has a display to open a browser on.
+    static var hasDisplay: Bool {
+        ProcessControl.environment("DISPLAY") != nil || ProcessControl.environment("WAYLAND_DISPLAY") != nil
+    }
+
+    /// Loopback listeners for the redirect, or a usage failure naming why not.
+    static func openListener(host: String, port: UInt16) -> CallbackListener? {
+        do throws(Errno) {
+            return try CallbackListener.open(host: host, port: port)
+        } catch {
+            Output.fail("cannot listen on \(host) port \(port) for the login callback: \(error)", .failure)
+        }
+    }
+
+    /// The listeners the agent's answer asks for: none when the provider shows the code
+    /// on its own page, new ones when it registered a fixed port or another host.
+    static func relisten(_ listener: CallbackListener?, for start: LoginStart) -> CallbackListener? {
+        guard let port = start.listenPort else {
+            listener?.close()
+            return nil
+        }
+        let host = start.listenHost ?? "localhost"
+        if let listener, listener.port == port, host == "localhost" || listener.descriptors.count == 1 { return listener }
+        listener?.close()
+        return openListener(host: host, port: port)
+    }
+
+    /// Serves the loopback listeners and reads pasted codes from stdin until one completes
     /// the login or the deadline passes. A callback with another state is refused and
     /// does not end the wait.
-    static func waitForCallback(listener: FileDescriptor, start: LoginStart, client: AgentClient, deadline: Int64) -> CallbackOutcome {
+    static func waitForCallback(listener: CallbackListener?, start: LoginStart, client: AgentClient, deadline: Int64) -> CallbackOutcome {
         var readStdin = true
         let progress = FileDescriptor.standardError.isTerminal
         let began = Clock.monotonicMilliseconds()
@@ -68,13 +94,17 @@ enum Login {
             }
             if progress { Output.err("\rWaiting for the browser or a pasted code... \((now - began) / 1000)s ") }
             var set = PollSet()
-            set.add(listener, .readable)
+            let descriptors = listener?.descriptors ?? []
+            for descriptor in descriptors { set.add(descriptor, .readable) }
             if readStdin { set.add(.standardInput, .readable) }
             _ = try? set.wait(timeoutMilliseconds: Int32(min(1000, deadline - now)))
-            if !set.returnedEvents(at: 0).isEmpty, let (fd, _) = try? TCPSocket.accept(listener) {
-                if let summary = serveCallback(fd, start: start, client: client, progress: progress) { return summary }
+            for (index, descriptor) in descriptors.enumerated() where !set.returnedEvents(at: index).isEmpty {
+                if let (fd, _) = try? TCPSocket.accept(descriptor),
+                   let summary = serveCallback(fd, start: start, client: client, progress: progress) {
+                    return summary
+                }
             }
-            if readStdin && set.count > 1 && !set.returnedEvents(at: 1).isEmpty {
+            if readStdin && set.count > descriptors.count && !set.returnedEvents(at: descriptors.count).isEmpty {
                 guard let line = Terminal.readLine(from: .standardInput) else {
                     readStdin = false
                     continue
@@ -95,7 +125,7 @@ enum Login {
         defer { fd.close() }
         guard let target = readRequestTarget(fd) else { return nil }
         let (path, query) = splitTarget(target)
-        guard path == "/oauth/callback" else {
+        guard path == (start.listenPath ?? "/oauth/callback") else {
             respond(fd, status: "404 Not Found", body: "Not found.")
             return nil
         }
@@ -134,6 +164,14 @@ enum Login {
         return String(parts[1])
     }
 
+    /// The path of an `http://host:port/path` URI (`/` when it has none).
+    static func path(of uri: String) -> String {
+        let schemeEnd = uri.hasPrefix("https://") ? 8 : 7
+        let rest = uri.dropFirst(schemeEnd)
+        guard let slash = rest.firstIndex(of: "/") else { return "/" }
+        return String(splitTarget(String(rest[slash...])).0)
+    }
+
     static func splitTarget(_ target: String) -> (String, String) {
         guard let mark = target.firstIndex(of: "?") else { return (target, "") }
         return (String(target[..<mark]), String(target[target.index(after: mark)...]))
@@ -148,7 +186,7 @@ enum Login {
 
     /// Opens `url` with xdg-open when there is a display; otherwise the printed URL is enough.
     static func openBrowser(_ url: String) {
-        guard ProcessControl.environment("DISPLAY") != nil || ProcessControl.environment("WAYLAND_DISPLAY") != nil else { return }
+        guard hasDisplay else { return }
         for directory in (ProcessControl.environment("PATH") ?? "/usr/bin").split(separator: ":") {
             let candidate = "\(directory)/xdg-open"
             if access(candidate, X_OK) == 0 {

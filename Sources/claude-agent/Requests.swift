@@ -46,18 +46,11 @@ enum Requests {
         // The provider redirects to this command's own loopback listener, so an approval
         // needs no bridge running; the control browser (or the user, with --print-url)
         // only opens the URL.
-        let listener: FileDescriptor
-        let redirectURI: String
-        do throws(Errno) {
-            listener = try TCPSocket.listen(SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0))
-            redirectURI = "http://127.0.0.1:\(try TCPSocket.localAddress(of: listener).port)/oauth/callback"
-        } catch {
-            Output.fail("cannot listen on 127.0.0.1 for the callback: \(error)", .failure)
-        }
-        defer { listener.close() }
+        let listener = Login.openListener(host: "localhost", port: 0)
+        defer { listener?.close() }
         let printURL = parsed.has("--print-url")
         let request = Commands.run { () throws(AgentClientError) in
-            try client.selectAccount(id, account: account, printURL: printURL, redirectURI: redirectURI)
+            try client.selectAccount(id, account: account, printURL: printURL, redirectPort: listener?.port)
         }
         let name = request.account ?? accountText
         if request.status == "approved" {
@@ -72,8 +65,8 @@ enum Requests {
             Output.err("The control browser is opening the authorization for account \(name).\n")
         }
         guard let state = request.authorizationState else { Output.fail("protocol_violation: the agent gave no state", .failure) }
-        let start = LoginStart(account: name, provider: "", authorizeURL: request.authorizeURL ?? "", redirectURI: redirectURI,
-                               state: state, paste: false)
+        let start = LoginStart(account: name, provider: "", authorizeURL: request.authorizeURL ?? "", redirectURI: "",
+                               state: state, paste: false, listenPath: request.redirectURI.map(Login.path(of:)))
         _ = Login.waitForCallback(listener: listener, start: start, client: client, deadline: Clock.monotonicMilliseconds() + timeout * 1000)
         Output.err("Approved request \(id) with account \(name).\n")
     }

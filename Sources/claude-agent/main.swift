@@ -28,7 +28,8 @@ default:
     guard Help.commands[command] != nil else {
         Output.usage("unknown command \"\(command)\"", command: nil)
     }
-    if rest.contains("-h") || rest.contains("--help") {
+    // exec's own options end where its command begins: `exec -- cmd --help` runs cmd.
+    if (command == "exec" ? Exec.split(rest).own : rest).contains(where: { $0 == "-h" || $0 == "--help" }) {
         Output.out((Help.commands[command] ?? Help.main) + "\n")
         ProcessControl.exit(0)
     }
@@ -43,6 +44,7 @@ default:
     case "lock": Commands.lock(rest)
     case "unlock": Commands.unlock(rest)
     case "token": Commands.token(rest)
+    case "exec": Exec.run(rest)
     case "login": Login.login(rest)
     case "logout": Login.logout(rest)
     case "bridge": BridgeCommand.run(rest)

@@ -34,8 +34,13 @@ struct ProviderConfigurationTests {
         #expect(claude.authorizeURL == "https://claude.com/cai/oauth/authorize")
         #expect(claude.tokenURL == "https://platform.claude.com/v1/oauth/token")
         #expect(claude.revocationURL == nil)
-        #expect(claude.redirectURI == nil)
-        #expect(claude.scopes == ["user:profile", "user:inference", "user:sessions:claude_code"])
+        #expect(claude.redirectURI == "http://localhost/callback")
+        #expect(claude.redirectTarget == .loopback(host: "localhost", port: nil, path: "/callback"))
+        #expect(claude.manualRedirectURI == "https://platform.claude.com/oauth/code/callback")
+        #expect(claude.scopes == ["org:create_api_key", "user:profile", "user:inference", "user:sessions:claude_code",
+                                  "user:mcp_servers", "user:file_upload"])
+        #expect(claude.headers.map(\.0) == ["anthropic-beta"])
+        #expect(claude.headers.map(\.1) == ["oauth-2025-04-20"])
         #expect(claude.clientSecret == nil)
         #expect(claude.tokenRequestEncoding == .json)
         #expect(claude.extraAuthorizeParameters.map(\.0) == ["code"])
@@ -260,5 +265,73 @@ struct ProviderConfigurationTests {
     ])
     func urlCheck(url: String, valid: Bool) {
         #expect(AgentSettings.isHTTPURL(url) == valid)
+    }
+
+    @Test("a redirect URI reads as a loopback target (any or a fixed port) or a provider page", arguments: [
+        ("http://localhost/callback", RedirectTarget.loopback(host: "localhost", port: nil, path: "/callback")),
+        ("http://localhost:0/callback", .loopback(host: "localhost", port: nil, path: "/callback")),
+        ("http://127.0.0.1:54545/oauth/callback", .loopback(host: "127.0.0.1", port: 54545, path: "/oauth/callback")),
+        ("http://[::1]:8080", .loopback(host: "[::1]", port: 8080, path: "/")),
+        ("http://LOCALHOST/cb", .loopback(host: "localhost", port: nil, path: "/cb")),
+        ("https://platform.claude.com/oauth/code/callback", .external("https://platform.claude.com/oauth/code/callback")),
+        ("https://localhost/callback", .external("https://localhost/callback")),
+        ("http://localhost/callback?x=1", .external("http://localhost/callback?x=1")),
+        ("http://example.com:80/cb", .external("http://example.com:80/cb")),
+    ])
+    func redirectTargets(uri: String, target: RedirectTarget) {
+        #expect(RedirectTarget(uri) == target)
+    }
+
+    @Test("bad redirect URIs are refused", arguments: ["ftp://localhost/cb", "http://localhost:99999/cb", "http://localhost:x/cb", ""])
+    func badRedirectTargets(uri: String) {
+        #expect(RedirectTarget(uri) == nil)
+    }
+
+    @Test("the built-in provider redirects as Claude's service registered it: localhost /callback, or the code page")
+    func claudeRedirects() throws {
+        let automatic = try ProviderConfiguration.claude.redirect(manual: false, listenerPort: 43210)
+        #expect(automatic == RedirectChoice(uri: "http://localhost:43210/callback", listenPort: 43210, listenHost: "localhost",
+                                            listenPath: "/callback", paste: false))
+        let manual = try ProviderConfiguration.claude.redirect(manual: true, listenerPort: 43210)
+        #expect(manual == RedirectChoice(uri: "https://platform.claude.com/oauth/code/callback", listenPort: nil, listenHost: nil,
+                                         listenPath: nil, paste: true))
+        #expect(throws: RedirectError.self) { try ProviderConfiguration.claude.redirect(manual: false, listenerPort: nil) }
+    }
+
+    @Test("generic providers keep RFC 8252's loopback form; a fixed port wins over the listener's; a page means paste")
+    func genericRedirects() throws {
+        var provider = ProviderConfiguration(name: "test", clientID: "c", authorizeURL: "http://127.0.0.1:1/a",
+                                             tokenURL: "http://127.0.0.1:1/t", scopes: [])
+        #expect(try provider.redirect(manual: false, listenerPort: 5000).uri == "http://127.0.0.1:5000/oauth/callback")
+        #expect(try provider.redirect(manual: true, listenerPort: 5000)
+            == RedirectChoice(uri: "http://127.0.0.1:5000/oauth/callback", listenPort: 5000, listenHost: "127.0.0.1",
+                              listenPath: "/oauth/callback", paste: true))
+        provider.redirectURI = "http://localhost:54545/callback"
+        #expect(try provider.redirect(manual: false, listenerPort: 5000).uri == "http://localhost:54545/callback")
+        #expect(try provider.redirect(manual: false, listenerPort: nil).listenPort == 54545)
+        provider.redirectURI = "https://sso.example/code"
+        #expect(try provider.redirect(manual: false, listenerPort: 5000)
+            == RedirectChoice(uri: "https://sso.example/code", listenPort: nil, listenHost: nil, listenPath: nil, paste: true))
+        #expect(RedirectTarget.rfc8252.accepts("http://127.0.0.1:1234/oauth/callback"))
+        #expect(!RedirectTarget.rfc8252.accepts("http://127.0.0.1:1234/callback"))
+        #expect(!ProviderConfiguration.claude.redirectTarget.accepts("http://127.0.0.1:1234/callback"))
+        #expect(ProviderConfiguration.claude.redirectTarget.accepts("http://localhost:1234/callback"))
+    }
+
+    @Test("headers and manual_redirect_uri are read from the file, and bad headers name the key")
+    func headersAndManualRedirect() throws {
+        let settings = try Self.parse("""
+            {"providers": {"test": {\(Self.testProvider), "headers": {"x-tenant": "a b", "anthropic-beta": "x"},
+              "manual_redirect_uri": "https://sso.example/code"}}}
+            """)
+        let test = try #require(settings.providers["test"])
+        #expect(test.headers.map(\.0) == ["x-tenant", "anthropic-beta"])
+        #expect(test.headers.map(\.1) == ["a b", "x"])
+        #expect(test.manualRedirectURI == "https://sso.example/code")
+        for (headers, key) in [("{\"Authorization\": \"x\"}", "Authorization"), ("{\"a b\": \"x\"}", "a b"),
+                               ("{\"x\": \"a\\r\\nInjected: 1\"}", "x"), ("{\"x\": 1}", "x")] {
+            let error = try #require(Self.error("{\"providers\": {\"claude\": {\"headers\": \(headers)}}}"))
+            #expect(error.key == "providers.claude.headers.\(key)")
+        }
     }
 }
