@@ -246,7 +246,7 @@ extension Agent {
         let stored = file.credentials
         let now = Clock.unixSeconds()
         let token = HeldToken(accessToken: stored.accessToken, refreshToken: stored.refreshToken, expiresAt: stored.expiresAt,
-                              tokenType: "Bearer", scopes: stored.scopes)
+                              tokenType: "Bearer", scopes: stored.scopes, refreshTokenExpiresAt: stored.refreshTokenExpiresAt)
         let account = try store.store(name: name, requestedID: accountID, provider: provider, token: token,
                                       forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
         store.update(account.id) {

@@ -160,7 +160,8 @@ extension Agent {
     func writeBack(_ account: Account) {
         guard let path = account.persistPath, let token = account.token else { return }
         let credentials = StoredCredentials(accessToken: token.accessToken, refreshToken: token.refreshToken,
-                                            expiresAt: token.expiresAt, scopes: token.scopes)
+                                            expiresAt: token.expiresAt, scopes: token.scopes,
+                                            refreshTokenExpiresAt: token.refreshTokenExpiresAt)
         do throws(CredentialsFileError) {
             try CredentialsFile.update(path: path, with: credentials)
         } catch {

@@ -129,7 +129,10 @@ struct ProviderConfigurationTests {
         let withSecret = try Self.parse("{\"providers\": {\"claude\": {\"client_secret\": \"x\"}}}")
         #expect(withSecret.providers["claude"]?.clientSecret == "x")
         let cleared = try Self.parse("{\"providers\": {\"claude\": {\"client_secret\": null, \"redirect_uri\": null}}}")
-        #expect(cleared.providers["claude"] == .claude)
+        var expected = ProviderConfiguration.claude
+        expected.redirectURI = nil
+        #expect(cleared.providers["claude"] == expected)
+        #expect(cleared.providers["claude"]?.redirectTarget == .rfc8252)
     }
 
     @Test("environment variables override the default provider and the control browser")
@@ -149,8 +152,10 @@ struct ProviderConfigurationTests {
         let expected = ProviderConfiguration(
             name: "claude", clientID: "env-client", authorizeURL: "http://127.0.0.1:1/authorize",
             tokenURL: "http://127.0.0.1:1/token", revocationURL: "http://127.0.0.1:1/revoke",
-            redirectURI: "http://127.0.0.1:2/callback", scopes: ["a", "b"], clientSecret: "env-secret",
-            tokenRequestEncoding: .form, extraAuthorizeParameters: [("code", "true")])
+            redirectURI: "http://127.0.0.1:2/callback", manualRedirectURI: "https://platform.claude.com/oauth/code/callback",
+            scopes: ["a", "b"], clientSecret: "env-secret",
+            tokenRequestEncoding: .form, extraAuthorizeParameters: [("code", "true")],
+            headers: [("anthropic-beta", "oauth-2025-04-20")])
         #expect(settings.providers["claude"] == expected)
         #expect(settings.controlBrowserURL == "http://127.0.0.1:3")
     }
@@ -193,7 +198,7 @@ struct ProviderConfigurationTests {
          "unknown key (known keys: default_provider, control_browser_url, providers)"),
         ("{\"providers\": {\"test\": {\(ProviderConfigurationTests.testProvider), \"token_uri\": \"http://x\"}}}", "providers.test.token_uri",
          "unknown key (known keys: client_id, authorize_url, token_url, revocation_url, redirect_uri, scopes, scope, "
-             + "client_secret, token_request_encoding, extra_authorize_parameters, user_agent)"),
+             + "client_secret, token_request_encoding, extra_authorize_parameters, user_agent, manual_redirect_uri, headers)"),
         ("{\"providers\": {\"test\": {\"client_id\": \"a\", \"authorize_url\": \"http://a/\", \"token_url\": \"a.example/token\"}}}",
          "providers.test.token_url", "must be an http or https URL"),
         ("{\"providers\": {\"claude\": {\"authorize_url\": \"https:///path\"}}}", "providers.claude.authorize_url",
