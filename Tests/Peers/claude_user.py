@@ -1,6 +1,7 @@
 """Plays the person in a browser against claude_mock.py's authorize page.
 
     .venv/bin/python Tests/Peers/claude_user.py [--deny] [--no-callback] AUTHORIZE_URL
+    .venv/bin/python Tests/Peers/claude_user.py --grant MOCK_URL
 
 Opens the authorize URL, presses Authorize (or Decline with --deny), and follows the
 redirect the way a browser would:
@@ -12,20 +13,29 @@ redirect the way a browser would:
   and prints `PASTE <code#state>`, the text a person copies from it; exit 0.
 - with --no-callback: prints `REDIRECT <location>` and requests nothing more; exit 0.
 
+- with --grant: plays a whole other client (as another Claude Code on the machine would):
+  PKCE login (scopes user:profile user:inference) with the manual redirect and the code
+  exchange at MOCK_URL, and prints
+  `GRANT <access token> <refresh token>`; exit 0.
+
 A refused authorize request (an unregistered redirect URI, a missing `code=true`, ...)
 prints nothing on stdout, the page's message on stderr, and exits 1.
 Standard library only.
 """
 
 import argparse
+import base64
+import hashlib
+import json
 import re
+import secrets
 import sys
 import urllib.error
 import urllib.request
 from html import unescape
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from claude_mock import MANUAL_REDIRECT_URI
+from claude_mock import CLIENT_ID, MANUAL_REDIRECT_URI
 
 TIMEOUT = 30
 
@@ -81,13 +91,35 @@ def paste_text(location, authorize_url):
     return unescape(found.group(1))
 
 
+def grant(mock_url):
+    """A login of its own at the mock: (access token, refresh token)."""
+    verifier = secrets.token_urlsafe(32)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(16)
+    query = urlencode([("code", "true"), ("client_id", CLIENT_ID), ("response_type", "code"),
+                       ("redirect_uri", MANUAL_REDIRECT_URI), ("scope", "user:profile user:inference"),
+                       ("code_challenge", challenge), ("code_challenge_method", "S256"), ("state", state)])
+    url = f"{mock_url}/cai/oauth/authorize?{query}"
+    code, _, pasted_state = paste_text(authorize(url), url).partition("#")
+    body = json.dumps({"grant_type": "authorization_code", "code": code, "redirect_uri": MANUAL_REDIRECT_URI,
+                       "client_id": CLIENT_ID, "code_verifier": verifier, "state": pasted_state}).encode()
+    request = urllib.request.Request(f"{mock_url}/v1/oauth/token", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        answer = json.load(response)
+    return answer["access_token"], answer["refresh_token"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deny", action="store_true", help="press Decline")
     parser.add_argument("--no-callback", action="store_true", help="print the redirect, follow nothing")
+    parser.add_argument("--grant", action="store_true", help="URL is the mock: log in there as another client would")
     parser.add_argument("url")
     args = parser.parse_args()
     try:
+        if args.grant:
+            print("GRANT %s %s" % grant(args.url.rstrip("/")), flush=True)
+            return 0
         location = authorize(args.url, args.deny)
         if args.no_callback:
             print(f"REDIRECT {location}", flush=True)
