@@ -52,13 +52,13 @@ public enum ApprovalPage {
             <p id="no-requests"\(requests.isEmpty ? "" : " hidden")>No token requests are waiting.</p>
             <h2>Accounts</h2>
             <table>
-            <thead><tr><th>Id</th><th>Account</th><th>State</th><th>Expires</th><th>Scopes</th></tr></thead>
+            <thead><tr><th>Id</th><th>Account</th><th>Who</th><th>State</th><th>Expires</th><th>Scopes</th></tr></thead>
             <tbody id="account-rows">
 
             """
         for account in accounts {
             html += "<tr>" + [
-                text(account["id"]), text(account["account"]), text(account["state"]),
+                text(account["id"]), text(account["account"]), who(account), text(account["state"]),
                 text(account["expires_at"]), scopesText(account["scopes"]),
             ].map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>\n"
         }
@@ -88,7 +88,10 @@ public enum ApprovalPage {
         for account in accounts {
             guard let accountID = account["id"]?.intValue else { continue }
             let selected = accountID == preferred ? " selected" : ""
-            options += "<option value=\"\(accountID)\"\(selected)>\(HTML.escape("\(text(account["account"])) (#\(accountID))"))</option>"
+            // The account's email and organization, when the provider named them, tell
+            // apart accounts whose names say little ("1", "work").
+            let facts = who(account).isEmpty ? "" : " \u{2014} \(who(account))"
+            options += "<option value=\"\(accountID)\"\(selected)>\(HTML.escape("\(text(account["account"]))\(facts) (#\(accountID))"))</option>"
         }
         options += "<option value=\"\">new account…</option>"
         return """
@@ -160,6 +163,16 @@ public enum ApprovalPage {
 
     // MARK: Pieces
 
+    /// `alice@example.com (Example Org)` from an account summary's display facts, or "".
+    static func who(_ account: JSONObject) -> String {
+        switch (account["email"]?.stringValue, account["organization"]?.stringValue) {
+        case (let email?, let organization?): return "\(email) (\(organization))"
+        case (let email?, nil): return email
+        case (nil, let organization?): return organization
+        case (nil, nil): return ""
+        }
+    }
+
     static func text(_ value: JSONValue?) -> String {
         switch value {
         case .string(let string)?: return string
@@ -199,6 +212,10 @@ public enum ApprovalPage {
           var accountRows = document.getElementById("account-rows");
           var noAccounts = document.getElementById("no-accounts");
           var accounts = [];
+          function who(account) {
+            if (account.email && account.organization) { return account.email + " (" + account.organization + ")"; }
+            return account.email || account.organization || "";
+          }
           var byID = {};
           Array.prototype.forEach.call(rows.rows, function (row) { byID[row.getAttribute("data-id")] = row; });
           function el(name, attributes, text) {
@@ -231,7 +248,8 @@ public enum ApprovalPage {
             var select = el("select", {name: "account_id", "aria-label": "Account"});
             var preferred = request.account_id !== null && request.account_id !== undefined ? request.account_id : request.preferred_account;
             accounts.forEach(function (account) {
-              var option = el("option", {value: String(account.id)}, account.account + " (#" + account.id + ")");
+              var facts = who(account);
+              var option = el("option", {value: String(account.id)}, account.account + (facts ? " \\u2014 " + facts : "") + " (#" + account.id + ")");
               if (account.id === preferred) { option.selected = true; }
               select.appendChild(option);
             });
@@ -271,7 +289,7 @@ public enum ApprovalPage {
             while (accountRows.firstChild) { accountRows.removeChild(accountRows.firstChild); }
             list.forEach(function (account) {
               var row = el("tr");
-              [account.id, account.account, account.state, account.expires_at, (account.scopes || []).join(" ")].forEach(function (value) {
+              [account.id, account.account, who(account), account.state, account.expires_at, (account.scopes || []).join(" ")].forEach(function (value) {
                 row.appendChild(el("td", {}, value === null || value === undefined ? "" : String(value)));
               });
               accountRows.appendChild(row);
