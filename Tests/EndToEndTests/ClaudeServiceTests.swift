@@ -1,3 +1,4 @@
+import ClaudeAgentClient
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -147,25 +148,35 @@ struct ClaudeServiceTests {
         #expect(try login.wait() == 6)
     }
 
-    @Test("a refresh posts JSON with the rotating refresh token; the old one is dead; the new token works with the SDK")
+    @Test("a refresh posts JSON with the rotating refresh token, which the service accepts once")
     func refreshAndSDK() throws {
         let mock = try ClaudeMock(accessTokenSeconds: 3)
         let sandbox = try Sandbox()
         let daemon = try agent(mock, sandbox, extra: ["--skew", "1"])
         #expect(try pasteLogin(sandbox, socket: daemon.socket, account: "work").stdout.hasSuffix("login-status 0\n"))
         let first = try sandbox.cli("token", "-a", daemon.socket).stdout
+        // Counted from here: on a slow machine the first token may already have needed one.
+        let before = try mock.tokenRequests("refresh_token")
         Thread.sleep(forTimeInterval: 3.2)
         let second = try sandbox.cli("token", "--json", "-a", daemon.socket)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(!second.stdout.contains(first.trimmingCharacters(in: .newlines)))
-        #expect(try mock.tokenRequests("refresh_token") == 1)
+        #expect(try mock.tokenRequests("refresh_token") == before + 1)
         #expect(try mock.stats()["token_refused"] as? Int == 0)
+    }
 
-        // The real anthropic SDK from PyPI, with the token and headers token --json gives.
-        let sdk = try sandbox.run(Repository.python, [Repository.peers + "/sdk_call.py", "--base-url", mock.url], stdin: second.stdout)
+    @Test("the real anthropic SDK from PyPI gets 200 with token --json's token and headers, 401 without the headers")
+    func anthropicSDK() throws {
+        let mock = try ClaudeMock()
+        let sandbox = try Sandbox()
+        let daemon = try agent(mock, sandbox)
+        #expect(try pasteLogin(sandbox, socket: daemon.socket, account: "work").stdout.hasSuffix("login-status 0\n"))
+        let token = try sandbox.cli("token", "--json", "-a", daemon.socket)
+        #expect(token.status == 0, "\(token.stderr)")
+        let sdk = try sandbox.run(Repository.python, [Repository.peers + "/sdk_call.py", "--base-url", mock.url], stdin: token.stdout)
         #expect(sdk.stdout == "OK Hello from the mock.\n", "\(sdk.stderr)")
         let noHeaders = try sandbox.run(Repository.python, [Repository.peers + "/sdk_call.py", "--base-url", mock.url, "--no-headers"],
-                                        stdin: second.stdout)
+                                        stdin: token.stdout)
         #expect(noHeaders.stdout == "ERROR 401 OAuth authentication is currently not supported.\n")
         #expect(noHeaders.status == 1)
     }
@@ -242,6 +253,40 @@ struct ClaudeServiceTests {
         let parts = result.stdout.split(separator: " ").map(String.init)
         guard result.status == 0, parts.count == 3, parts[0] == "GRANT" else { throw TestFailure("no grant: \(result.stderr)") }
         return (parts[1], parts[2].trimmingCharacters(in: .newlines))
+    }
+
+    @Test("login.start refuses a redirect the provider did not register, and a missing or bad port, with bad_request")
+    func redirectRefusals() throws {
+        let mock = try ClaudeMock()
+        let sandbox = try Sandbox()
+        let daemon = try agent(mock, sandbox)
+        let client = AgentClient(socketPath: daemon.socket)
+        for uri in ["http://127.0.0.1:5000/oauth/callback", "http://localhost:5000/oauth/callback", "https://evil.example/callback",
+                    "http://[::1]:5000/callback"] {
+            do {
+                _ = try client.startLogin(account: "x", provider: nil, redirectURI: uri, scopes: nil)
+                Issue.record("\(uri) was accepted")
+            } catch {
+                #expect(error.code == .badRequest, "\(uri)")
+                #expect(error.message.contains("http://localhost:<any port>/callback"))
+            }
+        }
+        do {
+            _ = try client.startLogin(account: "x", provider: nil, scopes: nil)
+            Issue.record("a login without a port was accepted")
+        } catch {
+            #expect(error.code == .badRequest)
+        }
+        let fitting = try client.startLogin(account: "x", provider: nil, redirectURI: "http://localhost:5000/callback", scopes: nil)
+        #expect(fitting.listenPort == 5000 && fitting.listenPath == "/callback" && fitting.listenHost == "localhost")
+        let manual = try client.startLogin(account: "x", provider: nil, manual: true, scopes: nil)
+        #expect(manual.redirectURI == "https://platform.claude.com/oauth/code/callback" && manual.listenPort == nil && manual.paste)
+        let raw = try RawConnection(path: daemon.socket)
+        defer { raw.close() }
+        for port in ["0", "65536", "-1", "\"80\""] {
+            let answer = try raw.call("{\"id\": 1, \"op\": \"login.start\", \"redirect_port\": \(port)}")
+            #expect((answer["error"] as? [String: Any])?["code"] as? String == "bad_request", "\(port): \(answer)")
+        }
     }
 
     @Test("status warns a day before a refresh token lapses")
