@@ -99,10 +99,15 @@ extension Agent {
     /// Logs, once per account, that its refresh token lapses within a day.
     func warnOfRefreshExpiry(now: Int64) {
         for account in store.accounts where !account.refreshExpiryWarned {
-            guard let warning = refreshExpiryWarning(for: account, now: now) else { continue }
-            Log.info(warning)
-            store.update(account.id) { $0.refreshExpiryWarned = true }
+            warnOfRefreshExpiry(account, now: now)
         }
+    }
+
+    /// The same for one account, right when it gets new tokens.
+    func warnOfRefreshExpiry(_ account: Account, now: Int64) {
+        guard !account.refreshExpiryWarned, let warning = refreshExpiryWarning(for: account, now: now) else { return }
+        Log.info(warning)
+        store.update(account.id) { $0.refreshExpiryWarned = true }
     }
 
     /// An unexpired token covering the scopes: from the named account, or else from the

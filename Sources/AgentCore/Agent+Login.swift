@@ -120,6 +120,7 @@ extension Agent {
                     $0.refreshExpiryWarned = false
                 }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
+                if let stored = store.account(id: account.id) { warnOfRefreshExpiry(stored, now: now) }
                 if let id = login.requestID {
                     let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
                     answer = Response.success(id: login.callbackRequestID, approved.json(includingToken: false))
@@ -254,7 +255,9 @@ extension Agent {
             $0.refreshAheadAt = refreshAheadTime(for: token)
         }
         Log.info("imported account \(name) (#\(account.id)) from \(path) (\(file.dialect.rawValue)), token \(token.fingerprint)")
-        return store.account(id: account.id) ?? account
+        let imported = store.account(id: account.id) ?? account
+        warnOfRefreshExpiry(imported, now: now)
+        return imported
     }
 
     func optionalAccountID(_ body: JSONObject) throws(AgentError) -> UInt32? {

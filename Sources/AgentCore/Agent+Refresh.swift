@@ -92,6 +92,7 @@ extension Agent {
                 }
                 if let account = store.account(id: accountID), let token = account.token {
                     Log.info("refreshed account \(account.name) (#\(accountID)): token \(token.fingerprint)")
+                    warnOfRefreshExpiry(account, now: Clock.unixSeconds())
                     writeBack(account)
                 }
             case .failure(let error) where error.kind == .invalidGrant:

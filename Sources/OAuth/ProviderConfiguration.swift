@@ -314,7 +314,12 @@ public struct AgentSettings: Sendable, Equatable {
         if let authorize = try url("CLAUDE_AGENT_AUTHORIZE_URL") { provider.authorizeURL = authorize }
         if let token = try url("CLAUDE_AGENT_TOKEN_URL") { provider.tokenURL = token }
         if let revocation = try url("CLAUDE_AGENT_REVOCATION_URL") { provider.revocationURL = revocation }
-        if let redirect = try url("CLAUDE_AGENT_REDIRECT_URI") { provider.redirectURI = redirect }
+        if let redirect = try url("CLAUDE_AGENT_REDIRECT_URI") {
+            guard RedirectTarget(redirect) != nil else {
+                throw reader.error("CLAUDE_AGENT_REDIRECT_URI", "has a port that is not a number from 0 to 65535")
+            }
+            provider.redirectURI = redirect
+        }
         if let manual = try url("CLAUDE_AGENT_MANUAL_REDIRECT_URI") { provider.manualRedirectURI = manual }
         if let text = value("CLAUDE_AGENT_SCOPES") {
             let scopes = Scopes.parse(text)
@@ -454,7 +459,12 @@ private struct SettingsReader {
         if let authorizeURL { provider.authorizeURL = authorizeURL }
         if let tokenURL { provider.tokenURL = tokenURL }
         if let revocation = try nullableURL("revocation_url") { provider.revocationURL = revocation }
-        if let redirect = try nullableURL("redirect_uri") { provider.redirectURI = redirect }
+        if let redirect = try nullableURL("redirect_uri") {
+            if let redirect, RedirectTarget(redirect) == nil {
+                throw error(prefix + "redirect_uri", "has a port that is not a number from 0 to 65535")
+            }
+            provider.redirectURI = redirect
+        }
         if let manual = try nullableURL("manual_redirect_uri") { provider.manualRedirectURI = manual }
         if let value = fields["headers"] {
             let key = prefix + "headers"

@@ -73,7 +73,9 @@ enum Login {
             return nil
         }
         let host = start.listenHost ?? "localhost"
-        if let listener, listener.port == port, host == "localhost" || listener.descriptors.count == 1 { return listener }
+        // The first listeners are localhost's (127.0.0.1, and ::1 where there is IPv6):
+        // kept when they serve the answer's port and family.
+        if let listener, listener.port == port, host != "[::1]" || listener.descriptors.count == 2 { return listener }
         listener?.close()
         return openListener(host: host, port: port)
     }

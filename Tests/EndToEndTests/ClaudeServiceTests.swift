@@ -300,5 +300,9 @@ struct ClaudeServiceTests {
         #expect(status.contains("run claude-agent login --account work before then"))
         let json = try sandbox.cli("status", "--json", "-a", daemon.socket).stdout
         #expect(json.contains("\"warnings\": ["))
+        // The log says it too, once, as soon as the login brought the token.
+        #expect(daemon.stop() == 0)
+        let log = daemon.logText
+        #expect(log.components(separatedBy: "account work: its refresh token lapses at ").count == 2, "\(log)")
     }
 }

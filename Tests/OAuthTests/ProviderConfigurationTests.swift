@@ -333,6 +333,11 @@ struct ProviderConfigurationTests {
         #expect(test.headers.map(\.0) == ["x-tenant", "anthropic-beta"])
         #expect(test.headers.map(\.1) == ["a b", "x"])
         #expect(test.manualRedirectURI == "https://sso.example/code")
+        let badPort = try #require(Self.error("{\"providers\": {\"claude\": {\"redirect_uri\": \"http://localhost:99999/callback\"}}}"))
+        #expect(badPort.key == "providers.claude.redirect_uri")
+        #expect(throws: ConfigurationError.self) {
+            try AgentSettings.builtIn.applyingEnvironment(["CLAUDE_AGENT_REDIRECT_URI": "http://localhost:x/callback"])
+        }
         for (headers, key) in [("{\"Authorization\": \"x\"}", "Authorization"), ("{\"a b\": \"x\"}", "a b"),
                                ("{\"x\": \"a\\r\\nInjected: 1\"}", "x"), ("{\"x\": 1}", "x")] {
             let error = try #require(Self.error("{\"providers\": {\"claude\": {\"headers\": \(headers)}}}"))
