@@ -34,8 +34,8 @@ extension Agent {
         guard let provider = settings.provider(named: providerName) else {
             throw AgentError(.notFound, "no provider \"\(providerName)\" is configured")
         }
-        let redirect = try chooseRedirect(provider, body: body, fallback: nil)
-        let redirectURI = redirect.uri
+        let (redirectURI, paste) = try redirect(for: provider, offered: try body.optionalString("redirect_uri"), fallback: nil,
+                                                manual: try body.optionalBool("manual") ?? false)
         let scopes = try body.scopes() ?? provider.scopes
         expirePendingLogins()
         guard pendingLogins.count < Limits.maxPendingLogins else {
@@ -55,12 +55,8 @@ extension Agent {
             "provider": .string(providerName),
             "authorize_url": .string(authorize.url),
             "redirect_uri": .string(redirectURI),
-            "listen": redirect.listenPort.map { port in
-                .object(["host": .string(redirect.listenHost ?? "127.0.0.1"), "port": .int(Int64(port)),
-                         "path": .string(redirect.listenPath ?? "/")])
-            } ?? .null,
             "state": .string(state),
-            "paste": .bool(redirect.paste),
+            "paste": .bool(paste),
             "expires_at": .string(RFC3339.format(Clock.unixSeconds() + Limits.loginTimeoutMilliseconds / 1000)),
         ])
     }
@@ -267,62 +263,76 @@ extension Agent {
     }
 }
 
+/// Where a provider's redirect goes: one rule for logins and approvals.
 extension Agent {
-    /// The redirect URI for one authorization, from the provider's configured targets
-    /// (`ProviderConfiguration.redirect(manual:listenerPort:)`) and what the client sent:
-    ///
-    /// - `manual: true`: the browser is on another machine; the provider's code page.
-    /// - `redirect_port`: the port the client listens on, for a target without a port.
-    /// - `redirect_uri` (older clients): a concrete URI, which must fit the provider's
-    ///   target; for a provider that configures none, any loopback URI (RFC 8252 §7.3).
-    /// - `fallback`: a loopback URI whose port serves when the client sent none (the
-    ///   bridge's callback for approvals).
-    ///
-    /// - Throws: `bad_request` naming the provider's registered form when the given URI
-    ///   does not fit it, or when no port can be had.
-    func chooseRedirect(_ provider: ProviderConfiguration, body: JSONObject, fallback: String?) throws(AgentError) -> RedirectChoice {
-        let manual = try body.optionalBool("manual") ?? false
-        if let given = try body.optionalString("redirect_uri") {
-            let fits = provider.redirectTarget.accepts(given) || given == provider.manualRedirectURI
-                || (provider.redirectURI == nil && LoopbackRedirect.isValid(given))
-            guard fits, let target = RedirectTarget(given) else {
-                throw AgentError(.badRequest, "redirect_uri \(given) does not fit provider \(provider.name)'s registered redirect \(provider.redirectTarget)")
-            }
-            if case .loopback(let host, let port?, let path) = target {
-                return RedirectChoice(uri: given, listenPort: port, listenHost: host, listenPath: path, paste: manual)
-            }
-            return RedirectChoice(uri: given, listenPort: nil, listenHost: nil, listenPath: nil, paste: true)
+    /// `provider.get`: a provider as a client needs it to serve the redirect (never its
+    /// secret): the one named, else the account's, else the default.
+    func handleProviderGet(_ request: Request) throws(AgentError) -> Reply {
+        let body = request.body
+        let name: String
+        if let given = try body.optionalString("provider") {
+            name = given
+        } else if let reference = try body.optionalAccount(), let held = store.account(reference)?.provider {
+            name = held
+        } else {
+            name = settings.defaultProvider
         }
-        var port: UInt16?
-        if let number = try body.optionalInt("redirect_port") {
-            guard let valid = UInt16(exactly: number), valid > 0 else {
-                throw AgentError(.badRequest, "field \"redirect_port\" must be a port from 1 to 65535")
-            }
-            port = valid
-        } else if let fallback, case .loopback(let host, let fallbackPort?, let path)? = RedirectTarget(fallback) {
-            // A provider without a registered form takes the fallback as it is.
-            if provider.redirectURI == nil && !manual {
-                return RedirectChoice(uri: fallback, listenPort: fallbackPort, listenHost: host, listenPath: path, paste: false)
-            }
-            port = fallbackPort
+        guard let provider = settings.provider(named: name) else {
+            throw AgentError(.notFound, "no provider \"\(name)\" is configured")
         }
-        do throws(RedirectError) {
-            return try provider.redirect(manual: manual, listenerPort: port)
-        } catch {
-            throw AgentError(.badRequest, error.message + " (field \"redirect_port\")")
-        }
+        return .result([
+            "provider": .string(name),
+            "redirect_uri": provider.redirectURI.map(JSONValue.string) ?? .null,
+            "paste": .bool(provider.redirectURI.map { LoopbackRedirect($0) == nil } ?? false),
+            // The provider's code page, for a browser on another machine (Claude's shows
+            // code#state); the client then asks login.start for `manual`.
+            "manual_redirect_uri": provider.manualRedirectURI.map(JSONValue.string) ?? .null,
+            "scopes": .array(provider.scopes.map(JSONValue.string)),
+        ])
     }
-}
 
-/// RFC 8252 §7.3: a native app's redirect is `http` to a loopback IP literal (or
-/// localhost) on any port.
-enum LoopbackRedirect {
-    static func isValid(_ uri: String) -> Bool {
-        for prefix in ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"] where uri.hasPrefix(prefix) {
-            let rest = uri.dropFirst(prefix.count)
-            let port = rest.prefix { $0.isNumber }
-            return !port.isEmpty && UInt16(port) != nil && (rest.dropFirst(port.count).first == "/" || rest.count == port.count)
+    /// The redirect URI an authorization carries, so that it is always one something we
+    /// run serves:
+    /// - a configured URI that is not loopback is the provider's own page showing a code
+    ///   to paste (`paste`), whatever was offered;
+    /// - a configured loopback URI is served by the client that offers it (same host and
+    ///   path; the same port when it names one, else the client's free port), or, offered
+    ///   nothing, by whoever listens on its port;
+    /// - with none configured, the client's offered loopback URI (RFC 8252 §7.3);
+    /// - offered nothing, `fallback` (the bridge's callback, for approvals) when it fits.
+    /// - `manual` (the browser is on another machine): the provider's code page
+    ///   (`manual_redirect_uri`) when it has one; otherwise as above, and the user pastes
+    ///   the URL the browser ends on.
+    /// - A configured loopback URI without a port, offered nothing, takes the fallback's
+    ///   port in the configured form (Claude registers `http://localhost:<port>/callback`;
+    ///   the bridge serves that path too).
+    /// - Throws: `bad_request` when the offered URI is not loopback or does not fit the
+    ///   configured one, or nothing fits.
+    func redirect(for provider: ProviderConfiguration, offered: String?, fallback: String?,
+                  manual: Bool = false) throws(AgentError) -> (uri: String, paste: Bool) {
+        if manual, let page = provider.manualRedirectURI { return (page, true) }
+        let configured = provider.redirectURI
+        if let configured, LoopbackRedirect(configured) == nil { return (configured, true) }
+        if let offered {
+            guard let uri = LoopbackRedirect(offered), uri.port != nil else {
+                throw AgentError(.badRequest, "redirect_uri must be a loopback http URI such as http://127.0.0.1:PORT/oauth/callback (RFC 8252)")
+            }
+            if let configured, let fixed = LoopbackRedirect(configured) {
+                guard fixed.admits(uri) else {
+                    throw AgentError(.badRequest, "redirect_uri \(offered) does not fit provider \(provider.name)'s configured \(configured): listen on its host, port and path")
+                }
+                // The provider registered the configured text; send it as written.
+                if fixed.port != nil { return (configured, false) }
+            }
+            return (offered, false)
         }
-        return false
+        if let configured, let fixed = LoopbackRedirect(configured) {
+            if fixed.port != nil { return (configured, false) }
+            if let fallback, let uri = LoopbackRedirect(fallback), fixed.admits(uri) { return (fallback, false) }
+            if let fallback, let port = LoopbackRedirect(fallback)?.port { return (fixed.uri(port: port), false) }
+            throw AgentError(.badRequest, "field \"redirect_uri\" is required: provider \(provider.name)'s redirect \(configured) names no port")
+        }
+        if let fallback { return (fallback, false) }
+        throw AgentError(.badRequest, "field \"redirect_uri\" is required: provider \(provider.name) has no fixed redirect URI")
     }
 }

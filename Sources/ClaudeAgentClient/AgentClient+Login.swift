@@ -8,26 +8,16 @@ public struct LoginStart: Equatable, Sendable {
     public var authorizeURL: String
     public var redirectURI: String
     public var state: String
-    /// The user will paste a code (or the URL the browser ends on).
+    /// The provider redirects to a page of its own that shows a code to paste, not to us.
     public var paste: Bool
-    /// Where the provider's redirect arrives on this machine: the loopback host as the
-    /// redirect URI names it (`localhost` means both 127.0.0.1 and ::1), port and path;
-    /// nil when the provider shows the code on a page of its own instead.
-    public var listenHost: String?
-    public var listenPort: UInt16?
-    public var listenPath: String?
 
-    public init(account: String, provider: String, authorizeURL: String, redirectURI: String, state: String, paste: Bool,
-                listenHost: String? = nil, listenPort: UInt16? = nil, listenPath: String? = nil) {
+    public init(account: String, provider: String, authorizeURL: String, redirectURI: String, state: String, paste: Bool) {
         self.account = account
         self.provider = provider
         self.authorizeURL = authorizeURL
         self.redirectURI = redirectURI
         self.state = state
         self.paste = paste
-        self.listenHost = listenHost
-        self.listenPort = listenPort
-        self.listenPath = listenPath
     }
 }
 
@@ -56,19 +46,17 @@ public struct LogoutResult: Equatable, Sendable {
 }
 
 extension AgentClient {
-    /// `login.start`: begins a PKCE login for `account`. The agent picks the redirect from
-    /// the provider's registered form: `redirectPort` is the port of a loopback listener
-    /// the caller holds (for a provider that takes any port), `manual` asks for the
-    /// provider's code page (the browser is elsewhere), `redirectURI` names a concrete
-    /// URI instead (older callers). The answer says where to listen, if anywhere.
+    /// `login.start`: begins a PKCE login for `account`; the provider will redirect to
+    /// `redirectURI` (a loopback listener of the caller's, fitting the provider's
+    /// configured form), or, with `manual` (the browser is on another machine), to the
+    /// provider's code page when it has one.
     public func startLogin(account: String?, accountID: UInt32? = nil, provider: String?, redirectURI: String? = nil,
-                           redirectPort: UInt16? = nil, manual: Bool = false, scopes: [String]?) throws(AgentClientError) -> LoginStart {
+                           manual: Bool = false, scopes: [String]?) throws(AgentClientError) -> LoginStart {
         var fields = JSONObject()
         if let account { fields["account"] = .string(account) }
         if let accountID { fields["account_id"] = .int(Int64(accountID)) }
         if let provider { fields["provider"] = .string(provider) }
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
-        if let redirectPort { fields["redirect_port"] = .int(Int64(redirectPort)) }
         if manual { fields["manual"] = true }
         if let scopes { fields["scopes"] = .array(scopes.map(JSONValue.string)) }
         let result = try call(.loginStart, fields)
@@ -77,10 +65,7 @@ extension AgentClient {
         }
         return LoginStart(account: result["account"]?.stringValue ?? "", provider: result["provider"]?.stringValue ?? "",
                           authorizeURL: url, redirectURI: result["redirect_uri"]?.stringValue ?? "",
-                          state: state, paste: result["paste"]?.boolValue ?? false,
-                          listenHost: result["listen"]?.objectValue?["host"]?.stringValue,
-                          listenPort: result["listen"]?.objectValue?["port"]?.intValue.flatMap { UInt16(exactly: $0) },
-                          listenPath: result["listen"]?.objectValue?["path"]?.stringValue)
+                          state: state, paste: result["paste"]?.boolValue ?? false)
     }
 
     /// `oauth.callback`: hands the provider's redirect (a code, or an error) to the agent,
@@ -122,5 +107,40 @@ extension AgentClient {
         } catch {
             throw AgentClientError(.protocolViolation, "unexpected account.import answer: \(error.message)")
         }
+    }
+}
+
+/// What `provider.get` answers: what a client needs to serve a provider's redirect.
+public struct ProviderInfo: Equatable, Sendable {
+    public var name: String
+    /// The configured redirect URI; nil when the client offers its own loopback one.
+    public var redirectURI: String?
+    /// The configured redirect is the provider's own page, which shows a code to paste.
+    public var paste: Bool
+    /// The provider's code page for a browser on another machine (`login.start` with
+    /// `manual`); nil when it has none.
+    public var manualRedirectURI: String?
+
+    public init(name: String, redirectURI: String?, paste: Bool, manualRedirectURI: String? = nil) {
+        self.name = name
+        self.redirectURI = redirectURI
+        self.paste = paste
+        self.manualRedirectURI = manualRedirectURI
+    }
+}
+
+extension AgentClient {
+    /// `provider.get`: the provider named, else `account`'s, else the default one.
+    public func provider(named name: String?, account: AccountReference? = nil) throws(AgentClientError) -> ProviderInfo {
+        var fields = JSONObject()
+        if let name { fields["provider"] = .string(name) }
+        if let account { fields["account"] = account.json }
+        let result = try call(.providerGet, fields)
+        guard let provider = result["provider"]?.stringValue else {
+            throw AgentClientError(.protocolViolation, "provider.get answer lacks provider")
+        }
+        return ProviderInfo(name: provider, redirectURI: result["redirect_uri"]?.stringValue,
+                            paste: result["paste"]?.boolValue ?? false,
+                            manualRedirectURI: result["manual_redirect_uri"]?.stringValue)
     }
 }

@@ -101,13 +101,11 @@ extension AgentClient {
 
     /// `request.select_account`: approves with a held token, or starts the authorization
     /// (the control browser opens it; with `printURL` the URL comes back instead; with
-    /// `redirectURI` the provider redirects to that loopback listener; with `redirectPort`
-    /// to the provider's registered loopback form on that port).
+    /// `redirectURI` the provider redirects to that loopback listener).
     public func selectAccount(_ id: String, account: AccountReference, printURL: Bool = false,
-                              redirectURI: String? = nil, redirectPort: UInt16? = nil) throws(AgentClientError) -> TokenRequestInfo {
+                              redirectURI: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id), "account": account.json, "print_url": .bool(printURL)]
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
-        if let redirectPort { fields["redirect_port"] = .int(Int64(redirectPort)) }
         let saved = timeoutMilliseconds
         timeoutMilliseconds = max(saved, 30_000)
         defer { timeoutMilliseconds = saved }

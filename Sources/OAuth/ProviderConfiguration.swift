@@ -19,7 +19,7 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     public var tokenURL: String
     /// RFC 7009 revocation endpoint; nil when the provider has none (logout then only forgets).
     public var revocationURL: String?
-    /// Where the browser comes back in the automatic flow (see `RedirectTarget`): a
+    /// Where the browser comes back in the automatic flow (see `LoopbackRedirect`): a
     /// loopback URI with or without a port, or a provider page. nil: RFC 8252 §7.3's
     /// `http://127.0.0.1:<any port>/oauth/callback`.
     public var redirectURI: String?
@@ -121,7 +121,7 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// configuration can be logged or printed in a test failure without leaking it.
     public var description: String {
         "ProviderConfiguration(name: \(name), clientID: \(clientID), authorizeURL: \(authorizeURL), "
-            + "tokenURL: \(tokenURL), revocationURL: \(revocationURL ?? "none"), redirectURI: \(redirectTarget), manualRedirectURI: \(manualRedirectURI ?? "none"), "
+            + "tokenURL: \(tokenURL), revocationURL: \(revocationURL ?? "none"), redirectURI: \(redirectURI ?? "loopback"), manualRedirectURI: \(manualRedirectURI ?? "none"), "
             + "scopes: \(Scopes.joined(scopes)), clientSecret: \(clientSecret == nil ? "none" : "set"), "
             + "encoding: \(tokenRequestEncoding.rawValue), "
             + "extra: \(extraAuthorizeParameters.map { "\($0.0)=\($0.1)" }.joined(separator: "&")), "
@@ -187,7 +187,7 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 ///   it must name a provider. `control_browser_url` (default `http://127.0.0.1:7780`) is
 ///   where the control browser listens.
 /// - URLs must start with `http://` or `https://`. `redirect_uri` is the automatic flow's
-///   redirect (see `RedirectTarget`): a loopback URI without a port (any free port), with
+///   redirect (see `LoopbackRedirect`): a loopback URI without a port (any free port), with
 ///   a port (that one), or a provider page (paste); null (the default for providers other
 ///   than `claude`) means `http://127.0.0.1:<any port>/oauth/callback`.
 ///   `manual_redirect_uri` is the page used when the browser is elsewhere (null: none).
@@ -314,12 +314,7 @@ public struct AgentSettings: Sendable, Equatable {
         if let authorize = try url("CLAUDE_AGENT_AUTHORIZE_URL") { provider.authorizeURL = authorize }
         if let token = try url("CLAUDE_AGENT_TOKEN_URL") { provider.tokenURL = token }
         if let revocation = try url("CLAUDE_AGENT_REVOCATION_URL") { provider.revocationURL = revocation }
-        if let redirect = try url("CLAUDE_AGENT_REDIRECT_URI") {
-            guard RedirectTarget(redirect) != nil else {
-                throw reader.error("CLAUDE_AGENT_REDIRECT_URI", "has a port that is not a number from 0 to 65535")
-            }
-            provider.redirectURI = redirect
-        }
+        if let redirect = try url("CLAUDE_AGENT_REDIRECT_URI") { provider.redirectURI = redirect }
         if let manual = try url("CLAUDE_AGENT_MANUAL_REDIRECT_URI") { provider.manualRedirectURI = manual }
         if let text = value("CLAUDE_AGENT_SCOPES") {
             let scopes = Scopes.parse(text)
@@ -459,12 +454,7 @@ private struct SettingsReader {
         if let authorizeURL { provider.authorizeURL = authorizeURL }
         if let tokenURL { provider.tokenURL = tokenURL }
         if let revocation = try nullableURL("revocation_url") { provider.revocationURL = revocation }
-        if let redirect = try nullableURL("redirect_uri") {
-            if let redirect, RedirectTarget(redirect) == nil {
-                throw error(prefix + "redirect_uri", "has a port that is not a number from 0 to 65535")
-            }
-            provider.redirectURI = redirect
-        }
+        if let redirect = try nullableURL("redirect_uri") { provider.redirectURI = redirect }
         if let manual = try nullableURL("manual_redirect_uri") { provider.manualRedirectURI = manual }
         if let value = fields["headers"] {
             let key = prefix + "headers"

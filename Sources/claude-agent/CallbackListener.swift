@@ -1,66 +1,125 @@
 import AgentPOSIX
-import Glibc
+import AgentProtocol
+import ClaudeAgentClient
 
-/// The loopback listeners a login or an approval waits on for the provider's redirect.
+/// The one-shot loopback listener (RFC 8252 §7.3) that receives a provider's redirect for
+/// `login` and `approve`. It listens exactly where the redirect URI in the authorize URL
+/// points: the provider's configured host, port and path, or any free port when the
+/// configuration names none (or names no redirect at all).
 ///
-/// A redirect to `http://localhost:<port>/…` (Claude's registered form) reaches whichever
-/// address the browser resolves `localhost` to, 127.0.0.1 or ::1, so that host gets a
-/// listener on both, on the same port (RFC 8252 §8.3 warns of exactly this). An IP
-/// literal gets its own family only.
+/// A redirect to `localhost` (Claude's registered form) reaches whichever address the
+/// browser resolves it to, so that host gets a second socket on ::1 at the same port
+/// where this machine has IPv6 loopback (RFC 8252 §8.3 warns of the split).
 struct CallbackListener {
-    private(set) var descriptors: [FileDescriptor]
-    let port: UInt16
+    let fd: FileDescriptor
+    /// The ::1 socket beside `fd` for a `localhost` redirect; nil without IPv6 loopback.
+    let secondFD: FileDescriptor?
+    /// Every socket to poll.
+    var descriptors: [FileDescriptor] { [fd] + (secondFD.map { [$0] } ?? []) }
+    /// The redirect URI it serves, to offer the agent as `redirect_uri`.
+    let uri: String
+    /// The path the provider redirects to; other paths get 404.
+    let path: String
 
-    /// Tries this many free ports for one that is free on both families.
-    static let maxAttempts = 8
-
-    /// Listens on `host` (`localhost`, `127.0.0.1` or `[::1]`) at `port` (0: any free
-    /// port). For `localhost`, a machine without IPv6 loopback gets 127.0.0.1 alone.
-    /// - Throws: the first `Errno` that stopped it.
-    static func open(host: String, port: UInt16) throws(Errno) -> CallbackListener {
-        let v4 = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: port)
-        let v6 = SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: port)
-        switch host {
-        case "[::1]": return try single(v6)
-        case "127.0.0.1": return try single(v4)
-        default: break
+    /// Opens the listener `provider`'s redirect needs; nil when the provider redirects to
+    /// its own page (a code to paste), which no listener of ours could serve.
+    /// - Parameter port: the `--port` asked for; contradicting a configured port is a usage error.
+    /// Fails with `listen_failed` (the port busy, say), naming the address and why.
+    static func open(for provider: ProviderInfo, port requested: UInt16?, command: String) -> CallbackListener? {
+        if provider.paste { return nil }
+        var redirect = LoopbackRedirect(host: "127.0.0.1", port: nil, path: "/oauth/callback")
+        if let configured = provider.redirectURI {
+            guard let fixed = LoopbackRedirect(configured) else { return nil }
+            redirect = fixed
         }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let first = try TCPSocket.listen(v4)
-            let chosen: UInt16
-            do throws(Errno) {
-                chosen = try TCPSocket.localAddress(of: first).port
-            } catch {
-                first.close()
-                throw error
-            }
-            do throws(Errno) {
-                let second = try TCPSocket.listen(SocketAddress(family: .inet6, address: v6.address, port: chosen))
-                return CallbackListener(descriptors: [first, second], port: chosen)
-            } catch {
-                if error == Errno(EADDRNOTAVAIL) || error == Errno(EAFNOSUPPORT) {
-                    return CallbackListener(descriptors: [first], port: chosen)  // no IPv6 loopback here
-                }
-                first.close()
-                // Another program holds ::1 at that port; a fixed port cannot move.
-                guard port == 0, attempt < maxAttempts else { throw error }
-            }
+        if let requested, let fixed = redirect.port, fixed != requested {
+            Output.usage("--port \(requested) contradicts provider \(provider.name)'s redirect_uri \(redirect), which names port \(fixed)",
+                         command: command)
         }
+        let port = redirect.port ?? requested ?? 0
+        guard let address = SocketAddress(parsing: "\(redirect.listenHost):\(port)") else {
+            Output.fail(.listenFailed, "cannot listen on \(redirect.listenHost):\(port): not an address")
+        }
+        let fd: FileDescriptor
+        let bound: UInt16
+        do throws(Errno) {
+            fd = try TCPSocket.listen(address)
+            bound = try TCPSocket.localAddress(of: fd).port
+        } catch {
+            let which = redirect.port != nil ? " on the port provider \(provider.name)'s redirect_uri \(redirect) names" : ""
+            let busy = error == .addressInUse ? "; another program holds it, so stop that one first" : ""
+            Output.fail(.listenFailed, "cannot listen for the provider's redirect\(which): \(error)\(busy)")
+        }
+        var second: FileDescriptor?
+        if redirect.host == "localhost" {
+            // Best effort: a machine without ::1 (or with it taken at that port) is served
+            // on 127.0.0.1 alone, which browsers fall back to.
+            second = try? TCPSocket.listen(SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: bound))
+        }
+        return CallbackListener(fd: fd, secondFD: second, uri: redirect.uri(port: bound), path: redirect.path)
     }
 
-    private static func single(_ address: SocketAddress) throws(Errno) -> CallbackListener {
-        let descriptor = try TCPSocket.listen(address)
-        do throws(Errno) {
-            return CallbackListener(descriptors: [descriptor], port: try TCPSocket.localAddress(of: descriptor).port)
+    func close() {
+        fd.close()
+        secondFD?.close()
+    }
+
+    /// Reads one HTTP request from the browser; for our callback with `state`, relays it to
+    /// the agent and shows the outcome in the page.
+    /// - Returns: what the agent completed; nil for another path or state (refused, and the
+    ///   wait goes on).
+    /// - Throws: the agent's refusal of the relayed callback.
+    func serveOne(state: String, client: AgentClient, from listening: FileDescriptor? = nil) throws(AgentClientError) -> CallbackOutcome? {
+        guard let (connection, _) = try? TCPSocket.accept(listening ?? fd) else { return nil }
+        defer { connection.close() }
+        guard let target = Self.readRequestTarget(connection) else { return nil }
+        let (requestPath, query) = Self.splitTarget(target)
+        guard requestPath == path else {
+            Self.respond(connection, status: "404 Not Found", body: "Not found.")
+            return nil
+        }
+        let parameters = Dictionary(PercentEncoding.parseQuery(query) ?? []) { first, _ in first }
+        guard parameters["state"] == state else {
+            Self.respond(connection, status: "400 Bad Request", body: "This callback does not belong to the login in progress.")
+            return nil
+        }
+        do throws(AgentClientError) {
+            let outcome = try client.completeLogin(state: state, code: parameters["code"], error: parameters["error"],
+                                                   errorDescription: parameters["error_description"])
+            let done = if case .approved = outcome { "Approved with account" } else { "Logged in account" }
+            Self.respond(connection, status: "200 OK", body: "\(done) \(outcome.accountName). You may close this window.")
+            return outcome
         } catch {
-            descriptor.close()
+            Self.respond(connection, status: "400 Bad Request", body: "Login failed: \(error.message)")
             throw error
         }
     }
 
-    func close() {
-        for descriptor in descriptors { descriptor.close() }
+    /// The request target of a `GET` request line, reading at most 8 KiB for 5 seconds.
+    static func readRequestTarget(_ fd: FileDescriptor) -> String? {
+        try? fd.setNonBlocking(false)
+        try? fd.setTimeouts(milliseconds: 5000)
+        var head: [UInt8] = []
+        while head.count < 8192 {
+            guard let chunk = try? fd.read(upTo: 8192 - head.count), !chunk.isEmpty else { break }
+            head += chunk
+            if head.contains(UInt8(ascii: "\n")) { break }  // the request line is all we need
+        }
+        guard let lineEnd = head.firstIndex(of: UInt8(ascii: "\r")) ?? head.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let parts = String(decoding: head[..<lineEnd], as: UTF8.self).split(separator: " ")
+        guard parts.count == 3, parts[0] == "GET" else { return nil }
+        return String(parts[1])
+    }
+
+    static func splitTarget(_ target: String) -> (String, String) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+
+    static func respond(_ fd: FileDescriptor, status: String, body: String) {
+        let html = "<!doctype html><meta charset=utf-8><title>claude-agent</title><p>\(HTML.escape(body))</p>\n"
+        let response = "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\n"
+            + "Cache-Control: no-store\r\nConnection: close\r\n\r\n" + html
+        try? fd.sendAll(Array(response.utf8))
     }
 }

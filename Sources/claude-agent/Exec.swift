@@ -26,13 +26,13 @@ enum Exec {
     static let cloudVariables = ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"]
 
     /// Options that take a value, so the command's start can be told from their values.
-    static let options = Commands.socketOption.merging(["--scope": [], "--account": [], "--timeout": []]) { a, _ in a }
+    static var options: [String: [String]] { CommandTable.specs["exec"]?.options ?? [:] }
 
     static func run(_ arguments: [String]) {
         let (own, command) = split(arguments)
-        let parsed = Lifecycle.parse(own, command: "exec", flags: ["--wait": []], options: options)
+        let parsed = CommandTable.parse("exec", own)
         guard let program = command.first else { Output.usage("exec needs a command to run, after --", command: "exec") }
-        let timeout = Lifecycle.seconds(parsed, "--timeout", command: "exec") ?? 300
+        let timeout = CommandTable.seconds(parsed, "--timeout", command: "exec") ?? 300
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = Commands.client(parsed)
