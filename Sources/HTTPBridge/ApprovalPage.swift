@@ -239,7 +239,8 @@ public enum ApprovalPage {
           var accountRows = document.getElementById("account-rows");
           var noAccounts = document.getElementById("no-accounts");
           var accounts = [];
-          function who(account) {
+          // Not "who": the request row's caller cell is a variable of that name.
+          function accountFacts(account) {
             if (account.email && account.organization) { return account.email + " (" + account.organization + ")"; }
             return account.email || account.organization || "";
           }
@@ -285,7 +286,7 @@ public enum ApprovalPage {
             }
             accounts.forEach(function (account) {
               var missing = missingOf(account);
-              var facts = who(account);
+              var facts = accountFacts(account);
               var label = account.account + (facts ? " \\u2014 " + facts : "") + " (#" + account.id + ")";
               if (missing.length > 0) { label += ": lacks " + missing.join(" ") + ", signs in again"; }
               var option = el("option", missing.length > 0 ? {value: String(account.id), "class": "lacks-scopes"} : {value: String(account.id)}, label);
@@ -328,7 +329,7 @@ public enum ApprovalPage {
             while (accountRows.firstChild) { accountRows.removeChild(accountRows.firstChild); }
             list.forEach(function (account) {
               var row = el("tr");
-              [account.id, account.account, who(account), account.state, account.expires_at, (account.scopes || []).join(" ")].forEach(function (value) {
+              [account.id, account.account, accountFacts(account), account.state, account.expires_at, (account.scopes || []).join(" ")].forEach(function (value) {
                 row.appendChild(el("td", {}, value === null || value === undefined ? "" : String(value)));
               });
               accountRows.appendChild(row);
