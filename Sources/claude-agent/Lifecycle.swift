@@ -98,7 +98,7 @@ enum Lifecycle {
 
     /// Replaces this process with claude-agentd in the foreground.
     /// Options `start` and `serve` hand to claude-agentd unchanged.
-    static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
+    static let daemonFlags: [String: [String]] = ["--refresh-ahead": [], "--no-forward": []]
     static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
                                                     "--import-account": [], "--callback-url": [], "--idle-timeout": [],
                                                     "--fetch-helper": []]

@@ -13,6 +13,8 @@ let usage = """
     Normally started by `claude-agent start` (detached) or `claude-agent serve`.
     Token refreshes, code exchanges and revocations each run a short-lived
     claude-agent-fetch, so the agent itself links no HTTP or TLS code.
+    Started by systemd with a socket (LISTEN_FDS, contrib/claude-agent.socket) it serves
+    that socket; with NOTIFY_SOCKET it reports READY=1 and STOPPING=1 (Type=notify).
 
     options:
       -a SOCKET              listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock
@@ -30,6 +32,7 @@ let usage = """
       --idle-timeout SECONDS close connections idle this long (default 60)
       --fetch-helper PATH    the program that makes each HTTPS exchange (default
                              claude-agent-fetch beside claude-agentd, else on PATH)
+      --no-forward           refuse connections forwarded through ssh (whose peer is ssh or sshd)
       --version              print the version and exit
       -h, --help             print this help and exit
 
@@ -50,6 +53,7 @@ var importAccount = "default"
 var callbackURL = "http://127.0.0.1:7777/oauth/callback"
 var idleTimeout: Int64 = 60
 var fetchHelper: String?
+var refusesForwarded = false
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
@@ -81,6 +85,7 @@ while let argument = arguments.popFirst() {
         idleTimeout = seconds(argument)
         guard idleTimeout > 0 else { fail("--idle-timeout needs a positive number of seconds", code: 2) }
     case "--fetch-helper": fetchHelper = value(argument)
+    case "--no-forward": refusesForwarded = true
     case "--version":
         print("claude-agentd \(agentVersion)")
         ProcessControl.exit(0)
@@ -118,9 +123,20 @@ func loadSettings() -> AgentSettings {
     }
 }
 
+// Socket activation: a socket passed by the service manager replaces -a and the default.
+let inherited: InheritedListener?
+do {
+    inherited = try InheritedListener.fromServiceManager()
+} catch {
+    fail("\(error)")
+}
+if let inherited, let socketPath, socketPath != inherited.path {
+    Log.info("serving the socket passed by the service manager, \(inherited.path), not -a \(socketPath)")
+}
+
 var configuration = AgentConfiguration(
-    socketPath: socketPath ?? SocketPath.defaultPath(),
-    managesDirectory: socketPath == nil,
+    socketPath: inherited?.path ?? socketPath ?? SocketPath.defaultPath(),
+    managesDirectory: socketPath == nil && inherited == nil,
     defaultLifetime: lifetime,
     expirySkew: skew,
     version: agentVersion,
@@ -130,6 +146,9 @@ var configuration = AgentConfiguration(
     callbackURL: callbackURL)
 configuration.idleTimeoutMilliseconds = idleTimeout * 1000
 configuration.fetchHelperPath = fetchHelper
+configuration.inheritedListener = inherited
+configuration.notifySocketPath = ServiceManager.takeNotifySocket()
+configuration.refusesForwarded = refusesForwarded
 do {
     let agent = try Agent(configuration: configuration)
     try agent.start()
