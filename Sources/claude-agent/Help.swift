@@ -57,7 +57,9 @@ enum Help {
 
             Starts an agent detached from the terminal, or finds the one already answering
             at the socket, and prints the variables to set, for eval:
-              eval "$(claude-agent start)"
+              eval "$(claude-agent start)"        (sh, bash, zsh)
+              eval `claude-agent start -c`        (csh, tcsh)
+              claude-agent start --fish | source  (fish)
             Running it again reuses the running agent; it never starts a second one.
 
             options:
@@ -70,7 +72,8 @@ enum Help {
 
             agent options (see 'claude-agent serve --help'), used only when an agent is started:
               --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
-              --import-account NAME, --callback-url URL, --idle-timeout SECONDS, --fetch-helper PATH
+              --import-account NAME, --callback-url URL, --idle-timeout SECONDS, --fetch-helper PATH,
+              --no-forward
             """,
         "stop": """
             usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
@@ -84,7 +87,7 @@ enum Help {
             usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS] [--config FILE]
                                       [--refresh-ahead] [--import FILE]... [--persist FILE]
                                       [--import-account NAME] [--callback-url URL] [--idle-timeout SECONDS]
-                                      [--fetch-helper PATH]
+                                      [--fetch-helper PATH] [--no-forward]
 
             Runs the agent in the foreground, logging to stderr (for systemd and
             debugging). SIGTERM, SIGINT or SIGHUP remove the socket and exit 0.
@@ -106,6 +109,8 @@ enum Help {
                                      without a byte (default 60)
               --fetch-helper PATH    the program that makes each HTTPS exchange (default
                                      claude-agent-fetch beside claude-agentd, else on PATH)
+              --no-forward           refuse connections forwarded through ssh (whose peer is
+                                     an ssh or sshd process); see 'Forwarding' in the README
             """,
         "status": """
             usage: claude-agent status [--json] [-a SOCKET]
