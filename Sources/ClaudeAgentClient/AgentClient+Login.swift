@@ -56,7 +56,7 @@ extension AgentClient {
         if let provider { fields["provider"] = .string(provider) }
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
         if let scopes { fields["scopes"] = .array(scopes.map(JSONValue.string)) }
-        let result = try call("login.start", fields)
+        let result = try call(.loginStart, fields)
         guard let url = result["authorize_url"]?.stringValue, let state = result["state"]?.stringValue else {
             throw AgentClientError(.protocolViolation, "login.start answer lacks authorize_url or state")
         }
@@ -74,7 +74,7 @@ extension AgentClient {
         if let code { fields["code"] = .string(code) }
         if let error { fields["error"] = .string(error) }
         if let errorDescription { fields["error_description"] = .string(errorDescription) }
-        let result = try call("oauth.callback", fields)
+        let result = try call(.oauthCallback, fields)
         do throws(AgentError) {
             if result["request_id"] != nil { return .approved(try TokenRequestInfo(result)) }
             return .loggedIn(try AccountSummary(json: result))
@@ -86,7 +86,7 @@ extension AgentClient {
     /// `account.logout`: forgets the account and revokes its refresh token when the
     /// provider allows.
     public func logout(_ account: AccountReference, revoke: Bool = true) throws(AgentClientError) -> LogoutResult {
-        let result = try call("account.logout", ["account": account.json, "revoke": .bool(revoke)])
+        let result = try call(.accountLogout, ["account": account.json, "revoke": .bool(revoke)])
         return LogoutResult(account: result["account"]?.stringValue ?? account.description,
                             revoked: result["revoked"]?.boolValue ?? false,
                             revocationNote: result["revocation"]?.stringValue)
@@ -98,11 +98,41 @@ extension AgentClient {
     public func importCredentials(path: String, account: String?, persist: Bool) throws(AgentClientError) -> AccountSummary {
         var fields: JSONObject = ["path": .string(path), "persist": .bool(persist)]
         if let account { fields["account"] = .string(account) }
-        let result = try call("account.import", fields)
+        let result = try call(.accountImport, fields)
         do throws(AgentError) {
             return try AccountSummary(json: result)
         } catch {
             throw AgentClientError(.protocolViolation, "unexpected account.import answer: \(error.message)")
         }
+    }
+}
+
+/// What `provider.get` answers: what a client needs to serve a provider's redirect.
+public struct ProviderInfo: Equatable, Sendable {
+    public var name: String
+    /// The configured redirect URI; nil when the client offers its own loopback one.
+    public var redirectURI: String?
+    /// The configured redirect is the provider's own page, which shows a code to paste.
+    public var paste: Bool
+
+    public init(name: String, redirectURI: String?, paste: Bool) {
+        self.name = name
+        self.redirectURI = redirectURI
+        self.paste = paste
+    }
+}
+
+extension AgentClient {
+    /// `provider.get`: the provider named, else `account`'s, else the default one.
+    public func provider(named name: String?, account: AccountReference? = nil) throws(AgentClientError) -> ProviderInfo {
+        var fields = JSONObject()
+        if let name { fields["provider"] = .string(name) }
+        if let account { fields["account"] = account.json }
+        let result = try call(.providerGet, fields)
+        guard let provider = result["provider"]?.stringValue else {
+            throw AgentClientError(.protocolViolation, "provider.get answer lacks provider")
+        }
+        return ProviderInfo(name: provider, redirectURI: result["redirect_uri"]?.stringValue,
+                            paste: result["paste"]?.boolValue ?? false)
     }
 }

@@ -36,12 +36,12 @@ public final class AgentClient {
 
     /// `hello`: the agent's protocol and version.
     public func hello() throws(AgentClientError) -> AgentHello {
-        AgentHello(try call("hello", ["protocol": .int(protocolVersion)]))
+        AgentHello(try call(.hello, ["protocol": .int(protocolVersion)]))
     }
 
     /// `status`: pid, version, uptime, socket, lock state, counts.
     public func status() throws(AgentClientError) -> AgentStatus {
-        let result = try call("status")
+        let result = try call(.status)
         return try decoding { () throws(AgentError) in try AgentStatus(json: result) }
     }
 
@@ -49,7 +49,7 @@ public final class AgentClient {
     public func token(scopes: [String] = [], account: AccountReference? = nil) throws(AgentClientError) -> AccessToken {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
-        let result = try call("token.get", fields)
+        let result = try call(.tokenGet, fields)
         return try decoding { () throws(AgentError) in try AccessToken(json: result) }
     }
 
@@ -61,13 +61,13 @@ public final class AgentClient {
         fields["account"] = .string(name)
         if let accountID { fields["account_id"] = .int(Int64(accountID)) }
         if let lifetime { fields["lifetime"] = .int(lifetime) }
-        let result = try call("account.add", fields)
+        let result = try call(.accountAdd, fields)
         return try decoding { () throws(AgentError) in try AccountSummary(json: result) }
     }
 
     /// `account.list`: every account, without secrets.
     public func listAccounts() throws(AgentClientError) -> [AccountSummary] {
-        let result = try call("account.list")
+        let result = try call(.accountList)
         return try decoding { () throws(AgentError) in
             guard let items = result["accounts"]?.arrayValue else {
                 throw AgentError(.badRequest, "account.list answer has no \"accounts\" array")
@@ -83,23 +83,23 @@ public final class AgentClient {
 
     /// `account.remove`.
     public func removeAccount(_ account: AccountReference) throws(AgentClientError) {
-        _ = try call("account.remove", ["account": account.json])
+        _ = try call(.accountRemove, ["account": account.json])
     }
 
     /// `agent.lock`: no token is handed out until `unlock` with the same passphrase.
     public func lock(passphrase: String) throws(AgentClientError) {
-        _ = try call("agent.lock", ["passphrase": .string(passphrase)])
+        _ = try call(.agentLock, ["passphrase": .string(passphrase)])
     }
 
     /// `agent.unlock`.
     public func unlock(passphrase: String) throws(AgentClientError) {
-        _ = try call("agent.unlock", ["passphrase": .string(passphrase)])
+        _ = try call(.agentUnlock, ["passphrase": .string(passphrase)])
     }
 
     /// `agent.stop`: the agent removes its socket, answers with its pid, and exits.
     @discardableResult
     public func stop() throws(AgentClientError) -> Int32 {
-        let result = try call("agent.stop")
+        let result = try call(.agentStop)
         close()
         return Int32(clamping: result["pid"]?.intValue ?? 0)
     }
@@ -108,7 +108,18 @@ public final class AgentClient {
 
     /// Sends one request and returns its result, or throws the agent's error.
     /// - Parameter tick: called about once a second while waiting for the answer.
-    public func call(_ op: String, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
+    public func call(_ op: Op, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
+        let id = try send(op, fields)
+        while true {
+            let connection = try connected()
+            if let result = try answer(to: id, payload: try readFrame(from: connection, tick: tick)) { return result }
+        }
+    }
+
+    /// Sends one request without waiting for its answer, for a caller that waits on other
+    /// things too: it polls `descriptor` and collects the answer with `availableAnswer(to:)`.
+    /// - Returns: the request's id.
+    public func send(_ op: Op, _ fields: JSONObject = JSONObject()) throws(AgentClientError) -> Int64 {
         let id = nextID
         nextID += 1
         let request = Request(id: id, op: op, body: fields)
@@ -122,21 +133,49 @@ public final class AgentClient {
             close()
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
         }
+        return id
+    }
+
+    /// The open connection, to poll for readability beside other descriptors; nil before
+    /// the first call or after a failure.
+    public var descriptor: FileDescriptor? { fd }
+
+    /// Reads what the agent has sent without blocking: the answer to `id` once it is
+    /// complete, else nil.
+    /// - Throws: the agent's error for `id`, or `io`/`protocol_violation` for the connection.
+    public func availableAnswer(to id: Int64) throws(AgentClientError) -> JSONObject? {
+        let connection = try connected()
         while true {
-            let payload = try readFrame(from: connection, tick: tick)
-            guard let response = Response.decode(payload) else {
+            let payload: [UInt8]?
+            do throws(FrameError) {
+                payload = try decoder.next()
+            } catch {
                 close()
-                throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
+                throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
             }
-            if response.id == 0, case .failure(let error) = response.result {
-                close()  // answered before reading our request: busy, or a frame-level refusal
-                throw AgentClientError(error)
+            if let payload {
+                if let result = try answer(to: id, payload: payload) { return result }
+                continue
             }
-            guard response.id == id else { continue }  // an answer to an abandoned request
-            switch response.result {
-            case .success(let result): return result
-            case .failure(let error): throw AgentClientError(error)
-            }
+            guard (try? waitFor(connection, .readable, timeoutMilliseconds: 0)) == true else { return nil }
+            decoder.append(try readChunk(from: connection))
+        }
+    }
+
+    /// The result in `payload` if it answers `id`; nil for an answer to an abandoned request.
+    private func answer(to id: Int64, payload: [UInt8]) throws(AgentClientError) -> JSONObject? {
+        guard let response = Response.decode(payload) else {
+            close()
+            throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
+        }
+        if response.id == 0, case .failure(let error) = response.result {
+            close()  // answered before reading our request: busy, or a frame-level refusal
+            throw AgentClientError(error)
+        }
+        guard response.id == id else { return nil }
+        switch response.result {
+        case .success(let result): return result
+        case .failure(let error): throw AgentClientError(error)
         }
     }
 
@@ -169,25 +208,30 @@ public final class AgentClient {
                 }
                 tick()
             }
-            let chunk: [UInt8]
-            do throws(Errno) {
-                chunk = try connection.read(upTo: 65536)
-            } catch where error == .wouldBlock {
-                close()
-                throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
-            } catch where error == .connectionReset {
-                close()
-                throw AgentClientError(.io, "the agent closed the connection")
-            } catch {
-                close()
-                throw AgentClientError(.io, "reading from the agent failed: \(error)")
-            }
-            if chunk.isEmpty {
-                close()
-                throw AgentClientError(.io, "the agent closed the connection")
-            }
-            decoder.append(chunk)
+            decoder.append(try readChunk(from: connection))
         }
+    }
+
+    /// One read from a readable connection; end of file is the agent closing it.
+    private func readChunk(from connection: FileDescriptor) throws(AgentClientError) -> [UInt8] {
+        let chunk: [UInt8]
+        do throws(Errno) {
+            chunk = try connection.read(upTo: 65536)
+        } catch where error == .wouldBlock {
+            close()
+            throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+        } catch where error == .connectionReset {
+            close()
+            throw AgentClientError(.io, "the agent closed the connection")
+        } catch {
+            close()
+            throw AgentClientError(.io, "reading from the agent failed: \(error)")
+        }
+        if chunk.isEmpty {
+            close()
+            throw AgentClientError(.io, "the agent closed the connection")
+        }
+        return chunk
     }
 
     private func decoding<T>(_ body: () throws(AgentError) -> T) throws(AgentClientError) -> T {

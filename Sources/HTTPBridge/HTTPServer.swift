@@ -187,7 +187,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func sweep(now: Int64) {
         for connection in Array(connections.values) where now >= nextDeadline(of: connection) {
             if connection.phase == .open && connection.requestStarted && connection.pendingOutput == 0 {
-                var response = HTTPResponse.error(408, "request_timeout",
+                var response = HTTPResponse.error(408, .requestTimeout,
                                                   "the request did not arrive within \(configuration.headerTimeoutMilliseconds) ms")
                 response.closesConnection = true
                 finish(connection, with: response, version: .http11, now: now)
@@ -221,7 +221,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func admit(_ fd: FileDescriptor, peer: SocketAddress) {
         let now = Clock.monotonicMilliseconds()
         guard connections.count < configuration.maxConnections else {
-            let busy = HTTPResponse.error(503, "busy", "the bridge has \(configuration.maxConnections) connections open; try again")
+            let busy = HTTPResponse.error(503, .busy, "the bridge has \(configuration.maxConnections) connections open; try again")
             _ = try? fd.send(busy.serialized(version: .http11, keepAlive: false, date: Clock.unixSeconds()), from: 0)
             fd.close()
             return

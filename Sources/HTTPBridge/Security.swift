@@ -47,10 +47,10 @@ public struct BridgeSecurity: Sendable {
     /// A 403 when `Host` or `Origin` is not ours, else nil.
     public func checkHostAndOrigin(_ request: HTTPRequest, local: SocketAddress) -> HTTPResponse? {
         guard let host = request.headers["Host"], isAllowedHost(host, local: local) else {
-            return .error(403, "forbidden_host", "the Host header must be 127.0.0.1, localhost or [::1] with the bridge's port")
+            return .error(403, .forbiddenHost, "the Host header must be 127.0.0.1, localhost or [::1] with the bridge's port")
         }
         for origin in request.headers.values("Origin") where !isAllowedOrigin(origin, local: local) {
-            return .error(403, "forbidden_origin", "requests from other web origins are refused")
+            return .error(403, .forbiddenOrigin, "requests from other web origins are refused")
         }
         return nil
     }

@@ -126,9 +126,9 @@ struct ServiceManagerTests {
             python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"x", sys.argv[1])' \(first)
             wait $service; echo "datagram: exit $?"
             """)
-        #expect(result.stdout == "two: exit 1\ndatagram: exit 1\n", "\(result.stderr)")
-        #expect(log.contains("claude-agentd: 2 sockets passed (LISTEN_FDS); the agent listens on exactly one"), "\(log)")
-        #expect(log.contains("claude-agentd: the passed descriptor is not a listening Unix stream socket"), "\(log)")
+        #expect(result.stdout == "two: exit 7\ndatagram: exit 7\n", "\(result.stderr)")
+        #expect(log.contains("claude-agentd: start_failed: 2 sockets passed (LISTEN_FDS); the agent listens on exactly one"), "\(log)")
+        #expect(log.contains("claude-agentd: start_failed: the passed descriptor is not a listening Unix stream socket"), "\(log)")
     }
 
     @Test("READY=1 with MAINPID once the socket answers, STOPPING=1 at SIGTERM", arguments: [false, true])
