@@ -347,7 +347,7 @@ struct InstallScriptTests {
         let documented = try Self.documentedLibraries()
         #expect(documented["libcurl.so.4"] == "libcurl4", "README lists \(documented)")
         let sandbox = try Sandbox()
-        for product in Self.executableProducts().sorted() {
+        for product in Self.executableProducts().sorted() where !Self.staticExecutables.contains(product) {
             let binary = Binaries.directory + "/" + product
             let ldd = try sandbox.run("/usr/bin/ldd", [binary])
             #expect(ldd.status == 0, "\(product): \(ldd.stderr)")
@@ -365,6 +365,39 @@ struct InstallScriptTests {
             // And nothing the toolchain ships: no Foundation or Swift runtime library.
             #expect(!needed.contains { $0.contains("Foundation") || $0.contains("swift") || $0.contains("dispatch") },
                     "\(product): \(needed)")
+        }
+    }
+
+    /// Linked with -static-executable (Package.swift): they need no library at all.
+    static let staticExecutables: Set<String> = ["claude-agent"]
+
+    /// glibc functions that go through NSS (or /etc files) and do not work, or not the
+    /// same, in a statically linked program: linked in only if something calls them.
+    static let nameLookups = ["getaddrinfo", "gethostbyname", "gethostbyname2", "gethostbyname_r", "gethostbyaddr",
+                              "getnameinfo", "getservbyname", "getpwnam", "getpwnam_r", "getpwuid", "getpwuid_r",
+                              "getgrnam", "getgrgid", "getgrouplist", "initgroups", "getspnam", "iconv_open", "dlopen_nss"]
+
+    @Test("the CLI is a static executable that links no name or user lookup")
+    func staticCLI() throws {
+        let sandbox = try Sandbox()
+        for product in Self.staticExecutables.sorted() {
+            let binary = Binaries.directory + "/" + product
+            let dynamic = try sandbox.run("/usr/bin/readelf", ["-d", binary])
+            #expect(dynamic.stdout.contains("There is no dynamic section"), "\(product): \(dynamic.stdout)")
+            let symbols = try sandbox.run("/usr/bin/readelf", ["-W", "-s", binary])
+            #expect(symbols.status == 0)
+            let defined = Set(symbols.stdout.split(separator: "\n").compactMap { line -> String? in
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                return fields.count >= 8 ? String(fields[7]).components(separatedBy: "@").first : nil
+            })
+            #expect(defined.contains("main") || defined.contains("_start"), "\(product) has no symbol table to check")
+            for function in Self.nameLookups {
+                #expect(!defined.contains(function), "\(product) links \(function): it must not be -static-executable")
+            }
+            // And it runs: no loader, no toolchain.
+            let version = try sandbox.run(binary, ["--version"])
+            #expect(version.status == 0)
+            #expect(version.stdout.hasPrefix("claude-agent "))
         }
     }
 
