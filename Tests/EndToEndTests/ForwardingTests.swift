@@ -16,7 +16,8 @@ struct ForwardingEndToEndTests {
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh")
     }
 
-    /// One sshd and the files the client needs; stopped with the value.
+    /// An sshd configuration, host and client keys, and the remote user; removed with the
+    /// value. sshd itself runs inside each test's script (`startSSHD`, `stopSSHD`).
     final class SSHWorld {
         let directory: String
         let port: Int
@@ -113,7 +114,7 @@ struct ForwardingEndToEndTests {
             """
         // The remote side waits for approval; the local side finds its request, checks how
         // it is shown, and denies it, which ends the remote wait.
-        let (result, _) = try run(sandbox, world.startSSHD + """
+        let result = try run(sandbox, world.startSSHD + """
             \(world.sshCommand(forwarding: daemon.socket, remote)) > \(world.directory)/remote.out 2>&1 &
             ssh=$!
             i=0
@@ -149,7 +150,7 @@ struct ForwardingEndToEndTests {
         let world = try SSHWorld(sandbox: sandbox)
         let daemon = try sandbox.startDaemon(["--no-forward"])
         #expect(try sandbox.cli("add", "--account", "alice", "-a", daemon.socket, stdin: bundle("at-local")).status == 0)
-        let (result, _) = try run(sandbox, world.startSSHD + """
+        let result = try run(sandbox, world.startSSHD + """
             \(world.sshCommand(forwarding: daemon.socket, "\(world.cli) token -a \(world.remoteSocket); echo \"remote exit $?\""))
             claude-agent token -a \(daemon.socket)
             """ + world.stopSSHD)
@@ -161,7 +162,8 @@ struct ForwardingEndToEndTests {
         #expect(daemon.logText.contains("refused a connection through ssh to \(Self.remoteUser)@127.0.0.1"), "\(daemon.logText)")
     }
 
-    func run(_ sandbox: Sandbox, _ script: String) throws -> (CommandResult, Void) {
-        (try sandbox.shell("set -u\n" + script), ())
+    /// Runs the test's script (sshd, ssh and the CLI) with the built binaries on PATH.
+    func run(_ sandbox: Sandbox, _ script: String) throws -> CommandResult {
+        try sandbox.shell("set -u\n" + script)
     }
 }
