@@ -8,13 +8,13 @@ _claude_agent_commands="start stop serve status list add remove lock unlock toke
 # The options of each command, as `claude-agent COMMAND --help` lists them.
 _claude_agent_options() {
     case "$1" in
-        start) echo "-s -c --fish -a -t --config --refresh-ahead --skew --import --persist --import-account --callback-url --idle-timeout --fetch-helper --no-forward" ;;
+        start) echo "-s -c --fish -a -t --config --refresh-ahead --skew --import --persist --import-account --callback-url --idle-timeout --fetch-helper --refresh-timeout --no-forward" ;;
         stop) echo "-s -c --fish -a -k" ;;
-        serve) echo "-a -t --skew --config --refresh-ahead --import --persist --import-account --callback-url --idle-timeout --fetch-helper --no-forward" ;;
+        serve) echo "-a -t --skew --config --refresh-ahead --import --persist --import-account --callback-url --idle-timeout --fetch-helper --refresh-timeout --no-forward" ;;
         status|list|requests) echo "--json -a" ;;
         add) echo "--account --account-id -t --from-file --persist -a" ;;
         remove|lock|unlock) echo "-a" ;;
-        token) echo "--scope --account --json --header --wait --timeout -a" ;;
+        token) echo "--scope --account --json --header --refresh --wait --timeout -a" ;;
         login) echo "--account --account-id --provider --scope --no-browser --port --timeout -a" ;;
         logout) echo "--account --no-revoke -a" ;;
         approve) echo "--account --print-url --timeout -a" ;;
@@ -45,7 +45,7 @@ _claude_agent() {
         case "${COMP_WORDS[i]}" in
             -a) socket=(-a "${COMP_WORDS[i+1]}"); (( i++ )) ;;
             --account|--account-id|--config|--import|--import-account|--callback-url|--idle-timeout|--fetch-helper| \
-            --skew|-t|--scope|--timeout|--provider|--port|--reason|--listen|--from-file) (( i++ )) ;;
+            --skew|-t|--scope|--timeout|--provider|--port|--reason|--listen|--from-file|--refresh-timeout) (( i++ )) ;;
             --persist) [ "$command" = add ] || (( i++ )) ;;
             -*) ;;
             *) (( positionals++ )) ;;
@@ -63,7 +63,7 @@ _claude_agent() {
                 COMPREPLY=($(compgen -f -- "$cur"))
                 return 0
             fi ;;
-        -t|--skew|--idle-timeout|--timeout|--port|--account-id|--scope|--provider|--reason|--listen|--callback-url|--import-account)
+        -t|--skew|--idle-timeout|--refresh-timeout|--timeout|--port|--account-id|--scope|--provider|--reason|--listen|--callback-url|--import-account)
             return 0 ;;
     esac
     if [[ "$cur" == -* ]]; then

@@ -53,7 +53,7 @@ for option in config import fetch-helper
     complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l $option -r -F
 end
 complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l persist -r -F -d "import FILE and write rotated tokens back"
-for option in skew import-account callback-url idle-timeout
+for option in skew import-account callback-url idle-timeout refresh-timeout
     complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l $option -x
 end
 complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l refresh-ahead -d "refresh tokens before they expire"
@@ -66,6 +66,7 @@ complete -c claude-agent -n "__fish_seen_subcommand_from add" -l persist -d "wri
 complete -c claude-agent -n "__fish_seen_subcommand_from token login" -l scope -x
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l json -d "print the bundle as JSON"
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l header -d "print an Authorization header"
+complete -c claude-agent -n "__fish_seen_subcommand_from token" -l refresh -d "refresh the token now: the one held was refused"
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l wait -d "ask for approval when no token is held"
 complete -c claude-agent -n "__fish_seen_subcommand_from token login approve" -l timeout -x
 complete -c claude-agent -n "__fish_seen_subcommand_from login" -l provider -x
