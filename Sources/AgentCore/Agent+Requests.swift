@@ -48,8 +48,11 @@ extension Agent {
            Caller.uid(pid: candidate) == peer.uid {
             pid = candidate
         }
+        // A forwarded connection's peer is the relaying ssh; the approver sees where it leads.
+        let forwarder = Forwarding.forwarder(pid: peer.pid)
         let caller = CallerInfo(pid: pid, uid: peer.uid, executable: Caller.executable(pid: pid),
-                                commandLine: Caller.commandLine(pid: pid))
+                                commandLine: Caller.commandLine(pid: pid),
+                                forwardedVia: forwarder?.via, forwardedTo: forwarder?.destination)
         let preferred = try body.optionalAccount()
         if case .name(let name) = preferred, let problem = AccountName.problem(with: name) {
             throw AgentError(.badRequest, "field \"account\": \(problem)")
@@ -61,7 +64,8 @@ extension Agent {
         // connection) keeps its own lifetime; one made over the socket lives while its
         // maker waits.
         if pid == peer.pid { socketRequestCreators[id] = peer.pid }
-        Log.info("token request \(id) from \(clientName) (pid \(peer.pid)) for [\(Scopes.joined(scopes))]")
+        let through = forwarder.map { " through \($0.description)" } ?? ""
+        Log.info("token request \(id) from \(clientName) (pid \(peer.pid)\(through)) for [\(Scopes.joined(scopes))]")
         return created
     }
 
@@ -286,6 +290,8 @@ extension Agent {
             accountID = existing?.id ?? store.lowestFreeID(excluding: pendingLogins.values.compactMap(\.accountID))
             accountName = name
         }
+        // With no redirect from the approver, the bridge's callback (its port, in the
+        // provider's registered form: Claude's wants http://localhost:<port>/callback).
         let (redirectURI, _) = try redirect(for: provider, offered: given, fallback: configuration.callbackURL)
         let scopes = Scopes.normalize(requests[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
         let (state, pkce) = try makeAuthorizationSecrets()
@@ -325,6 +331,7 @@ extension Agent {
             // listener can tell our callback from others; the bridge does not pass it on.
             var result = requests[id]?.json(includingToken: false) ?? [:]
             result["state"] = .string(state)
+            if let redirectURI = pendingLogins[state]?.redirectURI { result["redirect_uri"] = .string(redirectURI) }
             answer = Response.success(id: rpcID, result)
         case .failure(let error):
             // Only if this authorization is still the request's current one.

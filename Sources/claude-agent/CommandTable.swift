@@ -9,7 +9,7 @@ enum CommandTable {
     static let shellFlags: [String: [String]] = ["-s": [], "-c": [], "--fish": []]
     static let shellExclusive = ["-s", "-c", "--fish"]
     /// Options `start` and `serve` hand to claude-agentd unchanged.
-    static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
+    static let daemonFlags: [String: [String]] = ["--refresh-ahead": [], "--no-forward": []]
     static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
                                                     "--import-account": [], "--callback-url": [], "--idle-timeout": [],
                                                     "--fetch-helper": [], "--refresh-timeout": []]
@@ -32,6 +32,9 @@ enum CommandTable {
                              options: merge(socket, ["--scope": [], "--account": [], "--timeout": []]),
                              exclusive: [["--json", "--header"]],
                              requires: [("--timeout", "--wait")]),
+        // exec's own options; its COMMAND and ARGS are split off first (Exec.split).
+        "exec": CommandSpec(flags: ["--wait": []], options: merge(socket, ["--scope": [], "--account": [], "--timeout": []]),
+                            requires: [("--timeout", "--wait")]),
         "login": CommandSpec(flags: ["--no-browser": []],
                              options: merge(socket, ["--account": [], "--account-id": [], "--provider": [], "--scope": [],
                                                      "--port": [], "--timeout": []])),

@@ -22,9 +22,16 @@ enum Requests {
         let now = Clock.unixSeconds()
         let rows = [["ID", "STATUS", "AGE", "PID", "EXECUTABLE", "CLIENT", "HOST", "SCOPES"]] + requests.map {
             [$0.id, $0.status, Commands.duration(now - ($0.createdAt ?? now)), $0.callerPID.map(String.init) ?? "-",
-             $0.callerExecutable ?? "-", $0.clientName, $0.hostname, Scopes.joined($0.scopes)]
+             $0.callerExecutable ?? "-", $0.clientName, host($0), Scopes.joined($0.scopes)]
         }
         Output.out(Commands.table(rows))
+    }
+
+    /// The host a request names, and how it reached the agent when it came through a
+    /// forwarded socket: "build1 (via ssh alice@build1)".
+    static func host(_ request: TokenRequestInfo) -> String {
+        guard let via = request.forwardedVia else { return request.hostname }
+        return "\(request.hostname) (via \(via)\(request.forwardedTo.map { " " + $0 } ?? ""))"
     }
 
     /// Approves a request with an account: at once when the agent holds a token for it,
@@ -98,7 +105,7 @@ enum Requests {
             var stdinIndex: Int?
             if let listener, state != nil {
                 listenerIndex = set.count
-                set.add(listener.fd, .readable)
+                for descriptor in listener.descriptors { set.add(descriptor, .readable) }
             }
             if readStdin {
                 stdinIndex = set.count
@@ -120,10 +127,13 @@ enum Requests {
                     failForEnded(id, status: status, error: answer["error"]?.stringValue)
                 }
             }
-            if let state, let listenerIndex, let listener, !set.returnedEvents(at: listenerIndex).isEmpty {
-                // A refused relay (the state already used because the bridge completed it,
-                // a failed exchange) is not the end: the request's state is.
-                _ = try? listener.serveOne(state: state, client: client)
+            if let state, let listenerIndex, let listener {
+                for (offset, descriptor) in listener.descriptors.enumerated()
+                where !set.returnedEvents(at: listenerIndex + offset).isEmpty {
+                    // A refused relay (the state already used because the bridge completed
+                    // it, a failed exchange) is not the end: the request's state is.
+                    _ = try? listener.serveOne(state: state, client: client, from: descriptor)
+                }
             }
             if let state, let stdinIndex, !set.returnedEvents(at: stdinIndex).isEmpty {
                 guard let line = Terminal.readLine(from: .standardInput) else {

@@ -13,6 +13,8 @@ let usage = """
     Normally started by `claude-agent start` (detached) or `claude-agent serve`.
     Token refreshes, code exchanges and revocations each run a short-lived
     claude-agent-fetch, so the agent itself links no HTTP or TLS code.
+    Started by systemd with a socket (LISTEN_FDS, contrib/claude-agent.socket) it serves
+    that socket; with NOTIFY_SOCKET it reports READY=1 and STOPPING=1 (Type=notify).
 
     options:
       -a SOCKET              listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock
@@ -32,6 +34,7 @@ let usage = """
       --idle-timeout SECONDS close connections idle this long (default 60; 1 to 315576000)
       --fetch-helper PATH    the program that makes each HTTPS exchange (default
                              claude-agent-fetch beside claude-agentd, else on PATH)
+      --no-forward           refuse connections forwarded through ssh (whose peer is ssh or sshd)
       --refresh-timeout SECONDS
                              each attempt's time-out at a token endpoint, 1 to 600 (default
                              30, or the configuration's refresh_timeout_seconds)
@@ -64,6 +67,7 @@ var importAccount = "default"
 var callbackURL = "http://127.0.0.1:7777/oauth/callback"
 var idleTimeout: Int64 = 60
 var fetchHelper: String?
+var refusesForwarded = false
 var refreshTimeout: Int64?
 var socketCheckInterval: Int64 = Limits.socketCheckIntervalMilliseconds
 var arguments = CommandLine.arguments.dropFirst()
@@ -99,6 +103,7 @@ while let argument = arguments.popFirst() {
     case "--callback-url": callbackURL = value(argument)
     case "--idle-timeout": idleTimeout = seconds(argument, in: NumberRange.durationSeconds)
     case "--fetch-helper": fetchHelper = value(argument)
+    case "--no-forward": refusesForwarded = true
     case "--refresh-timeout": refreshTimeout = seconds(argument, in: AgentSettings.refreshTimeoutRange)
     case "--socket-check-interval": socketCheckInterval = number(argument, in: 10...3_600_000, unit: "milliseconds")
     case "--version":
@@ -142,9 +147,20 @@ if let ignored = SocketPath.ignoredRuntimeDirectory() {
     try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(SocketPath.ignoredRuntimeDirectoryWarning(ignored))\n".utf8))
 }
 let settings = loadSettings()
+// Socket activation: a socket passed by the service manager replaces -a and the default.
+let inherited: InheritedListener?
+do {
+    inherited = try InheritedListener.fromServiceManager()
+} catch {
+    fail(.startFailed, "\(error)")
+}
+if let inherited, let socketPath, socketPath != inherited.path {
+    Log.info("serving the socket passed by the service manager, \(inherited.path), not -a \(socketPath)")
+}
+
 var configuration = AgentConfiguration(
-    socketPath: socketPath ?? SocketPath.defaultPath(),
-    managesDirectory: socketPath == nil,
+    socketPath: inherited?.path ?? socketPath ?? SocketPath.defaultPath(),
+    managesDirectory: socketPath == nil && inherited == nil,
     defaultLifetime: lifetime,
     expirySkew: skew,
     version: agentVersion,
@@ -154,6 +170,9 @@ var configuration = AgentConfiguration(
     callbackURL: callbackURL)
 configuration.idleTimeoutMilliseconds = idleTimeout.saturatingMultiplied(by: 1000)
 configuration.fetchHelperPath = fetchHelper
+configuration.inheritedListener = inherited
+configuration.notifySocketPath = ServiceManager.takeNotifySocket()
+configuration.refusesForwarded = refusesForwarded
 configuration.refreshTimeoutSeconds = refreshTimeout ?? settings.refreshTimeoutSeconds ?? configuration.refreshTimeoutSeconds
 configuration.socketCheckIntervalMilliseconds = socketCheckInterval
 do {
