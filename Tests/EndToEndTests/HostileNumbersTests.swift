@@ -61,7 +61,7 @@ struct HostileNumbersTests {
                   rule: within(uint32)),
             Field(op: "account.import", template: #"{"id": 7, "op": "account.import", "path": "\#(credentials)", "account": "impV", "account_id": V}"#,
                   rule: within(uint32)),
-            Field(op: "login.start", template: #"{"id": 7, "op": "login.start", "account": "lV", "account_id": V, "redirect_uri": "http://127.0.0.1:9/cb"}"#,
+            Field(op: "login.start", template: #"{"id": 7, "op": "login.start", "account": "lV", "account_id": V, "redirect_uri": "http://localhost:9/callback"}"#,
                   rule: within(uint32)),
             Field(op: "agent.lock", template: #"{"id": 7, "op": "agent.lock", "passphrase": V}"#, rule: always),
             Field(op: "agent.unlock", template: #"{"id": 7, "op": "agent.unlock", "passphrase": V}"#, rule: always),
