@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "claude-agent", targets: ["claude-agent"]),
         .executable(name: "claude-agentd", targets: ["claude-agentd"]),
         .executable(name: "claude-agent-fetch", targets: ["claude-agent-fetch"]),
+        .executable(name: "claude-agent-endpoint", targets: ["claude-agent-endpoint"]),
     ],
     targets: [
         .target(name: "CAgentShim"),
@@ -29,9 +30,14 @@ let package = Package(
         .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge", "ClaudeEndpoint"],
             linkerSettings: staticStdlib),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
+        // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).
+        .target(name: "ClaudeEndpoint", dependencies: ["HTTPBridge", "ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
+        // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does; the CLI only execs it.
+        .executableTarget(
+            name: "claude-agent-endpoint", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentPOSIX", "AgentProtocol"]),
         .executableTarget(
             name: "claude-agent-fetch", dependencies: ["FoundationTransport", "OAuth", "AgentPOSIX", "AgentProtocol"]),
         // The benchmark against ssh-agent (scripts/bench); not a product, never installed.

@@ -1,4 +1,5 @@
 import AgentProtocol
+import ClaudeEndpoint
 
 /// The help texts. Kept beside the code they describe and true to it: `--help` and the
 /// README are the user's manual.
@@ -38,6 +39,7 @@ enum Help {
           approve    approve a token request with an account
           deny       deny a token request
           bridge     serve the HTTP API and the approval page on loopback
+          endpoint   serve the Anthropic API on loopback with the agent's tokens attached
 
         Typical use, in a login shell:
           eval "$(claude-agent start)"
@@ -193,6 +195,7 @@ enum Help {
                                      several (default 127.0.0.1:7777; port 0 picks one)
               -a SOCKET              the agent's socket (default as for start)
             """,
+        "endpoint": EndpointHelp.text,
         "deny": """
             usage: claude-agent deny ID [--reason TEXT] [-a SOCKET]
 

@@ -46,6 +46,7 @@ default:
     case "login": Login.login(rest)
     case "logout": Login.logout(rest)
     case "bridge": BridgeCommand.run(rest)
+    case "endpoint": EndpointCommand.run(rest)
     case "requests": Requests.list(rest)
     case "approve": Requests.approve(rest)
     case "deny": Requests.deny(rest)

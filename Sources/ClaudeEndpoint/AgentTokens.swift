@@ -1,0 +1,130 @@
+import AgentPOSIX
+import AgentProtocol
+import ClaudeAgentClient
+import Synchronization
+
+/// An access token as the endpoint attaches it: the token, the provider's headers that go
+/// with it, and when the endpoint stops reusing it.
+public struct EndpointToken: Sendable {
+    public var accessToken: String
+    /// The account the agent chose (for the audit line).
+    public var account: String
+    /// Provider headers from the agent's `token.get` `headers` (for the built-in claude
+    /// provider, `anthropic-beta: oauth-2025-04-20`).
+    public var headers: [(name: String, value: String)]
+    /// Unix seconds; nil when the provider stated none.
+    public var expiresAt: Int64?
+}
+
+/// A token the agent could not give, as the client is told.
+public struct TokenFailure: Error, Sendable {
+    public let status: Int
+    public let message: String
+}
+
+/// Where tokens come from; tests and benchmarks use the agent too, so this is the only one.
+public protocol TokenSource: Sendable {
+    /// A token for `account` (nil: the default one); `forceRefresh` asks the agent to
+    /// refresh first (`token.get` `"refresh": true`).
+    func token(account: AccountReference?, forceRefresh: Bool) throws(TokenFailure) -> EndpointToken
+}
+
+/// Tokens from the agent's socket, kept until shortly before they expire, as any client of
+/// the agent would: most requests then cost no agent call at all.
+public final class AgentTokens: TokenSource {
+    /// A cached token is not used in its last minute: a request started just before the
+    /// expiry would reach the API with a dead token.
+    public static let reuseMarginSeconds: Int64 = 60
+
+    private let socketPath: String
+    private let scopes: [String]
+    private let timeoutMilliseconds: Int
+    private let cache = Mutex<[String: EndpointToken]>([:])
+
+    public init(socketPath: String, scopes: [String], timeoutMilliseconds: Int) {
+        self.socketPath = socketPath
+        self.scopes = scopes
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    public func token(account: AccountReference?, forceRefresh: Bool) throws(TokenFailure) -> EndpointToken {
+        let key = account?.description ?? ""
+        let now = Clock.unixSeconds()
+        if !forceRefresh, let cached = cache.withLock({ $0[key] }) {
+            let reusable = cached.expiresAt.map { now < $0.subtractingReportingOverflow(Self.reuseMarginSeconds).partialValue } ?? true
+            if reusable { return cached }
+        }
+        var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
+        if let account { fields["account"] = account.json }
+        if forceRefresh { fields["refresh"] = .bool(true) }
+        let client = AgentClient(socketPath: socketPath, timeoutMilliseconds: timeoutMilliseconds)
+        defer { client.close() }
+        let result: JSONObject
+        let token: AccessToken
+        do throws(AgentClientError) {
+            result = try client.call("token.get", fields)
+            do throws(AgentError) {
+                token = try AccessToken(json: result)
+            } catch {
+                throw AgentClientError(.protocolViolation, "the agent's token.get answer: \(error)")
+            }
+        } catch {
+            throw Self.failure(error, account: account)
+        }
+        var headers: [(name: String, value: String)] = []
+        if case .object(let provided)? = result["headers"] {
+            for (name, value) in provided {
+                guard case .string(let text) = value, Self.isHeaderName(name), Self.isHeaderValue(text) else { continue }
+                headers.append((name, text))
+            }
+        }
+        let fresh = EndpointToken(accessToken: token.accessToken, account: token.account, headers: headers,
+                                  expiresAt: token.expiresAt)
+        cache.withLock { $0[key] = fresh }
+        return fresh
+    }
+
+    /// Forgets the cached token of `account` (after the upstream refused it).
+    public func forget(account: AccountReference?) {
+        _ = cache.withLock { $0.removeValue(forKey: account?.description ?? "") }
+    }
+
+    /// What a client is told when the agent gives no token: a status the SDKs surface
+    /// (401 for the account, 503 for the agent) and the command that fixes it.
+    static func failure(_ error: AgentClientError, account: AccountReference?) -> TokenFailure {
+        let named = account.map { " --account \($0)" } ?? ""
+        switch error.code {
+        case .agentNotRunning:
+            return TokenFailure(status: 503, message: "claude-agent: no agent is running; start one with `claude-agent start`")
+        case .locked:
+            return TokenFailure(status: 503, message: "claude-agent: the agent is locked; run `claude-agent unlock`")
+        case .notFound:
+            return TokenFailure(status: 401, message: "claude-agent: no account \(account?.description ?? "") in the agent; "
+                                    + "see `claude-agent list`, or run `claude-agent login\(named)`")
+        case .noToken:
+            return TokenFailure(status: 401, message: "claude-agent: the agent holds no token for this request; "
+                                    + "run `claude-agent login\(named)`")
+        case .expired, .loginRequired, .refreshFailed, AgentClientError.Code(rawValue: "rotation_lost"):
+            return TokenFailure(status: 401, message: "claude-agent: the account's login has ended (\(error.code)); "
+                                    + "run `claude-agent login\(named)`")
+        case .timeout, .busy, .io:
+            return TokenFailure(status: 503, message: "claude-agent: the agent did not answer in time (\(error.code)); "
+                                    + "check `claude-agent status`")
+        default:
+            return TokenFailure(status: 503, message: "claude-agent: the agent refused the token (\(error.code): \(error.message))")
+        }
+    }
+
+    /// RFC 9110 §5.1 token characters: a header name the agent sends must be one.
+    static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+
+    /// Visible characters and spaces only: a value never breaks a header line.
+    static func isHeaderValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+    }
+}
