@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
         .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
+        .testTarget(name: "ClaudeEndpointTests", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentProtocol"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol"]),
         .testTarget(
             name: "OAuthTests", dependencies: ["OAuth", "FoundationTransport", "AgentCrypto", "AgentProtocol", "AgentPOSIX"],

@@ -14,6 +14,13 @@ public struct EndpointToken: Sendable {
     public var headers: [(name: String, value: String)]
     /// Unix seconds; nil when the provider stated none.
     public var expiresAt: Int64?
+
+    public init(accessToken: String, account: String, headers: [(name: String, value: String)], expiresAt: Int64?) {
+        self.accessToken = accessToken
+        self.account = account
+        self.headers = headers
+        self.expiresAt = expiresAt
+    }
 }
 
 /// A token the agent could not give, as the client is told.

@@ -88,7 +88,9 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
         }
         if scheme == "http" {
             let host = Self.hostPart(of: rest).lowercased()
-            let loopback = host == "localhost" || host == "[::1]" || host.hasPrefix("127.")
+            let octets = host.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
+            let loopbackIPv4 = octets.count == 4 && !octets.contains(nil) && octets[0] == 127
+            let loopback = host == "localhost" || host == "[::1]" || loopbackIPv4
             guard loopback else {
                 throw EndpointError("--upstream \(text): plain http would send the token in clear; use https (http is for loopback only)",
                                     isUsage: true)
