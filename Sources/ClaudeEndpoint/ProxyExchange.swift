@@ -16,6 +16,10 @@ final class ProxyExchange: Sendable {
         var account = "-"
         var headSent = false
         var done = false
+        /// Whether the upstream exchange ended (whole, failed or timed out): the first wins.
+        var ended = false
+        /// The last time the upstream said something (monotonic milliseconds).
+        var lastActivity: Int64 = 0
     }
 
     private let request: HTTPRequest
@@ -60,6 +64,34 @@ final class ProxyExchange: Sendable {
             report(status: 499)
         }
         attempt(forceRefresh: false)
+        watch(after: timeoutMilliseconds)
+    }
+
+    /// The upstream's silence is bounded here rather than by the HTTP client's own
+    /// time-out, whose meaning differs between URLSession's implementations (a total time,
+    /// or none at all once the request is sent): `timeoutMilliseconds` without a byte
+    /// ends the exchange, 504 before the head, a cut body after it.
+    private func watch(after milliseconds: Int64) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(clamping: milliseconds))) { [self] in
+            let now = Clock.monotonicMilliseconds()
+            let verdict = progress.withLock { progress -> (expired: Bool, wait: Int64, task: UpstreamTask?)? in
+                guard !progress.done, !progress.ended else { return nil }
+                let silent = now &- progress.lastActivity
+                guard silent >= timeoutMilliseconds else { return (false, timeoutMilliseconds &- silent, nil) }
+                progress.ended = true
+                defer { progress.task = nil }
+                return (true, 0, progress.task)
+            }
+            guard let verdict else { return }
+            guard verdict.expired else { return watch(after: max(1, verdict.wait)) }
+            verdict.task?.cancel()
+            conclude(UpstreamFailure(timedOut: true, message: "nothing for \(timeoutMilliseconds / 1000) s"))
+        }
+    }
+
+    private func touch() {
+        let now = Clock.monotonicMilliseconds()
+        progress.withLock { $0.lastActivity = now }
     }
 
     private func attempt(forceRefresh: Bool) {
@@ -69,7 +101,9 @@ final class ProxyExchange: Sendable {
         } catch {
             return answer(AnthropicError.response(error.status, error.message))
         }
+        let now = Clock.monotonicMilliseconds()
         let number = progress.withLock { progress -> Int in
+            progress.lastActivity = now
             progress.attempt += 1
             progress.account = token.account
             return progress.attempt
@@ -79,7 +113,10 @@ final class ProxyExchange: Sendable {
                                        body: request.body, timeoutMilliseconds: timeoutMilliseconds)
         let events = UpstreamEvents(
             head: { [self] status, headers in head(status: status, headers: headers, attempt: number, token: token) },
-            body: { [self] bytes in stream.write(bytes) },
+            body: { [self] bytes in
+                touch()
+                stream.write(bytes)
+            },
             end: { [self] failure in end(failure, attempt: number) })
         let task = upstream.start(outgoing, events: events)
         let cancelled = progress.withLock { progress -> Bool in
@@ -93,6 +130,7 @@ final class ProxyExchange: Sendable {
     /// (another client's refresh rotated it, a logout): one forced refresh and one replay,
     /// then whatever the upstream says goes to the client.
     private func head(status: Int, headers: [(name: String, value: String)], attempt: Int, token: EndpointToken) -> Bool {
+        touch()
         let stillValid = token.expiresAt.map { Clock.unixSeconds() < $0 } ?? true
         if status == 401 && attempt == 1 && stillValid {
             tokens.forget(account: account)
@@ -113,6 +151,14 @@ final class ProxyExchange: Sendable {
     }
 
     private func end(_ failure: UpstreamFailure?, attempt: Int) {
+        let first = progress.withLock { progress -> Bool in
+            defer { progress.ended = true }
+            return !progress.ended
+        }
+        if first { conclude(failure) }
+    }
+
+    private func conclude(_ failure: UpstreamFailure?) {
         let headSent = progress.withLock { $0.headSent }
         if let failure {
             if headSent {

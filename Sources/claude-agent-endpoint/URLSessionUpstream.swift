@@ -21,6 +21,8 @@ final class URLSessionUpstream: NSObject, Upstream, URLSessionDataDelegate, @unc
     }
 
     private var session: URLSession!
+    /// URLSession's own limit, far beyond any answer's.
+    static let outerLimitSeconds: Double = 86_400
     private let exchanges = Mutex<[Int: Exchange]>([:])
 
     /// - Parameter maxConnectionsPerHost: concurrent connections to the API; each stream
@@ -35,6 +37,8 @@ final class URLSessionUpstream: NSObject, Upstream, URLSessionDataDelegate, @unc
         configuration.httpCookieAcceptPolicy = .never
         configuration.urlCredentialStorage = nil
         configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
+        configuration.timeoutIntervalForRequest = Self.outerLimitSeconds
+        configuration.timeoutIntervalForResource = Self.outerLimitSeconds
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
@@ -45,8 +49,10 @@ final class URLSessionUpstream: NSObject, Upstream, URLSessionDataDelegate, @unc
             events.end(UpstreamFailure(timedOut: false, message: "the upstream URL is not valid"))
             return NoTask()
         }
-        let seconds = Double(request.timeoutMilliseconds) / 1000
-        var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData, timeoutInterval: seconds)
+        // The exchange bounds the upstream's silence itself (ProxyExchange); URLSession's
+        // time-outs only stop a stream that lives past a day.
+        var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData,
+                                    timeoutInterval: Self.outerLimitSeconds)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.addValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }

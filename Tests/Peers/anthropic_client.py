@@ -8,8 +8,12 @@ import argparse
 import json
 import sys
 import time
+import warnings
 
 import anthropic
+
+# The SDK warns about model names it considers old; the mock accepts any.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 def main():

@@ -23,7 +23,8 @@ Test controls (not part of the API): `POST /test/reject-next?count=N` makes the 
 messages calls answer 401; `GET /test/stats` counts calls; `POST /v1/hang` never answers;
 `POST /v1/flood?bytes=N` streams N bytes (or until the client leaves).
 
-Prints `READY <url>` once serving.
+Prints `READY <url>` once serving; over HTTPS, `READY <https url> <http url>`, the second
+serving the same state without TLS for the test's own calls.
 """
 import argparse
 import json
@@ -206,14 +207,19 @@ def main():
     ARGS = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     server.daemon_threads = True
-    scheme = "http"
+    ready = f"READY http://127.0.0.1:{server.server_address[1]}"
     if ARGS.cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(ARGS.cert, ARGS.key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
-        scheme = "https"
+        # The test's own calls (/test/*) go to a plain-HTTP twin: the test process does
+        # not trust the test CA, only the endpoint does.
+        control = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        control.daemon_threads = True
+        threading.Thread(target=control.serve_forever, daemon=True).start()
+        ready = f"READY https://127.0.0.1:{server.server_address[1]} http://127.0.0.1:{control.server_address[1]}"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"READY {scheme}://127.0.0.1:{server.server_address[1]}", flush=True)
+    print(ready, flush=True)
     server.serve_forever()
 
 
