@@ -10,41 +10,36 @@ enum Reply {
     case deferred
 }
 
-/// The operations this agent speaks, as `hello` lists them.
-let supportedOps = [
-    "hello", "status", "token.get", "account.add", "account.list", "account.remove",
-    "agent.lock", "agent.unlock", "agent.stop", "login.start", "oauth.callback", "account.logout", "account.import",
-    "request.create", "request.get", "request.list", "request.wait", "request.select_account", "request.deny",
-    "request.cancel",
-]
-
 extension Agent {
     /// One `switch`, one handler per operation, as ssh-agent's process_message.
     func dispatch(_ request: Request, on connection: Connection) {
         let reply: Reply
         do throws(AgentError) {
-            switch request.op {
-            case "hello": reply = try handleHello(request)
-            case "status": reply = handleStatus()
-            case "token.get": reply = try handleTokenGet(request, on: connection)
-            case "account.add": reply = try handleAccountAdd(request)
-            case "account.list": reply = try handleAccountList()
-            case "account.remove": reply = try handleAccountRemove(request)
-            case "agent.lock": reply = try handleLock(request)
-            case "agent.unlock": reply = try handleUnlock(request, on: connection)
-            case "agent.stop": reply = handleStop(connection)
-            case "login.start": reply = try handleLoginStart(request)
-            case "oauth.callback": reply = try handleOAuthCallback(request, on: connection)
-            case "account.logout": reply = try handleLogout(request, on: connection)
-            case "account.import": reply = try handleImport(request)
-            case "request.create": reply = try handleRequestCreate(request, on: connection)
-            case "request.get": reply = try handleRequestGet(request)
-            case "request.list": reply = handleRequestList()
-            case "request.wait": reply = try handleRequestWait(request, on: connection)
-            case "request.select_account": reply = try handleSelectAccount(request, on: connection)
-            case "request.deny": reply = try handleRequestDeny(request)
-            case "request.cancel": reply = try handleRequestCancel(request)
-            default: throw AgentError(.unknownOp, "unknown op \"\(request.op)\"; \"hello\" lists the supported ones")
+            guard let op = Op(rawValue: request.op) else {
+                throw AgentError(.unknownOp, "unknown op \"\(request.op)\"; \"hello\" lists the supported ones")
+            }
+            // Exhaustive: a new `Op` does not compile until it has a handler.
+            switch op {
+            case .hello: reply = try handleHello(request)
+            case .status: reply = handleStatus()
+            case .tokenGet: reply = try handleTokenGet(request, on: connection)
+            case .accountAdd: reply = try handleAccountAdd(request)
+            case .accountList: reply = try handleAccountList()
+            case .accountRemove: reply = try handleAccountRemove(request)
+            case .agentLock: reply = try handleLock(request)
+            case .agentUnlock: reply = try handleUnlock(request, on: connection)
+            case .agentStop: reply = handleStop(connection)
+            case .loginStart: reply = try handleLoginStart(request)
+            case .oauthCallback: reply = try handleOAuthCallback(request, on: connection)
+            case .accountLogout: reply = try handleLogout(request, on: connection)
+            case .accountImport: reply = try handleImport(request)
+            case .requestCreate: reply = try handleRequestCreate(request, on: connection)
+            case .requestGet: reply = try handleRequestGet(request)
+            case .requestList: reply = handleRequestList()
+            case .requestWait: reply = try handleRequestWait(request, on: connection)
+            case .requestSelectAccount: reply = try handleSelectAccount(request, on: connection)
+            case .requestDeny: reply = try handleRequestDeny(request)
+            case .requestCancel: reply = try handleRequestCancel(request)
             }
         } catch {
             connection.enqueue(Response.failure(id: request.id, error))
@@ -65,7 +60,7 @@ extension Agent {
             "protocol": .int(protocolVersion),
             "agent": "claude-agent",
             "version": .string(configuration.version),
-            "ops": .array(supportedOps.map(JSONValue.string)),
+            "ops": .array(Op.allCases.map { .string($0.rawValue) }),
         ])
     }
 

@@ -17,6 +17,11 @@ public struct Request: Sendable {
         self.body = body
     }
 
+    /// A request for one of the protocol's operations.
+    public init(id: Int64, op: Op, body: JSONObject = JSONObject()) {
+        self.init(id: id, op: op.rawValue, body: body)
+    }
+
     /// Decodes a frame's payload. On failure returns the id when it could be read (so the
     /// error answer can name it) or 0.
     public static func decode(_ payload: [UInt8]) -> Result<Request, RequestDecodingError> {

@@ -56,7 +56,7 @@ extension AgentClient {
         if let provider { fields["provider"] = .string(provider) }
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
         if let scopes { fields["scopes"] = .array(scopes.map(JSONValue.string)) }
-        let result = try call("login.start", fields)
+        let result = try call(.loginStart, fields)
         guard let url = result["authorize_url"]?.stringValue, let state = result["state"]?.stringValue else {
             throw AgentClientError(.protocolViolation, "login.start answer lacks authorize_url or state")
         }
@@ -74,7 +74,7 @@ extension AgentClient {
         if let code { fields["code"] = .string(code) }
         if let error { fields["error"] = .string(error) }
         if let errorDescription { fields["error_description"] = .string(errorDescription) }
-        let result = try call("oauth.callback", fields)
+        let result = try call(.oauthCallback, fields)
         do throws(AgentError) {
             if result["request_id"] != nil { return .approved(try TokenRequestInfo(result)) }
             return .loggedIn(try AccountSummary(json: result))
@@ -86,7 +86,7 @@ extension AgentClient {
     /// `account.logout`: forgets the account and revokes its refresh token when the
     /// provider allows.
     public func logout(_ account: AccountReference, revoke: Bool = true) throws(AgentClientError) -> LogoutResult {
-        let result = try call("account.logout", ["account": account.json, "revoke": .bool(revoke)])
+        let result = try call(.accountLogout, ["account": account.json, "revoke": .bool(revoke)])
         return LogoutResult(account: result["account"]?.stringValue ?? account.description,
                             revoked: result["revoked"]?.boolValue ?? false,
                             revocationNote: result["revocation"]?.stringValue)
@@ -98,7 +98,7 @@ extension AgentClient {
     public func importCredentials(path: String, account: String?, persist: Bool) throws(AgentClientError) -> AccountSummary {
         var fields: JSONObject = ["path": .string(path), "persist": .bool(persist)]
         if let account { fields["account"] = .string(account) }
-        let result = try call("account.import", fields)
+        let result = try call(.accountImport, fields)
         do throws(AgentError) {
             return try AccountSummary(json: result)
         } catch {

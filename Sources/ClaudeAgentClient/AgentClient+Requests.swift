@@ -56,7 +56,7 @@ extension AgentClient {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = Int(timeout + 10) * 1000
         defer { timeoutMilliseconds = saved }
-        let result = try call("token.get", fields)
+        let result = try call(.tokenGet, fields)
         return try decode { () throws(AgentError) in try AccessToken(json: result) }
     }
 
@@ -66,15 +66,15 @@ extension AgentClient {
         if let account { fields["account"] = account.json }
         if let clientName { fields["client_name"] = .string(clientName) }
         if let hostname { fields["hostname"] = .string(hostname) }
-        return try requestInfo(try call("request.create", fields))
+        return try requestInfo(try call(.requestCreate, fields))
     }
 
     public func request(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
-        try requestInfo(try call("request.get", ["request_id": .string(id)]))
+        try requestInfo(try call(.requestGet, ["request_id": .string(id)]))
     }
 
     public func listRequests() throws(AgentClientError) -> [TokenRequestInfo] {
-        let result = try call("request.list")
+        let result = try call(.requestList)
         return try decode { () throws(AgentError) in
             var requests: [TokenRequestInfo] = []
             for item in result["requests"]?.arrayValue ?? [] {
@@ -91,7 +91,7 @@ extension AgentClient {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = Int(timeout + 10) * 1000
         defer { timeoutMilliseconds = saved }
-        let result = try call("request.wait", ["request_id": .string(id), "timeout": .int(timeout)], tick: tick)
+        let result = try call(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)], tick: tick)
         return try requestInfo(result)
     }
 
@@ -105,17 +105,17 @@ extension AgentClient {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = max(saved, 30_000)
         defer { timeoutMilliseconds = saved }
-        return try requestInfo(try call("request.select_account", fields))
+        return try requestInfo(try call(.requestSelectAccount, fields))
     }
 
     public func denyRequest(_ id: String, reason: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id)]
         if let reason { fields["reason"] = .string(reason) }
-        return try requestInfo(try call("request.deny", fields))
+        return try requestInfo(try call(.requestDeny, fields))
     }
 
     public func cancelRequest(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
-        try requestInfo(try call("request.cancel", ["request_id": .string(id)]))
+        try requestInfo(try call(.requestCancel, ["request_id": .string(id)]))
     }
 
     private func requestInfo(_ result: JSONObject) throws(AgentClientError) -> TokenRequestInfo {

@@ -36,12 +36,12 @@ public final class AgentClient {
 
     /// `hello`: the agent's protocol and version.
     public func hello() throws(AgentClientError) -> AgentHello {
-        AgentHello(try call("hello", ["protocol": .int(protocolVersion)]))
+        AgentHello(try call(.hello, ["protocol": .int(protocolVersion)]))
     }
 
     /// `status`: pid, version, uptime, socket, lock state, counts.
     public func status() throws(AgentClientError) -> AgentStatus {
-        let result = try call("status")
+        let result = try call(.status)
         return try decoding { () throws(AgentError) in try AgentStatus(json: result) }
     }
 
@@ -49,7 +49,7 @@ public final class AgentClient {
     public func token(scopes: [String] = [], account: AccountReference? = nil) throws(AgentClientError) -> AccessToken {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
-        let result = try call("token.get", fields)
+        let result = try call(.tokenGet, fields)
         return try decoding { () throws(AgentError) in try AccessToken(json: result) }
     }
 
@@ -61,13 +61,13 @@ public final class AgentClient {
         fields["account"] = .string(name)
         if let accountID { fields["account_id"] = .int(Int64(accountID)) }
         if let lifetime { fields["lifetime"] = .int(lifetime) }
-        let result = try call("account.add", fields)
+        let result = try call(.accountAdd, fields)
         return try decoding { () throws(AgentError) in try AccountSummary(json: result) }
     }
 
     /// `account.list`: every account, without secrets.
     public func listAccounts() throws(AgentClientError) -> [AccountSummary] {
-        let result = try call("account.list")
+        let result = try call(.accountList)
         return try decoding { () throws(AgentError) in
             guard let items = result["accounts"]?.arrayValue else {
                 throw AgentError(.badRequest, "account.list answer has no \"accounts\" array")
@@ -83,23 +83,23 @@ public final class AgentClient {
 
     /// `account.remove`.
     public func removeAccount(_ account: AccountReference) throws(AgentClientError) {
-        _ = try call("account.remove", ["account": account.json])
+        _ = try call(.accountRemove, ["account": account.json])
     }
 
     /// `agent.lock`: no token is handed out until `unlock` with the same passphrase.
     public func lock(passphrase: String) throws(AgentClientError) {
-        _ = try call("agent.lock", ["passphrase": .string(passphrase)])
+        _ = try call(.agentLock, ["passphrase": .string(passphrase)])
     }
 
     /// `agent.unlock`.
     public func unlock(passphrase: String) throws(AgentClientError) {
-        _ = try call("agent.unlock", ["passphrase": .string(passphrase)])
+        _ = try call(.agentUnlock, ["passphrase": .string(passphrase)])
     }
 
     /// `agent.stop`: the agent removes its socket, answers with its pid, and exits.
     @discardableResult
     public func stop() throws(AgentClientError) -> Int32 {
-        let result = try call("agent.stop")
+        let result = try call(.agentStop)
         close()
         return Int32(clamping: result["pid"]?.intValue ?? 0)
     }
@@ -108,7 +108,7 @@ public final class AgentClient {
 
     /// Sends one request and returns its result, or throws the agent's error.
     /// - Parameter tick: called about once a second while waiting for the answer.
-    public func call(_ op: String, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
+    public func call(_ op: Op, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
         let id = nextID
         nextID += 1
         let request = Request(id: id, op: op, body: fields)

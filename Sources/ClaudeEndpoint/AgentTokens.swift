@@ -69,7 +69,7 @@ public final class AgentTokens: TokenSource {
         let result: JSONObject
         let token: AccessToken
         do throws(AgentClientError) {
-            result = try client.call("token.get", fields)
+            result = try client.call(.tokenGet, fields)
             do throws(AgentError) {
                 token = try AccessToken(json: result)
             } catch {

@@ -72,7 +72,7 @@ public final class Endpoint: @unchecked Sendable {
 
     private func handle(_ request: HTTPRequest, _ info: ConnectionInfo, _ server: HTTPServer) -> HTTPReply {
         if let refusal = BridgeSecurity.hostOrOriginRefusal(request, local: info.local) {
-            auditRefusal(request, caller: callerDescription(info), status: 403, note: refusal.code)
+            auditRefusal(request, caller: callerDescription(info), status: 403, note: refusal.code.rawValue)
             return .response(AnthropicError.response(403, "claude-agent endpoint: \(refusal.message)"))
         }
         let account = HeaderRewriting.account(in: request.headers) ?? configuration.account

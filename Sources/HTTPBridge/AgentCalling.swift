@@ -5,7 +5,7 @@ import ClaudeAgentClient
 /// in for it.
 public protocol AgentCalling {
     /// Sends `op` with `fields` and returns the agent's `result`, or throws its error.
-    func call(_ op: String, _ fields: JSONObject) throws(AgentClientError) -> JSONObject
+    func call(_ op: Op, _ fields: JSONObject) throws(AgentClientError) -> JSONObject
 }
 
 /// The real agent, reached at its socket with a new connection for every call.
@@ -24,7 +24,7 @@ public struct AgentSocketCaller: AgentCalling {
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 
-    public func call(_ op: String, _ fields: JSONObject) throws(AgentClientError) -> JSONObject {
+    public func call(_ op: Op, _ fields: JSONObject) throws(AgentClientError) -> JSONObject {
         let client = AgentClient(socketPath: socketPath, timeoutMilliseconds: timeoutMilliseconds)
         defer { client.close() }
         return try client.call(op, fields)

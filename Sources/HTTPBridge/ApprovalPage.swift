@@ -130,31 +130,41 @@ public enum ApprovalPage {
 
     // MARK: Notices after a form post
 
-    /// The code a failed form action redirects with (`/?error=<code>`).
-    static func noticeCode(for code: AgentClientError.Code) -> String {
-        switch code {
-        case .notFound: return "request_not_found"
-        case .invalidStatus: return "invalid_status"
-        case .controlBrowserFailed: return "control_browser_unreachable"
-        case .locked: return "locked"
-        case .agentNotRunning, .io: return "agent_unreachable"
-        case .badRequest: return "invalid_account"
-        default: return "failed"
-        }
-    }
+    /// What a failed form action redirects with (`/?error=<code>`). Only these fixed
+    /// sentences reach the page, never the text of the URL.
+    enum Notice: String, CaseIterable {
+        case requestNotFound = "request_not_found"
+        case invalidStatus = "invalid_status"
+        case controlBrowserUnreachable = "control_browser_unreachable"
+        case locked
+        case agentUnreachable = "agent_unreachable"
+        case invalidAccount = "invalid_account"
+        case invalidRequestID = "invalid_request_id"
+        case failed
 
-    /// The sentence for a notice code. Only these fixed sentences reach the page, never
-    /// the text of the URL.
-    static func noticeText(for code: String) -> String {
-        switch code {
-        case "request_not_found": return "That request no longer exists."
-        case "invalid_status": return "That request was already decided."
-        case "control_browser_unreachable": return "The control browser could not open the sign-in page, so the request failed."
-        case "locked": return "The agent is locked: unlock it (claude-agent unlock) to approve."
-        case "agent_unreachable": return "The agent is not running."
-        case "invalid_account": return "Choose an account, or type a new account number."
-        case "invalid_request_id": return "That is not a request id."
-        default: return "The action failed."
+        init(_ code: AgentClientError.Code) {
+            switch code {
+            case .notFound: self = .requestNotFound
+            case .invalidStatus: self = .invalidStatus
+            case .controlBrowserFailed: self = .controlBrowserUnreachable
+            case .locked: self = .locked
+            case .agentNotRunning, .io: self = .agentUnreachable
+            case .badRequest: self = .invalidAccount
+            default: self = .failed
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .requestNotFound: return "That request no longer exists."
+            case .invalidStatus: return "That request was already decided."
+            case .controlBrowserUnreachable: return "The control browser could not open the sign-in page, so the request failed."
+            case .locked: return "The agent is locked: unlock it (claude-agent unlock) to approve."
+            case .agentUnreachable: return "The agent is not running."
+            case .invalidAccount: return "Choose an account, or type a new account number."
+            case .invalidRequestID: return "That is not a request id."
+            case .failed: return "The action failed."
+            }
         }
     }
 

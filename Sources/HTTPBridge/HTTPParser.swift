@@ -15,10 +15,10 @@ public struct HTTPLimits: Sendable {
 public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
     public var status: Int
     /// A stable snake_case code for the JSON error body.
-    public var code: String
+    public var code: HTTPErrorCode
     public var message: String
 
-    public init(_ status: Int, _ code: String, _ message: String) {
+    public init(_ status: Int, _ code: HTTPErrorCode, _ message: String) {
         self.status = status
         self.code = code
         self.message = message
@@ -26,7 +26,7 @@ public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String { "\(status) \(code): \(message)" }
 
-    static func badRequest(_ message: String) -> HTTPParseError { HTTPParseError(400, "bad_request", message) }
+    static func badRequest(_ message: String) -> HTTPParseError { HTTPParseError(400, .badRequest, message) }
 }
 
 /// An incremental HTTP/1.1 request parser (RFC 9112): bytes go in as they arrive, whole
@@ -90,12 +90,12 @@ public struct HTTPParser {
         if pending == nil {
             guard let end = findHeadEnd() else {
                 if buffer.count - start > limits.maxHeadBytes {
-                    throw HTTPParseError(431, "header_fields_too_large", "the request line and headers exceed \(limits.maxHeadBytes) bytes")
+                    throw HTTPParseError(431, .headerFieldsTooLarge, "the request line and headers exceed \(limits.maxHeadBytes) bytes")
                 }
                 return nil
             }
             guard end - start <= limits.maxHeadBytes else {
-                throw HTTPParseError(431, "header_fields_too_large", "the request line and headers exceed \(limits.maxHeadBytes) bytes")
+                throw HTTPParseError(431, .headerFieldsTooLarge, "the request line and headers exceed \(limits.maxHeadBytes) bytes")
             }
             let head = try parseHead(buffer[start..<end])
             start = end
@@ -175,7 +175,7 @@ public struct HTTPParser {
         var (request, authority) = try parseRequestLine(requestLine)
         let fieldLines = lines.dropFirst().filter { !$0.isEmpty }
         guard fieldLines.count <= limits.maxHeaderCount else {
-            throw HTTPParseError(431, "header_fields_too_large", "more than \(limits.maxHeaderCount) header fields")
+            throw HTTPParseError(431, .headerFieldsTooLarge, "more than \(limits.maxHeaderCount) header fields")
         }
         for line in fieldLines {
             let (name, value) = try parseField(line)
@@ -211,7 +211,7 @@ public struct HTTPParser {
             parsedVersion = .http10
         } else if version.count == 8 && version.starts(with: "HTTP/".utf8) && isDigit(version[5])
                     && version[6] == UInt8(ascii: ".") && isDigit(version[7]) {
-            throw HTTPParseError(505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are spoken here")
+            throw HTTPParseError(505, .httpVersionNotSupported, "only HTTP/1.0 and HTTP/1.1 are spoken here")
         } else {
             throw .badRequest("the request line does not end in an HTTP version")
         }
@@ -260,18 +260,18 @@ public struct HTTPParser {
         let codings = request.headers.values("Transfer-Encoding")
         if !codings.isEmpty {
             if request.headers.contains("Transfer-Encoding", token: "chunked") {
-                throw HTTPParseError(501, "not_implemented", "chunked request bodies are not supported")
+                throw HTTPParseError(501, .notImplemented, "chunked request bodies are not supported")
             }
-            throw HTTPParseError(501, "not_implemented", "transfer codings are not supported")
+            throw HTTPParseError(501, .notImplemented, "transfer codings are not supported")
         }
         if let expectation = request.headers["Expect"], request.version == .http11,
            !HTTPHeaders.sameName(expectation, "100-continue") {
-            throw HTTPParseError(417, "expectation_failed", "only Expect: 100-continue is understood")
+            throw HTTPParseError(417, .expectationFailed, "only Expect: 100-continue is understood")
         }
         let declared = request.headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
         guard !declared.isEmpty else {
             if ["POST", "PUT", "PATCH"].contains(request.method) && bodyFollows() {
-                throw HTTPParseError(411, "length_required", "a request body needs a Content-Length header")
+                throw HTTPParseError(411, .lengthRequired, "a request body needs a Content-Length header")
             }
             return 0
         }
@@ -286,7 +286,7 @@ public struct HTTPParser {
         }
         let value = length ?? 0
         guard value <= limits.maxBodyBytes else {
-            throw HTTPParseError(413, "payload_too_large", "the request body exceeds \(limits.maxBodyBytes) bytes")
+            throw HTTPParseError(413, .payloadTooLarge, "the request body exceeds \(limits.maxBodyBytes) bytes")
         }
         return value
     }

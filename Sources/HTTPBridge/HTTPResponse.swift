@@ -26,8 +26,8 @@ public struct HTTPResponse: Sendable {
     }
 
     /// `{"error": "<code>", "message": "..."}`: the code is stable, the message is for people.
-    public static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
-        json(status, .object(["error": .string(code), "message": .string(message)]))
+    public static func error(_ status: Int, _ code: HTTPErrorCode, _ message: String) -> HTTPResponse {
+        json(status, .object(["error": .string(code.rawValue), "message": .string(message)]))
     }
 
     /// An HTML page. Text from requests or the agent must already be escaped.

@@ -30,7 +30,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// The body of the answers the server makes itself (a refused request, a time-out, too
     /// many connections): status, stable code, message. The bridge's JSON by default; a
     /// server speaking another API's dialect answers in it.
-    public var errorResponse: @Sendable (Int, String, String) -> HTTPResponse = { HTTPResponse.error($0, $1, $2) }
+    public var errorResponse: @Sendable (Int, HTTPErrorCode, String) -> HTTPResponse = { HTTPResponse.error($0, $1, $2) }
 
     public init() {}
 }
@@ -240,7 +240,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func sweep(now: Int64) {
         for connection in Array(connections.values) where now >= nextDeadline(of: connection) {
             if connection.phase == .open && connection.requestStarted && connection.pendingOutput == 0 && connection.stream == nil {
-                var response = configuration.errorResponse(408, "request_timeout",
+                var response = configuration.errorResponse(408, .requestTimeout,
                                                            "the request did not arrive within \(configuration.headerTimeoutMilliseconds) ms")
                 response.closesConnection = true
                 finish(connection, with: response, version: .http11, now: now)
@@ -274,7 +274,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func admit(_ fd: FileDescriptor, peer: SocketAddress) {
         let now = Clock.monotonicMilliseconds()
         guard connections.count < configuration.maxConnections else {
-            let busy = configuration.errorResponse(503, "busy", "the server has \(configuration.maxConnections) connections open; try again")
+            let busy = configuration.errorResponse(503, .busy, "the server has \(configuration.maxConnections) connections open; try again")
             _ = try? fd.send(busy.serialized(version: .http11, keepAlive: false, date: Clock.unixSeconds()), from: 0)
             fd.close()
             return

@@ -32,9 +32,9 @@ public struct BridgeRoutes {
         let route: Route
         switch Route.match(method: request.method, path: request.path) {
         case .found(let found): route = found
-        case .notFound: return .error(404, "not_found", "no route \(request.method) \(request.path)")
+        case .notFound: return .error(404, .notFound, "no route \(request.method) \(request.path)")
         case .methodNotAllowed(let allowed):
-            var response = HTTPResponse.error(405, "method_not_allowed", "\(request.path) answers \(allowed.joined(separator: ", "))")
+            var response = HTTPResponse.error(405, .methodNotAllowed, "\(request.path) answers \(allowed.joined(separator: ", "))")
             response.headers.append("Allow", allowed.joined(separator: ", "))
             return response
         }
@@ -48,11 +48,11 @@ public struct BridgeRoutes {
         case .page: return page(notice: request.queryValue("error"))
         case .health: return health()
         case .createRequest: return createRequest(request, from: connection)
-        case .listRequests: return passThrough("request.list", key: "requests")
+        case .listRequests: return passThrough(.requestList, key: "requests")
         case .requestStatus(let id): return status(id)
         case .selectAccount(let id): return selectAccount(id, request)
         case .cancel(let id): return cancel(id)
-        case .accounts: return passThrough("account.list", key: "accounts")
+        case .accounts: return passThrough(.accountList, key: "accounts")
         case .oauthCallback: return oauthCallback(request)
         case .approve(let id): return approveFromPage(id, request)
         case .deny(let id): return denyFromPage(id)
@@ -84,18 +84,18 @@ public struct BridgeRoutes {
             }
             fields = built
         } catch {
-            return .error(400, "invalid_body", error.message)
+            return .error(400, .invalidBody, error.message)
         }
         do throws(AgentClientError) {
-            let created = try agent.call("request.create", fields)
+            let created = try agent.call(.requestCreate, fields)
             return .json(201, .object([
                 "request_id": created["request_id"] ?? .null,
                 "status": .string(Self.originalStatus(created["status"]?.stringValue)),
             ]))
         } catch {
             switch error.code {
-            case .badRequest: return .error(400, "invalid_body", error.message)
-            case .tooManyRequests: return .error(429, "too_many_requests", error.message)
+            case .badRequest: return .error(400, .invalidBody, error.message)
+            case .tooManyRequests: return .error(429, .tooManyRequests, error.message)
             default: return agentFailure(error)
             }
         }
@@ -105,7 +105,7 @@ public struct BridgeRoutes {
     func status(_ id: String) -> HTTPResponse {
         guard Route.isRequestID(id) else { return invalidRequestID(id) }
         do throws(AgentClientError) {
-            let request = try agent.call("request.get", ["request_id": .string(id)])
+            let request = try agent.call(.requestGet, ["request_id": .string(id)])
             let agentStatus = request["status"]?.stringValue
             var error = request["error"] ?? .null
             if agentStatus == "expired" && error.isNull { error = "the request expired" }
@@ -116,7 +116,7 @@ public struct BridgeRoutes {
                 "error": error,
             ]))
         } catch {
-            return requestFailure(error, invalidStatusCode: "invalid_status")
+            return requestFailure(error, invalidStatusCode: .invalidStatus)
         }
     }
 
@@ -133,10 +133,10 @@ public struct BridgeRoutes {
             }
             accountID = id
         } catch {
-            return .error(400, "invalid_body", error.message)
+            return .error(400, .invalidBody, error.message)
         }
         do throws(AgentClientError) {
-            let selected = try agent.call("request.select_account",
+            let selected = try agent.call(.requestSelectAccount,
                                           ["request_id": .string(id), "account": .int(Int64(accountID))])
             return .json(200, .object([
                 "request_id": .string(id),
@@ -144,7 +144,7 @@ public struct BridgeRoutes {
                 "account_id": selected["account_id"].flatMap { $0.isNull ? nil : $0 } ?? .int(Int64(accountID)),
             ]))
         } catch {
-            return requestFailure(error, invalidStatusCode: "invalid_status_for_select")
+            return requestFailure(error, invalidStatusCode: .invalidStatusForSelect)
         }
     }
 
@@ -152,33 +152,33 @@ public struct BridgeRoutes {
     func cancel(_ id: String) -> HTTPResponse {
         guard Route.isRequestID(id) else { return invalidRequestID(id) }
         do throws(AgentClientError) {
-            let cancelled = try agent.call("request.cancel", ["request_id": .string(id)])
+            let cancelled = try agent.call(.requestCancel, ["request_id": .string(id)])
             return .json(200, .object([
                 "request_id": .string(id),
                 "status": .string(Self.originalStatus(cancelled["status"]?.stringValue)),
             ]))
         } catch {
-            return requestFailure(error, invalidStatusCode: "invalid_status_for_cancel")
+            return requestFailure(error, invalidStatusCode: .invalidStatusForCancel)
         }
     }
 
     /// `GET /oauth/callback?code=&state=` (or `?error=&state=`): the provider's redirect,
     /// handed to the agent, which exchanges the code. A person's browser shows the answer.
     func oauthCallback(_ request: HTTPRequest) -> HTTPResponse {
-        guard request.queryItems != nil else { return .error(400, "invalid_query", "the query holds a malformed percent escape") }
+        guard request.queryItems != nil else { return .error(400, .invalidQuery, "the query holds a malformed percent escape") }
         let state = request.queryValue("state")
         var fields: JSONObject = [:]
         if let providerError = request.queryValue("error") {
-            guard let state else { return .error(400, "missing_state", "the callback has no state parameter") }
+            guard let state else { return .error(400, .missingState, "the callback has no state parameter") }
             fields = ["state": .string(state), "error": .string(providerError)]
             if let description = request.queryValue("error_description") { fields["error_description"] = .string(description) }
         } else {
-            guard let code = request.queryValue("code") else { return .error(400, "missing_code", "the callback has no code parameter") }
-            guard let state else { return .error(400, "missing_state", "the callback has no state parameter") }
+            guard let code = request.queryValue("code") else { return .error(400, .missingCode, "the callback has no code parameter") }
+            guard let state else { return .error(400, .missingState, "the callback has no state parameter") }
             fields = ["state": .string(state), "code": .string(code)]
         }
         do throws(AgentClientError) {
-            _ = try agent.call("oauth.callback", fields)
+            _ = try agent.call(.oauthCallback, fields)
             return ApprovalPage.messageResponse(200, title: "Approved", text: "You may close this window.")
         } catch {
             let (status, text): (Int, String)
@@ -199,15 +199,15 @@ public struct BridgeRoutes {
     /// `GET /healthz` → `{"ok": true, "agent_pid": n}`, or 503 when the agent is away.
     func health() -> HTTPResponse {
         do throws(AgentClientError) {
-            let status = try agent.call("status", [:])
+            let status = try agent.call(.status, [:])
             return .json(200, .object(["ok": true, "agent_pid": status["pid"] ?? .null]))
         } catch {
-            return .json(503, .object(["ok": false, "error": "agent_unreachable", "message": .string(error.message)]))
+            return .json(503, .object(["ok": false, "error": .string(HTTPErrorCode.agentUnreachable.rawValue), "message": .string(error.message)]))
         }
     }
 
     /// A list route: `{"<key>": [...]}` as the agent returns it.
-    func passThrough(_ op: String, key: String) -> HTTPResponse {
+    func passThrough(_ op: Op, key: String) -> HTTPResponse {
         do throws(AgentClientError) {
             let result = try agent.call(op, [:])
             return .json(200, .object([key: result[key] ?? .array([])]))
@@ -232,44 +232,44 @@ public struct BridgeRoutes {
         var accounts: [JSONObject] = []
         var problems: [String] = []
         do throws(AgentClientError) {
-            requests = (try agent.call("request.list", [:])["requests"]?.arrayValue ?? []).compactMap(\.objectValue)
+            requests = (try agent.call(.requestList, [:])["requests"]?.arrayValue ?? []).compactMap(\.objectValue)
         } catch {
             problems.append("The agent did not list the requests: \(error.message)")
         }
         do throws(AgentClientError) {
-            accounts = (try agent.call("account.list", [:])["accounts"]?.arrayValue ?? []).compactMap(\.objectValue)
+            accounts = (try agent.call(.accountList, [:])["accounts"]?.arrayValue ?? []).compactMap(\.objectValue)
         } catch {
             if problems.isEmpty { problems.append("The agent did not list the accounts: \(error.message)") }
         }
-        if let notice { problems.insert(ApprovalPage.noticeText(for: notice), at: 0) }
+        if let notice { problems.insert((ApprovalPage.Notice(rawValue: notice) ?? .failed).text, at: 0) }
         return ApprovalPage.response(requests: requests, accounts: accounts, problems: problems, now: now())
     }
 
     /// `POST /ui/requests/{id}/approve` with `account_id` (or `new_account_id`), then back
     /// to the page.
     func approveFromPage(_ id: String, _ request: HTTPRequest) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return .redirect(to: "/?error=invalid_request_id") }
+        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.invalidRequestID.rawValue)") }
         guard let form = PercentEncoding.parseQuery(String(decoding: request.body, as: UTF8.self)) else {
             return .redirect(to: "/?error=invalid_account")
         }
         let chosen = form.last { $0.0 == "new_account_id" && !$0.1.isEmpty }?.1 ?? form.last { $0.0 == "account_id" }?.1
         guard let chosen, let accountID = UInt32(chosen) else { return .redirect(to: "/?error=invalid_account") }
         do throws(AgentClientError) {
-            _ = try agent.call("request.select_account", ["request_id": .string(id), "account": .int(Int64(accountID))])
+            _ = try agent.call(.requestSelectAccount, ["request_id": .string(id), "account": .int(Int64(accountID))])
             return .redirect(to: "/")
         } catch {
-            return .redirect(to: "/?error=\(ApprovalPage.noticeCode(for: error.code))")
+            return .redirect(to: "/?error=\(ApprovalPage.Notice(error.code).rawValue)")
         }
     }
 
     /// `POST /ui/requests/{id}/deny`, then back to the page.
     func denyFromPage(_ id: String) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return .redirect(to: "/?error=invalid_request_id") }
+        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.invalidRequestID.rawValue)") }
         do throws(AgentClientError) {
-            _ = try agent.call("request.deny", ["request_id": .string(id), "reason": "denied on the approval page"])
+            _ = try agent.call(.requestDeny, ["request_id": .string(id), "reason": "denied on the approval page"])
             return .redirect(to: "/")
         } catch {
-            return .redirect(to: "/?error=\(ApprovalPage.noticeCode(for: error.code))")
+            return .redirect(to: "/?error=\(ApprovalPage.Notice(error.code).rawValue)")
         }
     }
 
@@ -298,12 +298,12 @@ public struct BridgeRoutes {
     }
 
     /// The errors of routes on one request.
-    func requestFailure(_ error: AgentClientError, invalidStatusCode: String) -> HTTPResponse {
+    func requestFailure(_ error: AgentClientError, invalidStatusCode: HTTPErrorCode) -> HTTPResponse {
         switch error.code {
-        case .notFound: return .error(404, "request_not_found", error.message)
-        case .badRequest: return .error(400, "invalid_body", error.message)
+        case .notFound: return .error(404, .requestNotFound, error.message)
+        case .badRequest: return .error(400, .invalidBody, error.message)
         case .invalidStatus: return .error(409, invalidStatusCode, error.message)
-        case .controlBrowserFailed: return .error(502, "control_browser_unreachable", error.message)
+        case .controlBrowserFailed: return .error(502, .controlBrowserUnreachable, error.message)
         default: return agentFailure(error)
         }
     }
@@ -311,17 +311,17 @@ public struct BridgeRoutes {
     /// Errors any route may meet: the agent away, locked, or answering oddly.
     func agentFailure(_ error: AgentClientError) -> HTTPResponse {
         switch error.code {
-        case .agentNotRunning, .io: return .error(503, "agent_unreachable", error.message)
-        case .timeout: return .error(504, "agent_timeout", error.message)
-        case .locked: return .error(423, "locked", error.message)
-        case .busy: return .error(503, "agent_busy", error.message)
-        case .protocolViolation: return .error(502, "bad_agent_answer", error.message)
-        default: return .error(500, "agent_error", "\(error.code.rawValue): \(error.message)")
+        case .agentNotRunning, .io: return .error(503, .agentUnreachable, error.message)
+        case .timeout: return .error(504, .agentTimeout, error.message)
+        case .locked: return .error(423, .locked, error.message)
+        case .busy: return .error(503, .agentBusy, error.message)
+        case .protocolViolation: return .error(502, .badAgentAnswer, error.message)
+        default: return .error(500, .agentError, "\(error.code.rawValue): \(error.message)")
         }
     }
 
     func invalidRequestID(_ id: String) -> HTTPResponse {
-        .error(400, "invalid_request_id", "a request id has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hexadecimal)")
+        .error(400, .invalidRequestID, "a request id has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hexadecimal)")
     }
 
     func unauthorized(_ route: Route) -> HTTPResponse {
@@ -332,7 +332,7 @@ public struct BridgeRoutes {
                 text: "Open the address the bridge printed when it started (it ends in ?token=…), "
                     + "or the same address with the token from the bridge.token file beside the agent's socket.")
         } else {
-            response = .error(401, "unauthorized", "this route needs the bridge secret (Authorization: Bearer, from bridge.token)")
+            response = .error(401, .unauthorized, "this route needs the bridge secret (Authorization: Bearer, from bridge.token)")
         }
         response.headers.append("WWW-Authenticate", "Bearer realm=\"claude-agent bridge\"")
         return response
@@ -344,7 +344,7 @@ public struct BridgeRoutes {
         guard let type = request.headers["Content-Type"] else { return nil }
         let mediaType = trimmed(type.split(separator: ";", maxSplits: 1).first ?? "").lowercased()
         guard mediaType == "application/json" else {
-            return .error(415, "unsupported_media_type", "the body must be application/json")
+            return .error(415, .unsupportedMediaType, "the body must be application/json")
         }
         return nil
     }

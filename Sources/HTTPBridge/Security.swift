@@ -57,12 +57,12 @@ public struct BridgeSecurity: Sendable {
 
     /// Why a request fails the `Host` or `Origin` rule (a stable code and a message), or
     /// nil when it passes.
-    public static func hostOrOriginRefusal(_ request: HTTPRequest, local: SocketAddress) -> (code: String, message: String)? {
+    public static func hostOrOriginRefusal(_ request: HTTPRequest, local: SocketAddress) -> (code: HTTPErrorCode, message: String)? {
         guard let host = request.headers["Host"], isLoopbackHost(host, local: local) else {
-            return ("forbidden_host", "the Host header must be 127.0.0.1, localhost or [::1] with the server's port")
+            return (.forbiddenHost, "the Host header must be 127.0.0.1, localhost or [::1] with the server's port")
         }
         for origin in request.headers.values("Origin") where !isOwnOrigin(origin, local: local) {
-            return ("forbidden_origin", "requests from other web origins are refused")
+            return (.forbiddenOrigin, "requests from other web origins are refused")
         }
         return nil
     }

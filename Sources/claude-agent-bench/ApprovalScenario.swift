@@ -63,7 +63,7 @@ func measureApproval(_ settings: Settings, _ workspace: Workspace, report: Repor
         // The tool waits on the socket, as the client library does.
         let waiter = try BlockingConnection.open(agent.socket)
         defer { waiter.close() }
-        try waiter.writeAll(Exchange.frame(#"{"id":1,"op":"request.wait","request_id":"\#(id)","timeout":10}"#))
+        try waiter.writeAll(Exchange.frame(#"{"id":1,"op":"\#(Op.requestWait)","request_id":"\#(id)","timeout":10}"#))
         let selected = try httpRequest(port: port, "POST", "/v1/token-requests/\(id)/select-account",
                                        body: #"{"account_id":\#(round + 1)}"#, headers: ["Authorization: Bearer \(secret)"])
         guard selected.status == 200 else { throw BenchError("select-account: HTTP \(selected.status) \(selected.body)") }

@@ -48,7 +48,7 @@ func quoted(_ text: String) -> String { "\"" + text + "\"" }
 
 /// The `account.add` payload for a benchmark account with a day-long token.
 func addAccountPayload(_ name: String, token: String, extra: String = "") -> String {
-    #"{"id":1,"op":"account.add","account":"\#(name)","access_token":"\#(token)","expires_in":86400,"scope":"user:inference user:profile"\#(extra)}"#
+    #"{"id":1,"op":"\#(Op.accountAdd)","account":"\#(name)","access_token":"\#(token)","expires_in":86400,"scope":"user:inference user:profile"\#(extra)}"#
 }
 
 /// A token-like string of about the length of Claude's (`sk-ant-oat01-` and 95 more).

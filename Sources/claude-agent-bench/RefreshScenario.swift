@@ -43,12 +43,12 @@ func measureCoalescing(_ settings: Settings, _ workspace: Workspace, report: Rep
     defer { workspace.stop(agent.process) }
     // Expires in a second: inside the refresh skew, so the next token.get must refresh.
     try AgentCalls(agent.socket).call(
-        #"{"id":1,"op":"account.add","account":"expiring","access_token":"sk-ant-oat01-stale","refresh_token":"sk-ant-ort01-old","expires_in":1,"scope":"user:inference user:profile","provider":"bench"}"#)
+        #"{"id":1,"op":"\#(Op.accountAdd)","account":"expiring","access_token":"sk-ant-oat01-stale","refresh_token":"sk-ant-ort01-old","expires_in":1,"scope":"user:inference user:profile","provider":"bench"}"#)
 
     var connections: [BlockingConnection] = []
     defer { connections.forEach { $0.close() } }
     for _ in 0..<settings.coalescingClients { connections.append(try BlockingConnection.open(agent.socket)) }
-    let request = Exchange.frame(#"{"id":1,"op":"token.get","scopes":["user:inference"]}"#)
+    let request = Exchange.frame(#"{"id":1,"op":"\#(Op.tokenGet)","scopes":["user:inference"]}"#)
 
     let began = nowNanoseconds()
     for connection in connections { try connection.writeAll(request) }

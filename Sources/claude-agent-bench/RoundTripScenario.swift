@@ -12,7 +12,7 @@ func measureRoundTrips(_ settings: Settings, ours: RunningAgent, ssh: RunningAge
     report.section("2. Socket round trips: token.get vs ssh-agent REQUEST_IDENTITIES")
     // The answer must be a real token before any timing counts it.
     let calls = try AgentCalls(ours.socket)
-    let answer = try calls.call(#"{"id":1,"op":"token.get","scopes":["user:inference"]}"#)
+    let answer = try calls.call(#"{"id":1,"op":"\#(Op.tokenGet)","scopes":["user:inference"]}"#)
     calls.close()
     guard answer["access_token"]?.stringValue?.isEmpty == false else { throw BenchError("token.get gave no token: \(answer)") }
 

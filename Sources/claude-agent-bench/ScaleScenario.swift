@@ -41,14 +41,14 @@ func measureScale(_ settings: Settings, _ workspace: Workspace, report: Report) 
         if idle == nil { idle = empty }
         let calls = try AgentCalls(agent.socket)
         defer { calls.close() }
-        try calls.pipeline((1...accounts).map { addAccountPayload("account\($0)", token: fakeToken($0)) })
+        _ = try calls.pipeline((1...accounts).map { addAccountPayload("account\($0)", token: fakeToken($0)) })
         let held = try Memory(pid: agent.pid)
         full[accounts] = held
         // Names spread over the whole table, in an order that defeats any cache.
         var generator = SystemRandomNumberGenerator()
-        let named = (0..<256).map { _ in #"{"id":1,"op":"token.get","account":"account\#(Int.random(in: 1...accounts, using: &generator))","scopes":["user:inference"]}"# }
+        let named = (0..<256).map { _ in #"{"id":1,"op":"\#(Op.tokenGet)","account":"account\#(Int.random(in: 1...accounts, using: &generator))","scopes":["user:inference"]}"# }
         let byAccount = try latency(agent.socket, named, count: settings.samples)
-        let any = try latency(agent.socket, [#"{"id":1,"op":"token.get","scopes":["user:inference"]}"#], count: settings.samples)
+        let any = try latency(agent.socket, [#"{"id":1,"op":"\#(Op.tokenGet)","scopes":["user:inference"]}"#], count: settings.samples)
         byName[accounts] = byAccount.p50
         rows.append([String(accounts), Format.us(byAccount.p50), Format.us(byAccount.p99), Format.us(any.p50), Format.us(any.p99),
                      Format.mib(empty.resident), Format.mib(held.resident), Format.mib(held.own)])
@@ -108,14 +108,14 @@ private func measureRequests(_ settings: Settings, _ workspace: Workspace)
         let calls = try AgentCalls(agent.socket)
         defer { calls.close() }
         let created = try calls.pipeline((0..<live).map { index in
-            #"{"id":1,"op":"request.create","client_name":"bench","hostname":"bench","scopes":["user:inference"],"caller_pid":\#(callers[index / 16].processIdentifier)}"#
+            #"{"id":1,"op":"\#(Op.requestCreate)","client_name":"bench","hostname":"bench","scopes":["user:inference"],"caller_pid":\#(callers[index / 16].processIdentifier)}"#
         })
         let ids = created.compactMap { $0["request_id"]?.stringValue }
         guard ids.count == live else { throw BenchError("request.create gave \(ids.count) ids for \(live) requests") }
-        let gets = (0..<256).map { _ in #"{"id":1,"op":"request.get","request_id":"\#(ids.randomElement() ?? "")"}"# }
+        let gets = (0..<256).map { _ in #"{"id":1,"op":"\#(Op.requestGet)","request_id":"\#(ids.randomElement() ?? "")"}"# }
         let get = try latency(agent.socket, gets, count: settings.samples)
-        let list = try latency(agent.socket, [#"{"id":1,"op":"request.list"}"#], count: max(20, settings.samples / 10))
-        let listed = try calls.call(#"{"id":1,"op":"request.list"}"#)["requests"]?.arrayValue?.count ?? 0
+        let list = try latency(agent.socket, [#"{"id":1,"op":"\#(Op.requestList)"}"#], count: max(20, settings.samples / 10))
+        let listed = try calls.call(#"{"id":1,"op":"\#(Op.requestList)"}"#)["requests"]?.arrayValue?.count ?? 0
         guard listed == live else { throw BenchError("request.list listed \(listed) of \(live) live requests") }
         getP50.append(get.p50)
         perListed.append(list.p50 / Double(live))

@@ -1,3 +1,4 @@
+import AgentProtocol
 import AgentPOSIX
 import Glibc
 
@@ -74,7 +75,7 @@ struct Exchange: Sendable {
     /// claude-agent's `token.get` for a held token. The answer must start as a success
     /// does; its full JSON is checked once before the run (`validated`).
     static func claudeToken(account: String? = nil) -> Exchange {
-        var payload = #"{"id":1,"op":"token.get","scopes":["user:inference"]"#
+        var payload = #"{"id":1,"op":"\#(Op.tokenGet)","scopes":["user:inference"]"#
         if let account { payload += #","account":"\#(account)""# }
         payload += "}"
         return claude(payload)

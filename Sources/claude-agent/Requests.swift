@@ -9,7 +9,7 @@ enum Requests {
         let client = Commands.client(parsed)
         let requests = Commands.run { () throws(AgentClientError) in try client.listRequests() }
         if parsed.has("--json") {
-            let result = Commands.run { () throws(AgentClientError) in try client.call("request.list") }
+            let result = Commands.run { () throws(AgentClientError) in try client.call(.requestList) }
             Output.out(String(decoding: (result["requests"] ?? .array([])).serialized(pretty: true), as: UTF8.self) + "\n")
             return
         }

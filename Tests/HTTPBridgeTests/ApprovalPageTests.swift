@@ -69,8 +69,8 @@ struct ApprovalPageTests {
     @Test("a notice code in the URL shows a fixed sentence, never the URL's text")
     func notice() {
         let agent = FakeAgent()
-        agent.answers["request.list"] = .success(["requests": []])
-        agent.answers["account.list"] = .success(["accounts": []])
+        agent.answers[.requestList] = .success(["requests": []])
+        agent.answers[.accountList] = .success(["accounts": []])
         let routes = BridgeRoutes(agent: agent, security: BridgeSecurity(secret: testSecret))
         let cookie = ("Cookie", "claude_agent_bridge=\(testSecret.value)")
         let known = routes.handle(request("GET", "/?error=invalid_status", headers: [cookie]), testConnection)

@@ -1,3 +1,4 @@
+import Foundation
 import AgentProtocol
 import HTTPBridge
 import Testing
@@ -8,7 +9,7 @@ struct HTTPResponseTests {
 
     @Test("a JSON error serializes head and body in one piece, with the policy fields")
     func jsonError() {
-        let bytes = HTTPResponse.error(404, "request_not_found", "no such request")
+        let bytes = HTTPResponse.error(404, .requestNotFound, "no such request")
             .serialized(version: .http11, keepAlive: true, date: date)
         #expect(String(decoding: bytes, as: UTF8.self) == """
             HTTP/1.1 404 Not Found\r
@@ -70,8 +71,20 @@ struct HTTPResponseTests {
 
     @Test("parse errors close the connection")
     func parseErrorCloses() {
-        let response = HTTPResponse.parseError(HTTPParseError(431, "header_fields_too_large", "too big"))
+        let response = HTTPResponse.parseError(HTTPParseError(431, .headerFieldsTooLarge, "too big"))
         #expect(response.status == 431)
         #expect(response.closesConnection)
+    }
+}
+
+@Suite("The bridge's error codes")
+struct HTTPErrorCodeDocumentationTests {
+    @Test("Bridge.md names every error code the bridge can answer")
+    func everyCodeDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("Bridge.md"), encoding: .utf8)
+        for code in HTTPErrorCode.allCases {
+            #expect(text.contains("`\(code.rawValue)`"), "Bridge.md does not name \(code.rawValue)")
+        }
     }
 }

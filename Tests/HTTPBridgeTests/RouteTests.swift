@@ -84,13 +84,13 @@ struct RoutesTests {
 
     @Test("POST /v1/token-requests: 201 with the original router's exact body")
     func create() {
-        agent.answers["request.create"] = .success(Self.agentRequest(status: "pending"))
+        agent.answers[.requestCreate] = .success(Self.agentRequest(status: "pending"))
         let result = handle(request("POST", "/v1/token-requests", headers: [("Content-Type", "application/json")],
                                     body: #"{"client_name": "cli", "hostname": "box", "scopes": ["user:inference", "user:profile"]}"#))
         #expect(result.status == 201)
         #expect(result.body == #"{"request_id":"9b2f1c3e-0a4d-4e5f-8a6b-7c8d9e0f1a2b","status":"pending"}"#)
         #expect(result.response.headers["Content-Type"] == "application/json")
-        #expect(agent.calls.first?.op == "request.create")
+        #expect(agent.calls.first?.op == .requestCreate)
         #expect(agent.calls.first?.fields == ["client_name": "cli", "hostname": "box", "scopes": ["user:inference", "user:profile"]])
     }
 
@@ -115,11 +115,11 @@ struct RoutesTests {
     @Test("agent refusals of a creation: bad_request 400, too_many_requests 429, no agent 503")
     func createRefused() {
         let body = #"{"client_name": "cli", "hostname": "box", "scopes": []}"#
-        agent.answers["request.create"] = .failure(AgentClientError(.tooManyRequests, "too many"))
+        agent.answers[.requestCreate] = .failure(AgentClientError(.tooManyRequests, "too many"))
         #expect(handle(request("POST", "/v1/token-requests", body: body)).status == 429)
-        agent.answers["request.create"] = .failure(AgentClientError(.badRequest, "bad scope"))
+        agent.answers[.requestCreate] = .failure(AgentClientError(.badRequest, "bad scope"))
         #expect(handle(request("POST", "/v1/token-requests", body: body)).status == 400)
-        agent.answers["request.create"] = nil
+        agent.answers[.requestCreate] = nil
         let away = handle(request("POST", "/v1/token-requests", body: body))
         #expect(away.status == 503)
         #expect(away.body.hasPrefix(#"{"error":"agent_unreachable","#))
@@ -129,7 +129,7 @@ struct RoutesTests {
     func statusApproved() {
         let token: JSONValue = ["access_token": "sk-ant-oat01-abc", "token_type": "Bearer",
                                 "expires_at": "2026-11-23T16:00:00Z", "scopes": ["user:inference", "user:profile"]]
-        agent.answers["request.get"] = .success(Self.agentRequest(status: "approved", token: token))
+        agent.answers[.requestGet] = .success(Self.agentRequest(status: "approved", token: token))
         let result = handle(request("GET", "/v1/token-requests/\(requestID)/status"))
         #expect(result.status == 200)
         #expect(result.body == #"{"request_id":"9b2f1c3e-0a4d-4e5f-8a6b-7c8d9e0f1a2b","status":"approved","token":{"access_token":"sk-ant-oat01-abc","refresh_token":null,"expires_at":"2026-11-23T16:00:00Z","token_type":"Bearer","scope":"user:inference user:profile"},"error":null}"#)
@@ -138,20 +138,20 @@ struct RoutesTests {
 
     @Test("GET status: pending, in_progress and errors pass; expired reads as error")
     func statusOthers() {
-        agent.answers["request.get"] = .success(Self.agentRequest(status: "in_progress"))
+        agent.answers[.requestGet] = .success(Self.agentRequest(status: "in_progress"))
         #expect(handle(request("GET", "/v1/token-requests/\(requestID)/status")).body
                 == #"{"request_id":"9b2f1c3e-0a4d-4e5f-8a6b-7c8d9e0f1a2b","status":"in_progress","token":null,"error":null}"#)
-        agent.answers["request.get"] = .success(Self.agentRequest(status: "error", error: "control browser: refused"))
+        agent.answers[.requestGet] = .success(Self.agentRequest(status: "error", error: "control browser: refused"))
         #expect(handle(request("GET", "/v1/token-requests/\(requestID)/status")).body
                 == #"{"request_id":"9b2f1c3e-0a4d-4e5f-8a6b-7c8d9e0f1a2b","status":"error","token":null,"error":"control browser: refused"}"#)
-        agent.answers["request.get"] = .success(Self.agentRequest(status: "expired"))
+        agent.answers[.requestGet] = .success(Self.agentRequest(status: "expired"))
         #expect(handle(request("GET", "/v1/token-requests/\(requestID)/status")).body
                 == #"{"request_id":"9b2f1c3e-0a4d-4e5f-8a6b-7c8d9e0f1a2b","status":"error","token":null,"error":"the request expired"}"#)
     }
 
     @Test("GET status: unknown id 404 request_not_found, malformed id 400 invalid_request_id")
     func statusErrors() {
-        agent.answers["request.get"] = .failure(AgentClientError(.notFound, "no token request"))
+        agent.answers[.requestGet] = .failure(AgentClientError(.notFound, "no token request"))
         let unknown = handle(request("GET", "/v1/token-requests/\(requestID)/status"))
         #expect(unknown.status == 404)
         #expect(unknown.body.hasPrefix(#"{"error":"request_not_found","#))
@@ -165,7 +165,7 @@ struct RoutesTests {
     func selectAccount() {
         var answer = Self.agentRequest(status: "in_progress")
         answer["account_id"] = 3
-        agent.answers["request.select_account"] = .success(answer)
+        agent.answers[.requestSelectAccount] = .success(answer)
         let path = "/v1/token-requests/\(requestID)/select-account"
         #expect(handle(request("POST", path, body: #"{"account_id": 3}"#)).status == 401)
         let result = handle(request("POST", path, headers: [bearer], body: #"{"account_id": 3}"#))
@@ -186,7 +186,7 @@ struct RoutesTests {
             (.controlBrowserFailed, 502, "control_browser_unreachable"), (.locked, 423, "locked"),
         ]
         for (code, status, error) in cases {
-            agent.answers["request.select_account"] = .failure(AgentClientError(code, "why"))
+            agent.answers[.requestSelectAccount] = .failure(AgentClientError(code, "why"))
             let result = handle(request("POST", path, headers: [bearer], body: #"{"account_id": 3}"#))
             #expect(result.status == status)
             #expect(result.body == #"{"error":"\#(error)","message":"why"}"#)
@@ -195,12 +195,12 @@ struct RoutesTests {
 
     @Test("cancel: 200 cancelled, 409 when already decided")
     func cancel() {
-        agent.answers["request.cancel"] = .success(Self.agentRequest(status: "cancelled"))
+        agent.answers[.requestCancel] = .success(Self.agentRequest(status: "cancelled"))
         let path = "/v1/token-requests/\(requestID)/cancel"
         let result = handle(request("POST", path, headers: [bearer]))
         #expect(result.status == 200)
         #expect(result.body == #"{"request_id":"9b2f1c3e-0a4d-4e5f-8a6b-7c8d9e0f1a2b","status":"cancelled"}"#)
-        agent.answers["request.cancel"] = .failure(AgentClientError(.invalidStatus, "already approved"))
+        agent.answers[.requestCancel] = .failure(AgentClientError(.invalidStatus, "already approved"))
         #expect(handle(request("POST", path, headers: [bearer])).status == 409)
         #expect(handle(request("POST", path)).status == 401)
     }
@@ -210,7 +210,7 @@ struct RoutesTests {
         #expect(handle(request("GET", "/oauth/callback?state=s")).body.hasPrefix(#"{"error":"missing_code","#))
         #expect(handle(request("GET", "/oauth/callback?code=c")).body.hasPrefix(#"{"error":"missing_state","#))
         #expect(handle(request("GET", "/oauth/callback?error=access_denied")).body.hasPrefix(#"{"error":"missing_state","#))
-        agent.answers["oauth.callback"] = .success(Self.agentRequest(status: "approved"))
+        agent.answers[.oauthCallback] = .success(Self.agentRequest(status: "approved"))
         let result = handle(request("GET", "/oauth/callback?code=the%2Fcode&state=st"))
         #expect(result.status == 200)
         #expect(result.body.contains("You may close this window."))
@@ -220,14 +220,14 @@ struct RoutesTests {
 
     @Test("callback: a provider error is forwarded; denied is a 200 page, invalid state a 400 page")
     func callbackErrors() {
-        agent.answers["oauth.callback"] = .failure(AgentClientError(.denied, "the provider answered access_denied"))
+        agent.answers[.oauthCallback] = .failure(AgentClientError(.denied, "the provider answered access_denied"))
         let denied = handle(request("GET", "/oauth/callback?error=access_denied&error_description=no+thanks&state=st"))
         #expect(denied.status == 200)
         #expect(denied.body.contains("denied"))
         #expect(agent.calls.last?.fields == ["state": "st", "error": "access_denied", "error_description": "no thanks"])
-        agent.answers["oauth.callback"] = .failure(AgentClientError(.invalidState, "unknown state"))
+        agent.answers[.oauthCallback] = .failure(AgentClientError(.invalidState, "unknown state"))
         #expect(handle(request("GET", "/oauth/callback?code=c&state=bad")).status == 400)
-        agent.answers["oauth.callback"] = .failure(AgentClientError(.loginFailed, "exchange <b>failed</b>"))
+        agent.answers[.oauthCallback] = .failure(AgentClientError(.loginFailed, "exchange <b>failed</b>"))
         let failed = handle(request("GET", "/oauth/callback?code=c&state=st"))
         #expect(failed.status == 500)
         #expect(failed.body.contains("exchange &lt;b&gt;failed&lt;/b&gt;"))
@@ -236,7 +236,7 @@ struct RoutesTests {
     @Test("healthz: the agent's pid, or 503")
     func health() {
         #expect(handle(request("GET", "/healthz")).status == 503)
-        agent.answers["status"] = .success(["pid": 4242, "version": "0.1.0", "socket": "/x"])
+        agent.answers[.status] = .success(["pid": 4242, "version": "0.1.0", "socket": "/x"])
         let result = handle(request("GET", "/healthz"))
         #expect(result.status == 200)
         #expect(result.body == #"{"ok":true,"agent_pid":4242}"#)
@@ -244,15 +244,15 @@ struct RoutesTests {
 
     @Test("the lists need the secret and pass the agent's objects through")
     func lists() {
-        agent.answers["request.list"] = .success(["requests": [.object(Self.agentRequest(status: "pending"))]])
-        agent.answers["account.list"] = .success(["accounts": [["id": 1, "account": "work"]]])
+        agent.answers[.requestList] = .success(["requests": [.object(Self.agentRequest(status: "pending"))]])
+        agent.answers[.accountList] = .success(["accounts": [["id": 1, "account": "work"]]])
         #expect(handle(request("GET", "/v1/token-requests")).status == 401)
         #expect(handle(request("GET", "/v1/accounts")).status == 401)
         let requests = handle(request("GET", "/v1/token-requests", headers: [bearer]))
         #expect(requests.status == 200)
         #expect(requests.body == JSONValue.object(["requests": [.object(Self.agentRequest(status: "pending"))]]).jsonText)
         #expect(handle(request("GET", "/v1/accounts", headers: [bearer])).body == #"{"accounts":[{"id":1,"account":"work"}]}"#)
-        agent.answers["account.list"] = .failure(AgentClientError(.locked, "locked"))
+        agent.answers[.accountList] = .failure(AgentClientError(.locked, "locked"))
         #expect(handle(request("GET", "/v1/accounts", headers: [bearer])).status == 423)
     }
 
@@ -283,8 +283,8 @@ struct RoutesTests {
         #expect(cookie == "claude_agent_bridge=\(testSecret.value); HttpOnly; SameSite=Strict; Path=/")
         #expect(handle(request("GET", "/?token=wrong")).status == 401)
         #expect(handle(request("GET", "/")).status == 401)
-        agent.answers["request.list"] = .success(["requests": []])
-        agent.answers["account.list"] = .success(["accounts": []])
+        agent.answers[.requestList] = .success(["requests": []])
+        agent.answers[.accountList] = .success(["accounts": []])
         let page = handle(request("GET", "/", headers: [("Cookie", "claude_agent_bridge=\(testSecret.value)")]))
         #expect(page.status == 200)
         #expect(page.body.contains("No token requests are waiting."))
@@ -296,7 +296,7 @@ struct RoutesTests {
         let origin = ("Origin", "http://127.0.0.1:7777")
         let form = ("Content-Type", "application/x-www-form-urlencoded")
         let path = "/ui/requests/\(requestID)/approve"
-        agent.answers["request.select_account"] = .success(Self.agentRequest(status: "in_progress"))
+        agent.answers[.requestSelectAccount] = .success(Self.agentRequest(status: "in_progress"))
         #expect(handle(request("POST", path, headers: [origin, form], body: "account_id=2")).status == 401)
         #expect(handle(request("POST", path, headers: [("Origin", "http://evil.example"), cookie, form], body: "account_id=2")).status == 403)
         let picked = handle(request("POST", path, headers: [origin, cookie, form], body: "account_id=2&new_account_id="))
@@ -307,18 +307,18 @@ struct RoutesTests {
         #expect(agent.calls.last?.fields == ["request_id": .string(requestID), "account": 17])
         #expect(handle(request("POST", path, headers: [origin, cookie, form], body: "account_id=")).response.headers["Location"]
                 == "/?error=invalid_account")
-        agent.answers["request.select_account"] = .failure(AgentClientError(.invalidStatus, "decided"))
+        agent.answers[.requestSelectAccount] = .failure(AgentClientError(.invalidStatus, "decided"))
         #expect(handle(request("POST", path, headers: [origin, cookie, form], body: "account_id=2")).response.headers["Location"]
                 == "/?error=invalid_status")
     }
 
     @Test("the page's deny form denies and comes back")
     func denyForm() {
-        agent.answers["request.deny"] = .success(Self.agentRequest(status: "denied"))
+        agent.answers[.requestDeny] = .success(Self.agentRequest(status: "denied"))
         let result = handle(request("POST", "/ui/requests/\(requestID)/deny",
                                     headers: [("Cookie", "claude_agent_bridge=\(testSecret.value)")]))
         #expect(result.status == 303)
-        #expect(agent.calls.last?.op == "request.deny")
+        #expect(agent.calls.last?.op == .requestDeny)
         #expect(agent.calls.last?.fields["request_id"] == .string(requestID))
     }
 }

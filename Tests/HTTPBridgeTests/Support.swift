@@ -211,10 +211,10 @@ extension String {
 
 /// A stand-in agent: answers each operation from a table and records the calls.
 final class FakeAgent: AgentCalling {
-    var answers: [String: Result<JSONObject, AgentClientError>] = [:]
-    private(set) var calls: [(op: String, fields: JSONObject)] = []
+    var answers: [Op: Result<JSONObject, AgentClientError>] = [:]
+    private(set) var calls: [(op: Op, fields: JSONObject)] = []
 
-    func call(_ op: String, _ fields: JSONObject) throws(AgentClientError) -> JSONObject {
+    func call(_ op: Op, _ fields: JSONObject) throws(AgentClientError) -> JSONObject {
         calls.append((op, fields))
         guard let answer = answers[op] else { throw AgentClientError(.agentNotRunning, "no agent in this test") }
         return try answer.get()
