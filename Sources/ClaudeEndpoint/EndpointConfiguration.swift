@@ -14,6 +14,13 @@ public struct EndpointConfiguration: Sendable {
     /// The SDKs' own default time-out for one request is 10 minutes (a long non-streamed
     /// answer sends nothing until it is done), so the upstream may be silent that long.
     public static let defaultUpstreamTimeoutMilliseconds: Int64 = 600_000
+    /// Bytes of an answer a client may leave unread before it is dropped. URLSession on
+    /// Linux cannot pause a transfer (its libcurl layer traps on "pausing receive"), so an
+    /// upstream is never slowed to the client's pace: a client up to this far behind keeps
+    /// its answer, past it the connection closes and the upstream exchange is cancelled.
+    /// Messages streams arrive at a few KB/s and never come near it; a fast local client
+    /// reading a bulk answer (batch results) stays within it.
+    public static let maxClientBacklogBytes = 32 << 20
     /// The range accepted for `--upstream-timeout`, in seconds.
     public static let upstreamTimeoutSecondsRange: ClosedRange<Int64> = 1...3600
 
@@ -46,6 +53,7 @@ public struct EndpointConfiguration: Sendable {
         // the bridge allows keep the worst case bounded (256 × 32 MB is not, but bodies
         // that size are read in 10 s each and freed as soon as they are forwarded).
         server.maxConnections = 256
+        server.maxStreamBacklog = Self.maxClientBacklogBytes
         server.errorResponse = { status, _, message in AnthropicError.response(status, message) }
         self.server = server
     }
