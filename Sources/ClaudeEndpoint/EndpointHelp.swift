@@ -12,9 +12,11 @@ public enum EndpointHelp {
         SIGINT and logs one line per request (caller pid and executable, account, method,
         path, status, bytes each way, milliseconds), never a token or a body. Point a tool
         at it:
+          claude-agent endpoint &
           export ANTHROPIC_BASE_URL=http://127.0.0.1:7778
-          export ANTHROPIC_API_KEY=claude-agent      # a placeholder; claude-agent:NAME picks an account
-          unset ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN
+          export ANTHROPIC_AUTH_TOKEN=claude-agent   # a placeholder; claude-agent:NAME picks an account
+        ANTHROPIC_AUTH_TOKEN comes first in Claude Code's order of credentials; the SDKs
+        read both variables. The key may also be sent as x-api-key (ANTHROPIC_API_KEY).
 
         options:
           --listen ADDRESS:PORT    a loopback address to listen on (127.0.0.1:PORT, [::1]:PORT,

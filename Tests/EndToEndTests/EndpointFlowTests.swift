@@ -187,7 +187,8 @@ struct EndpointFlowTests {
     @Test("a token that expires mid-session is refreshed by the agent; the client never notices")
     func expiryMidSession() throws {
         let world = try World(accessTokenSeconds: 3)
-        let result = try world.sdk(["--repeat", "3", "--pause", "2.5"])
+        // As Claude Code is configured: the placeholder in ANTHROPIC_AUTH_TOKEN, sent as a Bearer token.
+        let result = try world.sdk(["--repeat", "3", "--pause", "2.5", "--key", "claude-agent", "--as-auth-token"])
         #expect(result.status == 0, "\(result.lines) \(result.stderr) \(world.endpoint.stderr)")
         #expect(result.lines.count == 6)
         #expect(try world.server.tokenRequests("refresh_token") >= 1)
