@@ -13,14 +13,7 @@ import Synchronization
 /// that calls `run()`; exchanges run on Dispatch's threads and share only `Sendable` state.
 public final class Endpoint: @unchecked Sendable {
     public let configuration: EndpointConfiguration
-    public private(set) var server: HTTPServer!
-    private let tokens: AgentTokens
-    private let upstream: Upstream
-    private let audit: @Sendable (AuditRecord) -> Void
-    /// `pid=… exe=…` per connection: finding a peer's process scans /proc, once per
-    /// connection rather than per request (the SDKs keep connections alive).
-    private let callers = Mutex<[UInt64: String]>([:])
-    private static let maxRememberedCallers = 1024
+    public let server: HTTPServer
 
     /// Binds the listeners.
     /// - Parameters:
@@ -30,15 +23,10 @@ public final class Endpoint: @unchecked Sendable {
     public init(configuration: EndpointConfiguration, upstream: Upstream,
                 audit: @escaping @Sendable (AuditRecord) -> Void) throws(EndpointError) {
         self.configuration = configuration
-        self.upstream = upstream
-        self.audit = audit
-        tokens = AgentTokens(socketPath: configuration.socketPath, scopes: configuration.scopes,
-                             timeoutMilliseconds: configuration.agentTimeoutMilliseconds)
+        let routes = EndpointRoutes(configuration: configuration, upstream: upstream, audit: audit)
         do throws(Errno) {
             server = try HTTPServer(listening: configuration.listen, configuration: configuration.server,
-                                    streamingHandler: { [unowned self] request, info, server in
-                                        self.handle(request, info, server)
-                                    })
+                                    streamingHandler: routes.handle)
         } catch {
             throw EndpointError("cannot listen: \(error)")
         }
@@ -67,10 +55,30 @@ public final class Endpoint: @unchecked Sendable {
         Signals.ignoreBrokenPipe()
         try ProcessControl.hardenAgainstMemoryDisclosure()
     }
+}
 
-    // MARK: Requests
+/// The endpoint's one route: every request is checked, then handed to a `ProxyExchange`
+/// on another thread, and answered through a stream.
+final class EndpointRoutes: Sendable {
+    private let configuration: EndpointConfiguration
+    private let tokens: AgentTokens
+    private let upstream: Upstream
+    private let audit: @Sendable (AuditRecord) -> Void
+    /// `pid=… exe=…` per connection: finding a peer's process scans /proc, once per
+    /// connection rather than per request (the SDKs keep connections alive).
+    private let callers = Mutex<[UInt64: String]>([:])
+    private static let maxRememberedCallers = 1024
 
-    private func handle(_ request: HTTPRequest, _ info: ConnectionInfo, _ server: HTTPServer) -> HTTPReply {
+    init(configuration: EndpointConfiguration, upstream: Upstream, audit: @escaping @Sendable (AuditRecord) -> Void) {
+        self.configuration = configuration
+        self.upstream = upstream
+        self.audit = audit
+        tokens = AgentTokens(socketPath: configuration.socketPath, scopes: configuration.scopes,
+                             timeoutMilliseconds: configuration.agentTimeoutMilliseconds)
+    }
+
+    /// Runs on the server's thread: checks, then hands the exchange to another thread.
+    func handle(_ request: HTTPRequest, _ info: ConnectionInfo, _ server: HTTPServer) -> HTTPReply {
         if let refusal = BridgeSecurity.hostOrOriginRefusal(request, local: info.local) {
             auditRefusal(request, caller: callerDescription(info), status: 403, note: refusal.code.rawValue)
             return .response(AnthropicError.response(403, "claude-agent endpoint: \(refusal.message)"))
@@ -79,7 +87,7 @@ public final class Endpoint: @unchecked Sendable {
         let stream = server.makeStream(for: info)
         let exchange = ProxyExchange(request: request, stream: stream, account: account, tokens: tokens,
                                      upstream: upstream, configuration: configuration,
-                                     caller: { [weak self] in self?.callerDescription(info) ?? "pid=? exe=?" }, audit: audit)
+                                     caller: { [self] in callerDescription(info) }, audit: audit)
         // The token may need an agent call (a refresh, seconds): never on the loop's thread.
         DispatchQueue.global().async { exchange.run() }
         return .stream(stream)

@@ -12,23 +12,16 @@ import Synchronization
 /// Nothing reaches the disk or outlives the process: no cache, no cookies, no stored
 /// credentials. Redirects are not followed: a 3xx is the client's to see.
 ///
-/// `@unchecked Sendable`: `session` is set once in `init`; the exchanges live in a Mutex.
-final class URLSessionUpstream: NSObject, Upstream, URLSessionDataDelegate, @unchecked Sendable {
-    /// The events of one exchange, and whether its head was refused (then nothing more).
-    private struct Exchange {
-        var events: UpstreamEvents
-        var dropped = false
-    }
-
-    private var session: URLSession!
+/// `@unchecked Sendable`: URLSession is thread-safe but not marked so; the rest is `let`.
+final class URLSessionUpstream: Upstream, @unchecked Sendable {
+    private let session: URLSession
+    private let exchanges: Exchanges
     /// URLSession's own limit, far beyond any answer's.
     static let outerLimitSeconds: Double = 86_400
-    private let exchanges = Mutex<[Int: Exchange]>([:])
 
     /// - Parameter maxConnectionsPerHost: concurrent connections to the API; each stream
     ///   holds one for its whole length.
     init(maxConnectionsPerHost: Int) {
-        super.init()
         let configuration = URLSessionConfiguration.ephemeral
         configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
         configuration.urlCache = nil
@@ -39,9 +32,11 @@ final class URLSessionUpstream: NSObject, Upstream, URLSessionDataDelegate, @unc
         configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
         configuration.timeoutIntervalForRequest = Self.outerLimitSeconds
         configuration.timeoutIntervalForResource = Self.outerLimitSeconds
+        // One delegate thread: each exchange's events arrive in order, and none blocks.
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
-        session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
+        exchanges = Exchanges()
+        session = URLSession(configuration: configuration, delegate: exchanges, delegateQueue: queue)
     }
 
     func start(_ request: UpstreamRequest, events: UpstreamEvents) -> UpstreamTask {
@@ -57,13 +52,40 @@ final class URLSessionUpstream: NSObject, Upstream, URLSessionDataDelegate, @unc
         for (name, value) in request.headers { urlRequest.addValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
         let task = session.dataTask(with: urlRequest)
-        exchanges.withLock { $0[task.taskIdentifier] = Exchange(events: events) }
+        exchanges.register(task, events)
         task.resume()
-        return Task(task: task, upstream: self)
+        return Task(task: task, exchanges: exchanges)
+    }
+
+    private struct Task: UpstreamTask, @unchecked Sendable {
+        let task: URLSessionTask
+        let exchanges: Exchanges
+        func cancel() { exchanges.cancel(task) }
+    }
+
+    private struct NoTask: UpstreamTask {
+        func cancel() {}
+    }
+}
+
+/// URLSession's delegate: routes each task's callbacks to its exchange's events.
+///
+/// `@unchecked Sendable`: its only state is in a Mutex.
+private final class Exchanges: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    /// The events of one exchange, and whether its head was refused (then nothing more).
+    private struct Exchange {
+        var events: UpstreamEvents
+        var dropped = false
+    }
+
+    private let exchanges = Mutex<[Int: Exchange]>([:])
+
+    func register(_ task: URLSessionTask, _ events: UpstreamEvents) {
+        exchanges.withLock { $0[task.taskIdentifier] = Exchange(events: events) }
     }
 
     /// Stops an exchange: no event follows.
-    fileprivate func cancel(_ task: URLSessionTask) {
+    func cancel(_ task: URLSessionTask) {
         _ = exchanges.withLock { $0.removeValue(forKey: task.taskIdentifier) }
         task.cancel()
     }
@@ -121,15 +143,5 @@ final class URLSessionUpstream: NSObject, Upstream, URLSessionDataDelegate, @unc
         if error.code == .timedOut { return "no answer within the upstream time-out" }
         if let text = error.userInfo[NSLocalizedDescriptionKey] as? String, !text.isEmpty { return text }
         return "URL error \(error.code.rawValue)"
-    }
-
-    private struct Task: UpstreamTask, @unchecked Sendable {
-        let task: URLSessionTask
-        let upstream: URLSessionUpstream
-        func cancel() { upstream.cancel(task) }
-    }
-
-    private struct NoTask: UpstreamTask {
-        func cancel() {}
     }
 }
