@@ -107,6 +107,12 @@ struct EndpointFlowTests {
             return try JSONSerialization.jsonObject(with: body) as? [String: Any] ?? [:]
         }
 
+        func control(_ path: String) throws {
+            var request = URLRequest(url: URL(string: controlURL + path)!)
+            request.httpMethod = "POST"
+            _ = try HTTP.send(request)
+        }
+
         func rejectNext(_ count: Int) throws {
             var request = URLRequest(url: URL(string: controlURL + "/test/reject-next?count=\(count)")!)
             request.httpMethod = "POST"
@@ -180,6 +186,37 @@ struct EndpointFlowTests {
         #expect(answer.status == 502)
         #expect(Self.errorType(answer) == "api_error")
         #expect(Self.errorMessage(answer).contains("certificate"), "\(answer.body)")
+    }
+
+    @Test("a stream's events reach the client while the upstream is still sending: nothing is held back")
+    func streamPassesThrough() throws {
+        let world = try World()
+        try world.control("/test/hold")
+        let body = #"{"model": "m", "max_tokens": 8, "stream": true, "messages": [{"role": "user", "content": "Hi"}]}"#
+        let client = try RawConnectionTCP(port: world.port)
+        client.send(["POST /v1/messages HTTP/1.1", "Host: 127.0.0.1:\(world.port)", "x-api-key: placeholder",
+                     "anthropic-version: 2023-06-01", "Content-Type: application/json",
+                     "Content-Length: \(body.utf8.count)"].joined(separator: "\r\n") + "\r\n\r\n" + body)
+        // The upstream holds its stream after the first delta: that delta must arrive anyway.
+        var received = ""
+        for _ in 0..<100 where !received.contains("content_block_delta") {
+            let bytes = client.readSome()
+            if bytes.isEmpty { break }
+            received += String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(received.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(received)")
+        #expect(received.contains("Transfer-Encoding: chunked"))
+        #expect(received.contains("event: message_start"))
+        #expect(received.contains("content_block_delta"))
+        #expect(!received.contains("message_stop"))
+        try world.control("/test/release")
+        for _ in 0..<100 where !received.contains("message_stop") {
+            let bytes = client.readSome()
+            if bytes.isEmpty { break }
+            received += String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(received.contains("event: message_stop"))
+        client.close()
     }
 
     // MARK: Refresh

@@ -20,7 +20,8 @@ describe it:
 - Errors have the API's shape: {"type":"error","error":{"type":...,"message":...}}.
 
 Test controls (not part of the API): `POST /test/reject-next?count=N` makes the next N
-messages calls answer 401; `GET /test/stats` counts calls; `POST /v1/hang` never answers;
+messages calls answer 401; `POST /test/hold` makes streams stop after their first delta
+until `POST /test/release`; `GET /test/stats` counts calls; `POST /v1/hang` never answers;
 `POST /v1/flood?bytes=N` streams N bytes (or until the client leaves).
 
 Prints `READY <url>` once serving; over HTTPS, `READY <https url> <http url>`, the second
@@ -36,6 +37,8 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+GATE = threading.Event()
+GATE.set()
 STATE = {"messages": 0, "unauthorized": 0, "reject_next": 0, "flood_started": 0, "flood_cancelled": 0,
          "hang_started": 0, "hang_closed": 0, "last_headers": {}, "tokens": []}
 LOCK = threading.Lock()
@@ -82,6 +85,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         path, _, query = self.path.partition("?")
         params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        if path == "/test/hold":
+            # The next streams stop after their first delta until /test/release.
+            self.body()
+            GATE.clear()
+            return self.send_json(200, {})
+        if path == "/test/release":
+            self.body()
+            GATE.set()
+            return self.send_json(200, {})
         if path == "/test/reject-next":
             self.body()
             with LOCK:
@@ -168,9 +180,11 @@ class Handler(BaseHTTPRequestHandler):
             "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 1}}})
         event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
         event("ping", {"type": "ping"})
-        for word in text.split(" "):
+        for index, word in enumerate(text.split(" ")):
             event("content_block_delta", {"type": "content_block_delta", "index": 0,
                                           "delta": {"type": "text_delta", "text": word + " "}})
+            if index == 0:
+                GATE.wait(60)
             time.sleep(ARGS.delta_delay)
         event("content_block_stop", {"type": "content_block_stop", "index": 0})
         event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
