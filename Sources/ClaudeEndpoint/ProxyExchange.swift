@@ -13,9 +13,13 @@ final class ProxyExchange: Sendable {
         var attempt = 0
         var task: UpstreamTask?
         var status = 0
-        var account = "-"
+        /// The account as the audit line names it: the one asked for, then the agent's answer.
+        var account: String
         var headSent = false
+        /// The client is gone or was answered: nothing more is started.
         var done = false
+        /// The audit line is written.
+        var reported = false
         /// Whether the upstream exchange ended (whole, failed or timed out): the first wins.
         var ended = false
         /// The last time the upstream said something (monotonic milliseconds).
@@ -33,7 +37,7 @@ final class ProxyExchange: Sendable {
     private let findCaller: @Sendable () -> String
     private let callerFound = Mutex<String?>(nil)
     private let audit: @Sendable (AuditRecord) -> Void
-    private let progress = Mutex(Progress())
+    private let progress: Mutex<Progress>
 
     init(request: HTTPRequest, stream: HTTPResponseStream, account: AccountReference?, tokens: AgentTokens,
          upstream: Upstream, configuration: EndpointConfiguration, caller: @escaping @Sendable () -> String,
@@ -48,6 +52,7 @@ final class ProxyExchange: Sendable {
         self.startedAt = Clock.monotonicMilliseconds()
         self.findCaller = caller
         self.audit = audit
+        progress = Mutex(Progress(account: account?.description ?? "default"))
     }
 
     /// Runs the first attempt; the rest follows from the upstream's events.
@@ -102,12 +107,15 @@ final class ProxyExchange: Sendable {
             return answer(AnthropicError.response(error.status, error.message))
         }
         let now = Clock.monotonicMilliseconds()
-        let number = progress.withLock { progress -> Int in
+        let number = progress.withLock { progress -> Int? in
+            // The client left, or the watch gave up, while the agent was asked.
+            guard !progress.done, !progress.ended else { return nil }
             progress.lastActivity = now
             progress.attempt += 1
             progress.account = token.account
             return progress.attempt
         }
+        guard let number else { return }
         let outgoing = UpstreamRequest(method: request.method, url: upstreamURL.url(for: request.target),
                                        headers: HeaderRewriting.upstreamHeaders(from: request.headers, token: token),
                                        body: request.body, timeoutMilliseconds: timeoutMilliseconds)
@@ -183,13 +191,14 @@ final class ProxyExchange: Sendable {
 
     /// Writes the audit line once, whichever way the exchange ended.
     private func report(status: Int, note: String? = nil) {
+        let caller = callerFound.withLock { $0 } ?? "pid=? exe=?"
         let record = progress.withLock { progress -> AuditRecord? in
-            if progress.status == -1 { return nil }
-            let account = progress.account
-            progress.status = -1
+            guard !progress.reported else { return nil }
+            progress.reported = true
             progress.done = true
-            return AuditRecord(unixSeconds: Clock.unixSeconds(), caller: callerFound.withLock { $0 } ?? "pid=? exe=?", account: account, method: request.method, path: request.path,
-                               status: status, bytesIn: request.body.count, bytesOut: stream.bodyBytesWritten,
+            return AuditRecord(unixSeconds: Clock.unixSeconds(), caller: caller, account: progress.account,
+                               method: request.method, path: request.path, status: status,
+                               bytesIn: request.body.count, bytesOut: stream.bodyBytesWritten,
                                milliseconds: Clock.monotonicMilliseconds() &- startedAt, note: note)
         }
         if let record { audit(record) }
