@@ -68,6 +68,12 @@ final class EndpointRoutes: Sendable {
     /// connection rather than per request (the SDKs keep connections alive).
     private let callers = Mutex<[UInt64: String]>([:])
     private static let maxRememberedCallers = 1024
+    /// Fields only browsers send. The endpoint serves no page, so even its own origin
+    /// never calls it from a browser; and a top-level navigation (which carries no
+    /// `Origin`) would otherwise reach the API with the user's token. Fetch Metadata
+    /// (`Sec-Fetch-*`, W3C) is sent on every request by current browsers and never by
+    /// the SDKs or Claude Code.
+    static let browserFields = ["Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest"]
 
     init(configuration: EndpointConfiguration, upstream: Upstream, audit: @escaping @Sendable (AuditRecord) -> Void) {
         self.configuration = configuration
@@ -82,6 +88,10 @@ final class EndpointRoutes: Sendable {
         if let refusal = BridgeSecurity.hostOrOriginRefusal(request, local: info.local) {
             auditRefusal(request, caller: callerDescription(info), status: 403, note: refusal.code.rawValue)
             return .response(AnthropicError.response(403, "claude-agent endpoint: \(refusal.message)"))
+        }
+        if let field = Self.browserFields.first(where: { request.headers[$0] != nil }) {
+            auditRefusal(request, caller: callerDescription(info), status: 403, note: "browser (\(field))")
+            return .response(AnthropicError.response(403, "claude-agent endpoint: requests from web browsers are refused"))
         }
         let account = HeaderRewriting.account(in: request.headers) ?? configuration.account
         let stream = server.makeStream(for: info)

@@ -30,8 +30,8 @@ public enum EndpointHelp {
                                    or within it, 1 to 3600 (default 600, the SDKs' own)
           -a SOCKET                the agent's socket (default as for start)
 
-        Only the user's own processes are served; a request with a foreign Host or a
-        browser's Origin is refused (403). An upstream 401 on a token the agent still holds
+        Only the user's own processes are served; a request with a foreign Host, or made
+        by a web browser (Origin, Sec-Fetch-* fields), is refused (403). An upstream 401 on a token the agent still holds
         valid is retried once after a forced refresh. When no token can be had the client
         gets the API's own error shape with what to run: 503 when the agent is down or
         locked, 401 when the account must log in. The upstream's certificate is checked

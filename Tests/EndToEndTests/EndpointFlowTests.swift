@@ -296,7 +296,7 @@ struct EndpointFlowTests {
 
     // MARK: Hostile clients and upstreams
 
-    @Test("a foreign Host (DNS rebinding) and a browser Origin are refused with 403; nothing reaches the upstream")
+    @Test("a foreign Host (DNS rebinding), any Origin and browsers' Fetch Metadata are refused with 403; nothing reaches the upstream")
     func hostAndOrigin() throws {
         let world = try World()
         let rebinding = try world.request("POST", "/v1/messages", body: World.message, host: "evil.example:\(world.port)")
@@ -305,7 +305,15 @@ struct EndpointFlowTests {
         let page = try world.request("POST", "/v1/messages", body: World.message, headers: ["Origin: https://evil.example"])
         #expect(page.status == 403)
         #expect(Self.errorType(page) == "permission_error")
+        // Even the endpoint's own origin, and a navigation with no Origin but Fetch Metadata:
+        // the endpoint serves no page, so only a browser sends these.
+        for field in ["Origin: http://127.0.0.1:\(world.port)", "Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: navigate"] {
+            let browser = try world.request("GET", "/v1/models", headers: [field])
+            #expect(browser.status == 403, "\(field)")
+            #expect(Self.errorMessage(browser).contains("web browsers are refused"), "\(browser.body)")
+        }
         #expect(try world.upstreamStats()["messages"] as? Int == 0)
+        #expect(world.auditLines.filter { $0.contains("status=403") }.count == 5, "\(world.endpoint.stderr)")
         #expect(try world.request("POST", "/v1/messages", body: World.message).status == 200)
     }
 
