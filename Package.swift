@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge", "ClaudeEndpoint"],
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
             linkerSettings: staticStdlib),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
         // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).

@@ -1,5 +1,5 @@
-/// `claude-agent endpoint --help`, shared by the CLI and claude-agent-endpoint so the two
-/// never disagree.
+/// `claude-agent endpoint --help`: the CLI runs claude-agent-endpoint for it, so the text
+/// lives beside the options it describes.
 public enum EndpointHelp {
     public static let text = """
         usage: claude-agent endpoint [--listen ADDRESS:PORT]... [--account A] [--upstream URL]
@@ -31,11 +31,11 @@ public enum EndpointHelp {
           -a SOCKET                the agent's socket (default as for start)
 
         Only the user's own processes are served; a request with a foreign Host, or made
-        by a web browser (Origin, Sec-Fetch-* fields), is refused (403). An upstream 401 on a token the agent still holds
-        valid is retried once after a forced refresh. When no token can be had the client
-        gets the API's own error shape with what to run: 503 when the agent is down or
-        locked, 401 when the account must log in. The upstream's certificate is checked
-        against the system's CA store (libcurl's bundle; add a private CA with
-        update-ca-certificates).
+        by a web browser (Origin, Sec-Fetch-* fields), is refused (403). An upstream 401
+        on a token the agent still holds valid is retried once after a forced refresh.
+        When no token can be had the client gets the API's own error shape with what to
+        run: 503 when the agent is down or locked, 401 when the account must log in. The
+        upstream's certificate is checked against the system's CA store (libcurl's
+        bundle; add a private CA with update-ca-certificates). See Endpoint.md.
         """
 }

@@ -15,7 +15,7 @@ let usage = EndpointHelp.text + "\n"
 
 func fail(_ message: String, _ status: Int32) -> Never {
     try? FileDescriptor.standardError.writeAll(Array("claude-agent endpoint: \(message)\n".utf8))
-    if status == 2 { try? FileDescriptor.standardError.writeAll(Array(usage.utf8)) }
+    if status == 2 { try? FileDescriptor.standardError.writeAll(Array("Try 'claude-agent endpoint --help'.\n".utf8)) }
     ProcessControl.exit(status)
 }
 

@@ -1,5 +1,4 @@
 import AgentProtocol
-import ClaudeEndpoint
 
 /// The help texts. Kept beside the code they describe and true to it: `--help` and the
 /// README are the user's manual.
@@ -195,7 +194,6 @@ enum Help {
                                      several (default 127.0.0.1:7777; port 0 picks one)
               -a SOCKET              the agent's socket (default as for start)
             """,
-        "endpoint": EndpointHelp.text,
         "deny": """
             usage: claude-agent deny ID [--reason TEXT] [-a SOCKET]
 

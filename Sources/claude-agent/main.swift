@@ -15,7 +15,9 @@ let rest = Array(commandLine.dropFirst())
 
 switch command {
 case "-h", "--help", "help":
-    if let topic = rest.first, let text = Help.commands[topic] {
+    if rest.first == "endpoint" {
+        EndpointCommand.run(["--help"])
+    } else if let topic = rest.first, let text = Help.commands[topic] {
         Output.out(text + "\n")
     } else {
         Output.out(Help.main + "\n")
@@ -24,6 +26,9 @@ case "--version", "version":
     Output.out("claude-agent \(agentVersion)\n")
 case "-k":
     Lifecycle.stop(rest)
+case "endpoint":
+    // A program of its own (HTTPS needs FoundationNetworking): its options and --help are its.
+    EndpointCommand.run(rest)
 default:
     guard Help.commands[command] != nil else {
         Output.usage("unknown command \"\(command)\"", command: nil)
@@ -46,7 +51,6 @@ default:
     case "login": Login.login(rest)
     case "logout": Login.logout(rest)
     case "bridge": BridgeCommand.run(rest)
-    case "endpoint": EndpointCommand.run(rest)
     case "requests": Requests.list(rest)
     case "approve": Requests.approve(rest)
     case "deny": Requests.deny(rest)
