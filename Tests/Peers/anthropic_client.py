@@ -23,11 +23,13 @@ def main():
     parser.add_argument("--as-auth-token", action="store_true",
                         help="pass the key as auth_token (Authorization: Bearer, ANTHROPIC_AUTH_TOKEN) instead of api_key")
     parser.add_argument("--calls", default="create,stream", help="comma-separated: create, stream")
+    parser.add_argument("--beta", help="an anthropic-beta flag of the client's own, sent with each call")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--pause", type=float, default=0.0, help="seconds between rounds")
     args = parser.parse_args()
     credential = {"auth_token": args.key} if args.as_auth_token else {"api_key": args.key}
-    client = anthropic.Anthropic(base_url=args.base_url, max_retries=0, timeout=30, **credential)
+    headers = {"anthropic-beta": args.beta} if args.beta else None
+    client = anthropic.Anthropic(base_url=args.base_url, max_retries=0, timeout=30, default_headers=headers, **credential)
     ok = True
     for round_number in range(args.repeat):
         if round_number and args.pause:
