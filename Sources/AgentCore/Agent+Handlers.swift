@@ -40,6 +40,7 @@ extension Agent {
             case .requestSelectAccount: reply = try handleSelectAccount(request, on: connection)
             case .requestDeny: reply = try handleRequestDeny(request)
             case .requestCancel: reply = try handleRequestCancel(request)
+            case .providerGet: reply = try handleProviderGet(request)
             }
         } catch {
             connection.enqueue(Response.failure(id: request.id, error))
@@ -195,6 +196,9 @@ extension Agent {
 
     func handleLock(_ request: Request) throws(AgentError) -> Reply {
         let passphrase = try request.body.string("passphrase")
+        // An empty passphrase is what a closed stdin or a stray Enter gives: refused, so a
+        // lock always needs a secret to undo.
+        guard !passphrase.isEmpty else { throw AgentError(.badRequest, "field \"passphrase\" must not be empty") }
         guard !lock.isLocked else { throw AgentError(.locked, "the agent is already locked") }
         do throws(Errno) {
             try lock.lock(passphrase: passphrase)

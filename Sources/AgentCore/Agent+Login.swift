@@ -34,21 +34,7 @@ extension Agent {
         guard let provider = settings.provider(named: providerName) else {
             throw AgentError(.notFound, "no provider \"\(providerName)\" is configured")
         }
-        var redirectURI: String
-        let paste: Bool
-        if let fixed = provider.redirectURI {
-            redirectURI = fixed
-            paste = true
-        } else {
-            guard let given = try body.optionalString("redirect_uri") else {
-                throw AgentError(.badRequest, "field \"redirect_uri\" is required: provider \(providerName) has no fixed redirect URI")
-            }
-            guard LoopbackRedirect.isValid(given) else {
-                throw AgentError(.badRequest, "redirect_uri must be a loopback http URI such as http://127.0.0.1:PORT/oauth/callback (RFC 8252)")
-            }
-            redirectURI = given
-            paste = false
-        }
+        let (redirectURI, paste) = try redirect(for: provider, offered: try body.optionalString("redirect_uri"), fallback: nil)
         let scopes = try body.scopes() ?? provider.scopes
         expirePendingLogins()
         guard pendingLogins.count < Limits.maxPendingLogins else {
@@ -268,15 +254,64 @@ extension Agent {
     }
 }
 
-/// RFC 8252 §7.3: a native app's redirect is `http` to a loopback IP literal (or
-/// localhost) on any port.
-enum LoopbackRedirect {
-    static func isValid(_ uri: String) -> Bool {
-        for prefix in ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"] where uri.hasPrefix(prefix) {
-            let rest = uri.dropFirst(prefix.count)
-            let port = rest.prefix { $0.isNumber }
-            return !port.isEmpty && UInt16(port) != nil && (rest.dropFirst(port.count).first == "/" || rest.count == port.count)
+/// Where a provider's redirect goes: one rule for logins and approvals.
+extension Agent {
+    /// `provider.get`: a provider as a client needs it to serve the redirect (never its
+    /// secret): the one named, else the account's, else the default.
+    func handleProviderGet(_ request: Request) throws(AgentError) -> Reply {
+        let body = request.body
+        let name: String
+        if let given = try body.optionalString("provider") {
+            name = given
+        } else if let reference = try body.optionalAccount(), let held = store.account(reference)?.provider {
+            name = held
+        } else {
+            name = settings.defaultProvider
         }
-        return false
+        guard let provider = settings.provider(named: name) else {
+            throw AgentError(.notFound, "no provider \"\(name)\" is configured")
+        }
+        return .result([
+            "provider": .string(name),
+            "redirect_uri": provider.redirectURI.map(JSONValue.string) ?? .null,
+            "paste": .bool(provider.redirectURI.map { LoopbackRedirect($0) == nil } ?? false),
+            "scopes": .array(provider.scopes.map(JSONValue.string)),
+        ])
+    }
+
+    /// The redirect URI an authorization carries, so that it is always one something we
+    /// run serves:
+    /// - a configured URI that is not loopback is the provider's own page showing a code
+    ///   to paste (`paste`), whatever was offered;
+    /// - a configured loopback URI is served by the client that offers it (same host and
+    ///   path; the same port when it names one, else the client's free port), or, offered
+    ///   nothing, by whoever listens on its port;
+    /// - with none configured, the client's offered loopback URI (RFC 8252 §7.3);
+    /// - offered nothing, `fallback` (the bridge's callback, for approvals) when it fits.
+    /// - Throws: `bad_request` when the offered URI is not loopback or does not fit the
+    ///   configured one, or nothing fits.
+    func redirect(for provider: ProviderConfiguration, offered: String?, fallback: String?) throws(AgentError) -> (uri: String, paste: Bool) {
+        let configured = provider.redirectURI
+        if let configured, LoopbackRedirect(configured) == nil { return (configured, true) }
+        if let offered {
+            guard let uri = LoopbackRedirect(offered), uri.port != nil else {
+                throw AgentError(.badRequest, "redirect_uri must be a loopback http URI such as http://127.0.0.1:PORT/oauth/callback (RFC 8252)")
+            }
+            if let configured, let fixed = LoopbackRedirect(configured) {
+                guard fixed.admits(uri) else {
+                    throw AgentError(.badRequest, "redirect_uri \(offered) does not fit provider \(provider.name)'s configured \(configured): listen on its host, port and path")
+                }
+                // The provider registered the configured text; send it as written.
+                if fixed.port != nil { return (configured, false) }
+            }
+            return (offered, false)
+        }
+        if let configured, let fixed = LoopbackRedirect(configured) {
+            if fixed.port != nil { return (configured, false) }
+            if let fallback, let uri = LoopbackRedirect(fallback), fixed.admits(uri) { return (fallback, false) }
+            throw AgentError(.badRequest, "field \"redirect_uri\" is required: provider \(provider.name)'s redirect \(configured) names no port")
+        }
+        if let fallback { return (fallback, false) }
+        throw AgentError(.badRequest, "field \"redirect_uri\" is required: provider \(provider.name) has no fixed redirect URI")
     }
 }

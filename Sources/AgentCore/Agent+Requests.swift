@@ -12,6 +12,10 @@ struct RequestWaiter {
     let kind: Kind
     /// Monotonic milliseconds when the wait gives up with `timeout`.
     let deadline: Int64
+    /// A wait of the process that made the request over the socket: when the last such
+    /// wait ends unanswered (time-out, hang-up), the request is cancelled, since no one is
+    /// left to take its token. An approver's wait (`claude-agent approve`) does not hold it.
+    let holds: Bool
 }
 
 /// The approval flow: token requests a person approves by choosing an account.
@@ -20,6 +24,9 @@ extension Agent {
         let created = try createTokenRequest(request.body, caller: connection.peer)
         return .result(created.json(includingToken: false))
     }
+
+    /// The reason a request is cancelled when its last holding wait is gone.
+    static let waiterGoneReason = "waiter gone"
 
     func createTokenRequest(_ body: JSONObject, caller peer: PeerCredentials) throws(AgentError) -> TokenRequest {
         let scopes = try body.scopes() ?? []
@@ -46,6 +53,10 @@ extension Agent {
         let created = try requests.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
                                           preferredAccount: try body.optionalAccount(), caller: caller,
                                           now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds())
+        // A request relayed for another process (the HTTP bridge's clients poll without a
+        // connection) keeps its own lifetime; one made over the socket lives while its
+        // maker waits.
+        if pid == peer.pid { socketRequestCreators[id] = peer.pid }
         Log.info("token request \(id) from \(clientName) (pid \(peer.pid)) for [\(Scopes.joined(scopes))]")
         return created
     }
@@ -72,7 +83,8 @@ extension Agent {
         let timeout = try waitTimeout(request.body)
         if let existing = requests[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
         addRequestWaiter(id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .request,
-                                           deadline: Clock.monotonicMilliseconds() + timeout * 1000))
+                                           deadline: Clock.monotonicMilliseconds() + timeout * 1000,
+                                           holds: socketRequestCreators[id] == connection.peer.pid))
         return .deferred
     }
 
@@ -107,7 +119,10 @@ extension Agent {
         let moved = try requests.move(id, to: status, now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds(), update)
         if let previousState, previousState != moved.authorizationState { pendingLogins[previousState] = nil }
         Log.info("token request \(id) is \(status.rawValue)\(moved.error.map { ": \($0)" } ?? "")")
-        if status.isTerminal { answerRequestWaiters(moved) }
+        if status.isTerminal {
+            socketRequestCreators[id] = nil
+            answerRequestWaiters(moved)
+        }
         return moved
     }
 
@@ -139,12 +154,14 @@ extension Agent {
         }
     }
 
-    /// Waits that ran out answer `timeout`; the request itself lives on. Requests past
-    /// their time expire; ended ones are dropped after their retention.
+    /// Waits that ran out answer `timeout`; a request whose last holding wait ran out is
+    /// cancelled. Requests past their time expire; ended ones are dropped after their
+    /// retention.
     func sweepRequests(monotonic: Int64) {
         for id in requests.sweep(now: Clock.unixSeconds(), monotonic: monotonic) {
             if let expired = requests[id] {
                 Log.info("token request \(id) expired")
+                socketRequestCreators[id] = nil
                 answerRequestWaiters(expired)
             }
         }
@@ -152,23 +169,35 @@ extension Agent {
             let (due, waiting) = (waiters.filter { $0.deadline <= monotonic }, waiters.filter { $0.deadline > monotonic })
             guard !due.isEmpty else { continue }
             requestWaiters[id] = waiting.isEmpty ? nil : waiting
+            let cancelling = due.contains(where: \.holds) && !waiting.contains(where: \.holds)
+                && requests[id].map { !$0.status.isTerminal } == true
             for waiter in due {
                 guard let connection = connections[waiter.connectionID] else { continue }
-                let error = AgentError(.timeout, "token request \(id) is still \(requests[id]?.status.rawValue ?? "gone") after the wait")
+                let status = requests[id]?.status.rawValue ?? "gone"
+                let error = AgentError(.timeout, cancelling ? "token request \(id) was still \(status) when the wait ran out; it is cancelled"
+                                                            : "token request \(id) is still \(status) after the wait")
                 answerDeferred(connection, Response.failure(id: waiter.rpcID, error))
             }
+            cancelIfUnheld(id, lost: due)
         }
     }
 
-    /// A waiter hung up: if no one else waits on its request, the request is cancelled.
+    /// A waiter hung up: a request whose last holding wait it was is cancelled.
     func dropRequestWaiters(of connection: Connection) {
         for (id, waiters) in requestWaiters where waiters.contains(where: { $0.connectionID == connection.id }) {
             let remaining = waiters.filter { $0.connectionID != connection.id }
             requestWaiters[id] = remaining.isEmpty ? nil : remaining
-            if remaining.isEmpty, let request = requests[id], !request.status.isTerminal {
-                _ = try? moveRequest(id, to: .cancelled) { $0.error = "the waiting client disconnected" }
-            }
+            cancelIfUnheld(id, lost: waiters.filter { $0.connectionID == connection.id })
         }
+    }
+
+    /// After `lost` waits ended unanswered: when one of them held request `id` and no
+    /// holding wait is left, no one will take its token, so it is cancelled at once (and
+    /// approvers watching it hear why) rather than left for an approver to act on.
+    func cancelIfUnheld(_ id: String, lost: [RequestWaiter]) {
+        guard lost.contains(where: \.holds), !(requestWaiters[id] ?? []).contains(where: \.holds),
+              let request = requests[id], !request.status.isTerminal else { return }
+        _ = try? moveRequest(id, to: .cancelled) { $0.error = Self.waiterGoneReason }
     }
 
     /// `token.get` with `wait`: when no valid token covers the scopes, a request is made and
@@ -178,7 +207,7 @@ extension Agent {
         let timeout = try waitTimeout(request.body)
         let created = try createTokenRequest(request.body, caller: connection.peer)
         addRequestWaiter(created.id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
-                                                   deadline: Clock.monotonicMilliseconds() + timeout * 1000))
+                                                   deadline: Clock.monotonicMilliseconds() + timeout * 1000, holds: true))
         return .deferred
     }
 
@@ -239,15 +268,7 @@ extension Agent {
             accountID = existing?.id ?? store.lowestFreeID(excluding: pendingLogins.values.compactMap(\.accountID))
             accountName = name
         }
-        let redirectURI: String
-        if let given {
-            guard LoopbackRedirect.isValid(given) else {
-                throw AgentError(.badRequest, "redirect_uri must be a loopback http URI (RFC 8252)")
-            }
-            redirectURI = given
-        } else {
-            redirectURI = provider.redirectURI ?? configuration.callbackURL
-        }
+        let (redirectURI, _) = try redirect(for: provider, offered: given, fallback: configuration.callbackURL)
         let scopes = Scopes.normalize(requests[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
         let (state, pkce) = try makeAuthorizationSecrets()
         let moved = try moveRequest(id, to: .inProgress) {
@@ -265,6 +286,7 @@ extension Agent {
             var result = moved.json(includingToken: false)
             result["authorize_url"] = .string(url)
             result["state"] = .string(state)
+            result["redirect_uri"] = .string(redirectURI)
             return .result(result)
         }
         let browser = ControlBrowserClient(baseURL: settings.controlBrowserURL, transport: transport)

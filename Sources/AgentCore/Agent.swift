@@ -37,6 +37,9 @@ public final class Agent {
     /// Token requests waiting for approval, and who waits on them.
     var requests = RequestBook()
     var requestWaiters: [String: [RequestWaiter]] = [:]
+    /// Live requests created over the socket (not relayed for an HTTP client), by the pid
+    /// of the process that made them: its waits hold the request (see `RequestWaiter.holds`).
+    var socketRequestCreators: [String: Int32] = [:]
     /// The last token handed out per account, serialized (see `serializedAccessToken`).
     /// Dropped with the account, so a removed token does not outlive it here.
     var servedTokens: [UInt32: (token: AccessToken, json: [UInt8])] = [:]

@@ -51,6 +51,25 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let tooManyRequests = ErrorCode(rawValue: "too_many_requests")
     /// A bug or an unexpected system failure in the agent.
     public static let `internal` = ErrorCode(rawValue: "internal")
+
+    // Codes the programs report themselves; they never come from the agent.
+
+    /// No agent answers at the socket (or none is configured).
+    public static let agentNotRunning = ErrorCode(rawValue: "agent_not_running")
+    /// The connection to the agent failed mid-conversation.
+    public static let io = ErrorCode(rawValue: "io")
+    /// The agent's answer was not a well-formed response.
+    public static let protocolViolation = ErrorCode(rawValue: "protocol_violation")
+    /// A bad command line: an unknown, missing, inert or contradictory argument.
+    public static let usage = ErrorCode(rawValue: "usage")
+    /// The configuration file or an environment override is wrong (it names the key).
+    public static let badConfiguration = ErrorCode(rawValue: "bad_configuration")
+    /// A loopback listener (the login or approval callback) could not be opened.
+    public static let listenFailed = ErrorCode(rawValue: "listen_failed")
+    /// The HTTP bridge could not start or serve.
+    public static let bridgeFailed = ErrorCode(rawValue: "bridge_failed")
+    /// The agent could not be started.
+    public static let startFailed = ErrorCode(rawValue: "start_failed")
 }
 
 /// An error the agent reports to a client: a stable code and a human sentence.

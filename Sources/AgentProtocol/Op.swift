@@ -26,6 +26,7 @@ public enum Op: String, CaseIterable, Sendable, CustomStringConvertible {
     case requestSelectAccount = "request.select_account"
     case requestDeny = "request.deny"
     case requestCancel = "request.cancel"
+    case providerGet = "provider.get"
 
     public var description: String { rawValue }
 }

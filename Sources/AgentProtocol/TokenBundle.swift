@@ -58,6 +58,10 @@ public struct TokenBundle: Equatable, Sendable {
         self.scopes = scopes
     }
 
+    /// The fields `init(json:now:)` reads; any other is ignored.
+    public static let fieldNames: Set<String> = ["access_token", "refresh_token", "expires_at", "expires_in", "token_type",
+                                                 "scope", "scopes"]
+
     /// Reads `access_token`, optional `refresh_token`, `expires_at` (RFC 3339) or
     /// `expires_in` (seconds from `now`), optional `token_type` ("Bearer"), and scopes.
     public init(json: JSONObject, now: Int64) throws(AgentError) {

@@ -106,3 +106,33 @@ extension AgentClient {
         }
     }
 }
+
+/// What `provider.get` answers: what a client needs to serve a provider's redirect.
+public struct ProviderInfo: Equatable, Sendable {
+    public var name: String
+    /// The configured redirect URI; nil when the client offers its own loopback one.
+    public var redirectURI: String?
+    /// The configured redirect is the provider's own page, which shows a code to paste.
+    public var paste: Bool
+
+    public init(name: String, redirectURI: String?, paste: Bool) {
+        self.name = name
+        self.redirectURI = redirectURI
+        self.paste = paste
+    }
+}
+
+extension AgentClient {
+    /// `provider.get`: the provider named, else `account`'s, else the default one.
+    public func provider(named name: String?, account: AccountReference? = nil) throws(AgentClientError) -> ProviderInfo {
+        var fields = JSONObject()
+        if let name { fields["provider"] = .string(name) }
+        if let account { fields["account"] = account.json }
+        let result = try call(.providerGet, fields)
+        guard let provider = result["provider"]?.stringValue else {
+            throw AgentClientError(.protocolViolation, "provider.get answer lacks provider")
+        }
+        return ProviderInfo(name: provider, redirectURI: result["redirect_uri"]?.stringValue,
+                            paste: result["paste"]?.boolValue ?? false)
+    }
+}

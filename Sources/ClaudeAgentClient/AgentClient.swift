@@ -109,6 +109,17 @@ public final class AgentClient {
     /// Sends one request and returns its result, or throws the agent's error.
     /// - Parameter tick: called about once a second while waiting for the answer.
     public func call(_ op: Op, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
+        let id = try send(op, fields)
+        while true {
+            let connection = try connected()
+            if let result = try answer(to: id, payload: try readFrame(from: connection, tick: tick)) { return result }
+        }
+    }
+
+    /// Sends one request without waiting for its answer, for a caller that waits on other
+    /// things too: it polls `descriptor` and collects the answer with `availableAnswer(to:)`.
+    /// - Returns: the request's id.
+    public func send(_ op: Op, _ fields: JSONObject = JSONObject()) throws(AgentClientError) -> Int64 {
         let id = nextID
         nextID += 1
         let request = Request(id: id, op: op, body: fields)
@@ -122,21 +133,49 @@ public final class AgentClient {
             close()
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
         }
+        return id
+    }
+
+    /// The open connection, to poll for readability beside other descriptors; nil before
+    /// the first call or after a failure.
+    public var descriptor: FileDescriptor? { fd }
+
+    /// Reads what the agent has sent without blocking: the answer to `id` once it is
+    /// complete, else nil.
+    /// - Throws: the agent's error for `id`, or `io`/`protocol_violation` for the connection.
+    public func availableAnswer(to id: Int64) throws(AgentClientError) -> JSONObject? {
+        let connection = try connected()
         while true {
-            let payload = try readFrame(from: connection, tick: tick)
-            guard let response = Response.decode(payload) else {
+            let payload: [UInt8]?
+            do throws(FrameError) {
+                payload = try decoder.next()
+            } catch {
                 close()
-                throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
+                throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
             }
-            if response.id == 0, case .failure(let error) = response.result {
-                close()  // answered before reading our request: busy, or a frame-level refusal
-                throw AgentClientError(error)
+            if let payload {
+                if let result = try answer(to: id, payload: payload) { return result }
+                continue
             }
-            guard response.id == id else { continue }  // an answer to an abandoned request
-            switch response.result {
-            case .success(let result): return result
-            case .failure(let error): throw AgentClientError(error)
-            }
+            guard (try? waitFor(connection, .readable, timeoutMilliseconds: 0)) == true else { return nil }
+            decoder.append(try readChunk(from: connection))
+        }
+    }
+
+    /// The result in `payload` if it answers `id`; nil for an answer to an abandoned request.
+    private func answer(to id: Int64, payload: [UInt8]) throws(AgentClientError) -> JSONObject? {
+        guard let response = Response.decode(payload) else {
+            close()
+            throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
+        }
+        if response.id == 0, case .failure(let error) = response.result {
+            close()  // answered before reading our request: busy, or a frame-level refusal
+            throw AgentClientError(error)
+        }
+        guard response.id == id else { return nil }
+        switch response.result {
+        case .success(let result): return result
+        case .failure(let error): throw AgentClientError(error)
         }
     }
 
@@ -169,25 +208,30 @@ public final class AgentClient {
                 }
                 tick()
             }
-            let chunk: [UInt8]
-            do throws(Errno) {
-                chunk = try connection.read(upTo: 65536)
-            } catch where error == .wouldBlock {
-                close()
-                throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
-            } catch where error == .connectionReset {
-                close()
-                throw AgentClientError(.io, "the agent closed the connection")
-            } catch {
-                close()
-                throw AgentClientError(.io, "reading from the agent failed: \(error)")
-            }
-            if chunk.isEmpty {
-                close()
-                throw AgentClientError(.io, "the agent closed the connection")
-            }
-            decoder.append(chunk)
+            decoder.append(try readChunk(from: connection))
         }
+    }
+
+    /// One read from a readable connection; end of file is the agent closing it.
+    private func readChunk(from connection: FileDescriptor) throws(AgentClientError) -> [UInt8] {
+        let chunk: [UInt8]
+        do throws(Errno) {
+            chunk = try connection.read(upTo: 65536)
+        } catch where error == .wouldBlock {
+            close()
+            throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+        } catch where error == .connectionReset {
+            close()
+            throw AgentClientError(.io, "the agent closed the connection")
+        } catch {
+            close()
+            throw AgentClientError(.io, "reading from the agent failed: \(error)")
+        }
+        if chunk.isEmpty {
+            close()
+            throw AgentClientError(.io, "the agent closed the connection")
+        }
+        return chunk
     }
 
     private func decoding<T>(_ body: () throws(AgentError) -> T) throws(AgentClientError) -> T {

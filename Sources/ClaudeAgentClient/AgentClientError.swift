@@ -21,13 +21,3 @@ public struct AgentClientError: Error, Equatable, Sendable, CustomStringConverti
 
     public var description: String { "\(code.rawValue): \(message)" }
 }
-
-/// The codes only a client can produce: the agent never sends them.
-extension ErrorCode {
-    /// No agent answers at the socket (or none is configured).
-    public static let agentNotRunning = ErrorCode(rawValue: "agent_not_running")
-    /// The connection failed or timed out mid-conversation.
-    public static let io = ErrorCode(rawValue: "io")
-    /// The agent's answer was not a well-formed response.
-    public static let protocolViolation = ErrorCode(rawValue: "protocol_violation")
-}

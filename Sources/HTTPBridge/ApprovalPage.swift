@@ -50,6 +50,7 @@ public enum ApprovalPage {
             </tbody>
             </table>
             <p id="no-requests"\(requests.isEmpty ? "" : " hidden")>No token requests are waiting.</p>
+            <p class="hint">An account marked "lacks" holds no token with every scope the request asks for: approving with it signs that account in again, asking for them.</p>
             <h2>Accounts</h2>
             <table>
             <thead><tr><th>Id</th><th>Account</th><th>State</th><th>Expires</th><th>Scopes</th></tr></thead>
@@ -84,11 +85,27 @@ public enum ApprovalPage {
         let created = request["created_at"]?.stringValue ?? ""
         let age = RFC3339.parse(created).map { duration(now - $0) } ?? ""
         let preferred = request["account_id"]?.intValue ?? request["preferred_account"]?.intValue
+        let wanted = (request["scopes"]?.arrayValue ?? []).compactMap(\.stringValue)
+        func missing(_ account: JSONObject) -> [String] {
+            let held = Set((account["scopes"]?.arrayValue ?? []).compactMap(\.stringValue))
+            return wanted.filter { !held.contains($0) }
+        }
+        // Without a preference, the first account that covers the request is offered first.
+        let chosen = preferred ?? accounts.first { missing($0).isEmpty }?["id"]?.intValue
         var options = ""
         for account in accounts {
             guard let accountID = account["id"]?.intValue else { continue }
-            let selected = accountID == preferred ? " selected" : ""
-            options += "<option value=\"\(accountID)\"\(selected)>\(HTML.escape("\(text(account["account"])) (#\(accountID))"))</option>"
+            let selected = accountID == chosen ? " selected" : ""
+            let missing = missing(account)
+            var label = "\(text(account["account"])) (#\(accountID))"
+            var marker = ""
+            if !missing.isEmpty {
+                // Selecting it still works, but through a new sign-in asking for the
+                // scopes: say so before someone picks it expecting an instant approval.
+                label += ": lacks \(missing.joined(separator: " ")), signs in again"
+                marker = " class=\"lacks-scopes\""
+            }
+            options += "<option value=\"\(accountID)\"\(selected)\(marker)>\(HTML.escape(label))</option>"
         }
         options += "<option value=\"\">new account…</option>"
         return """
@@ -101,7 +118,7 @@ public enum ApprovalPage {
             <td class="status">\(HTML.escape(text(request["status"])))</td>\
             <td><form method="post" action="/ui/requests/\(escapedID)/approve">\
             <select name="account_id" aria-label="Account">\(options)</select> \
-            <input type="number" name="new_account_id" min="0" max="4294967295" placeholder="new account number" aria-label="New account number"> \
+            <input type="text" inputmode="numeric" pattern="[0-9]{1,10}" name="new_account_id" placeholder="new account number" aria-label="New account number"> \
             <button type="submit">Approve</button></form> \
             <form method="post" action="/ui/requests/\(escapedID)/deny"><button type="submit" class="deny">Deny</button></form></td>\
             </tr>
@@ -196,7 +213,7 @@ public enum ApprovalPage {
         table{border-collapse:collapse;margin:1rem 0;width:100%}\
         th,td{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left;vertical-align:top}\
         th{background:#eee}code{font-size:.9em;word-break:break-all}\
-        form{display:inline}input[type=number]{width:10em}\
+        form{display:inline}input[name=new_account_id]{width:11em}option.lacks-scopes{color:#8a5a00}\
         button{margin-left:.3rem}button.deny{color:#a00}\
         .problem{background:#fee;border:1px solid #c99;padding:.5rem}
         """
@@ -240,15 +257,27 @@ public enum ApprovalPage {
             var approve = el("form", {method: "post", action: "/ui/requests/" + encodeURIComponent(id) + "/approve"});
             var select = el("select", {name: "account_id", "aria-label": "Account"});
             var preferred = request.account_id !== null && request.account_id !== undefined ? request.account_id : request.preferred_account;
+            var wanted = request.scopes || [];
+            function missingOf(account) {
+              var held = account.scopes || [];
+              return wanted.filter(function (scope) { return held.indexOf(scope) < 0; });
+            }
+            if (preferred === null || preferred === undefined) {
+              var covering = accounts.filter(function (account) { return missingOf(account).length === 0; })[0];
+              if (covering) { preferred = covering.id; }
+            }
             accounts.forEach(function (account) {
-              var option = el("option", {value: String(account.id)}, account.account + " (#" + account.id + ")");
+              var missing = missingOf(account);
+              var label = account.account + " (#" + account.id + ")";
+              if (missing.length > 0) { label += ": lacks " + missing.join(" ") + ", signs in again"; }
+              var option = el("option", missing.length > 0 ? {value: String(account.id), "class": "lacks-scopes"} : {value: String(account.id)}, label);
               if (account.id === preferred) { option.selected = true; }
               select.appendChild(option);
             });
             select.appendChild(el("option", {value: ""}, "new account\\u2026"));
             approve.appendChild(select);
             approve.appendChild(document.createTextNode(" "));
-            approve.appendChild(el("input", {type: "number", name: "new_account_id", min: "0", max: "4294967295",
+            approve.appendChild(el("input", {type: "text", inputmode: "numeric", pattern: "[0-9]{1,10}", name: "new_account_id",
                                              placeholder: "new account number", "aria-label": "New account number"}));
             approve.appendChild(document.createTextNode(" "));
             approve.appendChild(el("button", {type: "submit"}, "Approve"));

@@ -71,7 +71,7 @@ public final class Bridge: @unchecked Sendable {
             server = try HTTPServer(listening: configuration.listen, configuration: configuration.server,
                                     handler: routes.handle)
         } catch {
-            throw BridgeError("cannot listen: \(error)")
+            throw BridgeError("cannot listen: \(error)", code: .listenFailed)
         }
         tokenPath = BridgeSecret.path(besideSocket: configuration.socketPath)
         try secret.write(to: tokenPath)

@@ -33,7 +33,8 @@ let usage = """
       --bin DIR    where claude-agent, claude-agentd and claude-agent-endpoint are
                    (default .build/release)
       --json FILE  also write the results as JSON
-      --quick      a short run that checks the benchmark works, not how fast
+      --quick      a smoke run: checks that the benchmark works and the agent behaves,
+                   judging no speed target
       --only LIST  run only these scenarios
 
     `load` drives one running agent with the round-trip load of scenario 2 and prints
@@ -117,7 +118,7 @@ func main() -> Int32 {
     }
     let report = Report()
     let machine = describeMachine()
-    print("# claude-agent-bench \(settings.quick ? "(quick: checks it works, numbers are rough)" : "")")
+    print("# claude-agent-bench\(settings.quick ? " (smoke run: behaviour checks only; the numbers are rough and not judged)" : "")")
     print("machine: \(machine["cpu"]?.stringValue ?? "?"), \(machine["cpus"]?.intValue ?? 0) CPUs, \(machine["memory"]?.stringValue ?? "?"), Linux \(machine["kernel"]?.stringValue ?? "?")")
     let workspace: Workspace
     do { workspace = try Workspace() } catch { FileHandle.standardError.write(Data("claude-agent-bench: \(error)\n".utf8)); return 1 }

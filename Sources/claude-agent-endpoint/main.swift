@@ -13,10 +13,16 @@ import HTTPBridge
 
 let usage = EndpointHelp.text + "\n"
 
-func fail(_ message: String, _ status: Int32) -> Never {
-    try? FileDescriptor.standardError.writeAll(Array("claude-agent endpoint: \(message)\n".utf8))
-    if status == 2 { try? FileDescriptor.standardError.writeAll(Array("Try 'claude-agent endpoint --help'.\n".utf8)) }
-    ProcessControl.exit(status)
+/// A failure as every claude-agent command reports one: `claude-agent: <code>: <message>`
+/// on one line, and the exit status the code maps to.
+func fail(_ code: ErrorCode, _ message: String) -> Never {
+    try? FileDescriptor.standardError.writeAll(Array("claude-agent: \(code.rawValue): \(message)\n".utf8))
+    ProcessControl.exit(ExitCode(code).rawValue)
+}
+
+/// A usage error, pointing at the help, as the CLI's are.
+func usageError(_ message: String) -> Never {
+    fail(.usage, "\(message) (see 'claude-agent endpoint --help')")
 }
 
 func log(_ message: String) {
@@ -31,7 +37,7 @@ var socket = ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defau
 
 var arguments = CommandLine.arguments.dropFirst()[...]
 func value(for option: String) -> String {
-    guard let next = arguments.popFirst() else { fail("\(option) needs a value", 2) }
+    guard let next = arguments.popFirst() else { usageError("\(option) needs a value") }
     return next
 }
 while let argument = arguments.popFirst() {
@@ -39,31 +45,33 @@ while let argument = arguments.popFirst() {
     case "-h", "--help":
         print(usage, terminator: "")
         ProcessControl.exit(0)
-    case "--version":
+    case "-V", "--version":
         print("claude-agent-endpoint \(agentVersion)")
         ProcessControl.exit(0)
     case "--listen":
         do throws(BridgeError) {
             listen.append(try BridgeConfiguration.listenAddress(value(for: argument)))
         } catch {
-            fail(error.message, 2)
+            usageError(error.message)
         }
     case "--account":
         let text = value(for: argument)
-        guard let reference = AccountReference(.string(text)) else { fail("--account \(text) is not an account name or id", 2) }
+        guard let reference = AccountReference(.string(text)) else { usageError("--account \(text) is not an account name or id") }
         account = reference
     case "--upstream":
         upstreamText = value(for: argument)
     case "--upstream-timeout":
         let text = value(for: argument)
         guard let seconds = Int64(text), EndpointConfiguration.upstreamTimeoutSecondsRange.contains(seconds) else {
-            fail("--upstream-timeout takes whole seconds from 1 to 3600, not \"\(text)\"", 2)
+            usageError("--upstream-timeout takes whole seconds from 1 to 3600, not \"\(text)\"")
         }
         timeoutMilliseconds = seconds * 1000
     case "-a", "--socket":
         socket = value(for: argument)
+    case _ where argument.hasPrefix("--socket="):
+        socket = String(argument.dropFirst("--socket=".count))
     default:
-        fail("unknown argument \"\(argument)\"", 2)
+        usageError(argument.hasPrefix("-") ? "unknown option \(argument)" : "unexpected argument \"\(argument)\"")
     }
 }
 
@@ -71,7 +79,7 @@ let upstreamURL: UpstreamURL
 do throws(EndpointError) {
     upstreamURL = try UpstreamURL(upstreamText)
 } catch {
-    fail(error.message, 2)
+    usageError(error.message)
 }
 var configuration = EndpointConfiguration(socketPath: socket, upstream: upstreamURL)
 if !listen.isEmpty { configuration.listen = listen }
@@ -84,19 +92,19 @@ do throws(Errno) {
     try Endpoint.prepareProcess()
     signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
 } catch {
-    fail("cannot prepare the process: \(error)", 1)
+    fail(.startFailed, "cannot prepare the process: \(error)")
 }
 let upstream = URLSessionUpstream(maxConnectionsPerHost: configuration.server.maxConnections)
 let endpoint: Endpoint
 do throws(EndpointError) {
     endpoint = try Endpoint(configuration: configuration, upstream: upstream, audit: { log($0.line) })
 } catch {
-    fail(error.message, error.isUsage ? 2 : 1)
+    error.isUsage ? usageError(error.message) : fail(.startFailed, error.message)
 }
 for url in endpoint.urls { log("listening on \(url), forwarding to \(upstreamURL)") }
 do throws(EndpointError) {
     try endpoint.run(signals: signals)
 } catch {
-    fail(error.message, 1)
+    fail(.startFailed, error.message)
 }
 log("stopped")

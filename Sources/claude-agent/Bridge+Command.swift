@@ -1,4 +1,5 @@
 import AgentPOSIX
+import AgentProtocol
 import ClaudeAgentClient
 import Glibc
 import HTTPBridge
@@ -6,8 +7,7 @@ import HTTPBridge
 /// `bridge`: runs the HTTP bridge in the foreground until SIGTERM or SIGINT.
 enum BridgeCommand {
     static func run(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "bridge", flags: [:],
-                                     options: Commands.socketOption.merging(["--listen": []]) { a, _ in a })
+        let parsed = CommandTable.parse("bridge", arguments)
         var listen: [SocketAddress] = []
         for text in parsed.all("--listen") {
             do throws(BridgeError) {
@@ -26,16 +26,16 @@ enum BridgeCommand {
             try Bridge.prepareProcess()
             signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
         } catch {
-            Output.fail("cannot prepare the bridge: \(error)", .failure)
+            Output.fail(.bridgeFailed, "cannot prepare the bridge: \(error)")
         }
         let bridge: Bridge
         do throws(BridgeError) {
             bridge = try Bridge(configuration: configuration)
         } catch {
-            Output.fail(error.message, error.isUsage ? .usage : .failure)
+            Output.fail(error.code, error.message)
         }
         if (try? AgentClient(socketPath: socket, timeoutMilliseconds: 2000).status()) == nil {
-            Output.err("claude-agent: no agent answers at \(socket) yet; the bridge answers 503 until one does\n")
+            Output.warn("no agent answers at \(socket) yet; the bridge answers 503 until one does")
         }
         for url in bridge.urls { Output.err("Bridge listening on \(url)\n") }
         // The secret goes to a terminal, never into a log file or a journal.
@@ -47,7 +47,7 @@ enum BridgeCommand {
         do throws(BridgeError) {
             try bridge.run(signals: signals)
         } catch {
-            Output.fail(error.message, .failure)
+            Output.fail(error.code, error.message)
         }
     }
 }

@@ -4,8 +4,6 @@ import ClaudeAgentClient
 
 /// The client commands: each asks the agent one thing and prints the answer.
 enum Commands {
-    static let socketOption: [String: [String]] = ["-a": ["--socket"]]
-
     /// The agent at `-a`, else CLAUDE_AGENT_SOCK, else the default socket.
     static func client(_ parsed: Arguments) -> AgentClient {
         if let path = parsed.value("-a") { return AgentClient(socketPath: path) }
@@ -21,7 +19,7 @@ enum Commands {
     }
 
     static func status(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "status", flags: ["--json": []], options: socketOption)
+        let parsed = CommandTable.parse("status", arguments)
         let client = client(parsed)
         let status = run { () throws(AgentClientError) in try client.status() }
         if parsed.has("--json") {
@@ -44,7 +42,7 @@ enum Commands {
     }
 
     static func list(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "list", flags: ["--json": []], options: socketOption)
+        let parsed = CommandTable.parse("list", arguments)
         let client = client(parsed)
         let accounts = run { () throws(AgentClientError) in try client.listAccounts() }
         if parsed.has("--json") {
@@ -64,30 +62,27 @@ enum Commands {
     }
 
     static func add(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "add", flags: ["--persist": []],
-                                     options: socketOption.merging(["--account": [], "--account-id": [], "-t": ["--lifetime"],
-                                                                    "--from-file": []]) { a, _ in a })
+        let parsed = CommandTable.parse("add", arguments)
         if let path = parsed.value("--from-file") {
             return addFromFile(path, parsed)
         }
-        if parsed.has("--persist") { Output.usage("--persist goes with --from-file", command: "add") }
-        let lifetime = Lifecycle.seconds(parsed, "-t", command: "add")
+        let lifetime = CommandTable.seconds(parsed, "-t", command: "add")
         var accountID: UInt32?
         if let text = parsed.value("--account-id") {
             guard let id = UInt32(text) else { Output.usage("--account-id needs a number from 0 to 4294967295", command: "add") }
             accountID = id
         }
         guard let input = Terminal.readAll(from: .standardInput, limit: Frame.maxLength) else {
-            Output.fail("bad_request: the token bundle on stdin is unreadable or larger than 256 KiB", .failure)
+            Output.fail(.badRequest, "the token bundle on stdin is unreadable or larger than 256 KiB")
         }
         let object: JSONObject
         do throws(JSONError) {
             guard case .object(let parsedObject) = try JSONValue.parse(input) else {
-                Output.fail("bad_request: the token bundle on stdin must be a JSON object", .failure)
+                Output.fail(.badRequest, "the token bundle on stdin must be a JSON object")
             }
             object = parsedObject
         } catch {
-            Output.fail("bad_request: the token bundle on stdin is not valid JSON: \(error)", .failure)
+            Output.fail(.badRequest, "the token bundle on stdin is not valid JSON: \(error)")
         }
         let bundle: TokenBundle
         let name: String
@@ -99,7 +94,13 @@ enum Commands {
             }
             name = given
         } catch {
-            Output.fail("\(error.code.rawValue): \(error.message)", .failure)
+            Output.fail(error.code, error.message)
+        }
+        // The agent ignores fields it does not know (by design of the protocol); a person
+        // who typed "expires" for "expires_at" should hear that it was ignored.
+        let ignored = object.keys.filter { !TokenBundle.fieldNames.contains($0) && $0 != "account" }
+        if !ignored.isEmpty {
+            Output.warn("ignored unknown key\(ignored.count == 1 ? "" : "s") of the token bundle: \(ignored.joined(separator: ", "))")
         }
         let client = client(parsed)
         let summary = run { () throws(AgentClientError) in
@@ -121,30 +122,26 @@ enum Commands {
     }
 
     static func remove(_ arguments: [String]) {
-        let parsed: Arguments
-        do throws(Arguments.UsageError) {
-            parsed = try Arguments(arguments, flags: [:], options: socketOption)
-        } catch {
-            Output.usage(error.message, command: "remove")
-        }
-        guard parsed.positionals.count == 1, let name = parsed.positionals.first else {
-            Output.usage("remove takes one ACCOUNT", command: "remove")
-        }
+        let parsed = CommandTable.parse("remove", arguments)
+        let name = parsed.positionals[0]
         let client = client(parsed)
         run { () throws(AgentClientError) in try client.removeAccount(AccountReference(text: name)) }
         Output.err("Removed account \(name)\n")
     }
 
     static func lock(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "lock", flags: [:], options: socketOption)
+        let parsed = CommandTable.parse("lock", arguments)
         let passphrase = readPassphrase(prompt: "Enter lock passphrase: ", confirm: true)
+        // An empty passphrase locks nothing worth locking, and `unlock </dev/null` (no line
+        // at all) could not give it back: refused, as ssh-add -x refuses one.
+        guard !passphrase.isEmpty else { Output.fail(.usage, "the passphrase must not be empty") }
         let client = client(parsed)
         run { () throws(AgentClientError) in try client.lock(passphrase: passphrase) }
         Output.err("Agent locked.\n")
     }
 
     static func unlock(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "unlock", flags: [:], options: socketOption)
+        let parsed = CommandTable.parse("unlock", arguments)
         let passphrase = readPassphrase(prompt: "Enter lock passphrase: ", confirm: false)
         let client = client(parsed)
         run { () throws(AgentClientError) in try client.unlock(passphrase: passphrase) }
@@ -154,23 +151,19 @@ enum Commands {
     /// From the terminal without echo when stdin is one, else the first line of stdin.
     static func readPassphrase(prompt: String, confirm: Bool) -> String {
         if FileDescriptor.standardInput.isTerminal {
-            guard let first = Terminal.readSecret(prompt: prompt) else { Output.fail("no passphrase read", .usage) }
+            guard let first = Terminal.readSecret(prompt: prompt) else { Output.fail(.usage, "no passphrase read") }
             if confirm {
-                guard Terminal.readSecret(prompt: "Again: ") == first else { Output.fail("passphrases do not match", .usage) }
+                guard Terminal.readSecret(prompt: "Again: ") == first else { Output.fail(.usage, "passphrases do not match") }
             }
             return first
         }
-        guard let line = Terminal.readLine(from: .standardInput) else { Output.fail("no passphrase on stdin", .usage) }
+        guard let line = Terminal.readLine(from: .standardInput) else { Output.fail(.usage, "no passphrase on stdin") }
         return line
     }
 
     static func token(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "token", flags: ["--json": [], "--header": [], "--wait": []],
-                                     options: socketOption.merging(["--scope": [], "--account": [], "--timeout": []]) { a, _ in a })
-        let timeout = Lifecycle.seconds(parsed, "--timeout", command: "token") ?? 300
-        if parsed.has("--json") && parsed.has("--header") {
-            Output.usage("--json and --header exclude each other", command: "token")
-        }
+        let parsed = CommandTable.parse("token", arguments)
+        let timeout = CommandTable.seconds(parsed, "--timeout", command: "token") ?? 300
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = client(parsed)

@@ -12,7 +12,7 @@ enum EndpointCommand {
         do throws(Errno) {
             try ProcessControl.exec(program, arguments: arguments)
         } catch {
-            Output.fail("could not run \(program): \(error)", .failure)
+            Output.fail(.startFailed, "could not run \(program): \(error)")
         }
     }
 }

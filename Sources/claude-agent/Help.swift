@@ -6,17 +6,19 @@ enum Help {
     static let exitCodes = """
         exit codes:
           0  success
-          1  no agent answers at the socket
-          2  usage error
+          1  no agent answers at the socket (agent_not_running, io)
+          2  usage error or bad input (usage, bad_request, bad_configuration)
           3  no token covers the request (no_token, not_found)
           4  the token expired and could not be refreshed (expired, login_required, refresh_failed)
-          5  the agent is locked
-          6  denied, cancelled or timed out
+          5  the agent is locked (locked)
+          6  denied, cancelled or timed out (denied, cancelled, timeout, request_failed)
           7  any other error
+        Errors are one line on stderr: claude-agent: <code>: <message>.
         """
 
     static let main = """
-        usage: claude-agent <command> [options]
+        usage: claude-agent [-a SOCKET] <command> [options]
+               claude-agent --help | --version
 
         A per-user agent that holds Claude OAuth tokens in memory and hands them to
         tools over a Unix socket, in the style of ssh-agent.
@@ -44,8 +46,10 @@ enum Help {
           eval "$(claude-agent start)"
           claude-agent token --scope user:inference
 
-        Client commands find the agent through CLAUDE_AGENT_SOCK, or -a SOCKET, or the
-        default socket $XDG_RUNTIME_DIR/claude-agent/agent.sock.
+        Client commands find the agent through -a SOCKET (before or after the command),
+        else CLAUDE_AGENT_SOCK, else the default socket
+        $XDG_RUNTIME_DIR/claude-agent/agent.sock. --help and --version (-V) also go
+        before or after the command.
 
         Run 'claude-agent <command> --help' for a command's options.
 
@@ -58,8 +62,12 @@ enum Help {
 
             Starts an agent detached from the terminal, or finds the one already answering
             at the socket, and prints the variables to set, for eval:
-              eval "$(claude-agent start)"
-            Running it again reuses the running agent; it never starts a second one.
+              eval "$(claude-agent start)"          # sh, bash, zsh
+              eval `claude-agent start -c`          # csh, tcsh
+              claude-agent start --fish | source    # fish
+            Running it again reuses the running agent; it never starts a second one (the
+            agent options and -t then apply to nothing, which it says on stderr).
+            Only one of -s, -c and --fish may be given.
 
             options:
               -s          print sh commands (the default unless $SHELL is csh or fish)
@@ -124,11 +132,13 @@ enum Help {
                    claude-agent add --from-file FILE [--account NAME] [--persist] [-a SOCKET]
 
             Reads a token bundle as JSON from stdin and hands it to the agent:
-              {"access_token": "...", "refresh_token": "...", "expires_at": "2026-01-02T15:04:05Z",
+              {"access_token": "...", "refresh_token": "...", "expires_in": 3600,
                "token_type": "Bearer", "scope": "user:inference user:profile"}
-            refresh_token, expires_at (or expires_in seconds) and token_type are optional;
-            scopes may be given as "scope" (space-joined) or "scopes" (an array).
-            Adding under an existing name replaces that account's tokens.
+            refresh_token, expires_in (seconds from now; or expires_at, an RFC 3339 time such
+            as 2030-01-02T15:04:05Z) and token_type are optional; scopes may be given as
+            "scope" (space-joined) or "scopes" (an array); "account" may name the account.
+            Any other key is ignored, and named on stderr. Adding under an existing name
+            replaces that account's tokens.
 
             options:
               --account NAME    the account name (letters, digits, . _ - @ +; not all digits)
@@ -140,6 +150,8 @@ enum Help {
                                 account is "default" unless --account is given
               --persist         with --from-file: write rotated tokens back to FILE (atomically,
                                 keeping every other field)
+
+            --account-id and -t do not go with --from-file.
             """,
         "login": """
             usage: claude-agent login [--account NAME] [--account-id N] [--provider P] [--scope S]...
@@ -148,9 +160,12 @@ enum Help {
             Logs an account in with OAuth: the agent starts a PKCE login and this command
             prints the authorize URL on stdout (and opens it with xdg-open when there is a
             display, unless --no-browser). The provider redirects to a one-shot listener on
-            http://127.0.0.1:PORT/oauth/callback; on a machine without a browser, paste the
-            code instead (code#state, the whole callback URL, or the bare code). The agent
-            exchanges the code and keeps the tokens; the refresh token never leaves it.
+            http://127.0.0.1:PORT/oauth/callback, or exactly where the provider's configured
+            loopback redirect_uri says (its host, port and path; a free port when it names
+            none); on a machine without a browser, paste the code instead (code#state, the
+            whole callback URL, or the bare code). The agent exchanges the code and keeps the
+            tokens; the refresh token never leaves it. A busy configured port is an error
+            (listen_failed).
 
             options:
               --account NAME     the account to log in (default "default")
@@ -158,7 +173,9 @@ enum Help {
               --provider P       a provider from the configuration (default: the default one)
               --scope S          scopes to ask for (default: the provider's)
               --no-browser       only print the URL
-              --port N           the callback listener's port (default: any free one)
+              --port N           the callback listener's port (default: the provider's
+                                 redirect_uri port, else any free one; contradicting a
+                                 configured port is a usage error)
               --timeout SECONDS  give up after SECONDS (default 300)
             """,
         "requests": """
@@ -174,8 +191,17 @@ enum Help {
             holds a token for A covering the request's scopes, the request is approved at
             once. Otherwise the agent starts an OAuth authorization for A and asks the
             control browser to open it; with --print-url this command prints the URL
-            instead, listens on a loopback port for the provider's redirect (or a pasted
-            code), and finishes the approval itself.
+            instead. The provider redirects to this command's loopback listener (where the
+            provider's configured redirect_uri says, if it names one), or a code can be
+            pasted here; either way this command waits on the request itself, so it ends
+            as soon as the request does, whichever way the authorization comes back (the
+            bridge's callback, for one): exit 0 once approved, 6 when it ends otherwise
+            (denied, cancelled, expired, failed).
+
+            options:
+              --account A        the account to approve with (required)
+              --print-url        print the authorize URL instead of asking the control browser
+              --timeout SECONDS  give up waiting after SECONDS (default 300; exit 6)
             """,
         "bridge": """
             usage: claude-agent bridge [--listen ADDRESS:PORT]... [-a SOCKET]
@@ -233,8 +259,9 @@ enum Help {
             With --wait, when the agent holds no valid token for the scopes it makes a
             token request and this command waits (default 300 s) until someone approves it
             (claude-agent approve ID --account NAME, or the control browser) and prints the
-            token; on a terminal one line shows the request id and the time waited. Ctrl-C
-            cancels the request.
+            token; on a terminal one line shows the request id and the time waited. When
+            the wait ends without a token (the time-out, Ctrl-C), the request is cancelled
+            ("waiter gone"), so no one approves it for nobody.
 
             options:
               --scope S     a scope the token must cover; repeat for several (default: any)
@@ -243,7 +270,8 @@ enum Help {
                             scope, scopes, account, account_id; never the refresh token)
               --header      print "Authorization: Bearer <token>"
               --wait        ask for approval instead of failing when no token is held
-              --timeout S   with --wait: give up after S seconds (exit 6)
+              --timeout S   with --wait: give up after S seconds (exit 6); without --wait it
+                            would do nothing, so it is refused
 
             \(exitCodes)
             """,

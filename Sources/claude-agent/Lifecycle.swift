@@ -5,17 +5,17 @@ import Glibc
 
 /// `start`, `stop` and `serve`: the agent's life, as ssh-agent and `ssh-agent -k` manage it.
 enum Lifecycle {
-    static let shellFlags: [String: [String]] = ["-s": [], "-c": [], "--fish": []]
-
     static func start(_ arguments: [String]) {
-        let parsed = parse(arguments, command: "start", flags: shellFlags.merging(daemonFlags) { a, _ in a },
-                           options: ["-a": ["--socket"], "-t": ["--lifetime"]].merging(daemonOptions) { a, _ in a })
+        let parsed = CommandTable.parse("start", arguments)
         let shell = ShellSyntax(arguments: parsed)
-        let lifetime = seconds(parsed, "-t", command: "start")
+        let lifetime = CommandTable.seconds(parsed, "-t", command: "start")
         let path = parsed.value("-a") ?? SocketPath.defaultPath()
 
         if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: 5000).status() {
-            if lifetime != nil { Output.err("claude-agent: an agent is already running (pid \(status.pid)); -t not applied\n") }
+            let unused = (["-t"] + daemonFlags.keys.sorted() + daemonOptions.keys.sorted()).filter(parsed.given)
+            if !unused.isEmpty {
+                Output.warn("an agent is already running (pid \(status.pid)); \(unused.joined(separator: ", ")) not applied")
+            }
             printVariables(shell, socket: path, pid: status.pid)
             return
         }
@@ -43,7 +43,7 @@ enum Lifecycle {
             errors = pipe.read
             child = try ProcessControl.spawnDetached(daemon, arguments: daemonArguments, standardError: pipe.write)
         } catch {
-            Output.fail("could not start \(daemon): \(error)", .failure)
+            Output.fail(.startFailed, "could not start \(daemon): \(error)")
         }
         defer { errors.close() }
         let deadline = Clock.monotonicMilliseconds() + 10_000
@@ -56,12 +56,27 @@ enum Lifecycle {
                     return status.pid
                 }
                 let message = String(decoding: Terminal.readAll(from: errors, limit: 4096) ?? [], as: UTF8.self)
-                let reason = message.isEmpty ? "it exited with status \(exitStatus)" : message.trimmingTrailingNewlines
-                Output.fail("the agent did not start: \(reason)", .failure)
+                failStart(daemonError: message.trimmingTrailingNewlines, exitStatus: exitStatus)
             }
             Clock.sleep(milliseconds: 5)
         }
-        Output.fail("the agent (pid \(child)) did not answer at \(path) within 10 s", .failure)
+        Output.fail(.startFailed, "the agent (pid \(child)) did not answer at \(path) within 10 s")
+    }
+
+    /// claude-agentd failed before answering: its own `claude-agentd: <code>: <message>`
+    /// line, passed on under this program's name with the same code (so a bad
+    /// configuration exits 2 from `start` as from `serve`).
+    static func failStart(daemonError message: String, exitStatus: Int32) -> Never {
+        let line = message.split(separator: "\n").last.map(String.init) ?? ""
+        let prefix = "claude-agentd: "
+        if line.hasPrefix(prefix) {
+            let rest = line.dropFirst(prefix.count)
+            let code = rest.prefix { $0.isLowercase || $0 == "_" }
+            if !code.isEmpty, rest.dropFirst(code.count).hasPrefix(": ") {
+                Output.fail(ErrorCode(rawValue: String(code)), "the agent did not start: \(rest.dropFirst(code.count + 2))")
+            }
+        }
+        Output.fail(.startFailed, "the agent did not start: \(message.isEmpty ? "it exited with status \(exitStatus)" : message)")
     }
 
     /// claude-agentd beside this executable (as installed together), else on PATH.
@@ -79,11 +94,11 @@ enum Lifecycle {
             let candidate = "\(directory)/\(name)"
             if access(candidate, X_OK) == 0 { return candidate }
         }
-        Output.fail("\(name) was found neither beside claude-agent nor on PATH", .failure)
+        Output.fail(.startFailed, "\(name) was found neither beside claude-agent nor on PATH")
     }
 
     static func stop(_ arguments: [String]) {
-        let parsed = parse(arguments, command: "stop", flags: shellFlags.merging(["-k": []]) { a, _ in a }, options: ["-a": ["--socket"]])
+        let parsed = CommandTable.parse("stop", arguments)
         let shell = ShellSyntax(arguments: parsed)
         let client = Commands.client(parsed)
         let pid: Int32
@@ -101,12 +116,8 @@ enum Lifecycle {
         Output.out(shell.unset("CLAUDE_AGENT_SOCK") + shell.unset("CLAUDE_AGENT_PID") + "echo Agent pid \(pid) killed;\n")
     }
 
-    /// Replaces this process with claude-agentd in the foreground.
-    /// Options `start` and `serve` hand to claude-agentd unchanged.
-    static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
-    static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
-                                                    "--import-account": [], "--callback-url": [], "--idle-timeout": [],
-                                                    "--fetch-helper": []]
+    static let daemonFlags = CommandTable.daemonFlags
+    static let daemonOptions = CommandTable.daemonOptions
 
     static func daemonArguments(_ parsed: Arguments) -> [String] {
         var arguments: [String] = []
@@ -117,35 +128,17 @@ enum Lifecycle {
         return arguments
     }
 
+    /// Replaces this process with claude-agentd in the foreground.
     static func serve(_ arguments: [String]) {
-        let parsed = parse(arguments, command: "serve", flags: daemonFlags,
-                           options: ["-a": ["--socket"], "-t": ["--lifetime"]].merging(daemonOptions) { a, _ in a })
+        let parsed = CommandTable.parse("serve", arguments)
         var daemonArguments: [String] = daemonArguments(parsed)
         if let path = parsed.value("-a") { daemonArguments += ["-a", path] }
-        if let lifetime = seconds(parsed, "-t", command: "serve") { daemonArguments += ["-t", String(lifetime)] }
+        if let lifetime = CommandTable.seconds(parsed, "-t", command: "serve") { daemonArguments += ["-t", String(lifetime)] }
         let daemon = daemonPath()
         do throws(Errno) {
             try ProcessControl.exec(daemon, arguments: daemonArguments)
         } catch {
-            Output.fail("could not run \(daemon): \(error)", .failure)
-        }
-    }
-
-    static func parse(_ arguments: [String], command: String, flags: [String: [String]], options: [String: [String]]) -> Arguments {
-        do throws(Arguments.UsageError) {
-            let parsed = try Arguments(arguments, flags: flags, options: options)
-            try parsed.noPositionals()
-            return parsed
-        } catch {
-            Output.usage(error.message, command: command)
-        }
-    }
-
-    static func seconds(_ parsed: Arguments, _ option: String, command: String) -> Int64? {
-        do throws(Arguments.UsageError) {
-            return try parsed.seconds(option)
-        } catch {
-            Output.usage(error.message, command: command)
+            Output.fail(.startFailed, "could not run \(daemon): \(error)")
         }
     }
 }

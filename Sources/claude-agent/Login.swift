@@ -8,11 +8,9 @@ import Glibc
 /// agent: through a one-shot loopback listener (RFC 8252) or a pasted code.
 enum Login {
     static func login(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "login", flags: ["--no-browser": []],
-                                     options: Commands.socketOption.merging(["--account": [], "--account-id": [], "--provider": [],
-                                                                             "--scope": [], "--port": [], "--timeout": []]) { a, _ in a })
-        let timeout = Lifecycle.seconds(parsed, "--timeout", command: "login") ?? 300
-        var port: UInt16 = 0
+        let parsed = CommandTable.parse("login", arguments)
+        let timeout = CommandTable.seconds(parsed, "--timeout", command: "login") ?? 300
+        var port: UInt16?
         if let text = parsed.value("--port") {
             guard let value = UInt16(text) else { Output.usage("--port needs a port number", command: "login") }
             port = value
@@ -24,20 +22,17 @@ enum Login {
         }
         let scopes = parsed.all("--scope").isEmpty ? nil : Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
 
-        let listener: FileDescriptor
-        let redirectURI: String
-        do throws(Errno) {
-            listener = try TCPSocket.listen(SocketAddress(family: .inet, address: [127, 0, 0, 1], port: port))
-            redirectURI = "http://127.0.0.1:\(try TCPSocket.localAddress(of: listener).port)/oauth/callback"
-        } catch {
-            Output.fail("cannot listen on 127.0.0.1 for the login callback: \(error)", .failure)
-        }
-        defer { listener.close() }
-
         let client = Commands.client(parsed)
+        let provider = Commands.run { () throws(AgentClientError) in try client.provider(named: parsed.value("--provider")) }
+        if provider.paste && port != nil {
+            Output.usage("--port does nothing: provider \(provider.name) redirects to its own page (\(provider.redirectURI ?? "")), which shows a code to paste",
+                         command: "login")
+        }
+        let listener = CallbackListener.open(for: provider, port: port, command: "login")
+        defer { listener?.close() }
         let start = Commands.run { () throws(AgentClientError) in
-            try client.startLogin(account: parsed.value("--account"), accountID: accountID, provider: parsed.value("--provider"),
-                                  redirectURI: redirectURI, scopes: scopes)
+            try client.startLogin(account: parsed.value("--account"), accountID: accountID, provider: provider.name,
+                                  redirectURI: listener?.uri, scopes: scopes)
         }
         Output.out(start.authorizeURL + "\n")
         Output.err("To log in account \(start.account) with \(start.provider), open the URL above in a browser.\n")
@@ -46,7 +41,7 @@ enum Login {
 
         let deadline = Clock.monotonicMilliseconds() + timeout * 1000
         guard case .loggedIn(let summary) = waitForCallback(listener: listener, start: start, client: client, deadline: deadline) else {
-            Output.fail("protocol_violation: the agent completed something other than this login", .failure)
+            Output.fail(.protocolViolation, "the agent completed something other than this login")
         }
         let expiry = summary.expiresAt.map { ", expires \(RFC3339.format($0))" } ?? ""
         Output.err("Logged in account \(summary.name) (#\(summary.id)), token \(summary.fingerprint)\(expiry)\n")
@@ -55,7 +50,7 @@ enum Login {
     /// Serves the loopback listener and reads pasted codes from stdin until one completes
     /// the login or the deadline passes. A callback with another state is refused and
     /// does not end the wait.
-    static func waitForCallback(listener: FileDescriptor, start: LoginStart, client: AgentClient, deadline: Int64) -> CallbackOutcome {
+    static func waitForCallback(listener: CallbackListener?, start: LoginStart, client: AgentClient, deadline: Int64) -> CallbackOutcome {
         var readStdin = true
         let progress = FileDescriptor.standardError.isTerminal
         let began = Clock.monotonicMilliseconds()
@@ -64,17 +59,29 @@ enum Login {
             let now = Clock.monotonicMilliseconds()
             if now >= deadline {
                 if progress { Output.err("\n") }
-                Output.fail("timeout: no callback or pasted code arrived in time", .denied)
+                Output.fail(.timeout, "no callback or pasted code arrived in time")
             }
             if progress { Output.err("\rWaiting for the browser or a pasted code... \((now - began) / 1000)s ") }
             var set = PollSet()
-            set.add(listener, .readable)
-            if readStdin { set.add(.standardInput, .readable) }
-            _ = try? set.wait(timeoutMilliseconds: Int32(min(1000, deadline - now)))
-            if !set.returnedEvents(at: 0).isEmpty, let (fd, _) = try? TCPSocket.accept(listener) {
-                if let summary = serveCallback(fd, start: start, client: client, progress: progress) { return summary }
+            var stdinIndex: Int?
+            if let listener { set.add(listener.fd, .readable) }
+            if readStdin {
+                stdinIndex = set.count
+                set.add(.standardInput, .readable)
             }
-            if readStdin && set.count > 1 && !set.returnedEvents(at: 1).isEmpty {
+            if set.count == 0 {
+                Clock.sleep(milliseconds: min(1000, deadline - now))
+                continue
+            }
+            _ = try? set.wait(timeoutMilliseconds: Int32(min(1000, deadline - now)))
+            if let listener, !set.returnedEvents(at: 0).isEmpty {
+                let outcome = Commands.run { () throws(AgentClientError) in try listener.serveOne(state: start.state, client: client) }
+                if let outcome {
+                    if progress { Output.err("\n") }
+                    return outcome
+                }
+            }
+            if let stdinIndex, !set.returnedEvents(at: stdinIndex).isEmpty {
                 guard let line = Terminal.readLine(from: .standardInput) else {
                     readStdin = false
                     continue
@@ -87,63 +94,6 @@ enum Login {
                 }
             }
         }
-    }
-
-    /// Reads one HTTP request from the browser; for our callback, relays it to the agent
-    /// and shows the outcome in the page. Returns the account once logged in.
-    static func serveCallback(_ fd: FileDescriptor, start: LoginStart, client: AgentClient, progress: Bool) -> CallbackOutcome? {
-        defer { fd.close() }
-        guard let target = readRequestTarget(fd) else { return nil }
-        let (path, query) = splitTarget(target)
-        guard path == "/oauth/callback" else {
-            respond(fd, status: "404 Not Found", body: "Not found.")
-            return nil
-        }
-        let parameters = Dictionary(PercentEncoding.parseQuery(query) ?? []) { first, _ in first }
-        guard parameters["state"] == start.state else {
-            respond(fd, status: "400 Bad Request", body: "This callback does not belong to the login in progress.")
-            return nil
-        }
-        do throws(AgentClientError) {
-            let outcome = try client.completeLogin(state: start.state, code: parameters["code"], error: parameters["error"],
-                                                   errorDescription: parameters["error_description"])
-            let done = if case .approved = outcome { "Approved with account" } else { "Logged in account" }
-            respond(fd, status: "200 OK", body: "\(done) \(outcome.accountName). You may close this window.")
-            if progress { Output.err("\n") }
-            return outcome
-        } catch {
-            respond(fd, status: "400 Bad Request", body: "Login failed: \(error.message)")
-            if progress { Output.err("\n") }
-            Output.fail(error)
-        }
-    }
-
-    /// The request target of a `GET` request line, reading at most 8 KiB for 5 seconds.
-    static func readRequestTarget(_ fd: FileDescriptor) -> String? {
-        try? fd.setNonBlocking(false)
-        try? fd.setTimeouts(milliseconds: 5000)
-        var head: [UInt8] = []
-        while head.count < 8192 {
-            guard let chunk = try? fd.read(upTo: 8192 - head.count), !chunk.isEmpty else { break }
-            head += chunk
-            if head.contains(UInt8(ascii: "\n")) { break }  // the request line is all we need
-        }
-        guard let lineEnd = head.firstIndex(of: UInt8(ascii: "\r")) ?? head.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-        let parts = String(decoding: head[..<lineEnd], as: UTF8.self).split(separator: " ")
-        guard parts.count == 3, parts[0] == "GET" else { return nil }
-        return String(parts[1])
-    }
-
-    static func splitTarget(_ target: String) -> (String, String) {
-        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
-        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
-    }
-
-    static func respond(_ fd: FileDescriptor, status: String, body: String) {
-        let html = "<!doctype html><meta charset=utf-8><title>claude-agent</title><p>\(HTML.escape(body))</p>\n"
-        let response = "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\n"
-            + "Cache-Control: no-store\r\nConnection: close\r\n\r\n" + html
-        try? fd.sendAll(Array(response.utf8))
     }
 
     /// Opens `url` with xdg-open when there is a display; otherwise the printed URL is enough.
@@ -159,8 +109,7 @@ enum Login {
     }
 
     static func logout(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "logout", flags: ["--no-revoke": []],
-                                     options: Commands.socketOption.merging(["--account": []]) { a, _ in a })
+        let parsed = CommandTable.parse("logout", arguments)
         let account = AccountReference(text: parsed.value("--account") ?? "default")
         let client = Commands.client(parsed)
         client.timeoutMilliseconds = 60_000

@@ -1,33 +1,6 @@
 import AgentPOSIX
+import AgentProtocol
 import ClaudeAgentClient
-
-/// Exit codes, documented in `--help` and README.
-enum ExitCode: Int32 {
-    case ok = 0
-    /// No agent answers at the socket.
-    case noAgent = 1
-    case usage = 2
-    /// No token covers the request (`no_token`, `not_found`).
-    case noToken = 3
-    /// The token is expired and could not be refreshed (`expired`, `login_required`, `refresh_failed`).
-    case expired = 4
-    case locked = 5
-    /// A person or the clock said no (`denied`, `cancelled`, `timeout`).
-    case denied = 6
-    /// Any other failure.
-    case failure = 7
-
-    init(_ code: AgentClientError.Code) {
-        switch code {
-        case .agentNotRunning, .io: self = .noAgent
-        case .noToken, .notFound: self = .noToken
-        case .expired, .loginRequired, .refreshFailed: self = .expired
-        case .locked: self = .locked
-        case .denied, .cancelled, .timeout, .requestFailed: self = .denied
-        default: self = .failure
-        }
-    }
-}
 
 enum Output {
     static func out(_ text: String) {
@@ -38,19 +11,26 @@ enum Output {
         try? FileDescriptor.standardError.writeAll(Array(text.utf8))
     }
 
-    /// One line on stderr with the program name, then exit.
-    static func fail(_ message: String, _ code: ExitCode) -> Never {
-        err("claude-agent: \(message)\n")
-        ProcessControl.exit(code.rawValue)
+    /// One line on stderr, `claude-agent: <code>: <message>`, then exit with the status
+    /// `ExitCode` maps the code to: the only way this program fails.
+    static func fail(_ code: ErrorCode, _ message: String) -> Never {
+        err("claude-agent: \(code.rawValue): \(message)\n")
+        ProcessControl.exit(ExitCode(code).rawValue)
     }
 
     static func fail(_ error: AgentClientError) -> Never {
-        fail("\(error.code.rawValue): \(error.message)", ExitCode(error.code))
+        fail(error.code, error.message)
     }
 
+    /// A usage error, pointing at the help of the command (or of the program).
     static func usage(_ message: String, command: String?) -> Never {
         let hint = command.map { "claude-agent \($0) --help" } ?? "claude-agent --help"
-        fail("\(message)\nTry '\(hint)'.", .usage)
+        fail(.usage, "\(message) (see '\(hint)')")
+    }
+
+    /// A note that does not stop the command: `claude-agent: warning: <message>`.
+    static func warn(_ message: String) {
+        err("claude-agent: warning: \(message)\n")
     }
 }
 

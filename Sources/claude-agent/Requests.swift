@@ -5,7 +5,7 @@ import ClaudeAgentClient
 /// `requests`, `approve`, `deny`, and the waiting part of `token --wait`.
 enum Requests {
     static func list(_ arguments: [String]) {
-        let parsed = Lifecycle.parse(arguments, command: "requests", flags: ["--json": []], options: Commands.socketOption)
+        let parsed = CommandTable.parse("requests", arguments)
         let client = Commands.client(parsed)
         let requests = Commands.run { () throws(AgentClientError) in try client.listRequests() }
         if parsed.has("--json") {
@@ -27,67 +27,134 @@ enum Requests {
 
     /// Approves a request with an account: at once when the agent holds a token for it,
     /// else through an authorization that the control browser opens (or, with
-    /// --print-url, that this command prints and waits for on a loopback listener).
+    /// --print-url, that this command prints). Either way it then waits on the request's
+    /// state in the agent, so it ends when the request does, whichever way the
+    /// authorization comes back: its own loopback listener, a pasted code, the bridge's
+    /// callback, or a person denying it meanwhile.
     static func approve(_ arguments: [String]) {
-        let parsed: Arguments
-        do throws(Arguments.UsageError) {
-            parsed = try Arguments(arguments, flags: ["--print-url": []],
-                                   options: Commands.socketOption.merging(["--account": [], "--timeout": []]) { a, _ in a })
-        } catch {
-            Output.usage(error.message, command: "approve")
-        }
-        guard parsed.positionals.count == 1, let id = parsed.positionals.first else {
-            Output.usage("approve takes one request ID", command: "approve")
-        }
+        let parsed = CommandTable.parse("approve", arguments)
+        let id = parsed.positionals[0]
         guard let accountText = parsed.value("--account") else { Output.usage("--account is required", command: "approve") }
-        let timeout = Lifecycle.seconds(parsed, "--timeout", command: "approve") ?? 300
+        let timeout = CommandTable.seconds(parsed, "--timeout", command: "approve") ?? 300
         let account = AccountReference(text: accountText)
         let client = Commands.client(parsed)
-        // The provider redirects to this command's own loopback listener, so an approval
-        // needs no bridge running; the control browser (or the user, with --print-url)
-        // only opens the URL.
-        let listener: FileDescriptor
-        let redirectURI: String
-        do throws(Errno) {
-            listener = try TCPSocket.listen(SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0))
-            redirectURI = "http://127.0.0.1:\(try TCPSocket.localAddress(of: listener).port)/oauth/callback"
-        } catch {
-            Output.fail("cannot listen on 127.0.0.1 for the callback: \(error)", .failure)
-        }
-        defer { listener.close() }
+        // The provider redirects to this command's own listener where it may (so an
+        // approval needs no bridge running); the control browser, or the user with
+        // --print-url, only opens the URL.
+        let provider = Commands.run { () throws(AgentClientError) in try client.provider(named: nil, account: account) }
+        let listener = CallbackListener.open(for: provider, port: nil, command: "approve")
+        defer { listener?.close() }
         let printURL = parsed.has("--print-url")
         let request = Commands.run { () throws(AgentClientError) in
-            try client.selectAccount(id, account: account, printURL: printURL, redirectURI: redirectURI)
+            try client.selectAccount(id, account: account, printURL: printURL, redirectURI: listener?.uri)
         }
         let name = request.account ?? accountText
         if request.status == "approved" {
             Output.err("Approved request \(id) with account \(name).\n")
             return
         }
-        if printURL {
-            guard let url = request.authorizeURL else { Output.fail("protocol_violation: the agent gave no authorize URL", .failure) }
-            Output.out(url + "\n")
-            Output.err("Open the URL above in account \(name)'s browser to approve request \(id).\n")
+        if let state = request.authorizationState {
+            if printURL {
+                guard let url = request.authorizeURL else { Output.fail(.protocolViolation, "the agent gave no authorize URL") }
+                Output.out(url + "\n")
+                Output.err("Open the URL above in account \(name)'s browser to approve request \(id).\n")
+            } else {
+                Output.err("The control browser is opening the authorization for account \(name).\n")
+            }
+            if provider.paste { Output.err("Then paste the code it shows here.\n") }
+            waitForApproval(id, state: state, listener: listener, client: client, timeout: timeout)
         } else {
-            Output.err("The control browser is opening the authorization for account \(name).\n")
+            // Approved once the account's token is refreshed: nothing to relay.
+            waitForApproval(id, state: nil, listener: nil, client: client, timeout: timeout)
         }
-        guard let state = request.authorizationState else { Output.fail("protocol_violation: the agent gave no state", .failure) }
-        let start = LoginStart(account: name, provider: "", authorizeURL: request.authorizeURL ?? "", redirectURI: redirectURI,
-                               state: state, paste: false)
-        _ = Login.waitForCallback(listener: listener, start: start, client: client, deadline: Clock.monotonicMilliseconds() + timeout * 1000)
         Output.err("Approved request \(id) with account \(name).\n")
     }
 
+    /// Waits for request `id` to end, with `request.wait` on a connection of its own, while
+    /// relaying what reaches `listener` or stdin (a pasted code) for authorization `state`.
+    /// Returns when the request is approved; any other end fails the command with its code.
+    static func waitForApproval(_ id: String, state: String?, listener: CallbackListener?, client: AgentClient, timeout: Int64) {
+        let waiter = AgentClient(socketPath: client.socketPath)
+        let call = Commands.run { () throws(AgentClientError) in
+            try waiter.send(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)])
+        }
+        client.timeoutMilliseconds = 60_000
+        var readStdin = state != nil
+        let progress = FileDescriptor.standardError.isTerminal
+        let began = Clock.monotonicMilliseconds()
+        // The agent answers the wait by its own deadline; this one only guards against an
+        // agent that never does.
+        let deadline = began + (timeout + 10) * 1000
+        while true {
+            let now = Clock.monotonicMilliseconds()
+            if now >= deadline { Output.fail(.timeout, "the agent did not answer the wait for request \(id)") }
+            if progress { Output.err("\rWaiting for the approval of request \(id)... \((now - began) / 1000)s ") }
+            guard let waitDescriptor = waiter.descriptor else { Output.fail(.io, "the connection to the agent closed") }
+            var set = PollSet()
+            set.add(waitDescriptor, .readable)
+            var listenerIndex: Int?
+            var stdinIndex: Int?
+            if let listener, state != nil {
+                listenerIndex = set.count
+                set.add(listener.fd, .readable)
+            }
+            if readStdin {
+                stdinIndex = set.count
+                set.add(.standardInput, .readable)
+            }
+            _ = try? set.wait(timeoutMilliseconds: Int32(min(1000, deadline - now)))
+            if !set.returnedEvents(at: 0).isEmpty {
+                let answer: JSONObject?
+                do throws(AgentClientError) {
+                    answer = try waiter.availableAnswer(to: call)
+                } catch {
+                    if progress { Output.err("\n") }
+                    Output.fail(error)
+                }
+                if let answer {
+                    if progress { Output.err("\n") }
+                    let status = answer["status"]?.stringValue ?? ""
+                    if status == "approved" { return }
+                    failForEnded(id, status: status, error: answer["error"]?.stringValue)
+                }
+            }
+            if let state, let listenerIndex, let listener, !set.returnedEvents(at: listenerIndex).isEmpty {
+                // A refused relay (the state already used because the bridge completed it,
+                // a failed exchange) is not the end: the request's state is.
+                _ = try? listener.serveOne(state: state, client: client)
+            }
+            if let state, let stdinIndex, !set.returnedEvents(at: stdinIndex).isEmpty {
+                guard let line = Terminal.readLine(from: .standardInput) else {
+                    readStdin = false
+                    continue
+                }
+                let pasted = PastedCode(line, expectedState: state)
+                guard let code = pasted.code else { continue }
+                do throws(AgentClientError) {
+                    _ = try client.completeLogin(state: pasted.state, code: code)
+                } catch {
+                    // Not the end: the request's state is (a mistyped paste can be retried).
+                    if progress { Output.err("\n") }
+                    Output.warn("the pasted code was refused: \(error.code.rawValue): \(error.message)")
+                }
+            }
+        }
+    }
+
+    /// A request that ended other than approved: its status as the code, and its reason.
+    static func failForEnded(_ id: String, status: String, error: String?) -> Never {
+        let reason = error.map { ": \($0)" } ?? ""
+        switch status {
+        case "denied": Output.fail(.denied, "request \(id) was denied\(reason)")
+        case "cancelled": Output.fail(.cancelled, "request \(id) was cancelled\(reason)")
+        case "expired": Output.fail(.timeout, "request \(id) expired\(reason)")
+        default: Output.fail(.requestFailed, "request \(id) ended in \(status)\(reason)")
+        }
+    }
+
     static func deny(_ arguments: [String]) {
-        let parsed: Arguments
-        do throws(Arguments.UsageError) {
-            parsed = try Arguments(arguments, flags: [:], options: Commands.socketOption.merging(["--reason": []]) { a, _ in a })
-        } catch {
-            Output.usage(error.message, command: "deny")
-        }
-        guard parsed.positionals.count == 1, let id = parsed.positionals.first else {
-            Output.usage("deny takes one request ID", command: "deny")
-        }
+        let parsed = CommandTable.parse("deny", arguments)
+        let id = parsed.positionals[0]
         let client = Commands.client(parsed)
         _ = Commands.run { () throws(AgentClientError) in try client.denyRequest(id, reason: parsed.value("--reason")) }
         Output.err("Denied request \(id).\n")
@@ -115,12 +182,6 @@ enum Requests {
         let ended = Commands.run { () throws(AgentClientError) in try client.waitForRequest(request.id, timeout: timeout, tick: show) }
         if progress { Output.err("\n") }
         if ended.status == "approved", let token = ended.token { return token }
-        let reason = ended.error.map { ": \($0)" } ?? ""
-        switch ended.status {
-        case "denied": Output.fail("denied: request \(request.id) was denied\(reason)", .denied)
-        case "cancelled": Output.fail("cancelled: request \(request.id) was cancelled\(reason)", .denied)
-        case "expired": Output.fail("timeout: request \(request.id) expired\(reason)", .denied)
-        default: Output.fail("request_failed: request \(request.id) ended in \(ended.status)\(reason)", .denied)
-        }
+        failForEnded(request.id, status: ended.status, error: ended.error)
     }
 }

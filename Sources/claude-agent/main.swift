@@ -6,55 +6,83 @@ import AgentProtocol
 import ClaudeAgentClient
 
 Signals.unblockAll()
-let commandLine = Array(CommandLine.arguments.dropFirst())
-guard let command = commandLine.first else {
-    Output.err(Help.main + "\n")
-    ProcessControl.exit(ExitCode.usage.rawValue)
-}
-let rest = Array(commandLine.dropFirst())
 
-switch command {
-case "-h", "--help", "help":
-    if rest.first == "endpoint" {
-        EndpointCommand.run(["--help"])
-    } else if let topic = rest.first, let text = Help.commands[topic] {
+/// The options every command takes, accepted before the command as well as after it
+/// (`claude-agent -a SOCKET status`, as `git -C DIR status`): `-a SOCKET`, `--help`,
+/// `--version`.
+var arguments = Array(CommandLine.arguments.dropFirst())[...]
+var socketArguments: [String] = []
+var wantsHelp = false
+var wantsVersion = false
+leading: while let first = arguments.first, first.hasPrefix("-"), first != "-k" {
+    arguments.removeFirst()
+    switch first {
+    case "-a", "--socket":
+        guard let path = arguments.popFirst() else { Output.usage("\(first) needs a value", command: nil) }
+        socketArguments = ["-a", path]
+    case _ where first.hasPrefix("--socket="):
+        socketArguments = ["-a", String(first.dropFirst("--socket=".count))]
+    case "-h", "--help": wantsHelp = true
+    case "-V", "--version": wantsVersion = true
+    case "--": break leading
+    default: Output.usage("unknown option \(first)", command: nil)
+    }
+}
+var command = arguments.popFirst()
+var rest = Array(arguments)
+if command == "help" {
+    wantsHelp = true
+    command = rest.first
+    rest = []
+} else if command == "version" {
+    wantsVersion = true
+    command = nil
+}
+// --help and --version after the command too (before a "--"), touching nothing.
+let options = rest.prefix { $0 != "--" }
+if options.contains("-h") || options.contains("--help") { wantsHelp = true }
+if options.contains("-V") || options.contains("--version") { wantsVersion = true }
+
+if wantsVersion && !wantsHelp {
+    Output.out("claude-agent \(agentVersion)\n")
+    ProcessControl.exit(0)
+}
+if wantsHelp && command == "endpoint" {
+    // A program of its own (HTTPS needs FoundationNetworking): its options and help are its.
+    EndpointCommand.run(["--help"])
+}
+if wantsHelp {
+    if let command {
+        let topic = command == "-k" ? "stop" : command
+        guard let text = Help.commands[topic] else { Output.usage("unknown command \"\(command)\"", command: nil) }
         Output.out(text + "\n")
     } else {
         Output.out(Help.main + "\n")
     }
-case "--version", "version":
-    Output.out("claude-agent \(agentVersion)\n")
-case "-k":
-    Lifecycle.stop(rest)
-case "endpoint":
-    // A program of its own (HTTPS needs FoundationNetworking): its options and --help are its.
-    EndpointCommand.run(rest)
-default:
-    guard Help.commands[command] != nil else {
-        Output.usage("unknown command \"\(command)\"", command: nil)
-    }
-    if rest.contains("-h") || rest.contains("--help") {
-        Output.out((Help.commands[command] ?? Help.main) + "\n")
-        ProcessControl.exit(0)
-    }
-    switch command {
-    case "start": Lifecycle.start(rest)
-    case "stop": Lifecycle.stop(rest)
-    case "serve": Lifecycle.serve(rest)
-    case "status": Commands.status(rest)
-    case "list": Commands.list(rest)
-    case "add": Commands.add(rest)
-    case "remove": Commands.remove(rest)
-    case "lock": Commands.lock(rest)
-    case "unlock": Commands.unlock(rest)
-    case "token": Commands.token(rest)
-    case "login": Login.login(rest)
-    case "logout": Login.logout(rest)
-    case "bridge": BridgeCommand.run(rest)
-    case "requests": Requests.list(rest)
-    case "approve": Requests.approve(rest)
-    case "deny": Requests.deny(rest)
-    default: Output.usage("unknown command \"\(command)\"", command: nil)
-    }
+    ProcessControl.exit(0)
+}
+guard let command else { Output.usage("a command is needed", command: nil) }
+rest = socketArguments + rest
+
+switch command {
+case "-k": Lifecycle.stop(rest)
+case "start": Lifecycle.start(rest)
+case "stop": Lifecycle.stop(rest)
+case "serve": Lifecycle.serve(rest)
+case "status": Commands.status(rest)
+case "list": Commands.list(rest)
+case "add": Commands.add(rest)
+case "remove": Commands.remove(rest)
+case "lock": Commands.lock(rest)
+case "unlock": Commands.unlock(rest)
+case "token": Commands.token(rest)
+case "login": Login.login(rest)
+case "logout": Login.logout(rest)
+case "bridge": BridgeCommand.run(rest)
+case "endpoint": EndpointCommand.run(rest)
+case "requests": Requests.list(rest)
+case "approve": Requests.approve(rest)
+case "deny": Requests.deny(rest)
+default: Output.usage("unknown command \"\(command)\"", command: nil)
 }
 ProcessControl.exit(0)

@@ -35,9 +35,15 @@ let usage = """
 
     """
 
-func fail(_ message: String, code: Int32 = 1) -> Never {
-    try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(message)\n".utf8))
-    ProcessControl.exit(code)
+/// One line, `claude-agentd: <code>: <message>`, and the exit status the shared table
+/// gives the code (`claude-agent start` passes the line on under its own name).
+func fail(_ code: ErrorCode, _ message: String) -> Never {
+    try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(code.rawValue): \(message)\n".utf8))
+    ProcessControl.exit(ExitCode(code).rawValue)
+}
+
+func usageError(_ message: String) -> Never {
+    fail(.usage, "\(message) (see 'claude-agentd --help')")
 }
 
 var socketPath: String?
@@ -53,13 +59,13 @@ var fetchHelper: String?
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
-    guard let text = arguments.popFirst() else { fail("\(option) needs a value\n\(usage)", code: 2) }
+    guard let text = arguments.popFirst() else { usageError("\(option) needs a value") }
     return text
 }
 
 func seconds(_ option: String) -> Int64 {
     let text = value(option)
-    guard let value = Int64(text), value >= 0 else { fail("\(option): \"\(text)\" is not a number of seconds", code: 2) }
+    guard let value = Int64(text), value >= 0 else { usageError("\(option): \"\(text)\" is not a number of seconds") }
     return value
 }
 
@@ -68,7 +74,7 @@ while let argument = arguments.popFirst() {
     case "-a", "--socket": socketPath = value(argument)
     case "-t", "--lifetime":
         let value = seconds(argument)
-        guard value > 0 else { fail("-t needs a positive number of seconds", code: 2) }
+        guard value > 0 else { usageError("-t needs a positive number of seconds") }
         lifetime = value
     case "--skew": skew = seconds(argument)
     case "--config": configPath = value(argument)
@@ -79,7 +85,7 @@ while let argument = arguments.popFirst() {
     case "--callback-url": callbackURL = value(argument)
     case "--idle-timeout":
         idleTimeout = seconds(argument)
-        guard idleTimeout > 0 else { fail("--idle-timeout needs a positive number of seconds", code: 2) }
+        guard idleTimeout > 0 else { usageError("--idle-timeout needs a positive number of seconds") }
     case "--fetch-helper": fetchHelper = value(argument)
     case "--version":
         print("claude-agentd \(agentVersion)")
@@ -88,7 +94,7 @@ while let argument = arguments.popFirst() {
         print(usage, terminator: "")
         ProcessControl.exit(0)
     default:
-        fail("unknown argument \"\(argument)\"\n\(usage)", code: 2)
+        usageError("unknown argument \"\(argument)\"")
     }
 }
 
@@ -107,14 +113,14 @@ func loadSettings() -> AgentSettings {
     } catch let error as Errno where error == .noSuchFile && explicit == nil {
         // No configuration file: the built-in provider.
     } catch let error as ConfigurationError {
-        fail("\(error)")
+        fail(.badConfiguration, "\(error)")
     } catch {
-        fail("cannot read \(path): \(error)")
+        fail(.badConfiguration, "cannot read \(path): \(error)")
     }
     do {
         return try settings.applyingEnvironment(environment)
     } catch {
-        fail("\(error)")
+        fail(.badConfiguration, "\(error)")
     }
 }
 
@@ -134,6 +140,8 @@ do {
     let agent = try Agent(configuration: configuration)
     try agent.start()
     try agent.run()
+} catch let error as AgentError {
+    fail(error.code, error.message)
 } catch {
-    fail("\(error)")
+    fail(.startFailed, "\(error)")
 }

@@ -94,6 +94,7 @@ struct ApprovalFlowTests {
         _ = try waiting.wait()
         let client = AgentClient(socketPath: world.socket)
         #expect(try eventually { try client.request(id).status == "cancelled" })
+        #expect(try client.request(id).error == "waiter gone")
         #expect(try client.listRequests().isEmpty)
     }
 
@@ -158,6 +159,105 @@ struct ApprovalFlowTests {
             #expect(error.code == .invalidState)
         }
         #expect(try client.request(request.id).status == "approved")
+    }
+
+    /// The code and state of the provider's redirect for `url`, logged in as bob, without
+    /// delivering it to the redirect URI.
+    func redirect(_ url: String) throws -> (code: String, state: String) {
+        let redirect = try Sandbox.runPeer("browser.py", ["--user", "bob", "--password", "bob-password", "--no-callback", url])
+        let location = try #require(redirect.stdout.split(separator: " ").last.map { String($0).trimmingCharacters(in: .newlines) })
+        let query = try #require(URLComponents(string: location)?.queryItems)
+        return (try #require(query.first { $0.name == "code" }?.value), try #require(query.first { $0.name == "state" }?.value))
+    }
+
+    @Test("approve ends once the request is approved another way: the code relayed over the socket, not to its listener")
+    func approveFollowsTheRequest() throws {
+        let world = try world(controlBrowser: false)
+        let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "120", "--scope", "user:inference", "-a", world.socket])
+        let id = try pendingRequestID(world)
+        let approve = try world.sandbox.background(["approve", id, "--account", "bob", "--print-url", "--timeout", "120", "-a", world.socket])
+        let url = try approve.firstLine()
+        let (code, state) = try redirect(url)
+        // As the bridge's /oauth/callback does: the code reaches the agent, not approve.
+        _ = try AgentClient(socketPath: world.socket).completeLogin(state: state, code: code)
+        #expect(try approve.wait(timeout: 60) == 0, "\(approve.stderr)")
+        #expect(approve.stdout == url + "\n")
+        #expect(approve.stderr == "Open the URL above in account bob's browser to approve request \(id).\nApproved request \(id) with account bob.\n")
+        #expect(try waiting.wait() == 0, "\(waiting.stderr)")
+        #expect(try world.server.whoami(waiting.stdout.trimmingCharacters(in: .newlines)) == "bob")
+    }
+
+    @Test("approve ends with the request: denied meanwhile is exit 6 with the reason")
+    func approveSeesTheDenial() throws {
+        let world = try world(controlBrowser: false)
+        let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "120", "--scope", "user:inference", "-a", world.socket])
+        let id = try pendingRequestID(world)
+        let approve = try world.sandbox.background(["approve", id, "--account", "bob", "--print-url", "--timeout", "120", "-a", world.socket])
+        _ = try approve.firstLine()
+        #expect(try world.sandbox.cli("deny", id, "--reason", "not today", "-a", world.socket).status == 0)
+        #expect(try approve.wait(timeout: 60) == 6)
+        #expect(approve.stderr.hasSuffix("claude-agent: denied: request \(id) was denied: not today\n"), "\(approve.stderr)")
+        #expect(try waiting.wait() == 6)
+    }
+
+    @Test("a token --wait that times out cancels its request at once (waiter gone); approve then refuses it")
+    func timedOutWaitCancels() throws {
+        let world = try world()
+        let result = try world.sandbox.cli("token", "--wait", "--timeout", "1", "--scope", "user:inference", "-a", world.socket)
+        #expect(result.status == 6)
+        let prefix = "Waiting for approval of request "
+        let id = String(try #require(result.stderr.split(separator: "\n").first?.dropFirst(prefix.count).prefix(36)))
+        #expect(result.stderr == "\(prefix)\(id): claude-agent approve \(id) --account NAME\n"
+                + "claude-agent: timeout: token request \(id) was still pending when the wait ran out; it is cancelled\n")
+        let client = AgentClient(socketPath: world.socket)
+        let ended = try client.request(id)
+        #expect(ended.status == "cancelled" && ended.error == "waiter gone")
+        #expect(try client.listRequests().isEmpty)
+        let approve = try world.sandbox.cli("approve", id, "--account", "1", "-a", world.socket)
+        #expect(approve.status == 7)
+        #expect(approve.stderr == "claude-agent: invalid_status: token request \(id) is cancelled; an account can no longer be selected\n")
+    }
+
+    @Test("an approver's wait neither holds nor cancels a request; its maker's Ctrl-C cancels it and the approver hears why")
+    func approverWaitDoesNotHold() throws {
+        let world = try world()
+        let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "120", "--scope", "user:inference", "-a", world.socket])
+        let id = try pendingRequestID(world)
+        let approver = AgentClient(socketPath: world.socket)
+        do {
+            _ = try approver.waitForRequest(id, timeout: 1)
+            Issue.record("the approver's wait must time out")
+        } catch {
+            #expect(error.code == .timeout)
+        }
+        #expect(try approver.request(id).status == "pending")
+        waiting.process.interrupt()  // Ctrl-C
+        _ = try waiting.wait()
+        let ended = try approver.waitForRequest(id, timeout: 30)
+        #expect(ended.status == "cancelled" && ended.error == "waiter gone")
+    }
+
+    @Test("a request relayed for another process (the bridge's) outlives a wait that ran out")
+    func relayedRequestKeepsItsLifetime() throws {
+        let world = try world()
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["60"]
+        try sleeper.run()
+        defer { sleeper.terminate() }
+        let relay = AgentClient(socketPath: world.socket)
+        let created = try relay.call(.requestCreate, ["scopes": .array([.string("user:inference")]),
+                                                       "caller_pid": .int(Int64(sleeper.processIdentifier))])
+        let id = try #require(created["request_id"]?.stringValue)
+        #expect(created["caller"]?["pid"]?.intValue == Int64(sleeper.processIdentifier))
+        do {
+            _ = try relay.waitForRequest(id, timeout: 1)
+            Issue.record("the wait must time out")
+        } catch {
+            #expect(error.code == .timeout)
+        }
+        relay.close()
+        #expect(try AgentClient(socketPath: world.socket).request(id).status == "pending")
     }
 
     @Test("consent refused at the provider (access_denied) denies the request")

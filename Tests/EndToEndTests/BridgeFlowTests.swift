@@ -254,6 +254,44 @@ extension BridgeFlowTests {
         #expect(try world.server.whoami(waiting.stdout.trimmingCharacters(in: .newlines)) == "bob")
         #expect(FileManager.default.fileExists(atPath: screenshot))
     }
+
+    @Test("the approval page marks accounts that lack the request's scopes and shows the whole placeholder, in Chromium",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"), "needs chromium-driver"))
+    func approvalPageMarksAccountsWithoutTheScopes() throws {
+        let world = try World()
+        #expect(try world.sandbox.cli("add", "--account", "narrow", "-a", world.daemon.socket,
+                                      stdin: bundle("n", scopes: "user:profile")).status == 0)
+        #expect(try world.sandbox.cli("add", "--account", "wide", "-a", world.daemon.socket,
+                                      stdin: bundle("w", scopes: "user:inference user:profile")).status == 0)
+        let client = AgentClient(socketPath: world.daemon.socket)
+        let first = try client.createRequest(scopes: ["user:inference"], clientName: "first")
+        let ready = world.sandbox.root + "/page-ready"
+        let later = world.sandbox.root + "/later-request"
+        let screenshot = Repository.root + "/test-artifacts/approval-accounts.png"
+        let browser = try Sandbox.runPeerInBackground("inspect_approval_page.py", [
+            "--bridge", world.url, "--token", world.secret, "--request", first.id,
+            "--ready-file", ready, "--later-file", later, "--screenshot", screenshot])
+        #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: ready) || !browser.process.isRunning })
+        // Made after the page loaded: its row comes from the page's script, not the server.
+        let second = try client.createRequest(scopes: ["user:inference"], clientName: "second")
+        try second.id.write(toFile: later, atomically: true, encoding: .utf8)
+        #expect(try browser.wait(timeout: 90) == 0, "\(browser.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(browser.stdout.utf8)) as? [String: Any])
+        for source in ["server", "script"] {
+            let row = try #require(report[source] as? [String: Any], "no \(source) row: \(browser.stdout)")
+            let options = try #require(row["options"] as? [[String: Any]])
+            let texts = options.map { $0["text"] as? String ?? "" }
+            #expect(texts == ["narrow (#1): lacks user:inference, signs in again", "wide (#2)", "new account…"], "\(source)")
+            #expect(options.map { $0["lacks"] as? Bool ?? false } == [true, false, false], "\(source)")
+            #expect(options.map { $0["selected"] as? Bool ?? false } == [false, true, false], "\(source): offers the covering account first")
+            // A number field's spin buttons take room clientWidth does not show, so only a
+            // text field's measure is true (the account number is an identifier anyway).
+            #expect(row["field_type"] as? String == "text", "\(source)")
+            let needed = try #require(row["placeholder_width"] as? Double)
+            let available = try #require(row["field_text_width"] as? Double)
+            #expect(needed <= available, "\(source): the placeholder needs \(needed) px of \(available)")
+        }
+    }
 }
 
 extension Sandbox {

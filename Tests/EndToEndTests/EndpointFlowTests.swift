@@ -386,11 +386,12 @@ struct EndpointFlowTests {
         #expect(help.stdout.hasPrefix("usage: claude-agent endpoint [--listen ADDRESS:PORT]..."))
         #expect(help.stdout.contains("export ANTHROPIC_BASE_URL=http://127.0.0.1:7778"))
         #expect(try sandbox.cli("help", "endpoint").stdout == help.stdout)
+        #expect(try sandbox.cli("--help", "endpoint").stdout == help.stdout)
         #expect(try sandbox.cli("--help").stdout.contains("  endpoint   serve the Anthropic API on loopback"))
         let remote = try sandbox.cli("endpoint", "--listen", "192.0.2.1:7778")
         #expect(remote.status == 2)
-        #expect(remote.stderr == "claude-agent endpoint: --listen 192.0.2.1:7778: only loopback addresses are served (127.0.0.1 or [::1])\n"
-                + "Try 'claude-agent endpoint --help'.\n")
+        #expect(remote.stderr == "claude-agent: usage: --listen 192.0.2.1:7778: only loopback addresses are served (127.0.0.1 or [::1])"
+                + " (see 'claude-agent endpoint --help')\n")
         let clear = try sandbox.cli("endpoint", "--upstream", "http://api.anthropic.com")
         #expect(clear.status == 2)
         #expect(clear.stderr.contains("plain http would send the token in clear"))

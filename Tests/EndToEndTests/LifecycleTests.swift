@@ -114,8 +114,8 @@ struct LifecycleTests {
         let path = sandbox.root + "/live.sock"
         let daemon = try sandbox.startDaemon(socket: path)
         let second = try sandbox.run(Binaries.daemon, ["-a", path])
-        #expect(second.status == 1)
-        #expect(second.stderr.contains("an agent is already listening on \(path)"))
+        #expect(second.status == 7)
+        #expect(second.stderr.hasSuffix("claude-agentd: start_failed: an agent is already listening on \(path)\n"))
         #expect(try sandbox.cli("status", "-a", path).status == 0)
         #expect(daemon.stop() == 0)
     }

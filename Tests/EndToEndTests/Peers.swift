@@ -78,13 +78,15 @@ final class OAuthServer {
 
     var url: String { peer.url }
 
-    /// A configuration file for the agent naming this server as the default provider.
-    func writeConfig(in sandbox: Sandbox, controlBrowser: String = "http://127.0.0.1:9") throws -> String {
+    /// A configuration file for the agent naming this server as the default provider
+    /// (with `redirectURI` as its configured `redirect_uri`, when given).
+    func writeConfig(in sandbox: Sandbox, controlBrowser: String = "http://127.0.0.1:9", redirectURI: String? = nil) throws -> String {
         let path = sandbox.root + "/config.json"
+        let redirect = redirectURI.map { #""redirect_uri": "\#($0)", "# } ?? ""
         let config = """
             {"default_provider": "test", "control_browser_url": "\(controlBrowser)",
              "providers": {"test": {"client_id": "claude-agent-test", "authorize_url": "\(url)/o/authorize/",
-               "token_url": "\(url)/o/token/", "revocation_url": "\(url)/o/revoke_token/",
+               "token_url": "\(url)/o/token/", "revocation_url": "\(url)/o/revoke_token/", \(redirect)
                "scopes": ["user:inference", "user:profile"], "token_request_encoding": "form"}}}
             """
         try config.write(toFile: path, atomically: true, encoding: .utf8)

@@ -29,15 +29,22 @@ struct ApprovalPageTests {
 
     @Test("a row shows client, host, scopes, caller pid and executable, age, status and the forms")
     func row() {
-        let html = render(accounts: [["id": 3, "account": "work"], ["id": 5, "account": "home"]])
+        let html = render(accounts: [["id": 3, "account": "work", "scopes": ["cli"]], ["id": 5, "account": "home", "scopes": ["cli"]]])
         #expect(html.contains(#"<tr data-id="\#(requestID)">"#))
         #expect(html.contains("pid 123 <code>/usr/bin/cli</code>"))
         #expect(html.contains(#"<td class="age" data-created="2026-11-23T08:00:00Z">2 min</td>"#))
         #expect(html.contains(#"<td class="status">pending</td>"#))
         #expect(html.contains(#"<form method="post" action="/ui/requests/\#(requestID)/approve">"#))
         #expect(html.contains(#"<form method="post" action="/ui/requests/\#(requestID)/deny">"#))
-        #expect(html.contains(#"<option value="3">work (#3)</option><option value="5">home (#5)</option><option value="">new account…</option>"#))
+        #expect(html.contains(#"<option value="3" selected>work (#3)</option><option value="5">home (#5)</option><option value="">new account…</option>"#))
         #expect(html.contains(#"name="new_account_id""#))
+    }
+
+    @Test("accounts lacking the request's scopes are marked and say why; the first covering account is offered first")
+    func accountsLackingScopes() {
+        let html = render(accounts: [["id": 3, "account": "narrow", "scopes": ["other"]], ["id": 5, "account": "wide", "scopes": ["other", "cli"]]])
+        #expect(html.contains(#"<option value="3" class="lacks-scopes">narrow (#3): lacks cli, signs in again</option><option value="5" selected>wide (#5)</option>"#))
+        #expect(html.contains(#"An account marked "lacks" holds no token with every scope the request asks for"#))
     }
 
     @Test("the policy allows exactly the page's own script and style, by hash")

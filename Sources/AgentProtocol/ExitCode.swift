@@ -1,0 +1,42 @@
+/// The exit status of `claude-agent` and `claude-agentd` for every error code: the one
+/// place that maps them, so the README's table and `--help` describe every program alike.
+///
+/// A code missing from `table` is "any other error" (7); a new code that belongs in
+/// another row is one more line here.
+public enum ExitCode: Int32, Sendable, CaseIterable {
+    case success = 0
+    /// No agent answers at the socket.
+    case noAgent = 1
+    /// A usage error or bad input: arguments, the configuration, a token bundle.
+    case usage = 2
+    /// No token covers the request.
+    case noToken = 3
+    /// The token expired and could not be refreshed.
+    case expired = 4
+    case locked = 5
+    /// A person or the clock said no.
+    case denied = 6
+    /// Any other error.
+    case failure = 7
+
+    /// Every code that does not exit 7, by row of the README's table.
+    public static let table: [(ExitCode, [ErrorCode])] = [
+        (.noAgent, [.agentNotRunning, .io]),
+        (.usage, [.usage, .badRequest, .badConfiguration]),
+        (.noToken, [.noToken, .notFound]),
+        (.expired, [.expired, .loginRequired, .refreshFailed]),
+        (.locked, [.locked]),
+        (.denied, [.denied, .cancelled, .timeout, .requestFailed]),
+    ]
+
+    private static let byCode: [ErrorCode: ExitCode] = {
+        var map: [ErrorCode: ExitCode] = [:]
+        for (exit, codes) in table { for code in codes { map[code] = exit } }
+        return map
+    }()
+
+    /// The status a program exits with after failing with `code`.
+    public init(_ code: ErrorCode) {
+        self = Self.byCode[code] ?? .failure
+    }
+}

@@ -1,0 +1,108 @@
+import AgentPOSIX
+import AgentProtocol
+import ClaudeAgentClient
+
+/// The one-shot loopback listener (RFC 8252 §7.3) that receives a provider's redirect for
+/// `login` and `approve`. It listens exactly where the redirect URI in the authorize URL
+/// points: the provider's configured host, port and path, or any free port when the
+/// configuration names none (or names no redirect at all).
+struct CallbackListener {
+    let fd: FileDescriptor
+    /// The redirect URI it serves, to offer the agent as `redirect_uri`.
+    let uri: String
+    /// The path the provider redirects to; other paths get 404.
+    let path: String
+
+    /// Opens the listener `provider`'s redirect needs; nil when the provider redirects to
+    /// its own page (a code to paste), which no listener of ours could serve.
+    /// - Parameter port: the `--port` asked for; contradicting a configured port is a usage error.
+    /// Fails with `listen_failed` (the port busy, say), naming the address and why.
+    static func open(for provider: ProviderInfo, port requested: UInt16?, command: String) -> CallbackListener? {
+        if provider.paste { return nil }
+        var redirect = LoopbackRedirect(host: "127.0.0.1", port: nil, path: "/oauth/callback")
+        if let configured = provider.redirectURI {
+            guard let fixed = LoopbackRedirect(configured) else { return nil }
+            redirect = fixed
+        }
+        if let requested, let fixed = redirect.port, fixed != requested {
+            Output.usage("--port \(requested) contradicts provider \(provider.name)'s redirect_uri \(redirect), which names port \(fixed)",
+                         command: command)
+        }
+        let port = redirect.port ?? requested ?? 0
+        guard let address = SocketAddress(parsing: "\(redirect.listenHost):\(port)") else {
+            Output.fail(.listenFailed, "cannot listen on \(redirect.listenHost):\(port): not an address")
+        }
+        let fd: FileDescriptor
+        let bound: UInt16
+        do throws(Errno) {
+            fd = try TCPSocket.listen(address)
+            bound = try TCPSocket.localAddress(of: fd).port
+        } catch {
+            let which = redirect.port != nil ? " on the port provider \(provider.name)'s redirect_uri \(redirect) names" : ""
+            let busy = error == .addressInUse ? "; another program holds it, so stop that one first" : ""
+            Output.fail(.listenFailed, "cannot listen for the provider's redirect\(which): \(error)\(busy)")
+        }
+        return CallbackListener(fd: fd, uri: redirect.uri(port: bound), path: redirect.path)
+    }
+
+    func close() { fd.close() }
+
+    /// Reads one HTTP request from the browser; for our callback with `state`, relays it to
+    /// the agent and shows the outcome in the page.
+    /// - Returns: what the agent completed; nil for another path or state (refused, and the
+    ///   wait goes on).
+    /// - Throws: the agent's refusal of the relayed callback.
+    func serveOne(state: String, client: AgentClient) throws(AgentClientError) -> CallbackOutcome? {
+        guard let (connection, _) = try? TCPSocket.accept(fd) else { return nil }
+        defer { connection.close() }
+        guard let target = Self.readRequestTarget(connection) else { return nil }
+        let (requestPath, query) = Self.splitTarget(target)
+        guard requestPath == path else {
+            Self.respond(connection, status: "404 Not Found", body: "Not found.")
+            return nil
+        }
+        let parameters = Dictionary(PercentEncoding.parseQuery(query) ?? []) { first, _ in first }
+        guard parameters["state"] == state else {
+            Self.respond(connection, status: "400 Bad Request", body: "This callback does not belong to the login in progress.")
+            return nil
+        }
+        do throws(AgentClientError) {
+            let outcome = try client.completeLogin(state: state, code: parameters["code"], error: parameters["error"],
+                                                   errorDescription: parameters["error_description"])
+            let done = if case .approved = outcome { "Approved with account" } else { "Logged in account" }
+            Self.respond(connection, status: "200 OK", body: "\(done) \(outcome.accountName). You may close this window.")
+            return outcome
+        } catch {
+            Self.respond(connection, status: "400 Bad Request", body: "Login failed: \(error.message)")
+            throw error
+        }
+    }
+
+    /// The request target of a `GET` request line, reading at most 8 KiB for 5 seconds.
+    static func readRequestTarget(_ fd: FileDescriptor) -> String? {
+        try? fd.setNonBlocking(false)
+        try? fd.setTimeouts(milliseconds: 5000)
+        var head: [UInt8] = []
+        while head.count < 8192 {
+            guard let chunk = try? fd.read(upTo: 8192 - head.count), !chunk.isEmpty else { break }
+            head += chunk
+            if head.contains(UInt8(ascii: "\n")) { break }  // the request line is all we need
+        }
+        guard let lineEnd = head.firstIndex(of: UInt8(ascii: "\r")) ?? head.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let parts = String(decoding: head[..<lineEnd], as: UTF8.self).split(separator: " ")
+        guard parts.count == 3, parts[0] == "GET" else { return nil }
+        return String(parts[1])
+    }
+
+    static func splitTarget(_ target: String) -> (String, String) {
+        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
+        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
+    }
+
+    static func respond(_ fd: FileDescriptor, status: String, body: String) {
+        let html = "<!doctype html><meta charset=utf-8><title>claude-agent</title><p>\(HTML.escape(body))</p>\n"
+        let response = "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\n"
+            + "Cache-Control: no-store\r\nConnection: close\r\n\r\n" + html
+        try? fd.sendAll(Array(response.utf8))
+    }
+}

@@ -1,0 +1,66 @@
+/// Every command's arguments, in one table: what each accepts and which options contradict
+/// each other or do nothing alone. A command parses through `CommandTable.parse`, so a new
+/// option is one entry here and its rules are enforced like every other's.
+enum CommandTable {
+    /// `-a SOCKET`: every command takes it (also before the command, see main.swift).
+    static let socket: [String: [String]] = ["-a": ["--socket"]]
+    static let shellFlags: [String: [String]] = ["-s": [], "-c": [], "--fish": []]
+    static let shellExclusive = ["-s", "-c", "--fish"]
+    /// Options `start` and `serve` hand to claude-agentd unchanged.
+    static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
+    static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
+                                                    "--import-account": [], "--callback-url": [], "--idle-timeout": [],
+                                                    "--fetch-helper": []]
+
+    static let specs: [String: CommandSpec] = [
+        "start": CommandSpec(flags: merge(shellFlags, daemonFlags), options: merge(socket, ["-t": ["--lifetime"]], daemonOptions),
+                             exclusive: [shellExclusive]),
+        "stop": CommandSpec(flags: merge(shellFlags, ["-k": []]), options: socket, exclusive: [shellExclusive]),
+        "serve": CommandSpec(flags: daemonFlags, options: merge(socket, ["-t": ["--lifetime"]], daemonOptions)),
+        "status": CommandSpec(flags: ["--json": []], options: socket),
+        "list": CommandSpec(flags: ["--json": []], options: socket),
+        "add": CommandSpec(flags: ["--persist": []],
+                           options: merge(socket, ["--account": [], "--account-id": [], "-t": ["--lifetime"], "--from-file": []]),
+                           exclusive: [["--from-file", "--account-id"], ["--from-file", "-t"]],
+                           requires: [("--persist", "--from-file")]),
+        "remove": CommandSpec(options: socket, positionals: (1, "ACCOUNT")),
+        "lock": CommandSpec(options: socket),
+        "unlock": CommandSpec(options: socket),
+        "token": CommandSpec(flags: ["--json": [], "--header": [], "--wait": []],
+                             options: merge(socket, ["--scope": [], "--account": [], "--timeout": []]),
+                             exclusive: [["--json", "--header"]],
+                             requires: [("--timeout", "--wait")]),
+        "login": CommandSpec(flags: ["--no-browser": []],
+                             options: merge(socket, ["--account": [], "--account-id": [], "--provider": [], "--scope": [],
+                                                     "--port": [], "--timeout": []])),
+        "logout": CommandSpec(flags: ["--no-revoke": []], options: merge(socket, ["--account": []])),
+        "requests": CommandSpec(flags: ["--json": []], options: socket),
+        "approve": CommandSpec(flags: ["--print-url": []], options: merge(socket, ["--account": [], "--timeout": []]),
+                               positionals: (1, "request ID")),
+        "deny": CommandSpec(options: merge(socket, ["--reason": []]), positionals: (1, "request ID")),
+        "bridge": CommandSpec(options: merge(socket, ["--listen": []])),
+    ]
+
+    /// The arguments of `command`, or a usage error naming what is wrong.
+    static func parse(_ command: String, _ arguments: [String]) -> Arguments {
+        guard let spec = specs[command] else { Output.usage("unknown command \"\(command)\"", command: nil) }
+        do throws(Arguments.UsageError) {
+            return try Arguments(arguments, spec: spec)
+        } catch {
+            Output.usage(error.message, command: command)
+        }
+    }
+
+    /// `option`'s value as a positive number of seconds, or a usage error.
+    static func seconds(_ parsed: Arguments, _ option: String, command: String) -> Int64? {
+        do throws(Arguments.UsageError) {
+            return try parsed.seconds(option)
+        } catch {
+            Output.usage(error.message, command: command)
+        }
+    }
+
+    static func merge(_ tables: [String: [String]]...) -> [String: [String]] {
+        tables.reduce(into: [:]) { result, table in result.merge(table) { first, _ in first } }
+    }
+}
