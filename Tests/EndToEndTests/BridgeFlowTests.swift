@@ -247,7 +247,7 @@ extension BridgeFlowTests {
         _ = try eventually { id = try AgentClient(socketPath: world.daemon.socket).listRequests().first?.id; return id != nil }
         let requestID = try #require(id)
         let screenshot = Repository.root + "/test-artifacts/approval-page.png"
-        let browser = try Sandbox.runPeer("approve_in_browser.py", ["--bridge", world.url, "--token", world.secret,
+        let browser = try Sandbox.runPeer("approve_in_browser.py", ["--bridge", world.url, "--token=" + world.secret,
                                                                   "--request", requestID, "--account", "2", "--screenshot", screenshot])
         #expect(browser.status == 0, "\(browser.stderr)")
         #expect(try waiting.wait() == 0, "\(waiting.stderr)")
@@ -269,7 +269,7 @@ extension BridgeFlowTests {
         let later = world.sandbox.root + "/later-request"
         let screenshot = Repository.root + "/test-artifacts/approval-accounts.png"
         let browser = try Sandbox.runPeerInBackground("inspect_approval_page.py", [
-            "--bridge", world.url, "--token", world.secret, "--request", first.id,
+            "--bridge", world.url, "--token=" + world.secret, "--request", first.id,
             "--ready-file", ready, "--later-file", later, "--screenshot", screenshot])
         #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: ready) || !browser.process.isRunning })
         // Made after the page loaded: its row comes from the page's script, not the server.

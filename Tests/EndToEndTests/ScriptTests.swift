@@ -22,7 +22,7 @@ struct ScriptTests {
         var missing = ["python3-venv", "util-linux"]
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") { missing.append("chromium") }
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") { missing.append("chromium-driver") }
-        missing += ["openssh-client", "hyperfine"]
+        missing += ["openssh-client", "hyperfine", "nodejs", "cargo"]
         let result = try sandbox.run("/bin/bash", [Repository.root + "/scripts/test-packages"], environment: ["PATH": stubs])
         #expect(result.status == 0, "\(result.stderr)")
         let list = missing.joined(separator: " ")

@@ -1,0 +1,3 @@
+// claude-agent clients for Node (Protocol.md version 1, Bridge.md): see README.md in contrib/.
+export * from './agent.js';
+export * from './bridge.js';
