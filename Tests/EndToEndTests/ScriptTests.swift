@@ -22,7 +22,8 @@ struct ScriptTests {
         var missing = ["python3-venv", "util-linux"]
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") { missing.append("chromium") }
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") { missing.append("chromium-driver") }
-        missing += ["openssh-client", "hyperfine", "nodejs", "cargo"]
+        missing += ["openssh-client", "hyperfine", "nodejs", "cargo", "openssl"]
+        if !FileManager.default.fileExists(atPath: "/etc/ssl/certs/ca-certificates.crt") { missing.append("ca-certificates") }
         let result = try sandbox.run("/bin/bash", [Repository.root + "/scripts/test-packages"], environment: ["PATH": stubs])
         #expect(result.status == 0, "\(result.stderr)")
         let list = missing.joined(separator: " ")
