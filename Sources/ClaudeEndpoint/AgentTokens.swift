@@ -55,12 +55,8 @@ public final class AgentTokens: TokenSource {
     }
 
     public func token(account: AccountReference?, forceRefresh: Bool) throws(TokenFailure) -> EndpointToken {
+        if !forceRefresh, let cached = cachedToken(account: account) { return cached }
         let key = account?.description ?? ""
-        let now = Clock.unixSeconds()
-        if !forceRefresh, let cached = cache.withLock({ $0[key] }) {
-            let reusable = cached.expiresAt.map { now < $0.subtractingReportingOverflow(Self.reuseMarginSeconds).partialValue } ?? true
-            if reusable { return cached }
-        }
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
         if forceRefresh { fields["refresh"] = .bool(true) }
@@ -89,6 +85,13 @@ public final class AgentTokens: TokenSource {
                                   expiresAt: token.expiresAt)
         cache.withLock { $0[key] = fresh }
         return fresh
+    }
+
+    /// The cached token of `account` while it may still be used, without asking the agent.
+    public func cachedToken(account: AccountReference?) -> EndpointToken? {
+        guard let cached = cache.withLock({ $0[account?.description ?? ""] }) else { return nil }
+        guard let expiresAt = cached.expiresAt else { return cached }
+        return Clock.unixSeconds() < expiresAt.subtractingReportingOverflow(Self.reuseMarginSeconds).partialValue ? cached : nil
     }
 
     /// Forgets the cached token of `account` (after the upstream refused it).
