@@ -99,7 +99,7 @@ final class EndpointRoutes: Sendable {
                                      upstream: upstream, configuration: configuration,
                                      caller: { [self] in callerDescription(info) }, audit: audit)
         // Never on the loop's thread, even with the token cached: the agent may be asked
-        // (a refresh takes seconds), /proc scanned, and URLSession's task creation waits
+        // (a refresh takes seconds), /proc scanned, and URLSession's task creation may wait
         // for its work queue, which is busy while streams arrive. (Starting cached
         // exchanges here measured no faster.)
         DispatchQueue.global().async { exchange.run() }
