@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
         .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
         .testTarget(name: "ClaudeEndpointTests", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentProtocol"]),
-        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol"]),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol", "AgentPOSIX", "OAuth"]),
         .testTarget(
             name: "OAuthTests", dependencies: ["OAuth", "FoundationTransport", "AgentCrypto", "AgentProtocol", "AgentPOSIX"],
             exclude: ["fake_token_endpoint.py"]),

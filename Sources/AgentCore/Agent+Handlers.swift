@@ -86,20 +86,36 @@ extension Agent {
 
     /// An unexpired token covering the scopes: from the named account, or else from the
     /// lowest-id account that has one, or can refresh one.
+    ///
+    /// `refresh: true` forces a refresh (see `serveToken`); `timeout_ms` is the client's
+    /// deadline, answered before (see `tokenDeadline`).
     func handleTokenGet(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
         try requireUnlocked()
         let scopes = try request.body.scopes() ?? []
         let wait = try request.body.optionalBool("wait") ?? false
+        let demand = TokenDemand(force: try request.body.optionalBool("refresh") ?? false,
+                                 deadline: try tokenDeadline(request.body))
         do throws(AgentError) {
             let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
-            if wait, account.token == nil || (account.token?.isExpired(at: Clock.unixSeconds(), skew: configuration.expirySkew) ?? true),
-               !canRefresh(account) {
+            if wait, tokenIsExpired(account, now: Clock.unixSeconds()), !canRefresh(account) {
                 throw unavailable(account)
             }
-            return try serveToken(of: account, scopes: scopes, requestID: request.id, on: connection)
+            return try serveToken(of: account, scopes: scopes, requestID: request.id, on: connection, demand: demand)
         } catch where wait {
-            return try waitForApproval(request, scopes: scopes, on: connection, after: error)
+            return try waitForApproval(request, scopes: scopes, on: connection, after: error, deadline: demand.deadline)
         }
+    }
+
+    /// The monotonic moment by which to answer a request that carries `timeout_ms` (its
+    /// client's deadline, 1 to 3,600,000): that long after it arrived, less a margin of a
+    /// tenth of it (at most 500 ms), so the answer is on the wire before the client gives
+    /// up. nil without `timeout_ms`.
+    func tokenDeadline(_ body: JSONObject) throws(AgentError) -> Int64? {
+        guard let timeout = try body.optionalInt("timeout_ms") else { return nil }
+        guard (1...Limits.maxRequestTimeoutMilliseconds).contains(timeout) else {
+            throw AgentError(.badRequest, "field \"timeout_ms\" must be from 1 to \(Limits.maxRequestTimeoutMilliseconds) milliseconds")
+        }
+        return Clock.monotonicMilliseconds() + timeout - min(500, timeout / 10)
     }
 
     func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {
@@ -118,7 +134,7 @@ extension Agent {
         var first: Account?
         var refreshable: Account?
         for account in store.inIDOrder where Scopes.cover(account.scopes, scopes) {
-            if let token = account.token, !token.isExpired(at: now, skew: configuration.expirySkew) { return account }
+            if account.token != nil, !tokenIsExpired(account, now: now) { return account }
             if first == nil { first = account }
             if refreshable == nil, canRefresh(account) { refreshable = account }
         }
@@ -156,11 +172,20 @@ extension Agent {
         }
         let token = HeldToken(accessToken: imported.accessToken, refreshToken: imported.refreshToken,
                               expiresAt: imported.expiresAt, tokenType: imported.tokenType, scopes: imported.scopes)
+        try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: requestedID, provider: provider, token: token,
                                       forgetAt: lifetime.map { now + $0 }, now: now)
         store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
         Log.info("added account \(account.name) (#\(account.id)), token \(token.fingerprint)")
         return .result(summary(of: store.account(id: account.id) ?? account, now: now).json)
+    }
+
+    /// A token already expired that comes without a refresh token could never be handed
+    /// out: refused (`expired`) rather than held in silence.
+    func refuseDeadOnArrival(_ token: HeldToken, account name: String, now: Int64) throws(AgentError) {
+        guard token.refreshToken == nil, let expiresAt = token.expiresAt, expiresAt <= now else { return }
+        throw AgentError(.expired, "the token for account \(name) expired at \(RFC3339.format(expiresAt)) and comes without "
+                         + "a refresh token, so it could never be used: log in (claude-agent login) or add a current one")
     }
 
     func handleAccountList() throws(AgentError) -> Reply {
@@ -180,9 +205,9 @@ extension Agent {
     /// `expired` (and not refreshable).
     func state(of account: Account, now: Int64) -> String {
         if refreshWaiters[account.id] != nil { return "refreshing" }
-        guard let token = account.token else { return "login_required" }
+        guard account.token != nil else { return account.lastRefreshFailure?.code == .rotationLost ? "rotation_lost" : "login_required" }
         if let error = account.lastRefreshError { return "error: \(error)" }
-        return token.isExpired(at: now, skew: configuration.expirySkew) && !canRefresh(account) ? "expired" : "ok"
+        return tokenIsExpired(account, now: now) && !canRefresh(account) ? "expired" : "ok"
     }
 
     func handleAccountRemove(_ request: Request) throws(AgentError) -> Reply {

@@ -108,7 +108,11 @@ extension Agent {
             do throws(AgentError) {
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
                                               token: token, forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
-                store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
+                store.update(account.id) {
+                    // Fresh from the provider: its lifetime is known (see `ExpiryRule`).
+                    $0.obtainedAt = now
+                    $0.refreshAheadAt = refreshAheadTime(for: token, obtainedAt: now)
+                }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
                 if let id = login.requestID {
                     let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
@@ -226,8 +230,13 @@ extension Agent {
         return .result(summary(of: account, now: Clock.unixSeconds()).json)
     }
 
+    /// The account stays tied to the file: before each refresh, and after an
+    /// `invalid_grant`, the agent looks at it again and adopts a newer pair another tool
+    /// wrote there (see `RefreshJob`).
     func importCredentials(path: String, account name: String, accountID: UInt32?, provider: String, persist: Bool) throws(AgentError) -> Account {
         let file: CredentialsFile
+        // The stamp first: a change between it and the read is seen at the next look.
+        let stamp = try? FileSystem.stamp(path)
         do throws(CredentialsFileError) {
             file = try CredentialsFile.read(path: path)
         } catch {
@@ -237,10 +246,13 @@ extension Agent {
         let now = Clock.unixSeconds()
         let token = HeldToken(accessToken: stored.accessToken, refreshToken: stored.refreshToken, expiresAt: stored.expiresAt,
                               tokenType: "Bearer", scopes: stored.scopes)
+        try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: accountID, provider: provider, token: token,
                                       forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
         store.update(account.id) {
             $0.persistPath = persist ? path : nil
+            $0.sourcePath = path
+            $0.sourceStamp = stamp
             $0.refreshAheadAt = refreshAheadTime(for: token)
         }
         Log.info("imported account \(name) (#\(account.id)) from \(path) (\(file.dialect.rawValue)), token \(token.fingerprint)")

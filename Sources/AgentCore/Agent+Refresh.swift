@@ -7,6 +7,17 @@ struct TokenWaiter {
     let connectionID: UInt64
     let requestID: Int64
     let scopes: [String]
+    /// Monotonic milliseconds by which the client must have its answer (`timeout_ms`,
+    /// less a margin); nil: it waits for the refresh however long it takes.
+    var deadline: Int64?
+}
+
+/// What `token.get` asks of a refresh besides a token.
+struct TokenDemand {
+    /// `"refresh": true`: the client was refused the token it holds; refresh now.
+    var force = false
+    /// Monotonic milliseconds by which to answer (from `timeout_ms`).
+    var deadline: Int64?
 }
 
 /// Refresh on demand: exactly one refresh per account in flight; every client asking
@@ -19,14 +30,41 @@ extension Agent {
     }
 
     /// Answers with the account's token, or starts (or joins) its refresh and waits.
-    func serveToken(of account: Account, scopes: [String], requestID: Int64, on connection: Connection) throws(AgentError) -> Reply {
+    ///
+    /// With `demand.force`, a refresh is started even for a token that has not expired
+    /// (the client saw it refused), unless one is in flight (joined) or one ended less than
+    /// `Limits.forcedRefreshIntervalMilliseconds` ago (its outcome is the answer: many
+    /// clients refused at once cause one refresh).
+    func serveToken(of account: Account, scopes: [String], requestID: Int64, on connection: Connection,
+                    demand: TokenDemand = TokenDemand()) throws(AgentError) -> Reply {
         let now = Clock.unixSeconds()
-        if let token = account.token, !token.isExpired(at: now, skew: configuration.expirySkew) {
+        let waiter = TokenWaiter(connectionID: connection.id, requestID: requestID, scopes: scopes, deadline: demand.deadline)
+        if demand.force {
+            if refreshWaiters[account.id] != nil {
+                addRefreshWaiter(waiter, for: account.id)
+                return .deferred
+            }
+            let recent = account.lastRefreshEndedAt.map {
+                Clock.monotonicMilliseconds() - $0 < Limits.forcedRefreshIntervalMilliseconds
+            } ?? false
+            if !recent {
+                guard account.token?.refreshToken != nil else {
+                    throw AgentError(.loginRequired, "account \(account.name) holds no refresh token, so it cannot be refreshed: "
+                                     + "run claude-agent login --account \(account.name), or add a new token")
+                }
+                guard canRefresh(account) else { throw unavailable(account) }
+                startRefresh(of: account)
+                addRefreshWaiter(waiter, for: account.id)
+                return .deferred
+            }
+            if let failure = account.lastRefreshFailure { throw failure }
+        }
+        if let token = account.token, !tokenIsExpired(account, now: now) {
             return .serialized(serializedAccessToken(accessToken(of: account, token)))
         }
         guard canRefresh(account) else { throw unavailable(account) }
         startRefresh(of: account)
-        refreshWaiters[account.id, default: []].append(TokenWaiter(connectionID: connection.id, requestID: requestID, scopes: scopes))
+        addRefreshWaiter(waiter, for: account.id)
         return .deferred
     }
 
@@ -40,87 +78,141 @@ extension Agent {
         return json
     }
 
-    /// The error for an account whose token cannot be handed out or refreshed.
+    /// The error for an account whose token cannot be handed out or refreshed. "Cannot be
+    /// refreshed" is said only of an account that holds no refresh token.
     func unavailable(_ account: Account) -> AgentError {
         guard let token = account.token else {
             let reason = account.lastRefreshError.map { " (\($0))" } ?? ""
-            return AgentError(.loginRequired, "account \(account.name) needs a login\(reason): run claude-agent login --account \(account.name)")
+            let code: ErrorCode = account.lastRefreshFailure?.code == .rotationLost ? .rotationLost : .loginRequired
+            return AgentError(code, "account \(account.name) needs a login\(reason): run claude-agent login --account \(account.name)")
         }
         let when = token.expiresAt.map { " at \(RFC3339.format($0))" } ?? ""
-        return AgentError(.expired, "the token of account \(account.name) expired\(when) and cannot be refreshed")
+        guard token.refreshToken != nil else {
+            return AgentError(.expired, "the token of account \(account.name) expired\(when) and cannot be refreshed: "
+                              + "it came without a refresh token")
+        }
+        let provider = account.provider.map { "provider \"\($0)\" is not configured" } ?? "it names no provider to refresh it with"
+        return AgentError(.expired, "the token of account \(account.name) expired\(when) and holds a refresh token, but \(provider)")
     }
 
-    /// Starts a refresh unless one is already in flight for the account.
+    /// Starts a refresh unless one is already in flight for the account. For an account
+    /// tied to a credentials file the job first looks at the file (see `RefreshJob`).
     func startRefresh(of account: Account) {
-        guard refreshWaiters[account.id] == nil, let refreshToken = account.token?.refreshToken,
+        guard refreshWaiters[account.id] == nil, let token = account.token, let refreshToken = token.refreshToken,
               let provider = account.provider, let endpoint = endpoints[provider]
         else { return }
         refreshWaiters[account.id] = []
         refreshesStarted += 1
         Log.info("refreshing account \(account.name) (#\(account.id))")
+        let file = account.sourcePath.map {
+            TiedFile(path: $0, persist: account.persistPath == $0, knownStamp: account.sourceStamp)
+        }
+        let job = RefreshJob(refreshToken: refreshToken, accessToken: token.accessToken, scopes: token.scopes,
+                             endpoint: endpoint, file: file)
         let id = account.id
         let generation = account.generation
-        worker.submit {
-            .refreshed(accountID: id, generation: generation, Result { () throws(OAuthError) in
-                try endpoint.refresh(refreshToken: refreshToken, scopes: nil, now: Clock.unixSeconds)
-            })
-        }
+        worker.submit { .refreshed(accountID: id, generation: generation, job.run()) }
     }
 
-    /// Applies a refresh's outcome and answers everyone who waited for it.
-    func finishRefresh(accountID: UInt32, generation: UInt64, _ result: Result<TokenGrant, OAuthError>) {
+    /// Applies a refresh's outcome and answers everyone who waited for it. A token fresh
+    /// from the provider is handed to them whatever its lifetime: they waited for it.
+    func finishRefresh(accountID: UInt32, generation: UInt64, _ result: Result<RefreshOutcome, OAuthError>) {
         let waiters = refreshWaiters.removeValue(forKey: accountID) ?? []
         var failure: AgentError?
+        var fresh: HeldToken?
+        let ended = Clock.monotonicMilliseconds()
         if let account = store.account(id: accountID), account.generation == generation {
+            let now = Clock.unixSeconds()
             switch result {
-            case .success(let grant):
-                store.update(accountID) { account in
-                    let old = account.token
-                    // A refresh response may omit the refresh token: keep the one we have.
-                    let token = HeldToken(accessToken: grant.accessToken, refreshToken: grant.refreshToken ?? old?.refreshToken,
-                                          expiresAt: grant.expiresAt, tokenType: grant.tokenType,
-                                          scopes: grant.scopes ?? old?.scopes ?? account.scopes)
-                    account.token = token
-                    account.scopes = token.scopes
-                    account.lastRefreshError = nil
-                    account.refreshAheadAt = refreshAheadTime(for: token)
+            case .success(.granted(let grant, let stamp, let writeError)):
+                let old = account.token
+                // A refresh response may omit the refresh token: keep the one we have.
+                let token = HeldToken(accessToken: grant.accessToken, refreshToken: grant.refreshToken ?? old?.refreshToken,
+                                      expiresAt: grant.expiresAt, tokenType: grant.tokenType,
+                                      scopes: grant.scopes ?? old?.scopes ?? account.scopes)
+                if !grant.oddities.isEmpty {
+                    Log.info("account \(account.name) (#\(accountID)): the provider's answer was odd, kept anyway: "
+                             + grant.oddities.joined(separator: "; "))
                 }
-                if let account = store.account(id: accountID), let token = account.token {
-                    Log.info("refreshed account \(account.name) (#\(accountID)): token \(token.fingerprint)")
-                    writeBack(account)
+                adopt(token, for: accountID, obtainedAt: now, ended: ended, stamp: stamp)
+                fresh = token
+                Log.info("refreshed account \(account.name) (#\(accountID)): token \(token.fingerprint)")
+                if let writeError { Log.info("could not write account \(account.name) back: \(writeError)") }
+            case .success(.adopted(let credentials, let stamp)):
+                let token = HeldToken(accessToken: credentials.accessToken, refreshToken: credentials.refreshToken,
+                                      expiresAt: credentials.expiresAt, tokenType: "Bearer",
+                                      scopes: credentials.scopes.isEmpty ? account.scopes : credentials.scopes)
+                adopt(token, for: accountID, obtainedAt: nil, ended: ended, stamp: stamp)
+                Log.info("account \(account.name) (#\(accountID)): adopted newer tokens another tool wrote to "
+                         + "\(account.sourcePath ?? "its file"): token \(token.fingerprint)")
+                if let adopted = store.account(id: accountID), tokenIsExpired(adopted, now: now), canRefresh(adopted) {
+                    // The other tool's access token is stale too: refresh with its refresh token.
+                    startRefresh(of: adopted)
+                    refreshWaiters[accountID, default: []].append(contentsOf: waiters)
+                    return
                 }
+                fresh = token
             case .failure(let error) where error.kind == .invalidGrant:
+                let lost = account.refreshTokenMayBeSpent
+                failure = lost
+                    ? AgentError(.rotationLost, "the refresh token of account \(account.name) was rejected (\(error.code ?? "invalid_grant")) "
+                                 + "after an earlier refresh with it got no answer: the provider rotated it and the new one was lost. "
+                                 + "Run claude-agent login --account \(account.name)")
+                    : AgentError(.loginRequired, "the refresh token of account \(account.name) was rejected (\(error.code ?? "invalid_grant")): "
+                                 + "run claude-agent login --account \(account.name)")
                 store.update(accountID) { account in
                     account.token = nil
-                    account.lastRefreshError = "refresh token rejected: \(error.message)"
+                    account.lastRefreshError = lost ? "rotation lost: \(error.message)" : "refresh token rejected: \(error.message)"
                     account.refreshAheadAt = nil
+                    account.refreshTokenMayBeSpent = false
+                    account.lastRefreshEndedAt = ended
+                    account.lastRefreshFailure = failure
                 }
                 servedTokens[accountID] = nil
-                Log.info("account \(account.name) (#\(accountID)) needs a login: \(error.message)")
-                failure = AgentError(.loginRequired, "the refresh token of account \(account.name) was rejected (\(error.code ?? "invalid_grant")): run claude-agent login --account \(account.name)")
+                Log.info("account \(account.name) (#\(accountID)) needs a login: \(lost ? "rotation lost: " : "")\(error.message)")
             case .failure(let error):
+                failure = AgentError(.refreshFailed, "refreshing account \(account.name) failed: \(error.message)")
                 store.update(accountID) { account in
                     account.lastRefreshError = error.message
                     account.refreshAheadAt = account.refreshAheadAt.map { _ in Clock.unixSeconds() + 30 }
+                    if error.mayHaveArrived { account.refreshTokenMayBeSpent = true }
+                    account.lastRefreshEndedAt = ended
+                    account.lastRefreshFailure = failure
                 }
                 Log.info("refreshing account \(account.name) (#\(accountID)) failed: \(error.message)")
-                failure = AgentError(.refreshFailed, "refreshing account \(account.name) failed: \(error.message)")
             }
         }
         for waiter in waiters {
             guard let connection = connections[waiter.connectionID] else { continue }
-            answerDeferred(connection, tokenAnswer(accountID: accountID, waiter: waiter, failure: failure))
+            answerDeferred(connection, tokenAnswer(accountID: accountID, waiter: waiter, failure: failure, fresh: fresh))
         }
         finishRefreshApprovals(accountID: accountID, failure: failure)
     }
 
-    /// What a waiter gets once the refresh it waited for is over.
-    func tokenAnswer(accountID: UInt32, waiter: TokenWaiter, failure: AgentError?) -> JSONValue {
+    /// Holds `token` as the account's new token: from the provider just `now`
+    /// (`obtainedAt`), or nil when it was found in a file (its grant was not seen).
+    private func adopt(_ token: HeldToken, for accountID: UInt32, obtainedAt: Int64?, ended: Int64, stamp: FileStamp?) {
+        store.update(accountID) { account in
+            account.token = token
+            account.scopes = token.scopes
+            account.obtainedAt = obtainedAt
+            account.lastRefreshError = nil
+            account.refreshTokenMayBeSpent = false
+            account.lastRefreshEndedAt = ended
+            account.lastRefreshFailure = nil
+            if let stamp { account.sourceStamp = stamp }
+        }
+        store.update(accountID) { $0.refreshAheadAt = refreshAheadTime(for: token, obtainedAt: obtainedAt) }
+    }
+
+    /// What a waiter gets once the refresh it waited for is over: `fresh`, the token that
+    /// refresh produced, whatever its remaining life; else the account's token if usable.
+    func tokenAnswer(accountID: UInt32, waiter: TokenWaiter, failure: AgentError?, fresh: HeldToken? = nil) -> JSONValue {
         if let failure { return Response.failure(id: waiter.requestID, failure) }
         guard let account = store.account(id: accountID) else {
             return Response.failure(id: waiter.requestID, AgentError(.notFound, "account #\(accountID) was removed"))
         }
-        guard let token = account.token, !token.isExpired(at: Clock.unixSeconds(), skew: configuration.expirySkew) else {
+        guard let token = fresh ?? account.token, fresh != nil || !tokenIsExpired(account, now: Clock.unixSeconds()) else {
             return Response.failure(id: waiter.requestID, unavailable(account))
         }
         guard Scopes.cover(token.scopes, waiter.scopes) else {
@@ -129,15 +221,49 @@ extension Agent {
         return Response.success(id: waiter.requestID, accessToken(of: account, token).json)
     }
 
+    /// Adds a client to those waiting for the account's refresh, noting its deadline.
+    func addRefreshWaiter(_ waiter: TokenWaiter, for accountID: UInt32) {
+        refreshWaiters[accountID, default: []].append(waiter)
+        if let deadline = waiter.deadline { nextRefreshWaiterDeadline = min(nextRefreshWaiterDeadline ?? .max, deadline) }
+    }
+
+    /// Answers `timeout` to clients whose deadline (`timeout_ms`) comes before their
+    /// refresh ends; the refresh goes on, and its outcome is kept for the next request.
+    /// Walks the waiters only once the earliest deadline noted has come, so a thousand
+    /// clients waiting on one refresh cost nothing per turn of the loop.
+    func expireRefreshWaiters(monotonic now: Int64) {
+        guard let due = nextRefreshWaiterDeadline, due <= now else { return }
+        defer { nextRefreshWaiterDeadline = refreshWaiters.values.lazy.flatMap { $0 }.compactMap(\.deadline).min() }
+        for (accountID, waiters) in refreshWaiters where waiters.contains(where: { ($0.deadline ?? .max) <= now }) {
+            refreshWaiters[accountID] = waiters.filter { ($0.deadline ?? .max) > now }
+            let name = store.account(id: accountID)?.name ?? "#\(accountID)"
+            for waiter in waiters where (waiter.deadline ?? .max) <= now {
+                guard let connection = connections[waiter.connectionID] else { continue }
+                let error = AgentError(.timeout, "refreshing account \(name) did not finish before the client's deadline "
+                                       + "(timeout_ms): the provider has not answered yet. The refresh goes on; "
+                                       + "the next request gets its result")
+                answerDeferred(connection, Response.failure(id: waiter.requestID, error))
+            }
+        }
+    }
+
     /// With `--refresh-ahead`: once about 2/3 of a token's life is used, less a random
     /// jitter of up to a tenth of it (Vault Agent's rule), so callers rarely wait and many
     /// agents do not refresh in step.
-    func refreshAheadTime(for token: HeldToken) -> Int64? {
+    ///
+    /// Never later than the moment the token starts to count as expired (its expiry less
+    /// the skew, which `ExpiryRule` bounds by half its life), so a client never waits for
+    /// a refresh that refresh-ahead could have done.
+    /// - Parameter obtainedAt: when the provider granted it (nil: unknown, see `Account`).
+    func refreshAheadTime(for token: HeldToken, obtainedAt: Int64? = nil) -> Int64? {
         guard configuration.refreshAhead, token.refreshToken != nil, let expiresAt = token.expiresAt else { return nil }
         let now = Clock.unixSeconds()
-        let life = max(0, expiresAt - now)
+        // Past the year 10^11 no one minds when; saturating keeps the sums from trapping.
+        let (difference, overflow) = expiresAt.subtractingReportingOverflow(now)
+        let life = overflow ? (expiresAt > now ? Int64.max / 2 : 0) : min(max(0, difference), Int64.max / 2)
         let jitter = life >= 10 ? Int64((try? RandomBytes.uniform(below: UInt64(life / 10))) ?? 0) : 0
-        return now + life * 2 / 3 - jitter
+        let ahead = now.addingReportingOverflow(life / 3 * 2 - jitter).overflow ? Int64.max : now + (life / 3 * 2 - jitter)
+        return min(ahead, expiry.lastUsableSecond(token, obtainedAt: obtainedAt) ?? ahead)
     }
 
     /// Starts the refreshes that are due ahead of expiry.
@@ -147,19 +273,6 @@ extension Agent {
                 store.update(account.id) { $0.refreshAheadAt = nil }
                 startRefresh(of: account)
             }
-        }
-    }
-
-    /// Writes rotated tokens back to the account's credentials file (`--persist`), keeping
-    /// every other field of the file as it was.
-    func writeBack(_ account: Account) {
-        guard let path = account.persistPath, let token = account.token else { return }
-        let credentials = StoredCredentials(accessToken: token.accessToken, refreshToken: token.refreshToken,
-                                            expiresAt: token.expiresAt, scopes: token.scopes)
-        do throws(CredentialsFileError) {
-            try CredentialsFile.update(path: path, with: credentials)
-        } catch {
-            Log.info("could not write account \(account.name) back to \(path): \(error)")
         }
     }
 

@@ -202,12 +202,15 @@ extension Agent {
 
     /// `token.get` with `wait`: when no valid token covers the scopes, a request is made and
     /// the answer comes when it ends.
-    func waitForApproval(_ request: Request, scopes: [String], on connection: Connection, after failure: AgentError) throws(AgentError) -> Reply {
-        guard [.noToken, .notFound, .expired, .loginRequired].contains(failure.code) else { throw failure }
+    /// - Parameter deadline: the client's own (`timeout_ms`), when earlier than `timeout`.
+    func waitForApproval(_ request: Request, scopes: [String], on connection: Connection, after failure: AgentError,
+                         deadline: Int64? = nil) throws(AgentError) -> Reply {
+        guard [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(failure.code) else { throw failure }
         let timeout = try waitTimeout(request.body)
         let created = try createTokenRequest(request.body, caller: connection.peer)
+        let waitEnds = Clock.monotonicMilliseconds() + timeout * 1000
         addRequestWaiter(created.id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
-                                                   deadline: Clock.monotonicMilliseconds() + timeout * 1000, holds: true))
+                                                   deadline: min(waitEnds, deadline ?? waitEnds), holds: true))
         return .deferred
     }
 
@@ -228,7 +231,7 @@ extension Agent {
         }
         if let account = store.account(reference), Scopes.cover(account.scopes, tokenRequest.scopes) {
             let now = Clock.unixSeconds()
-            if let token = account.token, !token.isExpired(at: now, skew: configuration.expirySkew) {
+            if let token = account.token, !tokenIsExpired(account, now: now) {
                 let approved = try moveRequest(id, to: .approved) {
                     $0.accountID = account.id
                     $0.accountName = account.name
@@ -323,7 +326,7 @@ extension Agent {
         for id in refreshApprovals.removeValue(forKey: accountID) ?? [] {
             guard let request = requests[id], !request.status.isTerminal, request.accountID == accountID else { continue }
             if failure == nil, let account = store.account(id: accountID), let token = account.token,
-               !token.isExpired(at: Clock.unixSeconds(), skew: configuration.expirySkew) {
+               !tokenIsExpired(account, now: Clock.unixSeconds()) {
                 _ = try? moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
             } else {
                 _ = try? moveRequest(id, to: .error) { $0.error = failure?.message ?? "the account's token could not be refreshed" }

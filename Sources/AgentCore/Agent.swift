@@ -43,6 +43,15 @@ public final class Agent {
     /// The last token handed out per account, serialized (see `serializedAccessToken`).
     /// Dropped with the account, so a removed token does not outlive it here.
     var servedTokens: [UInt32: (token: AccessToken, json: [UInt8])] = [:]
+    /// The listening socket's device and inode, and when to check it is still there
+    /// (monotonic milliseconds); see `checkSocket`.
+    var socketIdentity: (device: UInt64, inode: UInt64)?
+    var nextSocketCheck: Int64?
+    /// The socket path was removed or taken by another agent: it is not ours to remove.
+    var socketLost = false
+    /// No client waiting for a refresh has a deadline (`timeout_ms`) before this
+    /// (monotonic milliseconds); nil: none has one. May be early, never late.
+    var nextRefreshWaiterDeadline: Int64?
     /// Requests whose selected account is being refreshed, by account.
     var refreshApprovals: [UInt32: [String]] = [:]
     private var pollSet = PollSet()
@@ -70,7 +79,8 @@ public final class Agent {
         transport = LoopbackTransport(remote: helper)
         var endpoints: [String: TokenEndpointClient] = [:]
         for (name, provider) in settings.providers {
-            endpoints[name] = TokenEndpointClient(provider: provider, transport: transport)
+            endpoints[name] = TokenEndpointClient(provider: provider, transport: transport,
+                                                  timeoutSeconds: Double(configuration.refreshTimeoutSeconds))
         }
         self.endpoints = endpoints
         worker = try Worker()
@@ -97,6 +107,7 @@ public final class Agent {
         }
         try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
         listener = try UnixSocket.listen(path: configuration.socketPath)
+        watchSocket()
         Log.info("listening on \(configuration.socketPath)")
         if helper.path == nil && HelperTransport.locate() == nil {
             // Not fatal: tokens added by hand still work, and the helper may be installed later.
@@ -134,7 +145,8 @@ public final class Agent {
         guard let listener else { return }
         listener.close()
         self.listener = nil
-        try? FileSystem.removeFile(configuration.socketPath)
+        nextSocketCheck = nil
+        if !socketLost { try? FileSystem.removeFile(configuration.socketPath) }
         if let createdDirectory { try? FileSystem.removeDirectory(createdDirectory) }
     }
 
@@ -183,6 +195,8 @@ public final class Agent {
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
         if let next = requests.nextDeadline { deadline = min(deadline, next) }
         for waiters in requestWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
+        if let next = nextRefreshWaiterDeadline { deadline = min(deadline, next) }
+        if let next = nextSocketCheck { deadline = min(deadline, next) }
         return max(0, deadline - now)
     }
 
@@ -199,6 +213,8 @@ public final class Agent {
             nextRefreshAheadCheck = now + 1000
         }
         sweepRequests(monotonic: now)
+        expireRefreshWaiters(monotonic: now)
+        checkSocket(monotonic: now)
         if !delayedAnswers.isEmpty {
             let due = delayedAnswers.filter { $0.due <= now }
             delayedAnswers.removeAll { $0.due <= now }

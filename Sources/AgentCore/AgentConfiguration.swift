@@ -38,6 +38,11 @@ public struct AgentConfiguration: Sendable {
     public var callbackURL: String
     /// A connection with nothing in flight and no bytes for this long is closed.
     public var idleTimeoutMilliseconds: Int64 = Limits.idleTimeoutMilliseconds
+    /// How often the agent checks that its socket is still its own (see `checkSocket`).
+    public var socketCheckIntervalMilliseconds: Int64 = Limits.socketCheckIntervalMilliseconds
+    /// Each attempt's time-out at a token endpoint, in seconds (`--refresh-timeout`, or the
+    /// configuration's `refresh_timeout_seconds`).
+    public var refreshTimeoutSeconds: Int64 = Int64(TokenEndpointClient.defaultTimeoutSeconds)
     /// The program that performs each HTTP exchange (`claude-agent-fetch`); nil finds it
     /// beside the agent's executable, else on PATH, at each exchange.
     public var fetchHelperPath: String?

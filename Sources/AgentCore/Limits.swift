@@ -25,6 +25,15 @@ public enum Limits {
     public static let maxPendingLogins = 64
     /// How long a login's state stays valid.
     public static let loginTimeoutMilliseconds: Int64 = 10 * 60 * 1000
+    /// A forced refresh (`token.get` with `refresh`) less than this long after the last
+    /// refresh of the account ended is answered with that refresh's outcome: a burst of
+    /// clients refused at once causes one refresh, not one each.
+    public static let forcedRefreshIntervalMilliseconds: Int64 = 5_000
+    /// The largest `timeout_ms` a `token.get` may give (an hour, as `request.wait`'s).
+    public static let maxRequestTimeoutMilliseconds: Int64 = 3_600_000
+    /// How often the agent checks that its socket is still there and its own (gpg-agent
+    /// checks its socket about once a minute too).
+    public static let socketCheckIntervalMilliseconds: Int64 = 60_000
     /// Longest poll sleep, so the clock-driven sweeps (lifetimes) run at least this often.
     public static let maxPollMilliseconds: Int64 = 1_000
 }

@@ -1,4 +1,5 @@
 import AgentCrypto
+import AgentPOSIX
 import AgentProtocol
 
 /// The tokens the agent holds for one account: the protocol's token bundle, refresh
@@ -38,6 +39,26 @@ public struct Account: Sendable {
     public var refreshAheadAt: Int64?
     /// A credentials file to write rotated tokens back to (`--persist`).
     public var persistPath: String?
+    /// When the current token came from the provider (Unix seconds), for tokens the agent
+    /// obtained itself (a login, a refresh): with its expiry, the lifetime the provider
+    /// granted, which bounds the expiry skew (see `ExpiryRule`). nil for tokens handed in
+    /// (`account.add`, an import), whose granted lifetime is unknown.
+    public var obtainedAt: Int64?
+    /// The credentials file the tokens came from (`account.import`), read again before
+    /// each refresh and after an `invalid_grant` in case another tool rotated them.
+    public var sourcePath: String?
+    /// That file's stamp when the agent last read or wrote it: it is parsed again only
+    /// when the stamp moves.
+    public var sourceStamp: FileStamp?
+    /// The held refresh token was sent in a request that may have reached the provider
+    /// without its answer reaching us: an `invalid_grant` for it now means the rotation
+    /// was lost (`rotation_lost`).
+    public var refreshTokenMayBeSpent = false
+    /// When the last refresh ended (monotonic milliseconds) and how it failed (nil: it
+    /// succeeded): a forced refresh younger than `Limits.forcedRefreshIntervalMilliseconds`
+    /// is answered with this outcome instead of refreshing again.
+    public var lastRefreshEndedAt: Int64?
+    public var lastRefreshFailure: AgentError?
 }
 
 /// The accounts, in memory only, keyed by id and found by id or name.
@@ -101,6 +122,11 @@ public struct TokenStore {
             existing.forgetAt = forgetAt
             existing.generation = generation
             existing.lastRefreshError = nil
+            existing.obtainedAt = nil
+            existing.refreshTokenMayBeSpent = false
+            // New tokens: the last refresh's outcome says nothing about them.
+            existing.lastRefreshEndedAt = nil
+            existing.lastRefreshFailure = nil
             byID[existing.id] = existing
             noteForgetAt(forgetAt)
             return existing

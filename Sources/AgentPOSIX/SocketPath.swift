@@ -10,10 +10,28 @@ public enum SocketPath {
         "\(defaultDirectory())/\(fileName)"
     }
 
+    /// `$XDG_RUNTIME_DIR/claude-agent` when `XDG_RUNTIME_DIR` is an absolute path, else
+    /// `/tmp/claude-agent-<uid>`. The XDG Base Directory Specification says a relative
+    /// path in an XDG variable is invalid and must be ignored: used as given, it would
+    /// put the socket under whatever directory a command happens to run in.
     public static func defaultDirectory() -> String {
-        if let runtime = ProcessControl.environment("XDG_RUNTIME_DIR") {
+        if let runtime = ProcessControl.environment("XDG_RUNTIME_DIR"), runtime.hasPrefix("/") {
             return "\(runtime)/claude-agent"
         }
         return "/tmp/claude-agent-\(getuid())"
+    }
+
+    /// `XDG_RUNTIME_DIR` when it is set but relative, and so ignored; nil otherwise.
+    public static func ignoredRuntimeDirectory() -> String? {
+        guard let runtime = ProcessControl.environment("XDG_RUNTIME_DIR"), !runtime.isEmpty, !runtime.hasPrefix("/") else {
+            return nil
+        }
+        return runtime
+    }
+
+    /// The warning both executables print when `XDG_RUNTIME_DIR` is ignored.
+    public static func ignoredRuntimeDirectoryWarning(_ value: String) -> String {
+        "warning: XDG_RUNTIME_DIR=\(value) is not an absolute path and is ignored (XDG Base Directory "
+            + "Specification); using \(defaultDirectory())"
     }
 }

@@ -31,6 +31,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let busy = ErrorCode(rawValue: "busy")
     /// The account's refresh token is dead (revoked, rotated away): log in again.
     public static let loginRequired = ErrorCode(rawValue: "login_required")
+    /// A refresh token whose request may have reached the provider without its answer
+    /// reaching us was then rejected: the provider rotated it and the new one was lost.
+    /// The account must log in again.
+    public static let rotationLost = ErrorCode(rawValue: "rotation_lost")
     /// A refresh failed for a transient reason (network, provider 5xx); retrying may work.
     public static let refreshFailed = ErrorCode(rawValue: "refresh_failed")
     /// A login's code exchange failed, or the provider refused it for a reason other than

@@ -24,7 +24,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
         (.noAgent, [.agentNotRunning, .io]),
         (.usage, [.usage, .badRequest, .badConfiguration]),
         (.noToken, [.noToken, .notFound]),
-        (.expired, [.expired, .loginRequired, .refreshFailed]),
+        (.expired, [.expired, .loginRequired, .rotationLost, .refreshFailed]),
         (.locked, [.locked]),
         (.denied, [.denied, .cancelled, .timeout, .requestFailed]),
     ]

@@ -102,9 +102,6 @@ extension AgentClient {
                               redirectURI: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id), "account": account.json, "print_url": .bool(printURL)]
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
-        let saved = timeoutMilliseconds
-        timeoutMilliseconds = max(saved, 30_000)
-        defer { timeoutMilliseconds = saved }
         return try requestInfo(try call(.requestSelectAccount, fields))
     }
 

@@ -46,11 +46,43 @@ public final class AgentClient {
     }
 
     /// `token.get`: an access token covering `scopes`, from `account` if given.
-    public func token(scopes: [String] = [], account: AccountReference? = nil) throws(AgentClientError) -> AccessToken {
+    ///
+    /// The request carries this client's deadline (`timeout_ms`: `timeoutMilliseconds`),
+    /// and the client waits `answerGraceMilliseconds` longer for the answer, so that when
+    /// a refresh is slow the agent's own reason (`timeout`, `refresh_failed`) arrives
+    /// rather than a bare client-side time-out.
+    ///
+    /// - Parameter refresh: the token this client holds was refused (HTTP 401): have the
+    ///   agent refresh it now (coalesced with any refresh in flight, and answered with the
+    ///   last refresh's outcome if it ended less than a few seconds ago).
+    /// - Throws: the agent's error (`no_token`, `expired`, `login_required`,
+    ///   `rotation_lost`, `refresh_failed`, `timeout`, …) or the client's own.
+    public func token(scopes: [String] = [], account: AccountReference? = nil, refresh: Bool = false) throws(AgentClientError) -> AccessToken {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
-        let result = try call(.tokenGet, fields)
+        if refresh { fields["refresh"] = true }
+        // The protocol's range for timeout_ms is 1 ms to an hour.
+        fields["timeout_ms"] = .int(Int64(min(max(1, timeoutMilliseconds), 3_600_000)))
+        let result = try call(.tokenGet, fields, waitMilliseconds: timeoutMilliseconds + Self.answerGraceMilliseconds)
         return try decoding { () throws(AgentError) in try AccessToken(json: result) }
+    }
+
+    /// How much longer than the deadline it sent a client waits for the agent's answer.
+    public static let answerGraceMilliseconds = 2_000
+
+    /// The least time a client waits for `op`'s answer, whatever its `timeoutMilliseconds`:
+    /// an operation that waits for the provider must outlast the agent's worst case with
+    /// its default 30 s per-attempt time-out, so that the agent's own outcome arrives
+    /// rather than a client time-out. A code exchange (`oauth.callback`) or a refresh
+    /// (`request.select_account`) is one attempt plus the HTTPS helper's 2 s grace and the
+    /// backoff of retries that never left: 60 s. A revocation (`account.logout`), which is
+    /// idempotent and retried, is up to three: 100 s. 0 for the others.
+    public static func leastWaitMilliseconds(for op: Op) -> Int {
+        switch op {
+        case .oauthCallback, .requestSelectAccount: return 60_000
+        case .accountLogout: return 100_000
+        default: return 0
+        }
     }
 
     /// `account.add`: hands a token bundle to the agent under `name`.
@@ -107,12 +139,18 @@ public final class AgentClient {
     // MARK: The wire
 
     /// Sends one request and returns its result, or throws the agent's error.
+    /// - Parameter waitMilliseconds: how long to wait for the answer (default
+    ///   `timeoutMilliseconds`, or `leastWaitMilliseconds(for:)` when that is longer).
     /// - Parameter tick: called about once a second while waiting for the answer.
-    public func call(_ op: Op, _ fields: JSONObject = JSONObject(), tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
+    public func call(_ op: Op, _ fields: JSONObject = JSONObject(), waitMilliseconds: Int? = nil,
+                     tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
         let id = try send(op, fields)
+        let wait = waitMilliseconds ?? max(timeoutMilliseconds, Self.leastWaitMilliseconds(for: op))
+        let deadline = Clock.monotonicMilliseconds() + Int64(wait)
         while true {
             let connection = try connected()
-            if let result = try answer(to: id, payload: try readFrame(from: connection, tick: tick)) { return result }
+            let payload = try readFrame(from: connection, deadline: deadline, waitMilliseconds: wait, tick: tick)
+            if let result = try answer(to: id, payload: payload) { return result }
         }
     }
 
@@ -191,8 +229,11 @@ public final class AgentClient {
         }
     }
 
-    private func readFrame(from connection: FileDescriptor, tick: () -> Void) throws(AgentClientError) -> [UInt8] {
-        let deadline = Clock.monotonicMilliseconds() + Int64(timeoutMilliseconds)
+    /// - Parameters:
+    ///   - deadline: monotonic milliseconds by which the frame must have arrived.
+    ///   - waitMilliseconds: the wait that deadline ends, for the message.
+    private func readFrame(from connection: FileDescriptor, deadline: Int64, waitMilliseconds: Int,
+                           tick: () -> Void) throws(AgentClientError) -> [UInt8] {
         while true {
             do throws(FrameError) {
                 if let payload = try decoder.next() { return payload }
@@ -204,7 +245,7 @@ public final class AgentClient {
             while (try? waitFor(connection, .readable, timeoutMilliseconds: 1000)) == false {
                 if Clock.monotonicMilliseconds() >= deadline {
                     close()
-                    throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
+                    throw AgentClientError(.timeout, "the agent did not answer within \(waitMilliseconds) ms")
                 }
                 tick()
             }

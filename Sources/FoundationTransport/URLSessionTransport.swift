@@ -45,7 +45,8 @@ public struct URLSessionTransport: HTTPTransport {
         let done = DispatchSemaphore(value: 0)
         let task = session.dataTask(with: request) { data, response, error in
             if let error {
-                box.set(.failed(Self.describe(error, timeoutSeconds: timeout)))
+                let reason = Self.describe(error, timeoutSeconds: timeout)
+                box.set(Self.neverSent(error) ? .notSent(reason) : .failed(reason))
             } else if let response = response as? HTTPURLResponse {
                 let body = data ?? Data()
                 if body.count > HTTPExchange.maximumBodyLength {
@@ -84,6 +85,22 @@ public struct URLSessionTransport: HTTPTransport {
             return "TLS handshake failed"
         case .badServerResponse: return "a malformed HTTP answer"
         default: return urlError.localizedDescription
+        }
+    }
+
+    /// Whether the request provably never left: the host did not resolve, there is no
+    /// network, the connection was refused, or TLS failed before the handshake finished
+    /// (no HTTP byte is sent before it does). Anything else (a time-out, a connection lost)
+    /// may have happened after the server read the request.
+    static func neverSent(_ error: any Error) -> Bool {
+        guard let urlError = error as? URLError else { return false }
+        switch urlError.code {
+        case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet,
+             .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
+            return true
+        default:
+            return false
         }
     }
 

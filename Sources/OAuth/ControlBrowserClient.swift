@@ -28,7 +28,7 @@ public struct ControlBrowserClient: Sendable {
             guard (200..<300).contains(status) else {
                 throw OAuthError(kind: .rejected, code: nil, message: "\(baseURL)/open-auth answered HTTP \(status)", status: status)
             }
-        case .failed(let reason):
+        case .failed(let reason), .notSent(let reason):
             throw OAuthError(kind: .transient, code: nil, message: "\(baseURL) unreachable: \(reason)", status: nil)
         case .transportFailed(let reason):
             throw OAuthError(kind: .transient, code: nil, message: "\(baseURL) not reached: \(reason)", status: nil)

@@ -12,7 +12,9 @@ import AgentProtocol
 // Answer (helper to agent, then the helper exits 0), exactly one of:
 //
 //     {"status": 200, "body": "<base64>"}   an HTTP answer, whatever its status
-//     {"error": "connection refused"}       no answer; worth retrying
+//     {"unsent": "connection refused"}      no answer; the request never left (it may
+//                                           be sent again)
+//     {"error": "timed out after 30 s"}     no answer; the request may have arrived
 //     {"refused": "…"}                      the helper could not send this request
 //                                           (it cannot read it, or the URL will not parse)
 //
@@ -76,6 +78,7 @@ extension HTTPOutcome {
         switch self {
         case .answered(let status, let body): object = ["status": .int(Int64(status)), "body": .string(Base64.encode(body))]
         case .failed(let reason): object = ["error": .string(reason)]
+        case .notSent(let reason): object = ["unsent": .string(reason)]
         case .transportFailed(let reason): object = ["refused": .string(reason)]
         }
         return JSONValue.object(object).serialized()
@@ -87,6 +90,8 @@ extension HTTPOutcome {
         if let status = object["status"] {
             guard let code = status.intValue, (100...999).contains(code) else { throw HTTPWireError("the answer's status is not an HTTP status") }
             self = .answered(status: Int(code), body: try wireBody(object, "answer"))
+        } else if let reason = object["unsent"]?.stringValue {
+            self = .notSent(reason)
         } else if let reason = object["error"]?.stringValue {
             self = .failed(reason)
         } else if let reason = object["refused"]?.stringValue {

@@ -44,9 +44,15 @@ public struct HTTPExchange: Equatable, Sendable {
 public enum HTTPOutcome: Equatable, Sendable {
     /// An HTTP answer arrived, whatever its status (a 3xx too, when not followed).
     case answered(status: Int, body: [UInt8])
-    /// No answer: the network failed (refused, timed out, TLS, a malformed answer).
-    /// Described for people; worth retrying.
+    /// No answer, and the request may have reached the server (a time-out, a connection
+    /// lost after sending, a malformed answer). Described for people. Resending it is
+    /// safe only for an idempotent request: a refresh token or code sent this way may
+    /// already have been used up.
     case failed(String)
+    /// No answer, and the request provably never left this machine: the connection was
+    /// refused, the host name did not resolve, there is no network, the connection or
+    /// its TLS handshake never completed. Any request may be sent again.
+    case notSent(String)
     /// The request could not be sent at all, for a local reason (the helper that sends it
     /// is missing or died, or it refused the request): retrying at once will not help.
     case transportFailed(String)

@@ -64,10 +64,11 @@ enum LoopbackHTTP {
         do throws(Errno) {
             fd = try TCPSocket.connect(target.address, timeoutMilliseconds: Int(max(1, deadline - Clock.monotonicMilliseconds())))
         } catch {
+            // No connection, so not a byte of the request left: any request may be resent.
             switch error.code {
-            case ECONNREFUSED: return .failed("connection refused")
-            case ETIMEDOUT: return .failed(HTTPOutcome.timedOut(after: exchange.timeoutSeconds))
-            default: return .failed("cannot connect: \(error)")
+            case ECONNREFUSED: return .notSent("connection refused")
+            case ETIMEDOUT: return .notSent("connecting " + HTTPOutcome.timedOut(after: exchange.timeoutSeconds))
+            default: return .notSent("cannot connect: \(error)")
             }
         }
         defer { fd.close() }

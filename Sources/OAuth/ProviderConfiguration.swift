@@ -149,6 +149,8 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 ///   `authorize_url` and `token_url`. A provider named `claude` starts from the built-in
 ///   one and replaces only the keys it gives, so `{"providers": {"claude": {"token_url":
 ///   "…"}}}` follows a moved endpoint.
+/// - `refresh_timeout_seconds` (1 to 600, default 30) is each attempt's time-out at a
+///   token endpoint; `--refresh-timeout` overrides it.
 /// - `default_provider` (default `claude`) is the provider used when a login names none;
 ///   it must name a provider. `control_browser_url` (default `http://127.0.0.1:7780`) is
 ///   where the control browser listens.
@@ -170,12 +172,22 @@ public struct AgentSettings: Sendable, Equatable {
     /// The control browser (the Electron app that opens authorize pages in one account's
     /// browser profile).
     public var controlBrowserURL: String
+    /// `refresh_timeout_seconds`: each attempt's time-out at a token endpoint, from
+    /// `refreshTimeoutRange`; nil: the agent's default (30 s, or `--refresh-timeout`).
+    public var refreshTimeoutSeconds: Int64?
 
-    public init(providers: [String: ProviderConfiguration], defaultProvider: String, controlBrowserURL: String) {
+    public init(providers: [String: ProviderConfiguration], defaultProvider: String, controlBrowserURL: String,
+                refreshTimeoutSeconds: Int64? = nil) {
         self.providers = providers
         self.defaultProvider = defaultProvider
         self.controlBrowserURL = controlBrowserURL
+        self.refreshTimeoutSeconds = refreshTimeoutSeconds
     }
+
+    /// The time-outs a token endpoint request may be given, in seconds: long enough for a
+    /// slow provider that rotates on receipt and answers late, short enough that a dead
+    /// one is noticed within minutes.
+    public static let refreshTimeoutRange: ClosedRange<Int64> = 1...600
 
     public static let defaultControlBrowserURL = "http://127.0.0.1:7780"
 
@@ -201,7 +213,8 @@ public struct AgentSettings: Sendable, Equatable {
             throw ConfigurationError(file: path, key: "", message: "must hold a JSON object, not \(document.typeName)")
         }
         let reader = SettingsReader(file: path)
-        try reader.rejectUnknownKeys(root, known: ["default_provider", "control_browser_url", "providers"], prefix: "")
+        try reader.rejectUnknownKeys(root, known: ["default_provider", "control_browser_url", "providers", "refresh_timeout_seconds"],
+                                     prefix: "")
 
         var settings = builtIn
         if let value = root["providers"] {
@@ -226,6 +239,13 @@ public struct AgentSettings: Sendable, Equatable {
             guard let url = value.stringValue else { throw reader.error("control_browser_url", "must be a string, not \(value.typeName)") }
             guard isHTTPURL(url) else { throw reader.error("control_browser_url", "must be an http or https URL") }
             settings.controlBrowserURL = url
+        }
+        if let value = root["refresh_timeout_seconds"] {
+            guard let seconds = value.intValue, refreshTimeoutRange.contains(seconds) else {
+                throw reader.error("refresh_timeout_seconds", "must be a whole number of seconds from \(refreshTimeoutRange.lowerBound) "
+                                   + "to \(refreshTimeoutRange.upperBound)")
+            }
+            settings.refreshTimeoutSeconds = seconds
         }
         return settings
     }

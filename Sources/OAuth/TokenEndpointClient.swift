@@ -12,13 +12,19 @@ import Synchronization
 /// because the agent calls it from worker threads and never from its poll loop, which
 /// must not block.
 ///
-/// Transient failures (no connection, a time-out, 5xx, 429) are retried with exponential
-/// backoff, `maxAttempts` attempts in all, because a refresh that fails for a blip would
-/// otherwise send a user back to the login page. A dead grant (`invalid_grant`) or any
-/// other error is final and returned at once: retrying cannot change it, and retrying a
-/// rotated refresh token could even get a whole token family revoked. A transport that
-/// cannot send at all (the helper is missing) is transient but not retried at once:
-/// only fixing the installation helps.
+/// A request that provably never left (connection refused, no such host, no network) is
+/// retried with exponential backoff, `maxAttempts` attempts in all, because a refresh
+/// that fails for a blip would otherwise send a user back to the login page. A refresh
+/// token or an authorization code that may have reached the server (a time-out after
+/// sending, a 5xx or 429, an answer lost) is **never sent again** by this client: a
+/// rotating provider may have used it up already and answered into the void, and a
+/// second use gets `invalid_grant` at best and the whole token family revoked at worst
+/// (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14.2). Such a failure is thrown with
+/// `mayHaveArrived`, and the caller decides when to try again. Revocation (RFC 7009) is
+/// idempotent, so it is retried on any transient failure. A dead grant (`invalid_grant`)
+/// or any other error is final and returned at once. A transport that cannot send at all
+/// (the helper is missing) is transient but not retried at once: only fixing the
+/// installation helps.
 ///
 /// Redirects are not followed: a token endpoint has no reason to redirect, and following
 /// one would send a code or refresh token to wherever it pointed.
@@ -33,11 +39,17 @@ public final class TokenEndpointClient: Sendable {
     /// Backoff never grows past this, whatever `maxAttempts` is.
     private static let maximumBackoffMilliseconds = 8_000
 
+    /// Each attempt's time-out when none is configured, in seconds: long enough for a slow
+    /// provider that rotates on receipt and answers late (a shorter one loses the rotation).
+    public static let defaultTimeoutSeconds: Double = 30
+
+    /// - Parameter timeoutSeconds: each attempt's time-out, connection to last byte.
     public init(provider: ProviderConfiguration, transport: any HTTPTransport = HelperTransport(),
-                timeoutSeconds: Double = 10, maxAttempts: Int = 3, initialBackoffMilliseconds: Int = 250) {
+                timeoutSeconds: Double = TokenEndpointClient.defaultTimeoutSeconds, maxAttempts: Int = 3,
+                initialBackoffMilliseconds: Int = 250) {
         self.provider = provider
         self.transport = transport
-        self.timeoutSeconds = timeoutSeconds > 0 && timeoutSeconds.isFinite ? timeoutSeconds : 10
+        self.timeoutSeconds = timeoutSeconds > 0 && timeoutSeconds.isFinite ? timeoutSeconds : Self.defaultTimeoutSeconds
         self.maxAttempts = max(1, maxAttempts)
         self.initialBackoffMilliseconds = max(0, initialBackoffMilliseconds)
     }
@@ -77,20 +89,29 @@ public final class TokenEndpointClient: Sendable {
                              message: "provider \(provider.name) has no revocation endpoint (revocation_url)", status: nil)
         }
         let fields = [("token", token), ("token_type_hint", hint), ("client_id", provider.clientID)]
-        _ = try post(fields, to: endpoint, name: "revocation endpoint \(endpoint)")
+        _ = try post(fields, to: endpoint, name: "revocation endpoint \(endpoint)", idempotent: true)
     }
 
     private func requestGrant(_ fields: [(String, String)], now: () -> Int64) throws(OAuthError) -> TokenGrant {
-        let body = try post(fields, to: provider.tokenURL, name: "token endpoint \(provider.tokenURL)")
-        return try TokenGrant.parse(body, now: now())
+        let body = try post(fields, to: provider.tokenURL, name: "token endpoint \(provider.tokenURL)", idempotent: false)
+        do throws(OAuthError) {
+            return try TokenGrant.parse(body, now: now())
+        } catch {
+            // The provider answered 2xx: whatever it granted, it may have rotated already.
+            var failure = error
+            failure.mayHaveArrived = true
+            throw failure
+        }
     }
 
     /// POSTs `fields` in the provider's encoding and returns the body of a 2xx answer.
-    /// A transient failure (no answer, 5xx, 429) is retried while attempts remain, then
-    /// thrown as `transient`; any other answer is thrown at once, mapped by
-    /// `OAuthError.fromResponse` (so an `invalid_grant` is never retried, whatever its status).
-    /// A transport failure is thrown at once as `transient`.
-    private func post(_ fields: [(String, String)], to endpoint: String, name: String) throws(OAuthError) -> [UInt8] {
+    ///
+    /// A request that never left (`notSent`) is retried while attempts remain. One that
+    /// may have arrived (no answer, 5xx, 429) is retried only when `idempotent`; otherwise
+    /// it is thrown at once as `transient` with `mayHaveArrived`. Any other answer is
+    /// thrown at once, mapped by `OAuthError.fromResponse` (so an `invalid_grant` is never
+    /// retried, whatever its status). A transport failure is thrown at once as `transient`.
+    private func post(_ fields: [(String, String)], to endpoint: String, name: String, idempotent: Bool) throws(OAuthError) -> [UInt8] {
         var request = try makeRequest(fields, to: endpoint, name: name)
         defer { Memory.wipe(&request.body) }
         var backoff = initialBackoffMilliseconds
@@ -103,11 +124,18 @@ public final class TokenEndpointClient: Sendable {
                 if (200..<300).contains(status) { return body }
                 var error = OAuthError.fromResponse(status: status, body: body, endpoint: name)
                 guard error.kind == .transient else { throw error }
-                if attempt >= maxAttempts {
+                error.mayHaveArrived = true
+                if attempt >= maxAttempts || !idempotent {
                     error.message += " (\(count))"
                     throw error
                 }
             case .failed(let reason):
+                if attempt >= maxAttempts || !idempotent {
+                    let unsafe = idempotent ? "" : "; not sent again, as the server may have used it"
+                    throw OAuthError(kind: .transient, code: nil, message: "\(name) unreachable: \(reason) (\(count)\(unsafe))",
+                                     status: nil, mayHaveArrived: true)
+                }
+            case .notSent(let reason):
                 if attempt >= maxAttempts {
                     throw OAuthError(kind: .transient, code: nil, message: "\(name) unreachable: \(reason) (\(count))", status: nil)
                 }

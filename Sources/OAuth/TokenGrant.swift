@@ -14,13 +14,18 @@ public struct TokenGrant: Sendable, Equatable {
     /// nil when the answer had no `scope`, which RFC 6749 §5.1 says means the scopes asked
     /// for were granted.
     public var scopes: [String]?
+    /// What was odd in the answer and how it was read (`expires_in 3599.5 floored to
+    /// 3599`), for the log; empty for a well-formed answer. Never holds a token.
+    public var oddities: [String]
 
-    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String]?) {
+    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String]?,
+                oddities: [String] = []) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
         self.tokenType = tokenType
         self.scopes = scopes
+        self.oddities = oddities
     }
 }
 
@@ -46,12 +51,18 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
     /// The HTTP status, when an answer arrived.
     public var status: Int?
+    /// Whether the request may have reached the server without its answer reaching us (a
+    /// time-out after sending, a 5xx, an answer we could not read). A refresh token sent
+    /// that way may have been used up by a rotating provider, so an `invalid_grant` for it
+    /// later means the rotation was lost, not that the grant was revoked.
+    public var mayHaveArrived: Bool
 
-    public init(kind: Kind, code: String?, message: String, status: Int?) {
+    public init(kind: Kind, code: String?, message: String, status: Int?, mayHaveArrived: Bool = false) {
         self.kind = kind
         self.code = code
         self.message = message
         self.status = status
+        self.mayHaveArrived = mayHaveArrived
     }
 
     public var description: String { message }
@@ -60,14 +71,25 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
 extension TokenGrant {
     /// Parses a 2xx token endpoint answer.
     ///
-    /// - `access_token`: required, a non-empty string.
+    /// Strict only in what a token cannot do without, lenient in the rest: once a rotating
+    /// provider has answered 200 it has already used up the refresh token we sent, so
+    /// refusing the answer for a cosmetic fault would throw away the only refresh token
+    /// that still works (Postel's rule, as RFC 6749 §5.1 clients practise it). Each
+    /// leniency is noted in `oddities`.
+    ///
+    /// - `access_token`: required, a non-empty string; otherwise the answer is `malformed`.
     /// - `token_type`: default `Bearer`; `bearer` in any case becomes `Bearer`, since
-    ///   RFC 6749 says it is case-insensitive and some providers write it in lowercase.
-    /// - `expires_in` (seconds, an integer or a numeric string, as some providers send)
-    ///   gives `now + expires_in`; otherwise `expires_at` (Unix seconds, or RFC 3339 text)
-    ///   is taken as it is; otherwise there is no expiry.
-    /// - `refresh_token`: optional (an empty one counts as absent).
-    /// - `scope`: optional, space-joined.
+    ///   RFC 6749 §7.1 says it is case-insensitive and some providers write it in
+    ///   lowercase; a type that is not a string counts as absent.
+    /// - `expires_in` (seconds): an integer, a number (a fraction is floored: the token is
+    ///   then thought to expire a little early, never late) or a numeric string, as some
+    ///   providers send; otherwise `expires_at` (Unix seconds, or RFC 3339 text). A
+    ///   lifetime that is absent, negative, unreadable or too large means no known expiry:
+    ///   the token is used until a client reports it refused (`token.get` with `refresh`).
+    /// - `refresh_token`: optional (an empty one, or one that is not a string, counts as
+    ///   absent, and the caller keeps the one it has).
+    /// - `scope`: optional, space-joined (an array of strings is read too); anything else
+    ///   counts as absent.
     ///
     /// A 2xx answer that carries an OAuth `error` and no token (some providers answer errors
     /// with 200) is mapped as `OAuthError.fromResponse` maps error answers.
@@ -92,48 +114,80 @@ extension TokenGrant {
         }
         guard !accessToken.isEmpty else { throw malformed("has an empty access_token") }
 
+        var oddities: [String] = []
         var tokenType = "Bearer"
         if let value = object["token_type"], !value.isNull {
-            guard let text = value.stringValue, !text.isEmpty else {
-                throw malformed("has a token_type that is not a non-empty string")
+            if let text = value.stringValue, !text.isEmpty {
+                tokenType = text.lowercased() == "bearer" ? "Bearer" : text
+            } else {
+                oddities.append("token_type is \(value.stringValue == nil ? value.typeName : "empty"): taken as Bearer")
             }
-            tokenType = text.lowercased() == "bearer" ? "Bearer" : text
+        } else {
+            oddities.append("no token_type: taken as Bearer")
         }
 
         var expiresAt: Int64?
         if let value = object["expires_in"], !value.isNull {
-            guard let seconds = value.intValue ?? value.stringValue.flatMap({ Int64($0) }), seconds >= 0 else {
-                throw malformed("has an expires_in that is not a whole number of seconds")
+            if let seconds = lifetimeSeconds(value, &oddities) {
+                let (sum, overflow) = now.addingReportingOverflow(seconds)
+                if overflow {
+                    oddities.append("expires_in is too large to be a time: no known expiry")
+                } else {
+                    expiresAt = sum
+                }
             }
-            let (sum, overflow) = now.addingReportingOverflow(seconds)
-            guard !overflow else { throw malformed("has an expires_in too large to be a time") }
-            expiresAt = sum
         } else if let value = object["expires_at"], !value.isNull {
             if let seconds = value.intValue {
                 expiresAt = seconds
             } else if let text = value.stringValue, let seconds = RFC3339.parse(text) {
                 expiresAt = seconds
             } else {
-                throw malformed("has an expires_at that is neither Unix seconds nor an RFC 3339 time")
+                oddities.append("expires_at is neither Unix seconds nor an RFC 3339 time: no known expiry")
             }
         }
 
         var refreshToken: String?
         if let value = object["refresh_token"], !value.isNull {
-            guard let text = value.stringValue else {
-                throw malformed("has a refresh_token that is \(value.typeName), not a string")
+            if let text = value.stringValue {
+                refreshToken = text.isEmpty ? nil : text
+            } else {
+                oddities.append("refresh_token is \(value.typeName), not a string: ignored")
             }
-            refreshToken = text.isEmpty ? nil : text
         }
 
         var scopes: [String]?
         if let value = object["scope"], !value.isNull {
-            guard let text = value.stringValue else { throw malformed("has a scope that is \(value.typeName), not a string") }
-            scopes = Scopes.parse(text)
+            if let text = value.stringValue {
+                scopes = Scopes.parse(text)
+            } else if let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) {
+                scopes = Scopes.normalize(items.compactMap(\.stringValue))
+                oddities.append("scope is an array, not a space-joined string")
+            } else {
+                oddities.append("scope is \(value.typeName), not a string: ignored")
+            }
         }
 
         return TokenGrant(accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
-                          tokenType: tokenType, scopes: scopes)
+                          tokenType: tokenType, scopes: scopes, oddities: oddities)
+    }
+
+    /// `expires_in` as whole seconds: an integer as it is, a non-negative number or
+    /// numeric string floored; nil (noted) for anything else.
+    private static func lifetimeSeconds(_ value: JSONValue, _ oddities: inout [String]) -> Int64? {
+        var number = value.doubleValue
+        if let text = value.stringValue {
+            number = Int64(text).map(Double.init) ?? Double(text)
+            oddities.append("expires_in is a string")
+        }
+        if let whole = value.intValue, whole >= 0 { return whole }
+        // The range check also refuses NaN; truncation is the floor of a non-negative number.
+        guard let number, number >= 0, number < 9_223_372_036_854_775_808.0 else {
+            oddities.append("expires_in is not a non-negative number of seconds: no known expiry")
+            return nil
+        }
+        let floored = Int64(number)
+        if Double(floored) != number { oddities.append("expires_in has a fraction: floored to \(floored)") }
+        return floored
     }
 }
 

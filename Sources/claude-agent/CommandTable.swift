@@ -10,7 +10,7 @@ enum CommandTable {
     static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
     static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
                                                     "--import-account": [], "--callback-url": [], "--idle-timeout": [],
-                                                    "--fetch-helper": []]
+                                                    "--fetch-helper": [], "--refresh-timeout": []]
 
     static let specs: [String: CommandSpec] = [
         "start": CommandSpec(flags: merge(shellFlags, daemonFlags), options: merge(socket, ["-t": ["--lifetime"]], daemonOptions),
@@ -26,7 +26,7 @@ enum CommandTable {
         "remove": CommandSpec(options: socket, positionals: (1, "ACCOUNT")),
         "lock": CommandSpec(options: socket),
         "unlock": CommandSpec(options: socket),
-        "token": CommandSpec(flags: ["--json": [], "--header": [], "--wait": []],
+        "token": CommandSpec(flags: ["--json": [], "--header": [], "--wait": [], "--refresh": []],
                              options: merge(socket, ["--scope": [], "--account": [], "--timeout": []]),
                              exclusive: [["--json", "--header"]],
                              requires: [("--timeout", "--wait")]),

@@ -119,6 +119,13 @@ enum Commands {
             try client.importCredentials(path: absolute, account: parsed.value("--account"), persist: parsed.has("--persist"))
         }
         Output.err("Imported account \(summary.name) (#\(summary.id)) from \(path), token \(summary.fingerprint)\n")
+        if !parsed.has("--persist") && summary.hasRefreshToken {
+            // The first refresh rotates the refresh token; the copy in the file then dies,
+            // and the tool that owns the file is logged out.
+            Output.err("claude-agent: warning: without --persist the agent will not write rotated tokens back to \(path): "
+                       + "after its first refresh the refresh token in that file no longer works and the tool using it "
+                       + "must log in again. Import with --persist to keep the file current.\n")
+        }
     }
 
     static func remove(_ arguments: [String]) {
@@ -167,10 +174,13 @@ enum Commands {
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = client(parsed)
+        // The deadline sent with the request: the agent answers before it (a slow refresh
+        // as `timeout`, with its reason), and the client waits a little longer.
+        client.timeoutMilliseconds = Int(tokenDeadlineSeconds) * 1000
         let token: AccessToken
         do throws(AgentClientError) {
-            token = try client.token(scopes: scopes, account: account)
-        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired].contains(error.code) {
+            token = try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
+        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(error.code) {
             token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeout: timeout)
         } catch {
             Output.fail(error)
@@ -185,6 +195,11 @@ enum Commands {
             Output.out(token.accessToken + "\n")
         }
     }
+
+    /// `token`'s deadline without `--timeout`: longer than the agent's worst refresh (one
+    /// 30 s attempt, its helper's grace, the backoff of a retry that never left), so the
+    /// agent's own outcome is what the user sees.
+    static let tokenDeadlineSeconds: Int64 = 60
 
     static func duration(_ seconds: Int64) -> String {
         if seconds < 60 { return "\(seconds)s" }

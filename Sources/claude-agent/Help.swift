@@ -9,7 +9,7 @@ enum Help {
           1  no agent answers at the socket (agent_not_running, io)
           2  usage error or bad input (usage, bad_request, bad_configuration)
           3  no token covers the request (no_token, not_found)
-          4  the token expired and could not be refreshed (expired, login_required, refresh_failed)
+          4  the token expired and could not be refreshed (expired, login_required, rotation_lost, refresh_failed)
           5  the agent is locked (locked)
           6  denied, cancelled or timed out (denied, cancelled, timeout, request_failed)
           7  any other error
@@ -79,7 +79,8 @@ enum Help {
 
             agent options (see 'claude-agent serve --help'), used only when an agent is started:
               --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
-              --import-account NAME, --callback-url URL, --idle-timeout SECONDS, --fetch-helper PATH
+              --import-account NAME, --callback-url URL, --idle-timeout SECONDS, --fetch-helper PATH,
+              --refresh-timeout SECONDS
             """,
         "stop": """
             usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
@@ -93,7 +94,7 @@ enum Help {
             usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS] [--config FILE]
                                       [--refresh-ahead] [--import FILE]... [--persist FILE]
                                       [--import-account NAME] [--callback-url URL] [--idle-timeout SECONDS]
-                                      [--fetch-helper PATH]
+                                      [--fetch-helper PATH] [--refresh-timeout SECONDS]
 
             Runs the agent in the foreground, logging to stderr (for systemd and
             debugging). SIGTERM, SIGINT or SIGHUP remove the socket and exit 0.
@@ -101,13 +102,18 @@ enum Help {
             options:
               -a SOCKET              the socket path (default as for start)
               -t SECONDS             default lifetime of added tokens
-              --skew SECONDS         treat tokens this close to expiry as expired (default 60)
+              --skew SECONDS         treat tokens this close to expiry as expired (default 60;
+                                     never more than half the lifetime the provider granted)
               --config FILE          provider configuration (default
                                      $XDG_CONFIG_HOME/claude-agent/config.json, or CLAUDE_AGENT_CONFIG)
               --refresh-ahead        refresh tokens in the background at about 2/3 of their life
               --import FILE          import a credentials file at start (Claude Code's
                                      ~/.claude/.credentials.json or the seed CLI's credentials.json)
-              --persist FILE         import FILE and write rotated tokens back to it
+              --persist FILE         import FILE and write rotated tokens back to it; the file
+                                     stays the shared truth: read again before each refresh
+                                     (a newer pair another tool wrote there is adopted), and
+                                     refreshed under the lock .FILE.lock beside it
+                                     (and Claude Code's own locks for its file)
               --import-account NAME  the account name for imported files (default "default")
               --callback-url URL     where providers redirect after an approval (default
                                      http://127.0.0.1:7777/oauth/callback, the bridge)
@@ -115,6 +121,13 @@ enum Help {
                                      without a byte (default 60)
               --fetch-helper PATH    the program that makes each HTTPS exchange (default
                                      claude-agent-fetch beside claude-agentd, else on PATH)
+              --refresh-timeout SECONDS
+                                     each attempt's time-out at the token endpoint, 1 to 600
+                                     (default 30, or refresh_timeout_seconds in the config);
+                                     a refresh token that may have reached the provider is
+                                     never sent twice
+
+            The agent exits (with a log line) when its socket is removed or replaced.
             """,
         "status": """
             usage: claude-agent status [--json] [-a SOCKET]
@@ -149,9 +162,11 @@ enum Help {
                                 the seed CLI's credentials.json ("oauth", expiresAt in s); the
                                 account is "default" unless --account is given
               --persist         with --from-file: write rotated tokens back to FILE (atomically,
-                                keeping every other field)
+                                keeping every other field); without it the agent warns that
+                                the file's refresh token dies at the agent's first refresh
 
-            --account-id and -t do not go with --from-file.
+            --account-id and -t do not go with --from-file. A bundle already expired and
+            without a refresh token is refused (exit 4).
             """,
         "login": """
             usage: claude-agent login [--account NAME] [--account-id N] [--provider P] [--scope S]...
@@ -250,11 +265,16 @@ enum Help {
             delays the answer a little more.
             """,
         "token": """
-            usage: claude-agent token [--scope S]... [--account A] [--json | --header]
+            usage: claude-agent token [--scope S]... [--account A] [--json | --header] [--refresh]
                                       [--wait [--timeout SECONDS]] [-a SOCKET]
 
             Prints an access token that covers the scopes, and a newline. The agent never
-            hands out an expired token.
+            hands out an expired token. When the token must be refreshed first and the
+            provider is slow, the agent answers within 60 s, with its reason.
+
+            With --refresh, the agent refreshes the token now (use it when the API refused
+            the token it printed, HTTP 401): one refresh however many ask at once, and a
+            refresh that ended less than 5 s ago is answered with its result.
 
             With --wait, when the agent holds no valid token for the scopes it makes a
             token request and this command waits (default 300 s) until someone approves it
@@ -269,6 +289,7 @@ enum Help {
               --json        print the bundle as JSON (access_token, token_type, expires_at,
                             scope, scopes, account, account_id; never the refresh token)
               --header      print "Authorization: Bearer <token>"
+              --refresh     refresh the token now: the one held was refused
               --wait        ask for approval instead of failing when no token is held
               --timeout S   with --wait: give up after S seconds (exit 6); without --wait it
                             would do nothing, so it is refused

@@ -63,6 +63,9 @@ if wantsHelp {
 }
 guard let command else { Output.usage("a command is needed", command: nil) }
 rest = socketArguments + rest
+if let ignored = SocketPath.ignoredRuntimeDirectory() {
+    Output.err("claude-agent: \(SocketPath.ignoredRuntimeDirectoryWarning(ignored))\n")
+}
 
 switch command {
 case "-k": Lifecycle.stop(rest)

@@ -30,6 +30,12 @@ let usage = """
       --idle-timeout SECONDS close connections idle this long (default 60)
       --fetch-helper PATH    the program that makes each HTTPS exchange (default
                              claude-agent-fetch beside claude-agentd, else on PATH)
+      --refresh-timeout SECONDS
+                             each attempt's time-out at a token endpoint, 1 to 600 (default
+                             30, or the configuration's refresh_timeout_seconds)
+      --socket-check-interval MILLISECONDS
+                             how often to check that the socket is still ours (default
+                             60000; a shorter one is for tests, which cannot wait a minute)
       --version              print the version and exit
       -h, --help             print this help and exit
 
@@ -56,6 +62,8 @@ var importAccount = "default"
 var callbackURL = "http://127.0.0.1:7777/oauth/callback"
 var idleTimeout: Int64 = 60
 var fetchHelper: String?
+var refreshTimeout: Int64?
+var socketCheckInterval: Int64 = Limits.socketCheckIntervalMilliseconds
 var arguments = CommandLine.arguments.dropFirst()
 
 func value(_ option: String) -> String {
@@ -87,6 +95,18 @@ while let argument = arguments.popFirst() {
         idleTimeout = seconds(argument)
         guard idleTimeout > 0 else { usageError("--idle-timeout needs a positive number of seconds") }
     case "--fetch-helper": fetchHelper = value(argument)
+    case "--refresh-timeout":
+        let value = seconds(argument)
+        guard AgentSettings.refreshTimeoutRange.contains(value) else {
+            usageError("--refresh-timeout needs a number of seconds from 1 to 600")
+        }
+        refreshTimeout = value
+    case "--socket-check-interval":
+        let value = seconds(argument)
+        guard (10...3_600_000).contains(value) else {
+            usageError("--socket-check-interval needs a number of milliseconds from 10 to 3600000")
+        }
+        socketCheckInterval = value
     case "--version":
         print("claude-agentd \(agentVersion)")
         ProcessControl.exit(0)
@@ -124,18 +144,24 @@ func loadSettings() -> AgentSettings {
     }
 }
 
+if let ignored = SocketPath.ignoredRuntimeDirectory() {
+    try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(SocketPath.ignoredRuntimeDirectoryWarning(ignored))\n".utf8))
+}
+let settings = loadSettings()
 var configuration = AgentConfiguration(
     socketPath: socketPath ?? SocketPath.defaultPath(),
     managesDirectory: socketPath == nil,
     defaultLifetime: lifetime,
     expirySkew: skew,
     version: agentVersion,
-    settings: loadSettings(),
+    settings: settings,
     refreshAhead: refreshAhead,
     imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
     callbackURL: callbackURL)
 configuration.idleTimeoutMilliseconds = idleTimeout * 1000
 configuration.fetchHelperPath = fetchHelper
+configuration.refreshTimeoutSeconds = refreshTimeout ?? settings.refreshTimeoutSeconds ?? configuration.refreshTimeoutSeconds
+configuration.socketCheckIntervalMilliseconds = socketCheckInterval
 do {
     let agent = try Agent(configuration: configuration)
     try agent.start()

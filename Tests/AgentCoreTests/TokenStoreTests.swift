@@ -49,6 +49,23 @@ struct TokenStoreTests {
         #expect(store.count == 1)
     }
 
+    @Test("new tokens for an account forget the old ones' refresh history: grant time, a possibly spent refresh token, the last outcome")
+    func replacingForgetsRefreshHistory() throws {
+        var store = TokenStore()
+        let work = try add(&store, "work")
+        store.update(work.id) {
+            $0.obtainedAt = 5
+            $0.refreshTokenMayBeSpent = true
+            $0.lastRefreshEndedAt = 9
+            $0.lastRefreshFailure = AgentError(.rotationLost, "lost")
+        }
+        let replaced = try store.store(name: "work", requestedID: nil, provider: nil, token: token("new"), forgetAt: nil, now: 10)
+        #expect(replaced.obtainedAt == nil)
+        #expect(!replaced.refreshTokenMayBeSpent)
+        #expect(replaced.lastRefreshEndedAt == nil)
+        #expect(replaced.lastRefreshFailure == nil)
+    }
+
     @Test("lifetimes end at their time, not before, and only those accounts go")
     func lifetimes() throws {
         var store = TokenStore()

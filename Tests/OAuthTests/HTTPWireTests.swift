@@ -19,7 +19,8 @@ struct HTTPWireTests {
         HTTPOutcome.answered(status: 200, body: Array(#"{"access_token": "at"}"#.utf8)),
         .answered(status: 307, body: []),
         .answered(status: 500, body: [0xff, 0x00, 0xfe]),
-        .failed("connection refused"),
+        .failed("timed out after 30 s"),
+        .notSent("connection refused"),
         .transportFailed("the URL is not a valid http or https URL"),
     ])
     func answerRoundTrip(outcome: HTTPOutcome) throws {

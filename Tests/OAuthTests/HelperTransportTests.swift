@@ -26,10 +26,18 @@ final class StandIns: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     /// An executable script named `name` with `body` after the `#!/bin/sh` line.
+    ///
+    /// Written through a close-on-exec descriptor: other tests start processes from other
+    /// threads meanwhile, and a child that inherited a descriptor open for writing would
+    /// make running the script fail with ETXTBSY for as long as that child lives.
     func script(_ name: String, _ body: String) throws -> String {
         let path = directory + "/" + name
-        try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw HelperTestFailure("cannot create \(path): errno \(errno)") }
+        let bytes = Array(("#!/bin/sh\n" + body + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw HelperTestFailure("cannot write \(path)") }
         return path
     }
 }

@@ -28,7 +28,7 @@ struct LoopbackTransportTests {
         let remote = Recorder()
         // Port 1 on loopback: nothing listens there on a test machine.
         let outcome = LoopbackTransport(remote: remote).send(HTTPExchange(method: "GET", url: "http://127.0.0.1:1/open-auth", timeoutSeconds: 1))
-        #expect(outcome == .failed("connection refused"))
+        #expect(outcome == .notSent("connection refused"))
         #expect(remote.urls.withLock { $0 }.isEmpty)
     }
 

@@ -59,6 +59,12 @@ struct ProviderConfigurationTests {
         #expect(try Self.parse("{}") == .builtIn)
     }
 
+    @Test("refresh_timeout_seconds sets each token endpoint attempt's time-out; absent, the agent's default applies")
+    func refreshTimeout() throws {
+        #expect(try Self.parse("{\"refresh_timeout_seconds\": 45}").refreshTimeoutSeconds == 45)
+        #expect(try Self.parse("{}").refreshTimeoutSeconds == nil)
+    }
+
     @Test("a full file sets every key of a new provider, in order where order matters")
     func fullFile() throws {
         let settings = try Self.parse("""
@@ -185,7 +191,10 @@ struct ProviderConfigurationTests {
 
     @Test("every file error names the file and the key path", arguments: [
         ("{\"default_provder\": \"claude\"}", "default_provder",
-         "unknown key (known keys: default_provider, control_browser_url, providers)"),
+         "unknown key (known keys: default_provider, control_browser_url, providers, refresh_timeout_seconds)"),
+        ("{\"refresh_timeout_seconds\": 0}", "refresh_timeout_seconds", "must be a whole number of seconds from 1 to 600"),
+        ("{\"refresh_timeout_seconds\": \"30\"}", "refresh_timeout_seconds", "must be a whole number of seconds from 1 to 600"),
+        ("{\"refresh_timeout_seconds\": 601}", "refresh_timeout_seconds", "must be a whole number of seconds from 1 to 600"),
         ("{\"providers\": {\"test\": {\(ProviderConfigurationTests.testProvider), \"token_uri\": \"http://x\"}}}", "providers.test.token_uri",
          "unknown key (known keys: client_id, authorize_url, token_url, revocation_url, redirect_uri, scopes, scope, "
              + "client_secret, token_request_encoding, extra_authorize_parameters, user_agent)"),

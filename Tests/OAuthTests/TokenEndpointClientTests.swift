@@ -134,27 +134,34 @@ struct TokenEndpointClientTests {
         #expect(Self.fields(log[1]) == ["grant_type": "refresh_token", "refresh_token": "rt-old", "client_id": "test-client"])
     }
 
-    @Test("5xx answers are retried and a later success is returned", arguments: Carrier.allCases)
-    func retryThenSuccess(carrier: Carrier) throws {
+    @Test("a refresh that got a 5xx is not sent again: the provider may have used the refresh token up", arguments: Carrier.allCases)
+    func refresh5xxNotResent(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=fail&times=2&status=500")), carrier)
-        let grant = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now })
-        #expect(grant.accessToken == "at-\(key)-3")
-        #expect(client.attemptCount == 3)
-        #expect(try server.log(key: key).count == 3)
+        let url = server.tokenURL(key: key, "mode=fail&times=2&status=500")
+        let client = Self.client(Self.provider(url), carrier)
+        let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
+        #expect(error.kind == .transient)
+        #expect(error.mayHaveArrived)
+        #expect(error.message == "token endpoint \(url) answered HTTP 500: server_error (1 attempt)")
+        #expect(client.attemptCount == 1)
+        #expect(try server.log(key: key).count == 1)
     }
 
-    @Test("a 429 answer is retried", arguments: Carrier.allCases)
-    func retry429(carrier: Carrier) throws {
+    @Test("a 429 answer to a code exchange is not sent again either: codes are single-use", arguments: Carrier.allCases)
+    func exchange429NotResent(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=fail&times=1&status=429")), carrier)
-        #expect(try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }).accessToken == "at-\(key)-2")
-        #expect(client.attemptCount == 2)
+        let error = try #require(Self.failure {
+            _ = try client.exchange(code: "c", codeVerifier: "v", redirectURI: "http://127.0.0.1:1/", state: nil, now: { Self.now })
+        })
+        #expect(error.status == 429)
+        #expect(error.mayHaveArrived)
+        #expect(client.attemptCount == 1)
     }
 
-    @Test("an endpoint that keeps failing is transient after maxAttempts attempts", arguments: Carrier.allCases)
+    @Test("an endpoint that keeps failing is one transient attempt for a refresh", arguments: Carrier.allCases)
     func alwaysUnavailable(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
@@ -163,9 +170,9 @@ struct TokenEndpointClientTests {
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .transient)
         #expect(error.status == 503)
-        #expect(error.message == "token endpoint \(url) answered HTTP 503: server error (3 attempts)")
-        #expect(client.attemptCount == 3)
-        #expect(try server.log(key: key).count == 3)
+        #expect(error.message == "token endpoint \(url) answered HTTP 503: server error (1 attempt)")
+        #expect(client.attemptCount == 1)
+        #expect(try server.log(key: key).count == 1)
     }
 
     @Test("invalid_grant is not retried", arguments: Carrier.allCases)
@@ -217,18 +224,33 @@ struct TokenEndpointClientTests {
         #expect(client.attemptCount == 1)
     }
 
-    @Test("an endpoint slower than the time-out is transient after the attempts", arguments: Carrier.allCases)
+    @Test("a refresh slower than the time-out is not sent again, and says why", arguments: Carrier.allCases)
     func slowEndpoint(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=slow&delay=4")), carrier, timeout: 0.5, attempts: 2)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .transient)
-        #expect(error.message.contains("unreachable: timed out after 0.5 s (2 attempts)"), "\(error.message)")
-        #expect(client.attemptCount == 2)
+        #expect(error.mayHaveArrived)
+        #expect(error.message.contains("unreachable: timed out after 0.5 s (1 attempt; not sent again, as the server may have used it)"),
+                "\(error.message)")
+        #expect(client.attemptCount == 1)
     }
 
-    @Test("a refused connection is transient after the attempts, and says so", arguments: Carrier.allCases)
+    @Test("a slow provider that rotates on receipt and answers after 2 s is waited for: the default time-out is 30 s",
+          arguments: Carrier.allCases)
+    func slowRotationKept(carrier: Carrier) throws {
+        let server = try FakeTokenEndpoint.start()
+        let key = FakeTokenEndpoint.newKey()
+        let client = TokenEndpointClient(provider: Self.provider(server.tokenURL(key: key, "mode=rotate&seed=rt-b&delay=2")),
+                                         transport: carrier.transport)
+        #expect(client.timeoutSeconds == 30)
+        let grant = try client.refresh(refreshToken: "rt-b", scopes: nil, now: { Self.now })
+        #expect(grant.refreshToken == "rt-1")
+        #expect(try server.log(key: key).count == 1)
+    }
+
+    @Test("a refused connection never left, so it is retried, and says so after the attempts", arguments: Carrier.allCases)
     func connectionRefused(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let url = "http://127.0.0.1:\(server.closedPort)/o/token/"
@@ -236,6 +258,7 @@ struct TokenEndpointClientTests {
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .transient)
         #expect(error.status == nil)
+        #expect(!error.mayHaveArrived)
         #expect(error.message == "token endpoint \(url) unreachable: connection refused (3 attempts)")
         #expect(client.attemptCount == 3)
     }
@@ -273,6 +296,16 @@ struct TokenEndpointClientTests {
         #expect(error.kind == .rejected)
         #expect(error.message.contains("revocation_url"))
         #expect(client.attemptCount == 0)
+    }
+
+    @Test("revocation is idempotent, so a 5xx is retried and a later success returned", arguments: Carrier.allCases)
+    func revokeRetried(carrier: Carrier) throws {
+        let server = try FakeTokenEndpoint.start()
+        let key = FakeTokenEndpoint.newKey()
+        let revocation = "http://127.0.0.1:\(server.port)/o/revoke_token/?key=\(key)&mode=fail&times=2&status=500"
+        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation), carrier)
+        try client.revoke(token: "rt-1", hint: "refresh_token")
+        #expect(client.attemptCount == 3)
     }
 
     @Test("a failing revocation endpoint is transient after the attempts", arguments: Carrier.allCases)

@@ -11,12 +11,32 @@ Every POST is answered as its query string says, so concurrent tests never share
     key=K          groups requests; each test uses its own key
     mode=ok        200 with a token answer (the default)
     mode=fail      the first `times` requests get HTTP `status` (default 500), then ok
-    mode=always    every request gets HTTP `status` (default 503)
+    mode=always    every request gets HTTP `status` (default 503), after `delay` seconds (default 0):
+                   a provider behind a stuck gateway, which answers 503 only once its own
+                   minute-long time-out runs out
     mode=error     HTTP `status` (default 400) with {"error": `error`, "error_description": `description`}
     mode=malformed 200 with a body that is not JSON
     mode=slow      sleeps `delay` seconds, then ok
     mode=empty     200 with an empty body (a revocation endpoint's answer)
     mode=redirect  307 to /elsewhere (which would answer ok)
+    mode=rotate    a rotating provider, with one family of tokens per key (below)
+
+mode=rotate behaves as providers that rotate refresh tokens do: Claude's token endpoint
+and django-oauth-toolkit with ROTATE_REFRESH_TOKEN, which RFC 6819 §5.2.2.3 and the OAuth
+2.0 Security BCP §4.14.2 recommend. Each refresh token works once:
+
+    seed=RT        the first valid refresh token (default rt-0)
+    delay=S        the refresh token is used up on receipt, and the answer comes S seconds
+                   later: a slow provider (or a slow network back) that a client timing out
+                   early loses the rotation to
+    lifetime=S     expires_in of each answer (default 3600)
+    lifetime_as=F  how expires_in is written: int (default), float (S + 0.5, as some
+                   providers compute it), string ("S", as some providers send it), absent
+    token_type=0   leaves token_type out (RFC 6749 §5.1 requires it; some providers omit it)
+
+A refresh with the current refresh token answers 200 with at-N / rt-N (N = 1, 2, ...,
+counting successful rotations under the key); a used or unknown one gets 400
+invalid_grant at once, as RFC 6749 §5.2 says for an invalid refresh token.
 
 GET /log?key=K answers with a JSON array of what each request under K carried: path,
 content_type, accept, user_agent, authorization, and the decoded form or JSON fields.
@@ -33,6 +53,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 LOG = {}
+# mode=rotate: per key, the refresh token that works now and how many rotations happened.
+CURRENT = {}
+ROTATIONS = {}
 
 
 def token_answer(key, count):
@@ -102,7 +125,10 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "fail" and count <= int(query.get("times", "1")):
             self.answer(status or 500, {"error": "server_error"})
         elif mode == "always":
+            time.sleep(float(query.get("delay", "0")))
             self.answer(status or 503, b"<html>unavailable</html>", "text/html")
+        elif mode == "rotate":
+            self.rotate(key, query, fields)
         elif mode == "error":
             self.answer(status or 400, {"error": query.get("error", "invalid_grant"),
                                         "error_description": query.get("description", "")})
@@ -116,6 +142,35 @@ class Handler(BaseHTTPRequestHandler):
             if mode == "slow":
                 time.sleep(float(query.get("delay", "3")))
             self.answer(200, token_answer(key, count))
+
+
+    def rotate(self, key, query, fields):
+        presented = fields.get("refresh_token") if isinstance(fields, dict) else None
+        with LOCK:
+            current = CURRENT.setdefault(key, query.get("seed", "rt-0"))
+            valid = fields.get("grant_type") == "refresh_token" and presented == current
+            if valid:
+                # Used up on receipt, before the (possibly slow) answer is sent.
+                ROTATIONS[key] = ROTATIONS.get(key, 0) + 1
+                count = ROTATIONS[key]
+                CURRENT[key] = f"rt-{count}"
+        if not valid:
+            self.answer(400, {"error": "invalid_grant", "error_description": "refresh token used or unknown"})
+            return
+        time.sleep(float(query.get("delay", "0")))
+        lifetime = int(query.get("lifetime", "3600"))
+        answer = {"access_token": f"at-{count}", "refresh_token": f"rt-{count}", "token_type": "Bearer",
+                  "scope": "user:inference user:profile"}
+        written = query.get("lifetime_as", "int")
+        if written == "float":
+            answer["expires_in"] = lifetime + 0.5
+        elif written == "string":
+            answer["expires_in"] = str(lifetime)
+        elif written == "int":
+            answer["expires_in"] = lifetime
+        if query.get("token_type") == "0":
+            del answer["token_type"]
+        self.answer(200, answer)
 
 
 def closed_port():

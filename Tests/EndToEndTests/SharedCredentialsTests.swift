@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+
+/// A credentials file shared with other tools (Claude Code rewrites its own when it
+/// refreshes): the file is the truth, and the agent never refreshes a token another
+/// writer already rotated.
+@Suite("Credentials files shared with other writers")
+struct SharedCredentialsTests {
+    /// Claude Code's dialect, with an `expiresAt` `offset` seconds from now, in ms.
+    func claudeCodeFile(access: String, refresh: String, expiresIn offset: Int) -> String {
+        let expiresMs = Int(Date().timeIntervalSince1970 * 1000) + offset * 1000
+        return #"{"claudeAiOauth": {"accessToken": "\#(access)", "refreshToken": "\#(refresh)", "expiresAt": \#(expiresMs), "scopes": ["user:inference"], "subscriptionType": "max"}}"#
+    }
+
+    @Test("another tool refreshed and wrote the file after the agent read it: the agent adopts its pair instead of refreshing")
+    func adoptsAnotherWritersPair() throws {
+        let provider = try ScriptedProvider.start()
+        let key = ScriptedProvider.newKey()
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: -10).write(toFile: path, atomically: true, encoding: .utf8)
+        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
+        let daemon = try sandbox.startDaemon(["--persist", path])
+        // Claude Code, in real life: refreshes with rt-0 and writes the new pair.
+        let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
+        try claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+
+        let token = try sandbox.cli("token", "-a", daemon.socket)
+        #expect(token.status == 0, "\(token.stderr)")
+        #expect(token.stdout == "at-1\n")
+        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+        #expect(daemon.stop() == 0)
+        #expect(daemon.logText.contains("adopted newer tokens another tool wrote to \(path)"))
+    }
+
+    @Test("a cooperating tool holding the file's lock while it refreshes: the agent waits, then adopts what it wrote")
+    func waitsForTheLock() throws {
+        let provider = try ScriptedProvider.start()
+        let key = ScriptedProvider.newKey()
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: -10).write(toFile: path, atomically: true, encoding: .utf8)
+        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
+        let daemon = try sandbox.startDaemon(["--persist", path])
+        // The tool: lock the sibling .lock, refresh (slowly), write, unlock.
+        let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
+        let script = """
+            import fcntl, sys, time
+            lock = open(sys.argv[1], "a")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            print("locked", flush=True)
+            time.sleep(1.5)
+            with open(sys.argv[2] + ".tmp", "w") as f:
+                f.write(sys.argv[3])
+            import os
+            os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+            """
+        let tool = try BackgroundCommand("/usr/bin/python3", ["-c", script, sandbox.root + "/..credentials.json.lock", path,
+                                                              claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)],
+                                         environment: sandbox.environment)
+        #expect(try tool.firstLine() == "locked")
+        let token = try sandbox.cli("token", "-a", daemon.socket)
+        #expect(try tool.wait() == 0)
+        #expect(token.status == 0, "\(token.stderr)")
+        #expect(token.stdout == "at-1\n")
+        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+    }
+
+    @Test("Claude Code refreshing under its own .oauth_refresh.lock: the agent waits for that lock too, then adopts what it wrote")
+    func waitsForClaudeCodesLock() throws {
+        let provider = try ScriptedProvider.start()
+        let key = ScriptedProvider.newKey()
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: -10).write(toFile: path, atomically: true, encoding: .utf8)
+        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
+        let daemon = try sandbox.startDaemon(["--persist", path])
+        let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
+        // Claude Code's way (proper-lockfile): a lock directory, its refresh, the write, rmdir.
+        let script = """
+            import os, sys, time
+            os.mkdir(sys.argv[1])
+            print("locked", flush=True)
+            time.sleep(1.5)
+            with open(sys.argv[2] + ".tmp", "w") as f:
+                f.write(sys.argv[3])
+            os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+            os.rmdir(sys.argv[1])
+            """
+        let claudeCode = try BackgroundCommand("/usr/bin/python3", ["-c", script, sandbox.root + "/.oauth_refresh.lock", path,
+                                                                    claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)],
+                                               environment: sandbox.environment)
+        #expect(try claudeCode.firstLine() == "locked")
+        let token = try sandbox.cli("token", "-a", daemon.socket)
+        #expect(try claudeCode.wait() == 0)
+        #expect(token.status == 0, "\(token.stderr)")
+        #expect(token.stdout == "at-1\n")
+        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+        // The agent removed the locks it took.
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/.oauth_refresh.lock"))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root + ".lock"))
+    }
+
+    @Test("two agents persisting the same file never refresh the same token: the second adopts what the first wrote")
+    func twoAgents() throws {
+        let provider = try ScriptedProvider.start()
+        let key = ScriptedProvider.newKey()
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
+        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
+        let first = try sandbox.startDaemon(["--persist", path], socket: sandbox.runtimeDirectory + "/first.sock")
+        let second = try sandbox.startDaemon(["--persist", path], socket: sandbox.runtimeDirectory + "/second.sock")
+        #expect(try sandbox.cli("token", "--refresh", "-a", first.socket).stdout == "at-1\n")
+        let other = try sandbox.cli("token", "--refresh", "-a", second.socket)
+        #expect(other.status == 0, "\(other.stderr)")
+        #expect(other.stdout == "at-1\n")
+        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written.contains("\"refreshToken\": \"rt-1\""))
+        #expect(written.contains("\"subscriptionType\": \"max\""))
+    }
+
+    @Test("add --from-file without --persist warns that the file's refresh token will die; with it, no warning")
+    func importWarning() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
+        let plain = try sandbox.cli("add", "--from-file", path, "-a", daemon.socket)
+        #expect(plain.status == 0)
+        #expect(plain.stderr.contains("claude-agent: warning: without --persist the agent will not write rotated tokens back to \(path)"))
+        #expect(plain.stderr.contains("Import with --persist to keep the file current."))
+        let persisted = try sandbox.cli("add", "--from-file", path, "--persist", "-a", daemon.socket)
+        #expect(persisted.status == 0)
+        #expect(!persisted.stderr.contains("warning"))
+    }
+
+    @Test("an already expired token without a refresh token is refused: by add (exit 4) and by import")
+    func deadOnArrival() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let add = try sandbox.cli("add", "--account", "w", "-a", daemon.socket,
+                                  stdin: #"{"access_token": "at-old", "expires_in": -60}"#)
+        #expect(add.status == 4)
+        #expect(add.stderr.hasPrefix("claude-agent: expired: the token for account w expired at "))
+        #expect(add.stderr.hasSuffix("and comes without a refresh token, so it could never be used: log in (claude-agent login) or add a current one\n"))
+        #expect(try sandbox.cli("list", "-a", daemon.socket).stdout == "The agent has no accounts.\n")
+        let path = sandbox.root + "/.credentials.json"
+        try #"{"claudeAiOauth": {"accessToken": "at-old", "expiresAt": 1000}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let imported = try sandbox.cli("add", "--from-file", path, "-a", daemon.socket)
+        #expect(imported.status == 4)
+        #expect(imported.stderr.hasPrefix("claude-agent: expired: the token for account default expired at 1970-01-01T00:00:01Z"))
+    }
+}
+
+/// The agent outlives its socket only by a moment (as gpg-agent checks its own).
+@Suite("The agent and its socket")
+struct SocketWatchTests {
+    @Test("the socket removed: the agent logs why and exits 0")
+    func removed() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon(["--socket-check-interval", "100"])
+        try FileManager.default.removeItem(atPath: daemon.socket)
+        #expect(try eventually(timeout: 10) { !daemon.process.isRunning })
+        daemon.process.waitUntilExit()
+        #expect(daemon.process.terminationStatus == 0)
+        #expect(daemon.logText.contains("the socket \(daemon.socket) was removed: no client can reach this agent; exiting"))
+    }
+
+    @Test("the socket replaced by another agent's: the first exits and leaves the new socket alone")
+    func replaced() throws {
+        let sandbox = try Sandbox()
+        let socket = sandbox.runtimeDirectory + "/agent.sock"
+        let first = try sandbox.startDaemon(["--socket-check-interval", "100"], socket: socket)
+        try FileManager.default.removeItem(atPath: socket)
+        let second = try sandbox.startDaemon([], socket: socket)
+        #expect(try eventually(timeout: 10) { !first.process.isRunning })
+        let log = first.logText
+        #expect(log.contains("the socket \(socket) was ") && log.contains(": no client can reach this agent; exiting"), "\(log)")
+        let status = try sandbox.cli("status", "--json", "-a", socket)
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("\"pid\": \(second.process.processIdentifier)"))
+    }
+
+    @Test("a relative XDG_RUNTIME_DIR is ignored with a warning, as the XDG spec says")
+    func relativeRuntimeDirectory() throws {
+        let sandbox = try Sandbox()
+        let result = try sandbox.cli("status", environment: ["XDG_RUNTIME_DIR": "relative/run"])
+        #expect(result.stderr.hasPrefix("claude-agent: warning: XDG_RUNTIME_DIR=relative/run is not an absolute path and is "
+                                        + "ignored (XDG Base Directory Specification); using /tmp/claude-agent-\(getuid())\n"),
+                "\(result.stderr)")
+        #expect(!result.stderr.contains("relative/run/claude-agent"))
+    }
+}
