@@ -60,12 +60,17 @@ public final class AgentTokens: TokenSource {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
         if forceRefresh { fields["refresh"] = .bool(true) }
+        // Our deadline goes with the request, so that a slow refresh is answered with the
+        // agent's own reason (timeout, refresh_failed) before our wait ends, as the client
+        // library's token() does.
+        fields["timeout_ms"] = .int(Int64(min(max(1, timeoutMilliseconds), 3_600_000)))
         let client = AgentClient(socketPath: socketPath, timeoutMilliseconds: timeoutMilliseconds)
         defer { client.close() }
         let result: JSONObject
         let token: AccessToken
         do throws(AgentClientError) {
-            result = try client.call(.tokenGet, fields)
+            result = try client.call(.tokenGet, fields,
+                                     waitMilliseconds: timeoutMilliseconds + AgentClient.answerGraceMilliseconds)
             do throws(AgentError) {
                 token = try AccessToken(json: result)
             } catch {
@@ -114,7 +119,7 @@ public final class AgentTokens: TokenSource {
         case .noToken:
             return TokenFailure(status: 401, message: "claude-agent: the agent holds no token for this request; "
                                     + "run `claude-agent login\(named)`")
-        case .expired, .loginRequired, .refreshFailed, AgentClientError.Code(rawValue: "rotation_lost"):
+        case .expired, .loginRequired, .refreshFailed, .rotationLost:
             return TokenFailure(status: 401, message: "claude-agent: the account's login has ended (\(error.code)); "
                                     + "run `claude-agent login\(named)`")
         case .timeout, .busy, .io:

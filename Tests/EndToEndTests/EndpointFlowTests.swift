@@ -257,6 +257,20 @@ struct EndpointFlowTests {
         #expect(world.auditLines.last?.contains("status=401") == true)
     }
 
+    @Test("an upstream 401 for an account without a refresh token: the client is told to log in again")
+    func unauthorizedWithoutRefreshToken() throws {
+        let world = try World()
+        let alice = try world.server.obtainTokens(user: "alice")
+        let bundle = #"{"access_token": "\#(alice["access_token"] as? String ?? "")", "expires_in": 300, "scope": "user:inference"}"#
+        #expect(try world.sandbox.cli("add", "--account", "alice", "-a", world.daemon.socket, stdin: bundle).status == 0)
+        try world.rejectNext(1)
+        let answer = try world.request("POST", "/v1/messages", body: World.message, headers: ["Authorization: Bearer claude-agent:alice"])
+        #expect(answer.status == 401)
+        #expect(Self.errorType(answer) == "authentication_error")
+        #expect(Self.errorMessage(answer).contains("claude-agent login --account alice"), "\(answer.body)")
+        #expect(try world.upstreamStats()["messages"] as? Int == 1)
+    }
+
     // MARK: Errors a client can act on
 
     @Test("agent down, locked, unknown account: the API's error shape, 503 or 401, and what to run")
