@@ -8,6 +8,24 @@ import PackageDescription
 /// HTTPS goes through claude-agent-fetch) and idles at a fraction of the memory.
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
 
+/// The CLI links glibc statically too: no dynamic loader at all, so `claude-agent token`
+/// starts in about half the time (BENCHMARKS.md). A static glibc cannot load NSS modules,
+/// so this is only for a program that never resolves a name or looks up a user: the CLI
+/// talks to a Unix socket and to loopback literals (a test checks that no getaddrinfo,
+/// gethostbyname or getpw* is linked in). The agent and the HTTPS helper stay dynamic.
+let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
+
+/// The HTTPS helper's Foundation, linked statically. The modules were compiled against the
+/// shared Foundation (tests link it too), so their autolink entries name the shared
+/// libraries' dependencies; the static archives' own C parts are named here instead.
+let staticFoundation: [LinkerSetting] = [.unsafeFlags([
+    "-static-stdlib", "-Xlinker", "--start-group",
+    "-lFoundationNetworking", "-l_CFURLSessionInterface", "-lFoundation", "-lCoreFoundation",
+    "-lFoundationInternationalization", "-l_FoundationICU", "-lFoundationEssentials", "-l_FoundationCShims",
+    "-l_FoundationCollections", "-lswiftSynchronization", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime",
+    "-Xlinker", "--end-group", "-lcurl",
+])]
+
 let package = Package(
     name: "claude-agent",
     products: [
@@ -31,15 +49,21 @@ let package = Package(
         .executableTarget(
             name: "claude-agent",
             dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
-            linkerSettings: staticStdlib),
+            linkerSettings: staticExecutable),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
         // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).
         .target(name: "ClaudeEndpoint", dependencies: ["HTTPBridge", "ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
-        // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does; the CLI only execs it.
+        // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does, and
+        // statically like it; the CLI only execs it.
         .executableTarget(
-            name: "claude-agent-endpoint", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentPOSIX", "AgentProtocol"]),
+            name: "claude-agent-endpoint", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentPOSIX", "AgentProtocol"],
+            linkerSettings: staticFoundation),
+        // The HTTPS helper links Foundation statically too, so no installed executable needs
+        // the toolchain's shared libraries; it still links the system's libcurl (libcurl4),
+        // as FoundationNetworking does (building needs libcurl4-openssl-dev for -lcurl).
         .executableTarget(
-            name: "claude-agent-fetch", dependencies: ["FoundationTransport", "OAuth", "AgentPOSIX", "AgentProtocol"]),
+            name: "claude-agent-fetch", dependencies: ["FoundationTransport", "OAuth", "AgentPOSIX", "AgentProtocol"],
+            linkerSettings: staticFoundation),
         // The benchmark against ssh-agent (scripts/bench); not a product, never installed.
         .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),

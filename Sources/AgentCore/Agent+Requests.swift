@@ -48,8 +48,11 @@ extension Agent {
            Caller.uid(pid: candidate) == peer.uid {
             pid = candidate
         }
+        // A forwarded connection's peer is the relaying ssh; the approver sees where it leads.
+        let forwarder = Forwarding.forwarder(pid: peer.pid)
         let caller = CallerInfo(pid: pid, uid: peer.uid, executable: Caller.executable(pid: pid),
-                                commandLine: Caller.commandLine(pid: pid))
+                                commandLine: Caller.commandLine(pid: pid),
+                                forwardedVia: forwarder?.via, forwardedTo: forwarder?.destination)
         let created = try requests.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
                                           preferredAccount: try body.optionalAccount(), caller: caller,
                                           now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds())
@@ -57,7 +60,8 @@ extension Agent {
         // connection) keeps its own lifetime; one made over the socket lives while its
         // maker waits.
         if pid == peer.pid { socketRequestCreators[id] = peer.pid }
-        Log.info("token request \(id) from \(clientName) (pid \(peer.pid)) for [\(Scopes.joined(scopes))]")
+        let through = forwarder.map { " through \($0.description)" } ?? ""
+        Log.info("token request \(id) from \(clientName) (pid \(peer.pid)\(through)) for [\(Scopes.joined(scopes))]")
         return created
     }
 

@@ -102,13 +102,20 @@ public final class Agent {
             Log.info("\(descriptors) open files allowed: at most \(connectionCap) connections")
         }
         signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
-        if configuration.managesDirectory {
-            createdDirectory = try SocketDirectory.prepare(FileSystem.directoryName(configuration.socketPath))
+        if let inherited = configuration.inheritedListener {
+            try inherited.fd.setNonBlocking()
+            listener = inherited.fd
+            Log.info("listening on \(inherited.path) (passed by the service manager)")
+        } else {
+            if configuration.managesDirectory {
+                createdDirectory = try SocketDirectory.prepare(FileSystem.directoryName(configuration.socketPath))
+            }
+            try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
+            listener = try UnixSocket.listen(path: configuration.socketPath)
+            // Only a socket we made is watched: a passed one is the service manager's.
+            watchSocket()
+            Log.info("listening on \(configuration.socketPath)")
         }
-        try SocketDirectory.clearStaleSocket(at: configuration.socketPath)
-        listener = try UnixSocket.listen(path: configuration.socketPath)
-        watchSocket()
-        Log.info("listening on \(configuration.socketPath)")
         if helper.path == nil && HelperTransport.locate() == nil {
             // Not fatal: tokens added by hand still work, and the helper may be installed later.
             Log.info("\(HelperTransport.executableName) was found neither beside claude-agentd nor on PATH: "
@@ -122,6 +129,7 @@ public final class Agent {
                 Log.info("not imported: \(error.message)")
             }
         }
+        notifyServiceManager("READY=1\nMAINPID=\(ProcessControl.currentPID)")
     }
 
     /// Runs until a termination signal or `agent.stop`; then removes the socket.
@@ -135,6 +143,7 @@ public final class Agent {
     /// Removes the socket (and the directory, if we made it and it is empty) and closes
     /// every connection. Called once, at exit.
     func shutDown() {
+        notifyServiceManager("STOPPING=1")
         removeSocket()
         for connection in connections.values { connection.fd.close() }
         connections.removeAll()
@@ -146,6 +155,8 @@ public final class Agent {
         listener.close()
         self.listener = nil
         nextSocketCheck = nil
+        // A socket the service manager passed is its to keep: the next activation uses it.
+        guard configuration.inheritedListener == nil else { return }
         if !socketLost { try? FileSystem.removeFile(configuration.socketPath) }
         if let createdDirectory { try? FileSystem.removeDirectory(createdDirectory) }
     }
@@ -269,6 +280,14 @@ public final class Agent {
         }
         guard peer.uid == ourUID || peer.uid == 0 else {
             Log.info("refused a connection from uid \(peer.uid) (pid \(peer.pid)): not uid \(ourUID)")
+            fd.close()
+            return
+        }
+        if configuration.refusesForwarded, let forwarder = Forwarding.forwarder(pid: peer.pid) {
+            Log.info("refused a connection through \(forwarder.description) (pid \(peer.pid)): --no-forward")
+            let answer = Frame.encode(Response.failure(id: 0, AgentError(
+                .denied, "this agent refuses connections forwarded through \(forwarder.via) (started with --no-forward)")))
+            _ = try? fd.send(answer, from: 0)
             fd.close()
             return
         }

@@ -46,6 +46,15 @@ public struct AgentConfiguration: Sendable {
     /// The program that performs each HTTP exchange (`claude-agent-fetch`); nil finds it
     /// beside the agent's executable, else on PATH, at each exchange.
     public var fetchHelperPath: String?
+    /// A listening socket passed by the service manager (socket activation), served
+    /// instead of binding `socketPath`; see `InheritedListener`.
+    public var inheritedListener: InheritedListener?
+    /// The service manager's notification socket (`NOTIFY_SOCKET`): `READY=1` is sent
+    /// there once clients can connect and `STOPPING=1` when shutting down (sd_notify(3)).
+    public var notifySocketPath: String?
+    /// Refuse connections whose peer is an `ssh` or `sshd` process, i.e. that come through
+    /// a forwarded socket (`--no-forward`); see `Forwarding`.
+    public var refusesForwarded = false
 
     public init(socketPath: String, managesDirectory: Bool, defaultLifetime: Int64? = nil,
                 expirySkew: Int64 = 60, version: String, settings: AgentSettings = .builtIn,

@@ -18,6 +18,14 @@ enum Caller {
         return text.hasSuffix(" ") ? String(text.dropLast()) : text
     }
 
+    /// The command line's arguments after `argv[0]`, split at its NULs (at most 64 KiB read).
+    static func arguments(pid: Int32) -> [String]? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline", limit: 64 * 1024), !bytes.isEmpty else { return nil }
+        let words = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        // The command line ends with a NUL, which leaves one empty word at the end.
+        return Array(words.dropFirst().dropLast(words.last == "" ? 1 : 0))
+    }
+
     static func hostname() -> String { ProcessControl.hostname() }
 
     /// The real uid of a process, from the `Uid:` line of `/proc/<pid>/status`.

@@ -37,12 +37,19 @@ public struct CallerInfo: Equatable, Sendable {
     public var uid: UInt32
     public var executable: String?
     public var commandLine: String?
+    /// When the connection came through a forwarded socket: the relaying program (`ssh`,
+    /// `sshd`) and, for `ssh`, the destination from its command line.
+    public var forwardedVia: String?
+    public var forwardedTo: String?
 
-    public init(pid: Int32, uid: UInt32, executable: String? = nil, commandLine: String? = nil) {
+    public init(pid: Int32, uid: UInt32, executable: String? = nil, commandLine: String? = nil,
+                forwardedVia: String? = nil, forwardedTo: String? = nil) {
         self.pid = pid
         self.uid = uid
         self.executable = executable
         self.commandLine = commandLine
+        self.forwardedVia = forwardedVia
+        self.forwardedTo = forwardedTo
     }
 
     var json: JSONValue {
@@ -50,6 +57,9 @@ public struct CallerInfo: Equatable, Sendable {
             "pid": .int(Int64(pid)), "uid": .int(Int64(uid)),
             "executable": executable.map(JSONValue.string) ?? .null,
             "command_line": commandLine.map(JSONValue.string) ?? .null,
+            "forwarded": forwardedVia.map { via in
+                .object(["via": .string(via), "destination": forwardedTo.map(JSONValue.string) ?? .null])
+            } ?? .null,
         ])
     }
 }

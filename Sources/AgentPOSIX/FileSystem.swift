@@ -1,3 +1,4 @@
+import CAgentShim
 import Glibc
 
 /// The few file-system calls the agent needs, each wrapped once.
@@ -34,6 +35,12 @@ public enum FileSystem {
 
     public static func rename(_ from: String, to: String) throws(Errno) {
         _ = try syscall("rename \(from)") { Glibc.rename(from, to) }
+    }
+
+    /// Renames `from` to `to` unless `to` exists, atomically: throws `EEXIST` then. The
+    /// corresponding C function is `renameat2` with `RENAME_NOREPLACE`.
+    public static func renameWithoutReplacing(_ from: String, to: String) throws(Errno) {
+        _ = try syscall("rename \(from) to \(to)") { cagent_rename_noreplace(from, to) }
     }
 
     /// The whole content of a regular file, refusing anything larger than `limit` bytes.

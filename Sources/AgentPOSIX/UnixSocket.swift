@@ -49,17 +49,29 @@ public enum UnixSocket {
 
     /// Creates a non-blocking listening socket at `path`, with mode 0600: the umask is
     /// 0177 around `bind`, so there is no window in which the socket is more open.
+    ///
+    /// `bind(2)` makes the file appear before `listen(2)`, and a client that connects in
+    /// between is refused; so the socket is bound under a staging name beside `path` and
+    /// renamed into place once it listens (never over an existing file): whoever sees `path`
+    /// can connect. When the
+    /// staging name would not fit `sun_path`, it binds `path` directly.
     public static func listen(path: String, backlog: Int32 = 128) throws(Errno) -> FileDescriptor {
+        let staging = path + ".\(getpid()).new"
+        let direct = staging.utf8.count > maxPathLength
+        let bound = direct ? path : staging
         let fd = try makeSocket(nonBlocking: true)
         do throws(Errno) {
             let old = umask(0o177)
             defer { umask(old) }
-            try withAddress(path) { (address, length) throws(Errno) in
-                _ = try syscall("bind \(path)") { bind(fd.rawValue, address, length) }
+            try withAddress(bound) { (address, length) throws(Errno) in
+                _ = try syscall("bind \(bound)") { bind(fd.rawValue, address, length) }
             }
             _ = try syscall("listen") { Glibc.listen(fd.rawValue, backlog) }
+            // Never over a socket another agent made meanwhile: that fails as bind(2) would.
+            if !direct { try FileSystem.renameWithoutReplacing(staging, to: path) }
         } catch {
             fd.close()
+            if !direct { try? FileSystem.removeFile(staging) }
             throw error
         }
         return fd

@@ -12,6 +12,10 @@ public struct TokenRequestInfo: Equatable, Sendable {
     public var accountID: UInt32?
     public var callerPID: Int32?
     public var callerExecutable: String?
+    /// Set when the request came through a forwarded socket: the relaying program (`ssh`,
+    /// `sshd`) and the destination `ssh` was started with, when known.
+    public var forwardedVia: String?
+    public var forwardedTo: String?
     public var createdAt: Int64?
     public var error: String?
     /// Once approved (and only in `request.get` / `request.wait` answers).
@@ -35,6 +39,9 @@ public struct TokenRequestInfo: Equatable, Sendable {
         let caller = json["caller"]?.objectValue
         callerPID = caller?["pid"]?.intValue.map { Int32(clamping: $0) }
         callerExecutable = caller?["executable"]?.stringValue
+        let forwarded = caller?["forwarded"]?.objectValue
+        forwardedVia = forwarded?["via"]?.stringValue
+        forwardedTo = forwarded?["destination"]?.stringValue
         createdAt = try json.optionalString("created_at").flatMap(RFC3339.parse)
         error = try json.optionalString("error")
         if let token = json["token"]?.objectValue { self.token = try AccessToken(json: token) }

@@ -7,7 +7,7 @@ enum CommandTable {
     static let shellFlags: [String: [String]] = ["-s": [], "-c": [], "--fish": []]
     static let shellExclusive = ["-s", "-c", "--fish"]
     /// Options `start` and `serve` hand to claude-agentd unchanged.
-    static let daemonFlags: [String: [String]] = ["--refresh-ahead": []]
+    static let daemonFlags: [String: [String]] = ["--refresh-ahead": [], "--no-forward": []]
     static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
                                                     "--import-account": [], "--callback-url": [], "--idle-timeout": [],
                                                     "--fetch-helper": [], "--refresh-timeout": []]

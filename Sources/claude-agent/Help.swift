@@ -80,7 +80,7 @@ enum Help {
             agent options (see 'claude-agent serve --help'), used only when an agent is started:
               --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
               --import-account NAME, --callback-url URL, --idle-timeout SECONDS, --fetch-helper PATH,
-              --refresh-timeout SECONDS
+              --refresh-timeout SECONDS, --no-forward
             """,
         "stop": """
             usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
@@ -94,7 +94,7 @@ enum Help {
             usage: claude-agent serve [-a SOCKET] [-t SECONDS] [--skew SECONDS] [--config FILE]
                                       [--refresh-ahead] [--import FILE]... [--persist FILE]
                                       [--import-account NAME] [--callback-url URL] [--idle-timeout SECONDS]
-                                      [--fetch-helper PATH] [--refresh-timeout SECONDS]
+                                      [--fetch-helper PATH] [--refresh-timeout SECONDS] [--no-forward]
 
             Runs the agent in the foreground, logging to stderr (for systemd and
             debugging). SIGTERM, SIGINT or SIGHUP remove the socket and exit 0.
@@ -121,6 +121,8 @@ enum Help {
                                      without a byte (default 60)
               --fetch-helper PATH    the program that makes each HTTPS exchange (default
                                      claude-agent-fetch beside claude-agentd, else on PATH)
+              --no-forward           refuse connections forwarded through ssh (whose peer is
+                                     an ssh or sshd process); see 'Forwarding' in the README
               --refresh-timeout SECONDS
                                      each attempt's time-out at the token endpoint, 1 to 600
                                      (default 30, or refresh_timeout_seconds in the config);

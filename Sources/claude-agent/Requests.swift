@@ -20,9 +20,16 @@ enum Requests {
         let now = Clock.unixSeconds()
         let rows = [["ID", "STATUS", "AGE", "PID", "EXECUTABLE", "CLIENT", "HOST", "SCOPES"]] + requests.map {
             [$0.id, $0.status, Commands.duration(now - ($0.createdAt ?? now)), $0.callerPID.map(String.init) ?? "-",
-             $0.callerExecutable ?? "-", $0.clientName, $0.hostname, Scopes.joined($0.scopes)]
+             $0.callerExecutable ?? "-", $0.clientName, host($0), Scopes.joined($0.scopes)]
         }
         Output.out(Commands.table(rows))
+    }
+
+    /// The host a request names, and how it reached the agent when it came through a
+    /// forwarded socket: "build1 (via ssh alice@build1)".
+    static func host(_ request: TokenRequestInfo) -> String {
+        guard let via = request.forwardedVia else { return request.hostname }
+        return "\(request.hostname) (via \(via)\(request.forwardedTo.map { " " + $0 } ?? ""))"
     }
 
     /// Approves a request with an account: at once when the agent holds a token for it,

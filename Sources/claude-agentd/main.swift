@@ -13,6 +13,8 @@ let usage = """
     Normally started by `claude-agent start` (detached) or `claude-agent serve`.
     Token refreshes, code exchanges and revocations each run a short-lived
     claude-agent-fetch, so the agent itself links no HTTP or TLS code.
+    Started by systemd with a socket (LISTEN_FDS, contrib/claude-agent.socket) it serves
+    that socket; with NOTIFY_SOCKET it reports READY=1 and STOPPING=1 (Type=notify).
 
     options:
       -a SOCKET              listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock
@@ -30,6 +32,7 @@ let usage = """
       --idle-timeout SECONDS close connections idle this long (default 60)
       --fetch-helper PATH    the program that makes each HTTPS exchange (default
                              claude-agent-fetch beside claude-agentd, else on PATH)
+      --no-forward           refuse connections forwarded through ssh (whose peer is ssh or sshd)
       --refresh-timeout SECONDS
                              each attempt's time-out at a token endpoint, 1 to 600 (default
                              30, or the configuration's refresh_timeout_seconds)
@@ -62,6 +65,7 @@ var importAccount = "default"
 var callbackURL = "http://127.0.0.1:7777/oauth/callback"
 var idleTimeout: Int64 = 60
 var fetchHelper: String?
+var refusesForwarded = false
 var refreshTimeout: Int64?
 var socketCheckInterval: Int64 = Limits.socketCheckIntervalMilliseconds
 var arguments = CommandLine.arguments.dropFirst()
@@ -95,6 +99,7 @@ while let argument = arguments.popFirst() {
         idleTimeout = seconds(argument)
         guard idleTimeout > 0 else { usageError("--idle-timeout needs a positive number of seconds") }
     case "--fetch-helper": fetchHelper = value(argument)
+    case "--no-forward": refusesForwarded = true
     case "--refresh-timeout":
         let value = seconds(argument)
         guard AgentSettings.refreshTimeoutRange.contains(value) else {
@@ -148,9 +153,20 @@ if let ignored = SocketPath.ignoredRuntimeDirectory() {
     try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(SocketPath.ignoredRuntimeDirectoryWarning(ignored))\n".utf8))
 }
 let settings = loadSettings()
+// Socket activation: a socket passed by the service manager replaces -a and the default.
+let inherited: InheritedListener?
+do {
+    inherited = try InheritedListener.fromServiceManager()
+} catch {
+    fail(.startFailed, "\(error)")
+}
+if let inherited, let socketPath, socketPath != inherited.path {
+    Log.info("serving the socket passed by the service manager, \(inherited.path), not -a \(socketPath)")
+}
+
 var configuration = AgentConfiguration(
-    socketPath: socketPath ?? SocketPath.defaultPath(),
-    managesDirectory: socketPath == nil,
+    socketPath: inherited?.path ?? socketPath ?? SocketPath.defaultPath(),
+    managesDirectory: socketPath == nil && inherited == nil,
     defaultLifetime: lifetime,
     expirySkew: skew,
     version: agentVersion,
@@ -160,6 +176,9 @@ var configuration = AgentConfiguration(
     callbackURL: callbackURL)
 configuration.idleTimeoutMilliseconds = idleTimeout * 1000
 configuration.fetchHelperPath = fetchHelper
+configuration.inheritedListener = inherited
+configuration.notifySocketPath = ServiceManager.takeNotifySocket()
+configuration.refusesForwarded = refusesForwarded
 configuration.refreshTimeoutSeconds = refreshTimeout ?? settings.refreshTimeoutSeconds ?? configuration.refreshTimeoutSeconds
 configuration.socketCheckIntervalMilliseconds = socketCheckInterval
 do {

@@ -108,6 +108,37 @@ struct LifecycleTests {
         #expect(daemon.logText.contains("replacing stale socket"))
     }
 
+    @Test("the socket path appears only once the agent listens: bound under a staging name, renamed into place",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace (scripts/test-packages installs it)"))
+    func socketAppearsListening() throws {
+        // bind(2) makes the file before listen(2): a client that polls for the file and
+        // connects at once was refused now and then. The race is too narrow to hit on
+        // demand, so the order of the calls is what is checked.
+        let sandbox = try Sandbox()
+        let path = sandbox.root + "/agent.sock"
+        let trace = sandbox.root + "/trace"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
+        process.arguments = ["-f", "-qq", "-e", "trace=bind,listen,rename,renameat2", "-o", trace, Binaries.daemon, "-a", path]
+        process.environment = sandbox.environment
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        #expect(try eventually { try sandbox.cli("status", "-a", path).status == 0 })
+        // strace holds SIGINT while it traces: stop the agent itself, and strace ends with it.
+        #expect(try sandbox.cli("stop", "-a", path).status == 0)
+        process.waitUntilExit()
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        let bind = try #require(calls.firstIndex { $0.contains("bind(") && $0.contains(path) })
+        let listen = try #require(calls.firstIndex { $0.contains("listen(") })
+        let rename = try #require(calls.firstIndex { $0.contains("renameat2(") && $0.contains("\"\(path)\"") })
+        #expect(!calls[bind].contains("\"\(path)\""), "bound the final path directly: \(calls[bind])")
+        #expect(bind < listen && listen < rename)
+        #expect(calls[rename].contains("RENAME_NOREPLACE"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: sandbox.root).filter { $0.hasSuffix(".new") }
+        #expect(left.isEmpty)
+    }
+
     @Test("a live agent is never clobbered by a second daemon on the same path")
     func liveAgentNotClobbered() throws {
         let sandbox = try Sandbox()

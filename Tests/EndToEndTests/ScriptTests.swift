@@ -22,7 +22,15 @@ struct ScriptTests {
         var missing = ["python3-venv", "util-linux"]
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") { missing.append("chromium") }
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") { missing.append("chromium-driver") }
-        missing += ["openssh-client", "hyperfine", "nodejs", "cargo", "openssl"]
+        missing += ["openssh-client", "hyperfine", "nodejs", "cargo"]
+        // Checked by file, not on PATH: the curl headers (to link the HTTPS helper) and sshd.
+        if !["/usr/include/x86_64-linux-gnu/curl/curl.h", "/usr/include/curl/curl.h"].contains(where: FileManager.default.fileExists) {
+            missing.append("libcurl4-openssl-dev")
+        }
+        missing += ["mandoc", "zsh", "fish", "systemd"]
+        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") { missing.append("openssh-server") }
+        missing.append("strace")
+        missing.append("openssl")
         if !FileManager.default.fileExists(atPath: "/etc/ssl/certs/ca-certificates.crt") { missing.append("ca-certificates") }
         let result = try sandbox.run("/bin/bash", [Repository.root + "/scripts/test-packages"], environment: ["PATH": stubs])
         #expect(result.status == 0, "\(result.stderr)")

@@ -22,6 +22,10 @@ short cagent_spawn_setsid_flag(void);
 /// stray descriptor from whoever started it.
 int cagent_spawn_add_closefrom(void *actions, int low);
 
+/// renameat2(2) with RENAME_NOREPLACE (glibc >= 2.28), declared only under _GNU_SOURCE:
+/// renames `from` to `to` unless `to` exists (then -1 with errno EEXIST).
+int cagent_rename_noreplace(const char *from, const char *to);
+
 /// accept4(2) is declared only under _GNU_SOURCE.
 int cagent_accept4(int fd, int flags);
 

@@ -59,7 +59,8 @@ impl Agent {
             .unwrap();
         let mut agent = Agent { dir, socket, child, bridge: None };
         let socket = agent.socket.clone();
-        wait_until("the agent's socket", || if socket.exists() { Some(()) } else { None });
+        // The socket file appears at bind(2), before listen(2): wait until a connect succeeds.
+        wait_until("the agent's socket", || std::os::unix::net::UnixStream::connect(&socket).ok().map(|_| ()));
         assert!(agent.child.try_wait().unwrap().is_none(), "claude-agentd exited");
         agent
     }
