@@ -79,9 +79,36 @@ extension Agent {
             "connections": .int(Int64(connections.count)),
             "refreshes": .int(Int64(refreshesStarted)),
             "account_states": .array(store.accounts.map {
-                .object(["account": .string($0.name), "id": .int(Int64($0.id)), "state": .string(state(of: $0, now: now))])
+                .object(["account": .string($0.name), "id": .int(Int64($0.id)), "state": .string(state(of: $0, now: now)),
+                         "refresh_expires_at": $0.token?.refreshTokenExpiresAt.map { .string(RFC3339.format($0)) } ?? .null])
             }),
+            "warnings": .array(store.accounts.compactMap { refreshExpiryWarning(for: $0, now: now) }.map(JSONValue.string)),
         ])
+    }
+
+    /// "account work: its refresh token lapses at …; log in again before then", for an
+    /// account whose refresh token lapses within `Limits.refreshExpiryWarningSeconds`
+    /// (or has lapsed); nil otherwise.
+    func refreshExpiryWarning(for account: Account, now: Int64) -> String? {
+        guard let token = account.token, token.refreshToken != nil, let lapses = token.refreshTokenExpiresAt else { return nil }
+        let (warnFrom, overflow) = lapses.subtractingReportingOverflow(Limits.refreshExpiryWarningSeconds)
+        guard overflow || now >= warnFrom else { return nil }
+        let when = lapses <= now ? "lapsed at" : "lapses at"
+        return "account \(account.name): its refresh token \(when) \(RFC3339.format(lapses)); run claude-agent login --account \(account.name) before then"
+    }
+
+    /// Logs, once per account, that its refresh token lapses within a day.
+    func warnOfRefreshExpiry(now: Int64) {
+        for account in store.accounts where !account.refreshExpiryWarned {
+            warnOfRefreshExpiry(account, now: now)
+        }
+    }
+
+    /// The same for one account, right when it gets new tokens.
+    func warnOfRefreshExpiry(_ account: Account, now: Int64) {
+        guard !account.refreshExpiryWarned, let warning = refreshExpiryWarning(for: account, now: now) else { return }
+        Log.info(warning)
+        store.update(account.id) { $0.refreshExpiryWarned = true }
     }
 
     /// An unexpired token covering the scopes: from the named account, or else from the
@@ -145,9 +172,15 @@ extension Agent {
         return chosen
     }
 
+    /// What a client is handed: the access token and the headers its provider's tokens
+    /// need (`token.get`'s `headers`; `{}` for a provider that configures none).
     func accessToken(of account: Account, _ token: HeldToken) -> AccessToken {
-        AccessToken(accessToken: token.accessToken, tokenType: token.tokenType, expiresAt: token.expiresAt,
-                    scopes: token.scopes, account: account.name, accountID: account.id)
+        var headers = JSONObject()
+        for (name, value) in account.provider.flatMap({ settings.provider(named: $0) })?.headers ?? [] {
+            headers[name] = .string(value)
+        }
+        return AccessToken(accessToken: token.accessToken, tokenType: token.tokenType, expiresAt: token.expiresAt,
+                           scopes: token.scopes, account: account.name, accountID: account.id, headers: headers)
     }
 
     func handleAccountAdd(_ request: Request) throws(AgentError) -> Reply {
@@ -171,7 +204,8 @@ extension Agent {
             throw AgentError(.notFound, "no provider \"\(provider)\" is configured")
         }
         let token = HeldToken(accessToken: imported.accessToken, refreshToken: imported.refreshToken,
-                              expiresAt: imported.expiresAt, tokenType: imported.tokenType, scopes: imported.scopes)
+                              expiresAt: imported.expiresAt, tokenType: imported.tokenType, scopes: imported.scopes,
+                              refreshTokenExpiresAt: imported.refreshTokenExpiresAt)
         try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: requestedID, provider: provider, token: token,
                                       forgetAt: lifetime.map { now + $0 }, now: now)
@@ -198,7 +232,9 @@ extension Agent {
         AccountSummary(id: account.id, name: account.name, scopes: account.scopes,
                        expiresAt: account.token?.expiresAt, fingerprint: account.token?.fingerprint ?? "",
                        hasRefreshToken: account.token?.refreshToken != nil,
-                       state: state(of: account, now: now), forgetAt: account.forgetAt)
+                       state: state(of: account, now: now), forgetAt: account.forgetAt,
+                       refreshTokenExpiresAt: account.token?.refreshToken != nil ? account.token?.refreshTokenExpiresAt : nil,
+                       profile: account.profile)
     }
 
     /// `ok`, `refreshing`, `login_required`, `error: <why the last refresh failed>` or

@@ -34,7 +34,8 @@ extension Agent {
         guard let provider = settings.provider(named: providerName) else {
             throw AgentError(.notFound, "no provider \"\(providerName)\" is configured")
         }
-        let (redirectURI, paste) = try redirect(for: provider, offered: try body.optionalString("redirect_uri"), fallback: nil)
+        let (redirectURI, paste) = try redirect(for: provider, offered: try body.optionalString("redirect_uri"), fallback: nil,
+                                                manual: try body.optionalBool("manual") ?? false)
         let scopes = try body.scopes() ?? provider.scopes
         expirePendingLogins()
         guard pendingLogins.count < Limits.maxPendingLogins else {
@@ -104,7 +105,8 @@ extension Agent {
         case .success(let grant):
             let now = Clock.unixSeconds()
             let token = HeldToken(accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresAt: grant.expiresAt,
-                                  tokenType: grant.tokenType, scopes: grant.scopes ?? login.scopes)
+                                  tokenType: grant.tokenType, scopes: grant.scopes ?? login.scopes,
+                                  refreshTokenExpiresAt: grant.refreshTokenExpiresAt)
             do throws(AgentError) {
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
                                               token: token, forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
@@ -112,8 +114,11 @@ extension Agent {
                     // Fresh from the provider: its lifetime is known (see `ExpiryRule`).
                     $0.obtainedAt = now
                     $0.refreshAheadAt = refreshAheadTime(for: token, obtainedAt: now)
+                    $0.profile = grant.profile ?? $0.profile
+                    $0.refreshExpiryWarned = false
                 }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
+                if let stored = store.account(id: account.id) { warnOfRefreshExpiry(stored, now: now) }
                 if let id = login.requestID {
                     let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
                     answer = Response.success(id: login.callbackRequestID, approved.json(includingToken: false))
@@ -245,7 +250,7 @@ extension Agent {
         let stored = file.credentials
         let now = Clock.unixSeconds()
         let token = HeldToken(accessToken: stored.accessToken, refreshToken: stored.refreshToken, expiresAt: stored.expiresAt,
-                              tokenType: "Bearer", scopes: stored.scopes)
+                              tokenType: "Bearer", scopes: stored.scopes, refreshTokenExpiresAt: stored.refreshTokenExpiresAt)
         try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: accountID, provider: provider, token: token,
                                       forgetAt: configuration.defaultLifetime.map { now + $0 }, now: now)
@@ -256,7 +261,9 @@ extension Agent {
             $0.refreshAheadAt = refreshAheadTime(for: token)
         }
         Log.info("imported account \(name) (#\(account.id)) from \(path) (\(file.dialect.rawValue)), token \(token.fingerprint)")
-        return store.account(id: account.id) ?? account
+        let imported = store.account(id: account.id) ?? account
+        warnOfRefreshExpiry(imported, now: now)
+        return imported
     }
 
     func optionalAccountID(_ body: JSONObject) throws(AgentError) -> UInt32? {
@@ -287,6 +294,9 @@ extension Agent {
             "provider": .string(name),
             "redirect_uri": provider.redirectURI.map(JSONValue.string) ?? .null,
             "paste": .bool(provider.redirectURI.map { LoopbackRedirect($0) == nil } ?? false),
+            // The provider's code page, for a browser on another machine (Claude's shows
+            // code#state); the client then asks login.start for `manual`.
+            "manual_redirect_uri": provider.manualRedirectURI.map(JSONValue.string) ?? .null,
             "scopes": .array(provider.scopes.map(JSONValue.string)),
         ])
     }
@@ -300,9 +310,17 @@ extension Agent {
     ///   nothing, by whoever listens on its port;
     /// - with none configured, the client's offered loopback URI (RFC 8252 §7.3);
     /// - offered nothing, `fallback` (the bridge's callback, for approvals) when it fits.
+    /// - `manual` (the browser is on another machine): the provider's code page
+    ///   (`manual_redirect_uri`) when it has one; otherwise as above, and the user pastes
+    ///   the URL the browser ends on.
+    /// - A configured loopback URI without a port, offered nothing, takes the fallback's
+    ///   port in the configured form (Claude registers `http://localhost:<port>/callback`;
+    ///   the bridge serves that path too).
     /// - Throws: `bad_request` when the offered URI is not loopback or does not fit the
     ///   configured one, or nothing fits.
-    func redirect(for provider: ProviderConfiguration, offered: String?, fallback: String?) throws(AgentError) -> (uri: String, paste: Bool) {
+    func redirect(for provider: ProviderConfiguration, offered: String?, fallback: String?,
+                  manual: Bool = false) throws(AgentError) -> (uri: String, paste: Bool) {
+        if manual, let page = provider.manualRedirectURI { return (page, true) }
         let configured = provider.redirectURI
         if let configured, LoopbackRedirect(configured) == nil { return (configured, true) }
         if let offered {
@@ -321,6 +339,7 @@ extension Agent {
         if let configured, let fixed = LoopbackRedirect(configured) {
             if fixed.port != nil { return (configured, false) }
             if let fallback, let uri = LoopbackRedirect(fallback), fixed.admits(uri) { return (fallback, false) }
+            if let fallback, let port = LoopbackRedirect(fallback)?.port { return (fixed.uri(port: port), false) }
             throw AgentError(.badRequest, "field \"redirect_uri\" is required: provider \(provider.name)'s redirect \(configured) names no port")
         }
         if let fallback { return (fallback, false) }

@@ -108,7 +108,7 @@ extension Agent {
             TiedFile(path: $0, persist: account.persistPath == $0, knownStamp: account.sourceStamp)
         }
         let job = RefreshJob(refreshToken: refreshToken, accessToken: token.accessToken, scopes: token.scopes,
-                             endpoint: endpoint, file: file)
+                             refreshTokenExpiresAt: token.refreshTokenExpiresAt, endpoint: endpoint, file: file)
         let id = account.id
         let generation = account.generation
         worker.submit { .refreshed(accountID: id, generation: generation, job.run()) }
@@ -127,21 +127,29 @@ extension Agent {
             case .success(.granted(let grant, let stamp, let writeError)):
                 let old = account.token
                 // A refresh response may omit the refresh token: keep the one we have.
+                // A kept refresh token keeps its expiry; a new one has the answer's (or none).
                 let token = HeldToken(accessToken: grant.accessToken, refreshToken: grant.refreshToken ?? old?.refreshToken,
                                       expiresAt: grant.expiresAt, tokenType: grant.tokenType,
-                                      scopes: grant.scopes ?? old?.scopes ?? account.scopes)
+                                      scopes: grant.scopes ?? old?.scopes ?? account.scopes,
+                                      refreshTokenExpiresAt: grant.refreshToken == nil ? old?.refreshTokenExpiresAt : grant.refreshTokenExpiresAt)
                 if !grant.oddities.isEmpty {
                     Log.info("account \(account.name) (#\(accountID)): the provider's answer was odd, kept anyway: "
                              + grant.oddities.joined(separator: "; "))
                 }
                 adopt(token, for: accountID, obtainedAt: now, ended: ended, stamp: stamp)
+                store.update(accountID) { held in
+                    if grant.refreshToken != nil { held.refreshExpiryWarned = false }
+                    held.profile = grant.profile ?? held.profile
+                }
                 fresh = token
                 Log.info("refreshed account \(account.name) (#\(accountID)): token \(token.fingerprint)")
+                if let refreshed = store.account(id: accountID) { warnOfRefreshExpiry(refreshed, now: now) }
                 if let writeError { Log.info("could not write account \(account.name) back: \(writeError)") }
             case .success(.adopted(let credentials, let stamp)):
                 let token = HeldToken(accessToken: credentials.accessToken, refreshToken: credentials.refreshToken,
                                       expiresAt: credentials.expiresAt, tokenType: "Bearer",
-                                      scopes: credentials.scopes.isEmpty ? account.scopes : credentials.scopes)
+                                      scopes: credentials.scopes.isEmpty ? account.scopes : credentials.scopes,
+                                      refreshTokenExpiresAt: credentials.refreshTokenExpiresAt)
                 adopt(token, for: accountID, obtainedAt: nil, ended: ended, stamp: stamp)
                 Log.info("account \(account.name) (#\(accountID)): adopted newer tokens another tool wrote to "
                          + "\(account.sourcePath ?? "its file"): token \(token.fingerprint)")

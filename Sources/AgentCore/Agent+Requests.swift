@@ -275,6 +275,8 @@ extension Agent {
             accountID = existing?.id ?? store.lowestFreeID(excluding: pendingLogins.values.compactMap(\.accountID))
             accountName = name
         }
+        // With no redirect from the approver, the bridge's callback (its port, in the
+        // provider's registered form: Claude's wants http://localhost:<port>/callback).
         let (redirectURI, _) = try redirect(for: provider, offered: given, fallback: configuration.callbackURL)
         let scopes = Scopes.normalize(requests[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
         let (state, pkce) = try makeAuthorizationSecrets()
@@ -314,6 +316,7 @@ extension Agent {
             // listener can tell our callback from others; the bridge does not pass it on.
             var result = requests[id]?.json(includingToken: false) ?? [:]
             result["state"] = .string(state)
+            if let redirectURI = pendingLogins[state]?.redirectURI { result["redirect_uri"] = .string(redirectURI) }
             answer = Response.success(id: rpcID, result)
         case .failure(let error):
             // Only if this authorization is still the request's current one.

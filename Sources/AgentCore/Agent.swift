@@ -60,6 +60,8 @@ public final class Agent {
     private var nextIdleCheck: Int64 = 0
     /// The refresh-ahead scan walks every account: at most once a second.
     private var nextRefreshAheadCheck: Int64 = 0
+    /// The refresh-token expiry warning walks every account: at most once a minute.
+    private var nextRefreshExpiryCheck: Int64 = 0
     /// Open connections allowed: `Limits.maxConnections`, or fewer under a low open-file limit.
     private var connectionCap = Limits.maxConnections
     /// Our uid, read once: every connection is checked against it.
@@ -218,6 +220,10 @@ public final class Agent {
         for account in store.removeExpiredLifetimes(now: wallClock) {
             servedTokens[account.id] = nil
             Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
+        }
+        if now >= nextRefreshExpiryCheck {
+            warnOfRefreshExpiry(now: wallClock)
+            nextRefreshExpiryCheck = now + Limits.refreshExpiryCheckMilliseconds
         }
         if configuration.refreshAhead && now >= nextRefreshAheadCheck {
             refreshAheadIfDue(now: wallClock)

@@ -36,4 +36,9 @@ public enum Limits {
     public static let socketCheckIntervalMilliseconds: Int64 = 60_000
     /// Longest poll sleep, so the clock-driven sweeps (lifetimes) run at least this often.
     public static let maxPollMilliseconds: Int64 = 1_000
+    /// `status` and the log warn this long before a refresh token lapses, so the user logs
+    /// in again before tools start failing.
+    public static let refreshExpiryWarningSeconds: Int64 = 24 * 60 * 60
+    /// How often the agent looks for refresh tokens entering that last day.
+    public static let refreshExpiryCheckMilliseconds: Int64 = 60_000
 }

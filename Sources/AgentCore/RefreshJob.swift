@@ -45,6 +45,8 @@ struct RefreshJob: Sendable {
     let refreshToken: String
     let accessToken: String
     let scopes: [String]
+    /// The held refresh token's expiry (Unix seconds), written back when it is kept.
+    var refreshTokenExpiresAt: Int64? = nil
     let endpoint: TokenEndpointClient
     let file: TiedFile?
 
@@ -76,8 +78,10 @@ struct RefreshJob: Sendable {
             return .failure(error)
         }
         guard let file, file.persist else { return .success(.granted(grant, fileStamp: nil, writeError: nil)) }
+        // A kept refresh token keeps its expiry; a new one has the answer's (or none).
         let credentials = StoredCredentials(accessToken: grant.accessToken, refreshToken: grant.refreshToken ?? refreshToken,
-                                            expiresAt: grant.expiresAt, scopes: grant.scopes ?? scopes)
+                                            expiresAt: grant.expiresAt, scopes: grant.scopes ?? scopes,
+                                            refreshTokenExpiresAt: grant.refreshToken == nil ? refreshTokenExpiresAt : grant.refreshTokenExpiresAt)
         do throws(CredentialsFileError) {
             try CredentialsFile.update(path: file.path, with: credentials)
         } catch {

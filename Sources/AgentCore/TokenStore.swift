@@ -39,6 +39,10 @@ public struct Account: Sendable {
     public var refreshAheadAt: Int64?
     /// A credentials file to write rotated tokens back to (`--persist`).
     public var persistPath: String?
+    /// Who the account is, from the provider's token response.
+    public var profile: AccountProfile?
+    /// Whether the log already warned that the refresh token lapses within a day.
+    public var refreshExpiryWarned = false
     /// When the current token came from the provider (Unix seconds), for tokens the agent
     /// obtained itself (a login, a refresh): with its expiry, the lifetime the provider
     /// granted, which bounds the expiry skew (see `ExpiryRule`). nil for tokens handed in

@@ -142,6 +142,37 @@ public enum ProcessControl {
         throw Errno(code, operation: "exec \(path)")
     }
 
+    /// Replaces this process with `name`, looked up on `PATH` when it has no slash, with
+    /// exactly `environment` as its environment (for `claude-agent exec`, whose child gets
+    /// a token in its environment, never on its command line). Returns only by throwing.
+    /// The corresponding C function is `execve`, tried along `PATH` as `execvp` does
+    /// (Glibc's `execvpe` needs `_GNU_SOURCE`, which Swift's Glibc module hides): a
+    /// missing file or directory goes on to the next entry, a permission error is kept
+    /// in case nothing else is found, any other error stops the search.
+    public static func exec(searching name: String, arguments: [String], environment: [String: String]) throws(Errno) -> Never {
+        let argv = ([name] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        let candidates: [String]
+        if name.contains("/") {
+            candidates = [name]
+        } else {
+            let path = environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/bin:/usr/bin:/bin"
+            candidates = path.split(separator: ":", omittingEmptySubsequences: false).map { $0.isEmpty ? name : "\($0)/\(name)" }
+        }
+        var failure = Errno(ENOENT, operation: "exec \(name)")
+        for candidate in candidates {
+            execve(candidate, argv, envp)
+            let code = errno
+            switch code {
+            case ENOENT, ENOTDIR: continue
+            case EACCES: failure = Errno(code, operation: "exec \(candidate)")
+            default: throw Errno(code, operation: "exec \(candidate)")
+            }
+        }
+        throw failure
+    }
+
     /// Reaps `pid` if it has exited, without blocking; returns its exit status or nil.
     public static func reapIfExited(_ pid: Int32) -> Int32? {
         guard let status = try? exitStatus(of: pid, waiting: false) else { return nil }

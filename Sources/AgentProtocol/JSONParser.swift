@@ -11,6 +11,18 @@ extension JSONValue {
         }
     }
 
+    /// Parses as `parse(_:maxDepth:)` does and also returns where each member of every
+    /// object (and each element of every array) reachable from the root through object
+    /// members lies in `bytes`, for editing a document in place (`JSONTextEditor`).
+    public static func parseWithSpans(_ bytes: [UInt8], maxDepth: Int = 64) throws(JSONError) -> (JSONValue, JSONSpans) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONError) -> (JSONValue, JSONSpans) in
+            var parser = JSONParser(input: buffer, maxDepth: maxDepth)
+            parser.spans = JSONSpans()
+            let value = try parser.parseDocument()
+            return (value, parser.spans ?? JSONSpans())
+        }
+    }
+
     /// Parses JSON text; see `parse(_:maxDepth:)` for bytes.
     public static func parse(_ text: String, maxDepth: Int = 64) throws(JSONError) -> JSONValue {
         try parse(Array(text.utf8), maxDepth: maxDepth)
@@ -61,6 +73,9 @@ struct JSONParser {
     /// Open containers, innermost last.
     private var stack: [OpenContainer] = []
 
+    /// Where members lie, when asked for (`parseWithSpans`); nil on the hot path.
+    fileprivate var spans: JSONSpans?
+
     /// Objects with more members than this check duplicates with a set, not a scan.
     private static let linearKeySearchLimit = 12
 
@@ -78,16 +93,34 @@ struct JSONParser {
         var keyStart: Int
         /// This object's keys, filled only once it outgrows a linear duplicate scan.
         var keySet: Set<String> = []
+        /// Where the container's bracket is, and its current member's key (for spans).
+        var start = 0
+        var memberKeyStart = 0
+        var memberKeyEnd = 0
+        /// Its path from the root through object members; nil inside an array or when
+        /// spans are not recorded.
+        var path: [String]?
+    }
+
+    /// The path of a container about to open as the innermost container's member.
+    private func childPath() -> [String]? {
+        guard spans != nil else { return nil }
+        guard let parent = stack.last else { return [] }
+        guard let path = parent.path, parent.isObject, let key = keys.last else { return nil }
+        return path + [key]
     }
 
     mutating func parseDocument() throws(JSONError) -> JSONValue {
         var value: JSONValue
+        /// Where the value being finished starts (for spans).
+        var valueStart = 0
 
         nextValue: while true {
             // Read the start of a value: a scalar, an empty container, or the opening
             // of a container whose first member is read by the next iteration.
             skipWhitespace()
             guard position < input.count else { throw endOfInput() }
+            valueStart = position
             switch input[position] {
             case ASCII.openBracket:
                 try checkDepth()
@@ -95,9 +128,11 @@ struct JSONParser {
                 skipWhitespace()
                 if position < input.count, input[position] == ASCII.closeBracket {
                     position += 1
+                    if spans != nil, let path = childPath() { spans?.arrays[path] = .init(open: valueStart, close: position - 1) }
                     value = .array([])
                 } else {
-                    stack.append(OpenContainer(isObject: false, valueStart: values.count, keyStart: keys.count))
+                    stack.append(OpenContainer(isObject: false, valueStart: values.count, keyStart: keys.count,
+                                               start: valueStart, path: childPath()))
                     continue nextValue
                 }
             case ASCII.openBrace:
@@ -106,9 +141,11 @@ struct JSONParser {
                 skipWhitespace()
                 if position < input.count, input[position] == ASCII.closeBrace {
                     position += 1
+                    if spans != nil, let path = childPath() { spans?.objects[path] = .init(open: valueStart, close: position - 1) }
                     value = .object(JSONObject())
                 } else {
-                    stack.append(OpenContainer(isObject: true, valueStart: values.count, keyStart: keys.count))
+                    stack.append(OpenContainer(isObject: true, valueStart: values.count, keyStart: keys.count,
+                                               start: valueStart, path: childPath()))
                     try parseKey()
                     continue nextValue
                 }
@@ -119,12 +156,22 @@ struct JSONParser {
             // Attach the finished value to the innermost open container; each closing
             // bracket finishes that container, which is then attached to its parent.
             while true {
+                let valueEnd = position
                 skipWhitespace()
                 guard let container = stack.last else {
                     guard position == input.count else { throw unexpectedByte() }
                     return value
                 }
                 values.append(value)
+                if spans != nil, let path = container.path {
+                    if container.isObject {
+                        spans?.objects[path, default: .init(open: container.start, close: 0)].members.append(
+                            .init(key: keys[keys.count - 1], keyStart: container.memberKeyStart, keyEnd: container.memberKeyEnd,
+                                  valueStart: valueStart, valueEnd: valueEnd))
+                    } else {
+                        spans?.arrays[path, default: .init(open: container.start, close: 0)].elements.append(valueStart..<valueEnd)
+                    }
+                }
                 guard position < input.count else { throw endOfInput() }
                 let byte = input[position]
                 if byte == ASCII.comma {
@@ -136,9 +183,13 @@ struct JSONParser {
                     continue nextValue
                 } else if container.isObject, byte == ASCII.closeBrace {
                     position += 1
+                    if spans != nil, let path = container.path { spans?.objects[path]?.close = position - 1 }
+                    valueStart = container.start
                     value = .object(closeObject(container))
                 } else if !container.isObject, byte == ASCII.closeBracket {
                     position += 1
+                    if spans != nil, let path = container.path { spans?.arrays[path]?.close = position - 1 }
+                    valueStart = container.start
                     value = .array(takeMembers(from: container.valueStart))
                     stack.removeLast()
                 } else {
@@ -204,6 +255,8 @@ struct JSONParser {
             throw JSONError(message: "duplicate key \(shown)", offset: keyOffset)
         }
         keys.append(key)
+        stack[top].memberKeyStart = keyOffset
+        stack[top].memberKeyEnd = position
         skipWhitespace()
         guard position < input.count else { throw endOfInput() }
         guard input[position] == ASCII.colon else { throw unexpectedByte() }

@@ -7,14 +7,25 @@ public struct AccessToken: Equatable, Sendable {
     public var scopes: [String]
     public var account: String
     public var accountID: UInt32
+    /// The HTTP headers a request made with this token needs besides `Authorization`, in
+    /// order (the provider's `headers`; Claude's: `anthropic-beta: oauth-2025-04-20`).
+    public var headers: JSONObject
 
-    public init(accessToken: String, tokenType: String, expiresAt: Int64?, scopes: [String], account: String, accountID: UInt32) {
+    public init(accessToken: String, tokenType: String, expiresAt: Int64?, scopes: [String], account: String, accountID: UInt32,
+                headers: JSONObject = JSONObject()) {
         self.accessToken = accessToken
         self.tokenType = tokenType
         self.expiresAt = expiresAt
         self.scopes = scopes
         self.account = account
         self.accountID = accountID
+        self.headers = headers
+    }
+
+    /// Every header line a request with this token needs, `Authorization` first, as
+    /// `(name, value)` pairs.
+    public var headerLines: [(String, String)] {
+        [("Authorization", "\(tokenType) \(accessToken)")] + headers.compactMap { name, value in value.stringValue.map { (name, $0) } }
     }
 
     /// The `token.get` result object.
@@ -26,10 +37,18 @@ public struct AccessToken: Equatable, Sendable {
             "token_type": .string(tokenType),
             "expires_at": expiresAt.map { .string(RFC3339.format($0)) } ?? .null,
             "scopes": .array(scopes.map(JSONValue.string)),
+            "headers": .object(headers),
         ]
     }
 
     public init(json: JSONObject) throws(AgentError) {
+        headers = JSONObject()
+        if let value = json["headers"], !value.isNull {
+            guard let object = value.objectValue, object.allSatisfy({ $0.value.stringValue != nil }) else {
+                throw AgentError(.badRequest, "field \"headers\" must be an object of strings")
+            }
+            headers = object
+        }
         accessToken = try json.string("access_token")
         tokenType = try json.optionalString("token_type") ?? "Bearer"
         expiresAt = try json.optionalString("expires_at").flatMap(RFC3339.parse)
@@ -49,13 +68,17 @@ public struct TokenBundle: Equatable, Sendable {
     public var expiresAt: Int64?
     public var tokenType: String
     public var scopes: [String]
+    /// When the refresh token lapses (Unix seconds), when the provider said so.
+    public var refreshTokenExpiresAt: Int64?
 
-    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String]) {
+    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String],
+                refreshTokenExpiresAt: Int64? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
         self.tokenType = tokenType
         self.scopes = scopes
+        self.refreshTokenExpiresAt = refreshTokenExpiresAt
     }
 
     /// The fields `init(json:now:)` reads; any other is ignored.
@@ -63,7 +86,8 @@ public struct TokenBundle: Equatable, Sendable {
                                                  "scope", "scopes"]
 
     /// Reads `access_token`, optional `refresh_token`, `expires_at` (RFC 3339) or
-    /// `expires_in` (seconds from `now`), optional `token_type` ("Bearer"), and scopes.
+    /// `expires_in` (seconds from `now`), optional `token_type` ("Bearer"), scopes, and
+    /// optional `refresh_token_expires_at` (RFC 3339).
     public init(json: JSONObject, now: Int64) throws(AgentError) {
         accessToken = try json.string("access_token")
         guard !accessToken.isEmpty else { throw AgentError(.badRequest, "field \"access_token\" must not be empty") }
@@ -80,12 +104,21 @@ public struct TokenBundle: Equatable, Sendable {
         }
         tokenType = try json.optionalString("token_type") ?? "Bearer"
         scopes = try json.scopes() ?? []
+        if let text = try json.optionalString("refresh_token_expires_at") {
+            guard let seconds = RFC3339.parse(text) else {
+                throw AgentError(.badRequest, "field \"refresh_token_expires_at\" must be an RFC 3339 date-time")
+            }
+            refreshTokenExpiresAt = seconds
+        } else {
+            refreshTokenExpiresAt = nil
+        }
     }
 
     public var json: JSONObject {
         var object: JSONObject = ["access_token": .string(accessToken)]
         if let refreshToken { object["refresh_token"] = .string(refreshToken) }
         if let expiresAt { object["expires_at"] = .string(RFC3339.format(expiresAt)) }
+        if let refreshTokenExpiresAt { object["refresh_token_expires_at"] = .string(RFC3339.format(refreshTokenExpiresAt)) }
         object["token_type"] = .string(tokenType)
         object["scopes"] = .array(scopes.map(JSONValue.string))
         return object
@@ -104,9 +137,16 @@ public struct AccountSummary: Equatable, Sendable {
     public var state: String
     /// When the agent will forget the account (`-t` / `lifetime`), Unix seconds.
     public var forgetAt: Int64?
+    /// When the refresh token lapses, Unix seconds; nil when the provider did not say.
+    public var refreshTokenExpiresAt: Int64?
+    /// Who the account is (email, organization), when the provider said.
+    public var profile: AccountProfile?
 
     public init(id: UInt32, name: String, scopes: [String], expiresAt: Int64?, fingerprint: String,
-                hasRefreshToken: Bool, state: String, forgetAt: Int64?) {
+                hasRefreshToken: Bool, state: String, forgetAt: Int64?, refreshTokenExpiresAt: Int64? = nil,
+                profile: AccountProfile? = nil) {
+        self.refreshTokenExpiresAt = refreshTokenExpiresAt
+        self.profile = profile
         self.id = id
         self.name = name
         self.scopes = scopes
@@ -118,7 +158,7 @@ public struct AccountSummary: Equatable, Sendable {
     }
 
     public var json: JSONObject {
-        [
+        var object: JSONObject = [
             "id": .int(Int64(id)),
             "account": .string(name),
             "scopes": .array(scopes.map(JSONValue.string)),
@@ -127,7 +167,10 @@ public struct AccountSummary: Equatable, Sendable {
             "has_refresh_token": .bool(hasRefreshToken),
             "state": .string(state),
             "forget_at": forgetAt.map { .string(RFC3339.format($0)) } ?? .null,
+            "refresh_expires_at": refreshTokenExpiresAt.map { .string(RFC3339.format($0)) } ?? .null,
         ]
+        for (key, value) in profile?.jsonMembers ?? [] { object[key] = value }
+        return object
     }
 
     public init(json: JSONObject) throws(AgentError) {
@@ -139,5 +182,8 @@ public struct AccountSummary: Equatable, Sendable {
         hasRefreshToken = try json.optionalBool("has_refresh_token") ?? false
         state = try json.optionalString("state") ?? ""
         forgetAt = try json.optionalString("forget_at").flatMap(RFC3339.parse)
+        refreshTokenExpiresAt = try json.optionalString("refresh_expires_at").flatMap(RFC3339.parse)
+        let profile = try AccountProfile(json: json)
+        self.profile = profile.isEmpty ? nil : profile
     }
 }

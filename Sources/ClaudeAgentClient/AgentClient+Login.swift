@@ -8,7 +8,7 @@ public struct LoginStart: Equatable, Sendable {
     public var authorizeURL: String
     public var redirectURI: String
     public var state: String
-    /// The provider redirects to a fixed page that shows a code to paste, not to us.
+    /// The provider redirects to a page of its own that shows a code to paste, not to us.
     public var paste: Bool
 
     public init(account: String, provider: String, authorizeURL: String, redirectURI: String, state: String, paste: Bool) {
@@ -47,14 +47,17 @@ public struct LogoutResult: Equatable, Sendable {
 
 extension AgentClient {
     /// `login.start`: begins a PKCE login for `account`; the provider will redirect to
-    /// `redirectURI` (a loopback listener) unless it has a fixed redirect of its own.
-    public func startLogin(account: String?, accountID: UInt32? = nil, provider: String?, redirectURI: String?,
-                           scopes: [String]?) throws(AgentClientError) -> LoginStart {
+    /// `redirectURI` (a loopback listener of the caller's, fitting the provider's
+    /// configured form), or, with `manual` (the browser is on another machine), to the
+    /// provider's code page when it has one.
+    public func startLogin(account: String?, accountID: UInt32? = nil, provider: String?, redirectURI: String? = nil,
+                           manual: Bool = false, scopes: [String]?) throws(AgentClientError) -> LoginStart {
         var fields = JSONObject()
         if let account { fields["account"] = .string(account) }
         if let accountID { fields["account_id"] = .int(Int64(accountID)) }
         if let provider { fields["provider"] = .string(provider) }
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
+        if manual { fields["manual"] = true }
         if let scopes { fields["scopes"] = .array(scopes.map(JSONValue.string)) }
         let result = try call(.loginStart, fields)
         guard let url = result["authorize_url"]?.stringValue, let state = result["state"]?.stringValue else {
@@ -114,11 +117,15 @@ public struct ProviderInfo: Equatable, Sendable {
     public var redirectURI: String?
     /// The configured redirect is the provider's own page, which shows a code to paste.
     public var paste: Bool
+    /// The provider's code page for a browser on another machine (`login.start` with
+    /// `manual`); nil when it has none.
+    public var manualRedirectURI: String?
 
-    public init(name: String, redirectURI: String?, paste: Bool) {
+    public init(name: String, redirectURI: String?, paste: Bool, manualRedirectURI: String? = nil) {
         self.name = name
         self.redirectURI = redirectURI
         self.paste = paste
+        self.manualRedirectURI = manualRedirectURI
     }
 }
 
@@ -133,6 +140,7 @@ extension AgentClient {
             throw AgentClientError(.protocolViolation, "provider.get answer lacks provider")
         }
         return ProviderInfo(name: provider, redirectURI: result["redirect_uri"]?.stringValue,
-                            paste: result["paste"]?.boolValue ?? false)
+                            paste: result["paste"]?.boolValue ?? false,
+                            manualRedirectURI: result["manual_redirect_uri"]?.stringValue)
     }
 }

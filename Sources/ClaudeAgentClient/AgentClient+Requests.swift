@@ -25,6 +25,9 @@ public struct TokenRequestInfo: Equatable, Sendable {
     /// After `request.select_account` started an authorization: its OAuth state, so a
     /// loopback listener relaying the provider's redirect can recognise it.
     public var authorizationState: String?
+    /// After `request.select_account` started an authorization: where the provider will
+    /// redirect.
+    public var redirectURI: String?
 
     public var isTerminal: Bool { !["pending", "in_progress"].contains(status) }
 
@@ -47,6 +50,7 @@ public struct TokenRequestInfo: Equatable, Sendable {
         if let token = json["token"]?.objectValue { self.token = try AccessToken(json: token) }
         authorizeURL = try json.optionalString("authorize_url")
         authorizationState = try json.optionalString("state")
+        redirectURI = try json.optionalString("redirect_uri")
     }
 }
 

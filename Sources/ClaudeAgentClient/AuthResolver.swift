@@ -8,7 +8,8 @@ public struct AuthCredentials: Equatable, Sendable {
         case apiKey = "ANTHROPIC_API_KEY"
         /// `ANTHROPIC_AUTH_TOKEN`, sent as a Bearer token.
         case authToken = "ANTHROPIC_AUTH_TOKEN"
-        /// An OAuth access token from the agent, sent as a Bearer token.
+        /// An OAuth access token from the agent, sent as a Bearer token with the headers
+        /// its provider needs (Claude's `anthropic-beta: oauth-2025-04-20`).
         case agent = "claude-agent"
     }
 
@@ -24,9 +25,11 @@ public struct AuthCredentials: Equatable, Sendable {
     }
 }
 
-/// Picks credentials for a Claude API call in the order Claude Code uses:
-/// `ANTHROPIC_API_KEY`, then `ANTHROPIC_AUTH_TOKEN`, then a token from the agent.
-/// The agent never hands out an expired token, so neither does this.
+/// Picks credentials for a Claude API call in the order Claude Code documents:
+/// `ANTHROPIC_AUTH_TOKEN`, then `ANTHROPIC_API_KEY`, then (where Claude Code would take
+/// `CLAUDE_CODE_OAUTH_TOKEN` or its own login) a token from the agent, with every header
+/// that token needs: `Authorization` first, then the provider's (`token.get`'s
+/// `headers`). The agent never hands out an expired token, so neither does this.
 public struct AuthResolver {
     public static let defaultScopes = ["user:inference"]
 
@@ -44,14 +47,14 @@ public struct AuthResolver {
 
     public func resolve(scopes: [String] = AuthResolver.defaultScopes,
                         account: AccountReference? = nil) throws(AgentClientError) -> AuthCredentials {
-        if let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty {
-            return AuthCredentials(source: .apiKey, headers: [("x-api-key", key)], expiresAt: nil)
-        }
         if let token = environment["ANTHROPIC_AUTH_TOKEN"], !token.isEmpty {
             return AuthCredentials(source: .authToken, headers: [("Authorization", "Bearer \(token)")], expiresAt: nil)
         }
+        if let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty {
+            return AuthCredentials(source: .apiKey, headers: [("x-api-key", key)], expiresAt: nil)
+        }
         let token = try makeClient().token(scopes: scopes, account: account)
-        return AuthCredentials(source: .agent, headers: [("Authorization", "Bearer \(token.accessToken)")],
+        return AuthCredentials(source: .agent, headers: token.headerLines.map { (name: $0.0, value: $0.1) },
                                expiresAt: token.expiresAt)
     }
 }

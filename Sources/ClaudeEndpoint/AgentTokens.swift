@@ -57,34 +57,23 @@ public final class AgentTokens: TokenSource {
     public func token(account: AccountReference?, forceRefresh: Bool) throws(TokenFailure) -> EndpointToken {
         if !forceRefresh, let cached = cachedToken(account: account) { return cached }
         let key = account?.description ?? ""
-        var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
-        if let account { fields["account"] = account.json }
-        if forceRefresh { fields["refresh"] = .bool(true) }
-        // Our deadline goes with the request, so that a slow refresh is answered with the
-        // agent's own reason (timeout, refresh_failed) before our wait ends, as the client
-        // library's token() does.
-        fields["timeout_ms"] = .int(Int64(min(max(1, timeoutMilliseconds), 3_600_000)))
+        // The client library's token(): it sends our deadline (timeout_ms), so that a slow
+        // refresh is answered with the agent's own reason before our wait ends, and parses
+        // the answer, provider headers included.
         let client = AgentClient(socketPath: socketPath, timeoutMilliseconds: timeoutMilliseconds)
         defer { client.close() }
-        let result: JSONObject
         let token: AccessToken
         do throws(AgentClientError) {
-            result = try client.call(.tokenGet, fields,
-                                     waitMilliseconds: timeoutMilliseconds + AgentClient.answerGraceMilliseconds)
-            do throws(AgentError) {
-                token = try AccessToken(json: result)
-            } catch {
-                throw AgentClientError(.protocolViolation, "the agent's token.get answer: \(error)")
-            }
+            token = try client.token(scopes: scopes, account: account, refresh: forceRefresh)
         } catch {
             throw Self.failure(error, account: account)
         }
+        // A provider's header must stay one header line: a name that is a token (RFC 9110
+        // §5.1) and a value without line breaks; anything else is left out.
         var headers: [(name: String, value: String)] = []
-        if case .object(let provided)? = result["headers"] {
-            for (name, value) in provided {
-                guard case .string(let text) = value, Self.isHeaderName(name), Self.isHeaderValue(text) else { continue }
-                headers.append((name, text))
-            }
+        for (name, value) in token.headers {
+            guard let text = value.stringValue, Self.isHeaderName(name), Self.isHeaderValue(text) else { continue }
+            headers.append((name, text))
         }
         let fresh = EndpointToken(accessToken: token.accessToken, account: token.account, headers: headers,
                                   expiresAt: token.expiresAt)

@@ -53,13 +53,13 @@ public enum ApprovalPage {
             <p class="hint">An account marked "lacks" holds no token with every scope the request asks for: approving with it signs that account in again, asking for them.</p>
             <h2>Accounts</h2>
             <table>
-            <thead><tr><th>Id</th><th>Account</th><th>State</th><th>Expires</th><th>Scopes</th></tr></thead>
+            <thead><tr><th>Id</th><th>Account</th><th>Who</th><th>State</th><th>Expires</th><th>Scopes</th></tr></thead>
             <tbody id="account-rows">
 
             """
         for account in accounts {
             html += "<tr>" + [
-                text(account["id"]), text(account["account"]), text(account["state"]),
+                text(account["id"]), text(account["account"]), who(account), text(account["state"]),
                 text(account["expires_at"]), scopesText(account["scopes"]),
             ].map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>\n"
         }
@@ -97,7 +97,10 @@ public enum ApprovalPage {
             guard let accountID = account["id"]?.intValue else { continue }
             let selected = accountID == chosen ? " selected" : ""
             let missing = missing(account)
-            var label = "\(text(account["account"])) (#\(accountID))"
+            // The account's email and organization, when the provider named them, tell
+            // apart accounts whose names say little ("1", "work").
+            let facts = who(account).isEmpty ? "" : " \u{2014} \(who(account))"
+            var label = "\(text(account["account"]))\(facts) (#\(accountID))"
             var marker = ""
             if !missing.isEmpty {
                 // Selecting it still works, but through a new sign-in asking for the
@@ -187,6 +190,16 @@ public enum ApprovalPage {
 
     // MARK: Pieces
 
+    /// `alice@example.com (Example Org)` from an account summary's display facts, or "".
+    static func who(_ account: JSONObject) -> String {
+        switch (account["email"]?.stringValue, account["organization"]?.stringValue) {
+        case (let email?, let organization?): return "\(email) (\(organization))"
+        case (let email?, nil): return email
+        case (nil, let organization?): return organization
+        case (nil, nil): return ""
+        }
+    }
+
     static func text(_ value: JSONValue?) -> String {
         switch value {
         case .string(let string)?: return string
@@ -226,6 +239,11 @@ public enum ApprovalPage {
           var accountRows = document.getElementById("account-rows");
           var noAccounts = document.getElementById("no-accounts");
           var accounts = [];
+          // Not "who": the request row's caller cell is a variable of that name.
+          function accountFacts(account) {
+            if (account.email && account.organization) { return account.email + " (" + account.organization + ")"; }
+            return account.email || account.organization || "";
+          }
           var byID = {};
           Array.prototype.forEach.call(rows.rows, function (row) { byID[row.getAttribute("data-id")] = row; });
           function el(name, attributes, text) {
@@ -268,7 +286,8 @@ public enum ApprovalPage {
             }
             accounts.forEach(function (account) {
               var missing = missingOf(account);
-              var label = account.account + " (#" + account.id + ")";
+              var facts = accountFacts(account);
+              var label = account.account + (facts ? " \\u2014 " + facts : "") + " (#" + account.id + ")";
               if (missing.length > 0) { label += ": lacks " + missing.join(" ") + ", signs in again"; }
               var option = el("option", missing.length > 0 ? {value: String(account.id), "class": "lacks-scopes"} : {value: String(account.id)}, label);
               if (account.id === preferred) { option.selected = true; }
@@ -310,7 +329,7 @@ public enum ApprovalPage {
             while (accountRows.firstChild) { accountRows.removeChild(accountRows.firstChild); }
             list.forEach(function (account) {
               var row = el("tr");
-              [account.id, account.account, account.state, account.expires_at, (account.scopes || []).join(" ")].forEach(function (value) {
+              [account.id, account.account, accountFacts(account), account.state, account.expires_at, (account.scopes || []).join(" ")].forEach(function (value) {
                 row.appendChild(el("td", {}, value === null || value === undefined ? "" : String(value)));
               });
               accountRows.appendChild(row);

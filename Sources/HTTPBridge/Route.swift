@@ -18,7 +18,8 @@ public enum Route: Equatable, Sendable {
     case cancel(String)
     /// `GET /v1/accounts`
     case accounts
-    /// `GET /oauth/callback`
+    /// `GET /oauth/callback` (RFC 8252's form) and `GET /callback` (the path Claude's
+    /// service registers for loopback redirects: `http://localhost:<port>/callback`).
     case oauthCallback
     /// `POST /ui/requests/{id}/approve`: the page's form.
     case approve(String)
@@ -42,7 +43,7 @@ public enum Route: Equatable, Sendable {
         case [""]: candidate = ("GET", .page)
         case ["healthz"]: candidate = ("GET", .health)
         case ["v1", "accounts"]: candidate = ("GET", .accounts)
-        case ["oauth", "callback"]: candidate = ("GET", .oauthCallback)
+        case ["oauth", "callback"], ["callback"]: candidate = ("GET", .oauthCallback)
         case ["v1", "token-requests"]:
             switch method {
             case "POST": return .found(.createRequest)

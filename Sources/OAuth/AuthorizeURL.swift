@@ -12,7 +12,9 @@ public struct AuthorizeRequest: Sendable, Equatable {
     public var scopes: [String]
     public var state: String
     public var codeChallenge: String
-    /// Appended after the standard parameters, in order, e.g. [("code", "true")].
+    /// Put before the standard parameters, in order, e.g. [("code", "true")]: Claude's
+    /// service reads `code=true` first, as Claude Code sends it (anthropics/claude-code
+    /// #93216 quotes the URL); the order is immaterial to RFC 6749 providers.
     public var extraParameters: [(String, String)]
 
     public init(
@@ -35,19 +37,19 @@ public struct AuthorizeRequest: Sendable, Equatable {
 
     /// The query parameters in the order they appear in `url`.
     public var queryItems: [(String, String)] {
-        [
-            ("response_type", "code"),
+        extraParameters + [
             ("client_id", clientID),
+            ("response_type", "code"),
             ("redirect_uri", redirectURI),
             ("scope", scopes.joined(separator: " ")),
             ("code_challenge", codeChallenge),
             ("code_challenge_method", PKCE.method),
             ("state", state),
-        ] + extraParameters
+        ]
     }
 
-    /// response_type=code, client_id, redirect_uri, scope (space-joined),
-    /// code_challenge, code_challenge_method=S256, state, then the extras;
+    /// The extras, then client_id, response_type=code, redirect_uri, scope (space-joined),
+    /// code_challenge, code_challenge_method=S256, state (Claude Code's order);
     /// every name and value percent-encoded with `PercentEncoding.encode`.
     /// Joined to the endpoint with '?' or, if it already has a query, '&'
     /// (nothing if it already ends in '?' or '&').

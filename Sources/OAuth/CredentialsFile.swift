@@ -29,12 +29,16 @@ public struct StoredCredentials: Sendable, Equatable {
     /// Unix seconds, whatever unit the file uses.
     public var expiresAt: Int64?
     public var scopes: [String]
+    /// When the refresh token lapses, Unix seconds: Claude Code's `refreshTokenExpiresAt`
+    /// (milliseconds in the file); the seed CLI has no such field.
+    public var refreshTokenExpiresAt: Int64?
 
-    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, scopes: [String]) {
+    public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, scopes: [String], refreshTokenExpiresAt: Int64? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
         self.scopes = scopes
+        self.refreshTokenExpiresAt = refreshTokenExpiresAt
     }
 }
 
@@ -54,13 +58,14 @@ public struct CredentialsFileError: Error, Equatable, Sendable, CustomStringConv
 }
 
 /// A parsed credentials file that can be rewritten without disturbing anything but our
-/// fields: every other field, at every level, keeps its value and its place, because the
-/// file is shared with tools that may store more there than we know of.
+/// fields: every other byte stays as it was (layout, number spellings, escapes, other
+/// members such as Claude Code's `mcpOAuth`), because the file is shared with tools that
+/// may store more there than we know of, and a diff of it should show only our change.
 public struct CredentialsFile: Sendable {
     public let dialect: CredentialsDialect
     public let credentials: StoredCredentials
-    /// The whole document as read, in order.
-    private let document: JSONObject
+    /// The file as read, byte for byte.
+    private let bytes: [UInt8]
 
     /// Parses a file's bytes and detects its dialect by its top-level key: `claudeAiOauth`
     /// (Claude Code) is looked for first, then `oauth` (the seed CLI). `path` is only used
@@ -118,43 +123,78 @@ public struct CredentialsFile: Sendable {
             }
         }
 
+        var refreshTokenExpiresAt: Int64?
+        if dialect == .claudeCode, let value = fields["refreshTokenExpiresAt"], !value.isNull {
+            guard let raw = value.intValue else {
+                throw fail("\"\(name).refreshTokenExpiresAt\" must be a whole number of Unix milliseconds")
+            }
+            refreshTokenExpiresAt = floorDivide(raw, dialect.unitsPerSecond)
+        }
+
         let credentials = StoredCredentials(accessToken: accessToken, refreshToken: refreshToken,
-                                            expiresAt: expiresAt, scopes: scopes)
-        return CredentialsFile(dialect: dialect, credentials: credentials, document: document)
+                                            expiresAt: expiresAt, scopes: scopes, refreshTokenExpiresAt: refreshTokenExpiresAt)
+        return CredentialsFile(dialect: dialect, credentials: credentials, bytes: bytes)
     }
 
-    /// The file's new bytes with our fields replaced and every other field, at every level,
-    /// kept as it was and where it was: pretty JSON (2-space indentation) ending in a newline.
+    /// The file's new bytes with our fields changed in place and every other byte kept
+    /// (`JSONTextEditor`): a minified file stays minified, a pretty one keeps its
+    /// indentation, and numbers and escapes elsewhere keep their spelling.
     ///
-    /// Our fields are `accessToken`, `refreshToken`, `expiresAt` (in the dialect's unit) and
-    /// `scopes`; fields missing from the file are added after the others. A nil
-    /// `refreshToken` or `expiresAt` removes the field: whether to keep an old refresh token
-    /// is the caller's decision, made by passing it. An `expiresAt` that names the same second
-    /// as the file's keeps the file's exact value, so its milliseconds are not lost.
-    public func updating(_ new: StoredCredentials) -> [UInt8] {
-        var document = self.document
-        var fields = document[dialect.key]?.objectValue ?? JSONObject()
-        fields["accessToken"] = .string(new.accessToken)
-        fields["refreshToken"] = new.refreshToken.map(JSONValue.string)
-        if let seconds = new.expiresAt {
-            if seconds != credentials.expiresAt || fields["expiresAt"]?.intValue == nil {
-                let (scaled, overflow) = seconds.multipliedReportingOverflow(by: dialect.unitsPerSecond)
-                fields["expiresAt"] = .int(overflow ? .max : scaled)
+    /// Our fields are `accessToken`, `refreshToken`, `expiresAt` (in the dialect's unit),
+    /// `scopes` and, in Claude Code's file, `refreshTokenExpiresAt` (ms). A field whose
+    /// value does not change keeps its bytes (scopes compare as sets); fields missing from
+    /// the file are added after the others. A nil `refreshToken`, `expiresAt` or
+    /// `refreshTokenExpiresAt` removes the field: whether to keep an old refresh token is
+    /// the caller's decision, made by passing it. A time that names the same second as the
+    /// file's keeps the file's exact value, so its milliseconds are not lost.
+    /// - Throws: only if the edited document failed to parse, which would be a bug; the
+    ///   file is then left alone.
+    public func updating(_ new: StoredCredentials) throws(CredentialsFileError) -> [UInt8] {
+        let path = [dialect.key]
+        do throws(JSONError) {
+            var editor = try JSONTextEditor(bytes)
+            try editor.set("accessToken", in: path, to: .string(new.accessToken))
+            if let refreshToken = new.refreshToken {
+                try editor.set("refreshToken", in: path, to: .string(refreshToken))
+            } else {
+                try editor.remove("refreshToken", in: path)
             }
-        } else {
-            fields["expiresAt"] = nil
+            try setTime("expiresAt", new.expiresAt, old: credentials.expiresAt, in: &editor)
+            if Set(new.scopes) != Set(credentials.scopes) || editor.value(at: path + ["scopes"]) == nil {
+                try editor.set("scopes", in: path, to: .array(new.scopes.map(JSONValue.string)))
+            }
+            if dialect == .claudeCode {
+                try setTime("refreshTokenExpiresAt", new.refreshTokenExpiresAt, old: credentials.refreshTokenExpiresAt, in: &editor)
+            }
+            return editor.bytes
+        } catch {
+            throw CredentialsFileError(path: "", message: "could not edit the file in place (\(error))")
         }
-        fields["scopes"] = .array(new.scopes.map(JSONValue.string))
-        document[dialect.key] = .object(fields)
-        return Self.fileBytes(document)
+    }
+
+    /// Sets a time field in the dialect's unit, keeping the file's value when it names the
+    /// same second; nil removes it.
+    private func setTime(_ key: String, _ seconds: Int64?, old: Int64?, in editor: inout JSONTextEditor) throws(JSONError) {
+        let path = [dialect.key]
+        guard let seconds else {
+            try editor.remove(key, in: path)
+            return
+        }
+        if seconds == old, editor.value(at: path + [key])?.intValue != nil { return }
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: dialect.unitsPerSecond)
+        try editor.set(key, in: path, to: .int(overflow ? .max : scaled))
     }
 
     /// The file's new bytes with only our object (`claudeAiOauth` or `oauth`) removed, as
-    /// at logout: the other tool's settings stay.
-    public func removingCredentials() -> [UInt8] {
-        var document = self.document
-        document[dialect.key] = nil
-        return Self.fileBytes(document)
+    /// at logout: the other tool's settings stay, byte for byte.
+    public func removingCredentials() throws(CredentialsFileError) -> [UInt8] {
+        do throws(JSONError) {
+            var editor = try JSONTextEditor(bytes)
+            try editor.remove(dialect.key, in: [])
+            return editor.bytes
+        } catch {
+            throw CredentialsFileError(path: "", message: "could not edit the file in place (\(error))")
+        }
     }
 
     /// Reads and parses the file at `path` (at most 1 MiB).
@@ -200,14 +240,26 @@ public struct CredentialsFile: Sendable {
     /// think it is), is never overwritten; this throws instead.
     public static func update(path: String, with credentials: StoredCredentials) throws(CredentialsFileError) {
         let file = try read(path: try resolved(path))
-        try writeAtomically(file.updating(credentials), to: path)
+        let bytes: [UInt8]
+        do throws(CredentialsFileError) {
+            bytes = try file.updating(credentials)
+        } catch {
+            throw CredentialsFileError(path: path, message: error.message)
+        }
+        try writeAtomically(bytes, to: path)
     }
 
     /// Removes our object from the file at `path`, keeping everything else; a file that
     /// cannot be parsed is left alone and this throws.
     public static func removeCredentials(path: String) throws(CredentialsFileError) {
         let file = try read(path: try resolved(path))
-        try writeAtomically(file.removingCredentials(), to: path)
+        let bytes: [UInt8]
+        do throws(CredentialsFileError) {
+            bytes = try file.removingCredentials()
+        } catch {
+            throw CredentialsFileError(path: path, message: error.message)
+        }
+        try writeAtomically(bytes, to: path)
     }
 
     /// Candidate files to import at start, in order: `$CLAUDE_CONFIG_HOME/credentials.json`
@@ -232,10 +284,6 @@ public struct CredentialsFile: Sendable {
     }
 
     // MARK: - Private
-
-    private static func fileBytes(_ document: JSONObject) -> [UInt8] {
-        JSONValue.object(document).serialized(pretty: true) + [UInt8(ascii: "\n")]
-    }
 
     /// The path with symbolic links resolved when it exists; as given when it does not.
     private static func resolved(_ path: String) throws(CredentialsFileError) -> String {

@@ -19,9 +19,13 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     public var tokenURL: String
     /// RFC 7009 revocation endpoint; nil when the provider has none (logout then only forgets).
     public var revocationURL: String?
-    /// nil: the login client supplies a loopback redirect URI (RFC 8252 §7.3), which is
-    /// what native apps such as Claude Code do.
+    /// Where the browser comes back in the automatic flow (see `LoopbackRedirect`): a
+    /// loopback URI with or without a port, or a provider page. nil: RFC 8252 §7.3's
+    /// `http://127.0.0.1:<any port>/oauth/callback`.
     public var redirectURI: String?
+    /// The provider's page that shows the code for pasting, used when the browser runs on
+    /// another machine (`login --no-browser`, no display); nil when it has none.
+    public var manualRedirectURI: String?
     /// The scopes asked for when a login names none.
     public var scopes: [String]
     /// For confidential clients only, sent with HTTP Basic (RFC 6749 §2.3.1). Public
@@ -32,22 +36,28 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// (Claude's `code=true`, which makes it show the code for pasting).
     public var extraAuthorizeParameters: [(String, String)]
     public var userAgent: String
+    /// HTTP headers a request made with this provider's access tokens needs besides
+    /// `Authorization`, in order; handed to clients with every token (`token.get`'s
+    /// `headers`).
+    public var headers: [(String, String)]
 
     public init(name: String, clientID: String, authorizeURL: String, tokenURL: String, revocationURL: String? = nil,
-                redirectURI: String? = nil, scopes: [String], clientSecret: String? = nil,
+                redirectURI: String? = nil, manualRedirectURI: String? = nil, scopes: [String], clientSecret: String? = nil,
                 tokenRequestEncoding: TokenRequestEncoding = .form, extraAuthorizeParameters: [(String, String)] = [],
-                userAgent: String = ProviderConfiguration.defaultUserAgent) {
+                userAgent: String = ProviderConfiguration.defaultUserAgent, headers: [(String, String)] = []) {
         self.name = name
         self.clientID = clientID
         self.authorizeURL = authorizeURL
         self.tokenURL = tokenURL
         self.revocationURL = revocationURL
         self.redirectURI = redirectURI
+        self.manualRedirectURI = manualRedirectURI
         self.scopes = scopes
         self.clientSecret = clientSecret
         self.tokenRequestEncoding = tokenRequestEncoding
         self.extraAuthorizeParameters = extraAuthorizeParameters
         self.userAgent = userAgent
+        self.headers = headers
     }
 
     /// `claude-agent/<version>`: providers see which client calls them.
@@ -62,38 +72,60 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// the configuration file (a `claude` provider there starts from these values and
     /// replaces only the keys it gives) or with `CLAUDE_AGENT_AUTHORIZE_URL` and
     /// `CLAUDE_AGENT_TOKEN_URL`, without waiting for a release.
+    ///
+    /// What the service expects, from public sources (checked against each other):
+    /// - `code=true` first on the authorize URL (the URLs Claude Code builds, quoted in
+    ///   anthropics/claude-code #36215 and #93216; opencode-anthropic-auth does the same).
+    /// - Only two redirect URIs are registered for this client: `http://localhost:<any
+    ///   port>/callback` and `https://platform.claude.com/oauth/code/callback`, whose page
+    ///   shows `code#state`; any other is refused with "Redirect URI … is not supported by
+    ///   client" (anthropics/claude-code #36015, #37831, #88877).
+    /// - Claude Code's scopes; a token with fewer breaks Claude Code's MCP connectors and
+    ///   file uploads when handed to it.
+    /// - JSON token requests (terok-ai/terok #553).
+    /// - Its access tokens need `anthropic-beta: oauth-2025-04-20` on the Messages API, or
+    ///   it answers 401 "OAuth authentication is currently not supported."
+    ///   (anthropic-sdk-python #988, anthropics/claude-code #5983).
     public static let claude = ProviderConfiguration(
         name: "claude",
         clientID: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
         authorizeURL: "https://claude.com/cai/oauth/authorize",
         tokenURL: "https://platform.claude.com/v1/oauth/token",
         revocationURL: nil,
-        redirectURI: nil,
-        scopes: ["user:profile", "user:inference", "user:sessions:claude_code"],
+        redirectURI: "http://localhost/callback",
+        manualRedirectURI: "https://platform.claude.com/oauth/code/callback",
+        scopes: ["org:create_api_key", "user:profile", "user:inference", "user:sessions:claude_code",
+                 "user:mcp_servers", "user:file_upload"],
         clientSecret: nil,
         tokenRequestEncoding: .json,
         extraAuthorizeParameters: [("code", "true")],
-        userAgent: defaultUserAgent)
+        userAgent: defaultUserAgent,
+        headers: [(oauthBetaHeader.name, oauthBetaHeader.value)])
+
+    /// The header Anthropic's API wants with an OAuth access token.
+    public static let oauthBetaHeader = (name: "anthropic-beta", value: "oauth-2025-04-20")
 
     /// Tuples are not `Equatable`, so the parameters are compared pair by pair, in order.
     public static func == (lhs: ProviderConfiguration, rhs: ProviderConfiguration) -> Bool {
         lhs.name == rhs.name && lhs.clientID == rhs.clientID && lhs.authorizeURL == rhs.authorizeURL
             && lhs.tokenURL == rhs.tokenURL && lhs.revocationURL == rhs.revocationURL
-            && lhs.redirectURI == rhs.redirectURI && lhs.scopes == rhs.scopes && lhs.clientSecret == rhs.clientSecret
+            && lhs.redirectURI == rhs.redirectURI && lhs.manualRedirectURI == rhs.manualRedirectURI && lhs.scopes == rhs.scopes && lhs.clientSecret == rhs.clientSecret
             && lhs.tokenRequestEncoding == rhs.tokenRequestEncoding && lhs.userAgent == rhs.userAgent
             && lhs.extraAuthorizeParameters.count == rhs.extraAuthorizeParameters.count
             && zip(lhs.extraAuthorizeParameters, rhs.extraAuthorizeParameters).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+            && lhs.headers.count == rhs.headers.count
+            && zip(lhs.headers, rhs.headers).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     }
 
     /// Everything but the client secret, which is shown only as present or not, so a
     /// configuration can be logged or printed in a test failure without leaking it.
     public var description: String {
         "ProviderConfiguration(name: \(name), clientID: \(clientID), authorizeURL: \(authorizeURL), "
-            + "tokenURL: \(tokenURL), revocationURL: \(revocationURL ?? "none"), redirectURI: \(redirectURI ?? "loopback"), "
+            + "tokenURL: \(tokenURL), revocationURL: \(revocationURL ?? "none"), redirectURI: \(redirectURI ?? "loopback"), manualRedirectURI: \(manualRedirectURI ?? "none"), "
             + "scopes: \(Scopes.joined(scopes)), clientSecret: \(clientSecret == nil ? "none" : "set"), "
             + "encoding: \(tokenRequestEncoding.rawValue), "
             + "extra: \(extraAuthorizeParameters.map { "\($0.0)=\($0.1)" }.joined(separator: "&")), "
-            + "userAgent: \(userAgent))"
+            + "userAgent: \(userAgent), headers: \(headers.map { $0.0 }.joined(separator: ",")))"
     }
 }
 
@@ -135,6 +167,8 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 ///       "token_url": "https://auth.example.com/o/token/",
 ///       "revocation_url": "https://auth.example.com/o/revoke_token/",
 ///       "redirect_uri": null,
+///       "manual_redirect_uri": null,
+///       "headers": {},
 ///       "scopes": ["read", "write"],
 ///       "client_secret": null,
 ///       "token_request_encoding": "form",
@@ -154,8 +188,15 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 /// - `default_provider` (default `claude`) is the provider used when a login names none;
 ///   it must name a provider. `control_browser_url` (default `http://127.0.0.1:7780`) is
 ///   where the control browser listens.
-/// - URLs must start with `http://` or `https://`. `redirect_uri` null (the default) means
-///   a loopback redirect chosen at login. `revocation_url` and `client_secret` may be null.
+/// - URLs must start with `http://` or `https://`. `redirect_uri` is the automatic flow's
+///   redirect (see `LoopbackRedirect`): a loopback URI without a port (any free port), with
+///   a port (that one), or a provider page (paste); null (the default for providers other
+///   than `claude`) means `http://127.0.0.1:<any port>/oauth/callback`.
+///   `manual_redirect_uri` is the page used when the browser is elsewhere (null: none).
+///   `revocation_url` and `client_secret` may be null.
+/// - `headers`: an object of the HTTP headers the provider's access tokens need besides
+///   `Authorization` (`claude`: `{"anthropic-beta": "oauth-2025-04-20"}`), handed to
+///   clients with every token.
 /// - Scopes are `scopes`, an array, or `scope`, one space-joined string, not both.
 /// - `token_request_encoding` is `form` (RFC 6749) or `json` (Claude's endpoint).
 /// - `extra_authorize_parameters` is an object of strings, added to the authorize URL in
@@ -259,6 +300,7 @@ public struct AgentSettings: Sendable, Equatable {
     /// | `CLAUDE_AGENT_TOKEN_URL` | `token_url` |
     /// | `CLAUDE_AGENT_REVOCATION_URL` | `revocation_url` |
     /// | `CLAUDE_AGENT_REDIRECT_URI` | `redirect_uri` |
+    /// | `CLAUDE_AGENT_MANUAL_REDIRECT_URI` | `manual_redirect_uri` |
     /// | `CLAUDE_AGENT_SCOPES` | `scopes` (space-joined) |
     /// | `CLAUDE_AGENT_CLIENT_SECRET` | `client_secret` |
     /// | `CLAUDE_AGENT_TOKEN_ENCODING` | `token_request_encoding` (`form` or `json`) |
@@ -282,7 +324,7 @@ public struct AgentSettings: Sendable, Equatable {
         if let browser = try url("CLAUDE_AGENT_CONTROL_BROWSER_URL") { settings.controlBrowserURL = browser }
 
         let providerVariables = ["CLAUDE_AGENT_CLIENT_ID", "CLAUDE_AGENT_AUTHORIZE_URL", "CLAUDE_AGENT_TOKEN_URL",
-                                 "CLAUDE_AGENT_REVOCATION_URL", "CLAUDE_AGENT_REDIRECT_URI", "CLAUDE_AGENT_SCOPES",
+                                 "CLAUDE_AGENT_REVOCATION_URL", "CLAUDE_AGENT_REDIRECT_URI", "CLAUDE_AGENT_MANUAL_REDIRECT_URI", "CLAUDE_AGENT_SCOPES",
                                  "CLAUDE_AGENT_CLIENT_SECRET", "CLAUDE_AGENT_TOKEN_ENCODING"]
         guard let setVariable = providerVariables.first(where: { value($0) != nil }) else { return settings }
         guard var provider = settings.providers[defaultProvider] else {
@@ -293,6 +335,7 @@ public struct AgentSettings: Sendable, Equatable {
         if let token = try url("CLAUDE_AGENT_TOKEN_URL") { provider.tokenURL = token }
         if let revocation = try url("CLAUDE_AGENT_REVOCATION_URL") { provider.revocationURL = revocation }
         if let redirect = try url("CLAUDE_AGENT_REDIRECT_URI") { provider.redirectURI = redirect }
+        if let manual = try url("CLAUDE_AGENT_MANUAL_REDIRECT_URI") { provider.manualRedirectURI = manual }
         if let text = value("CLAUDE_AGENT_SCOPES") {
             let scopes = Scopes.parse(text)
             if let invalid = scopes.first(where: { !Scopes.isValid($0) }) {
@@ -335,6 +378,28 @@ public struct AgentSettings: Sendable, Equatable {
     }
 }
 
+/// Rules for the headers a provider configures for its tokens.
+public enum ProviderHeaders {
+    /// Headers a provider may not set: the agent hands out `Authorization` itself, and the
+    /// others belong to the HTTP client.
+    static let reserved = ["authorization", "host", "content-length", "content-type", "transfer-encoding", "connection"]
+
+    /// Why a header is unacceptable, or nil: the name must be an RFC 9110 §5.6.2 token and
+    /// not reserved; the value visible ASCII and spaces only (no CR or LF, which would
+    /// split a header line when printed by `token --header`).
+    public static func problem(name: String, value: String) -> String? {
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+        guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy(tchar.contains) else {
+            return "a header name is 1 to 64 letters, digits or !#$%&'*+-.^_`|~ (RFC 9110 token)"
+        }
+        guard !reserved.contains(name.lowercased()) else { return "header \(name) is set by the agent or the HTTP client, not by a provider" }
+        guard value.utf8.count <= 1024, value.utf8.allSatisfy({ $0 == 0x20 || (0x21...0x7E).contains($0) }) else {
+            return "a header value is at most 1024 visible ASCII characters or spaces"
+        }
+        return nil
+    }
+}
+
 /// Typed reads of configuration keys, each failure naming the file and the key path.
 private struct SettingsReader {
     let file: String
@@ -351,7 +416,7 @@ private struct SettingsReader {
 
     static let providerKeys = ["client_id", "authorize_url", "token_url", "revocation_url", "redirect_uri", "scopes",
                                "scope", "client_secret", "token_request_encoding", "extra_authorize_parameters",
-                               "user_agent"]
+                               "user_agent", "manual_redirect_uri", "headers"]
 
     /// Parameters the agent puts on every authorize URL itself; letting the file set them
     /// too would send them twice.
@@ -410,6 +475,18 @@ private struct SettingsReader {
         if let tokenURL { provider.tokenURL = tokenURL }
         if let revocation = try nullableURL("revocation_url") { provider.revocationURL = revocation }
         if let redirect = try nullableURL("redirect_uri") { provider.redirectURI = redirect }
+        if let manual = try nullableURL("manual_redirect_uri") { provider.manualRedirectURI = manual }
+        if let value = fields["headers"] {
+            let key = prefix + "headers"
+            guard let object = value.objectValue else { throw error(key, "must be an object of strings, not \(value.typeName)") }
+            var pairs: [(String, String)] = []
+            for (name, item) in object {
+                guard let text = item.stringValue else { throw error(key + "." + name, "must be a string, not \(item.typeName)") }
+                if let problem = ProviderHeaders.problem(name: name, value: text) { throw error(key + "." + name, problem) }
+                pairs.append((name, text))
+            }
+            provider.headers = pairs
+        }
         if let secret = try nullableString("client_secret") { provider.clientSecret = secret }
         if let agent = try string("user_agent") {
             guard agent.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {

@@ -14,17 +14,24 @@ public struct TokenGrant: Sendable, Equatable {
     /// nil when the answer had no `scope`, which RFC 6749 §5.1 says means the scopes asked
     /// for were granted.
     public var scopes: [String]?
+    /// When the refresh token lapses, Unix seconds, from `refresh_token_expires_in`
+    /// (Claude's endpoint sends it at times; so do GitHub's and others); nil: not said.
+    public var refreshTokenExpiresAt: Int64?
+    /// Who logged in, when the answer says (Claude's `account` and `organization`).
+    public var profile: AccountProfile?
     /// What was odd in the answer and how it was read (`expires_in 3599.5 floored to
     /// 3599`), for the log; empty for a well-formed answer. Never holds a token.
     public var oddities: [String]
 
     public init(accessToken: String, refreshToken: String?, expiresAt: Int64?, tokenType: String, scopes: [String]?,
-                oddities: [String] = []) {
+                refreshTokenExpiresAt: Int64? = nil, profile: AccountProfile? = nil, oddities: [String] = []) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
         self.tokenType = tokenType
         self.scopes = scopes
+        self.refreshTokenExpiresAt = refreshTokenExpiresAt
+        self.profile = profile
         self.oddities = oddities
     }
 }
@@ -90,6 +97,9 @@ extension TokenGrant {
     ///   absent, and the caller keeps the one it has).
     /// - `scope`: optional, space-joined (an array of strings is read too); anything else
     ///   counts as absent.
+    /// - `refresh_token_expires_in`: optional seconds, read as `expires_in` is (an odd one
+    ///   counts as unknown and is noted), made absolute.
+    /// - `account` / `organization`: optional display facts (`AccountProfile`).
     ///
     /// A 2xx answer that carries an OAuth `error` and no token (some providers answer errors
     /// with 200) is mapped as `OAuthError.fromResponse` maps error answers.
@@ -167,10 +177,24 @@ extension TokenGrant {
             }
         }
 
-        return TokenGrant(accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
-                          tokenType: tokenType, scopes: scopes, oddities: oddities)
-    }
+        // The refresh token's lifetime is a display fact and a warning's trigger: an odd
+        // one is unknown, never a failed login.
+        var refreshTokenExpiresAt: Int64?
+        if let value = object["refresh_token_expires_in"], !value.isNull {
+            var noted: [String] = []
+            if let seconds = lifetimeSeconds(value, &noted) {
+                let (sum, overflow) = now.addingReportingOverflow(seconds)
+                if overflow { noted.append("expires_in is too large to be a time: unknown") } else { refreshTokenExpiresAt = sum }
+            }
+            // lifetimeSeconds names the field expires_in; here it is refresh_token_expires_in.
+            oddities += noted.map { "refresh_token_" + $0 }
+        }
+        let profile = AccountProfile(tokenResponse: object)
 
+        return TokenGrant(accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
+                          tokenType: tokenType, scopes: scopes, refreshTokenExpiresAt: refreshTokenExpiresAt,
+                          profile: profile.isEmpty ? nil : profile, oddities: oddities)
+    }
     /// `expires_in` as whole seconds: an integer as it is, a non-negative number or
     /// numeric string floored; nil (noted) for anything else.
     private static func lifetimeSeconds(_ value: JSONValue, _ oddities: inout [String]) -> Int64? {

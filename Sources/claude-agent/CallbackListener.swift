@@ -6,8 +6,16 @@ import ClaudeAgentClient
 /// `login` and `approve`. It listens exactly where the redirect URI in the authorize URL
 /// points: the provider's configured host, port and path, or any free port when the
 /// configuration names none (or names no redirect at all).
+///
+/// A redirect to `localhost` (Claude's registered form) reaches whichever address the
+/// browser resolves it to, so that host gets a second socket on ::1 at the same port
+/// where this machine has IPv6 loopback (RFC 8252 §8.3 warns of the split).
 struct CallbackListener {
     let fd: FileDescriptor
+    /// The ::1 socket beside `fd` for a `localhost` redirect; nil without IPv6 loopback.
+    let secondFD: FileDescriptor?
+    /// Every socket to poll.
+    var descriptors: [FileDescriptor] { [fd] + (secondFD.map { [$0] } ?? []) }
     /// The redirect URI it serves, to offer the agent as `redirect_uri`.
     let uri: String
     /// The path the provider redirects to; other paths get 404.
@@ -42,18 +50,27 @@ struct CallbackListener {
             let busy = error == .addressInUse ? "; another program holds it, so stop that one first" : ""
             Output.fail(.listenFailed, "cannot listen for the provider's redirect\(which): \(error)\(busy)")
         }
-        return CallbackListener(fd: fd, uri: redirect.uri(port: bound), path: redirect.path)
+        var second: FileDescriptor?
+        if redirect.host == "localhost" {
+            // Best effort: a machine without ::1 (or with it taken at that port) is served
+            // on 127.0.0.1 alone, which browsers fall back to.
+            second = try? TCPSocket.listen(SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: bound))
+        }
+        return CallbackListener(fd: fd, secondFD: second, uri: redirect.uri(port: bound), path: redirect.path)
     }
 
-    func close() { fd.close() }
+    func close() {
+        fd.close()
+        secondFD?.close()
+    }
 
     /// Reads one HTTP request from the browser; for our callback with `state`, relays it to
     /// the agent and shows the outcome in the page.
     /// - Returns: what the agent completed; nil for another path or state (refused, and the
     ///   wait goes on).
     /// - Throws: the agent's refusal of the relayed callback.
-    func serveOne(state: String, client: AgentClient) throws(AgentClientError) -> CallbackOutcome? {
-        guard let (connection, _) = try? TCPSocket.accept(fd) else { return nil }
+    func serveOne(state: String, client: AgentClient, from listening: FileDescriptor? = nil) throws(AgentClientError) -> CallbackOutcome? {
+        guard let (connection, _) = try? TCPSocket.accept(listening ?? fd) else { return nil }
         defer { connection.close() }
         guard let target = Self.readRequestTarget(connection) else { return nil }
         let (requestPath, query) = Self.splitTarget(target)

@@ -30,6 +30,9 @@ enum CommandTable {
                              options: merge(socket, ["--scope": [], "--account": [], "--timeout": []]),
                              exclusive: [["--json", "--header"]],
                              requires: [("--timeout", "--wait")]),
+        // exec's own options; its COMMAND and ARGS are split off first (Exec.split).
+        "exec": CommandSpec(flags: ["--wait": []], options: merge(socket, ["--scope": [], "--account": [], "--timeout": []]),
+                            requires: [("--timeout", "--wait")]),
         "login": CommandSpec(flags: ["--no-browser": []],
                              options: merge(socket, ["--account": [], "--account-id": [], "--provider": [], "--scope": [],
                                                      "--port": [], "--timeout": []])),

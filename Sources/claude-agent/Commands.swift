@@ -39,6 +39,9 @@ enum Commands {
             guard let name = entry["account"]?.stringValue, let state = entry["state"]?.stringValue else { continue }
             Output.out("  #\(entry["id"]?.intValue ?? 0) \(name): \(state)\n")
         }
+        for warning in status.json["warnings"]?.arrayValue ?? [] {
+            if let text = warning.stringValue { Output.out("warning: \(text)\n") }
+        }
     }
 
     static func list(_ arguments: [String]) {
@@ -54,9 +57,16 @@ enum Commands {
             Output.out("The agent has no accounts.\n")
             return
         }
-        let rows = [["ID", "ACCOUNT", "EXPIRES", "STATE", "FINGERPRINT", "SCOPES"]] + accounts.map {
-            [String($0.id), $0.name, $0.expiresAt.map(RFC3339.format) ?? "never", $0.state, $0.fingerprint,
-             Scopes.joined($0.scopes)]
+        // Who and the refresh token's end only when some account has them (Claude's
+        // service says; others mostly do not).
+        let who = accounts.contains { $0.profile?.displayText != nil }
+        let lapses = accounts.contains { $0.refreshTokenExpiresAt != nil }
+        let header = ["ID", "ACCOUNT", "EXPIRES", "STATE", "FINGERPRINT"] + (who ? ["WHO"] : []) + (lapses ? ["REFRESH EXPIRES"] : [])
+        let rows = [header + ["SCOPES"]] + accounts.map { account -> [String] in
+            [String(account.id), account.name, account.expiresAt.map(RFC3339.format) ?? "never", account.state, account.fingerprint]
+                + (who ? [account.profile?.displayText ?? "-"] : [])
+                + (lapses ? [account.refreshTokenExpiresAt.map(RFC3339.format) ?? "-"] : [])
+                + [Scopes.joined(account.scopes)]
         }
         Output.out(table(rows))
     }
@@ -190,7 +200,9 @@ enum Commands {
             bundle["scope"] = .string(Scopes.joined(token.scopes))
             Output.out(String(decoding: JSONValue.object(bundle).serialized(), as: UTF8.self) + "\n")
         } else if parsed.has("--header") {
-            Output.out("Authorization: Bearer \(token.accessToken)\n")
+            // Every header line, Authorization first, so curl -H @<(claude-agent token
+            // --header) sends the provider's headers too (Claude's anthropic-beta).
+            Output.out(token.headerLines.map { "\($0.0): \($0.1)\n" }.joined())
         } else {
             Output.out(token.accessToken + "\n")
         }

@@ -34,6 +34,7 @@ enum Help {
           lock       stop handing out tokens until unlocked with the passphrase
           unlock     unlock the agent
           token      print an access token for the given scopes
+          exec       run a command (Claude Code, say) with a fresh token in its environment
           login      log an account in with OAuth (PKCE) in a browser
           logout     forget an account and revoke its refresh token
           requests   list token requests waiting for approval
@@ -134,13 +135,17 @@ enum Help {
         "status": """
             usage: claude-agent status [--json] [-a SOCKET]
 
-            Shows the agent's pid, version, uptime, socket, lock state and account count.
+            Shows the agent's pid, version, uptime, socket, lock state and account count,
+            each account's state, and a warning for each account whose refresh token lapses
+            within a day (log in again before then).
             """,
         "list": """
             usage: claude-agent list [--json] [-a SOCKET]
 
-            Lists the accounts: id, name, scopes, expiry, a fingerprint of the access token
-            and its state. Never prints a token.
+            Lists the accounts: id, name, scopes, expiry, a fingerprint of the access token,
+            its state, who the account is (email and organization, when the provider said)
+            and when its refresh token lapses (when the provider said). Never prints a
+            token. --json adds refresh_expires_at, email, organization, organization_uuid.
             """,
         "add": """
             usage: claude-agent add --account NAME [--account-id N] [-t SECONDS] [-a SOCKET] < bundle.json
@@ -176,20 +181,26 @@ enum Help {
 
             Logs an account in with OAuth: the agent starts a PKCE login and this command
             prints the authorize URL on stdout (and opens it with xdg-open when there is a
-            display, unless --no-browser). The provider redirects to a one-shot listener on
-            http://127.0.0.1:PORT/oauth/callback, or exactly where the provider's configured
-            loopback redirect_uri says (its host, port and path; a free port when it names
-            none); on a machine without a browser, paste the code instead (code#state, the
-            whole callback URL, or the bare code). The agent exchanges the code and keeps the
-            tokens; the refresh token never leaves it. A busy configured port is an error
-            (listen_failed).
+            display, unless --no-browser). The agent exchanges the code and keeps the
+            tokens; the refresh token never leaves it.
+
+            With a display, the provider redirects to a one-shot listener on this machine,
+            exactly where the provider's configured loopback redirect_uri says (its host,
+            port and path; a free port when it names none): Claude's
+            http://localhost:PORT/callback, served on both 127.0.0.1 and ::1; RFC 8252's
+            http://127.0.0.1:PORT/oauth/callback for providers that name none. A busy
+            configured port is an error (listen_failed). With --no-browser or no display,
+            a provider with a code page (Claude's
+            https://platform.claude.com/oauth/code/callback) redirects there and you paste
+            what it shows (code#state); with others, paste the whole callback URL the
+            browser ends on, or the bare code.
 
             options:
               --account NAME     the account to log in (default "default")
               --account-id N     its numeric id, for a new account
               --provider P       a provider from the configuration (default: the default one)
               --scope S          scopes to ask for (default: the provider's)
-              --no-browser       only print the URL
+              --no-browser       only print the URL; the browser is elsewhere (paste the code)
               --port N           the callback listener's port (default: the provider's
                                  redirect_uri port, else any free one; contradicting a
                                  configured port is a usage error)
@@ -289,12 +300,49 @@ enum Help {
               --scope S     a scope the token must cover; repeat for several (default: any)
               --account A   take the token of account A (a name or numeric id)
               --json        print the bundle as JSON (access_token, token_type, expires_at,
-                            scope, scopes, account, account_id; never the refresh token)
-              --header      print "Authorization: Bearer <token>"
+                            scope, scopes, account, account_id, headers; never the
+                            refresh token)
+              --header      print every header line a request needs, one per line:
+                            "Authorization: Bearer <token>" first, then the provider's
+                            (Claude's "anthropic-beta: oauth-2025-04-20"), for
+                            curl --header @<(claude-agent token --header) ...
               --refresh     refresh the token now: the one held was refused
               --wait        ask for approval instead of failing when no token is held
               --timeout S   with --wait: give up after S seconds (exit 6); without --wait it
                             would do nothing, so it is refused
+
+            \(exitCodes)
+            """,
+        "exec": """
+            usage: claude-agent exec [--account A] [--scope S]... [--wait [--timeout SECONDS]]
+                                     [-a SOCKET] [--] COMMAND [ARGS...]
+
+            Gets a fresh access token from the agent, then runs COMMAND in place of this
+            process (exec), with the token in CLAUDE_CODE_OAUTH_TOKEN. The exit status is
+            COMMAND's (127 when it cannot be found, 126 when it cannot be run). The token
+            goes in the environment, never on a command line (which every user sees in ps).
+
+            Why that variable: Claude Code takes the first credential it finds among cloud
+            provider settings, ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, apiKeyHelper,
+            CLAUDE_CODE_OAUTH_TOKEN and its own login. Only CLAUDE_CODE_OAUTH_TOKEN makes it
+            send the token as an OAuth token, with the anthropic-beta: oauth-2025-04-20
+            header the API requires; ANTHROPIC_AUTH_TOKEN would be sent without it and
+            refused. So exec removes ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY from
+            COMMAND's environment, and warns when CLAUDE_CODE_USE_BEDROCK, _VERTEX or
+            _FOUNDRY is set (Claude Code then uses that cloud). An apiKeyHelper in Claude
+            Code's settings still wins: remove it to use the agent.
+
+            COMMAND holds that one token: it is not refreshed while COMMAND runs, and
+            an access token lives about 8 hours. For longer sessions, point COMMAND at
+            the agent's local API endpoint instead, which refreshes as it goes. The
+            Anthropic SDKs do not read CLAUDE_CODE_OAUTH_TOKEN: give them the token and
+            headers that claude-agent token prints as JSON.
+
+            options:
+              --account A   take the token of account A (a name or numeric id)
+              --scope S     a scope the token must cover; repeat for several
+              --wait        ask for approval when no token is held (see token --help)
+              --timeout S   with --wait: give up after S seconds
 
             \(exitCodes)
             """,

@@ -28,16 +28,20 @@ enum Login {
             Output.usage("--port does nothing: provider \(provider.name) redirects to its own page (\(provider.redirectURI ?? "")), which shows a code to paste",
                          command: "login")
         }
-        let listener = CallbackListener.open(for: provider, port: port, command: "login")
+        // The browser is elsewhere with --no-browser or without a display: the provider's
+        // code page then, when it has one (Claude's shows code#state), and no listener.
+        let manual = parsed.has("--no-browser") || !hasDisplay
+        let codePage = manual && provider.manualRedirectURI != nil
+        let listener = codePage ? nil : CallbackListener.open(for: provider, port: port, command: "login")
         defer { listener?.close() }
         let start = Commands.run { () throws(AgentClientError) in
             try client.startLogin(account: parsed.value("--account"), accountID: accountID, provider: provider.name,
-                                  redirectURI: listener?.uri, scopes: scopes)
+                                  redirectURI: listener?.uri, manual: codePage, scopes: scopes)
         }
         Output.out(start.authorizeURL + "\n")
         Output.err("To log in account \(start.account) with \(start.provider), open the URL above in a browser.\n")
-        if start.paste { Output.err("Then paste the code it shows here.\n") }
-        if !parsed.has("--no-browser") { openBrowser(start.authorizeURL) }
+        if start.paste || manual { Output.err("Then paste the code it shows here (or the whole URL the browser ends on).\n") }
+        if !manual { openBrowser(start.authorizeURL) }
 
         let deadline = Clock.monotonicMilliseconds() + timeout * 1000
         guard case .loggedIn(let summary) = waitForCallback(listener: listener, start: start, client: client, deadline: deadline) else {
@@ -64,7 +68,8 @@ enum Login {
             if progress { Output.err("\rWaiting for the browser or a pasted code... \((now - began) / 1000)s ") }
             var set = PollSet()
             var stdinIndex: Int?
-            if let listener { set.add(listener.fd, .readable) }
+            let descriptors = listener?.descriptors ?? []
+            for descriptor in descriptors { set.add(descriptor, .readable) }
             if readStdin {
                 stdinIndex = set.count
                 set.add(.standardInput, .readable)
@@ -74,8 +79,11 @@ enum Login {
                 continue
             }
             _ = try? set.wait(timeoutMilliseconds: Int32(min(1000, deadline - now)))
-            if let listener, !set.returnedEvents(at: 0).isEmpty {
-                let outcome = Commands.run { () throws(AgentClientError) in try listener.serveOne(state: start.state, client: client) }
+            for (index, descriptor) in descriptors.enumerated() where !set.returnedEvents(at: index).isEmpty {
+                guard let listener else { break }
+                let outcome = Commands.run { () throws(AgentClientError) in
+                    try listener.serveOne(state: start.state, client: client, from: descriptor)
+                }
                 if let outcome {
                     if progress { Output.err("\n") }
                     return outcome
@@ -96,9 +104,14 @@ enum Login {
         }
     }
 
+    /// Whether this session has a display to open a browser on.
+    static var hasDisplay: Bool {
+        ProcessControl.environment("DISPLAY") != nil || ProcessControl.environment("WAYLAND_DISPLAY") != nil
+    }
+
     /// Opens `url` with xdg-open when there is a display; otherwise the printed URL is enough.
     static func openBrowser(_ url: String) {
-        guard ProcessControl.environment("DISPLAY") != nil || ProcessControl.environment("WAYLAND_DISPLAY") != nil else { return }
+        guard hasDisplay else { return }
         for directory in (ProcessControl.environment("PATH") ?? "/usr/bin").split(separator: ":") {
             let candidate = "\(directory)/xdg-open"
             if access(candidate, X_OK) == 0 {

@@ -103,7 +103,7 @@ enum Requests {
             var stdinIndex: Int?
             if let listener, state != nil {
                 listenerIndex = set.count
-                set.add(listener.fd, .readable)
+                for descriptor in listener.descriptors { set.add(descriptor, .readable) }
             }
             if readStdin {
                 stdinIndex = set.count
@@ -125,10 +125,13 @@ enum Requests {
                     failForEnded(id, status: status, error: answer["error"]?.stringValue)
                 }
             }
-            if let state, let listenerIndex, let listener, !set.returnedEvents(at: listenerIndex).isEmpty {
-                // A refused relay (the state already used because the bridge completed it,
-                // a failed exchange) is not the end: the request's state is.
-                _ = try? listener.serveOne(state: state, client: client)
+            if let state, let listenerIndex, let listener {
+                for (offset, descriptor) in listener.descriptors.enumerated()
+                where !set.returnedEvents(at: listenerIndex + offset).isEmpty {
+                    // A refused relay (the state already used because the bridge completed
+                    // it, a failed exchange) is not the end: the request's state is.
+                    _ = try? listener.serveOne(state: state, client: client, from: descriptor)
+                }
             }
             if let state, let stdinIndex, !set.returnedEvents(at: stdinIndex).isEmpty {
                 guard let line = Terminal.readLine(from: .standardInput) else {

@@ -38,8 +38,9 @@ if command == "help" {
     wantsVersion = true
     command = nil
 }
-// --help and --version after the command too (before a "--"), touching nothing.
-let options = rest.prefix { $0 != "--" }
+// --help and --version after the command too (before a "--"), touching nothing; exec's
+// own options end where its command begins (`exec claude --help` runs claude).
+let options = command == "exec" ? ArraySlice(Exec.split(rest).own) : rest.prefix { $0 != "--" }
 if options.contains("-h") || options.contains("--help") { wantsHelp = true }
 if options.contains("-V") || options.contains("--version") { wantsVersion = true }
 
@@ -79,6 +80,7 @@ case "remove": Commands.remove(rest)
 case "lock": Commands.lock(rest)
 case "unlock": Commands.unlock(rest)
 case "token": Commands.token(rest)
+case "exec": Exec.run(rest)
 case "login": Login.login(rest)
 case "logout": Login.logout(rest)
 case "bridge": BridgeCommand.run(rest)

@@ -210,7 +210,7 @@ struct ClientLibraryTests {
         #expect(try client.status().accounts == 0)
     }
 
-    @Test("AuthResolver: API key first, then auth token, then the agent; empty values are unset")
+    @Test("AuthResolver: auth token first, then API key, then the agent (Claude Code's order); empty values are unset")
     func resolverPrecedence() throws {
         let sandbox = try Sandbox()
         let daemon = try sandbox.startDaemon()
@@ -220,12 +220,12 @@ struct ClientLibraryTests {
         let agent = { AgentClient(socketPath: daemon.socket) }
 
         let both = try AuthResolver(environment: ["ANTHROPIC_API_KEY": "key", "ANTHROPIC_AUTH_TOKEN": "at"], agent: agent).resolve()
-        #expect(both.source == .apiKey)
-        #expect(both.headers.map(\.name) == ["x-api-key"] && both.headers.map(\.value) == ["key"])
+        #expect(both.source == .authToken)
+        #expect(both.headers.map(\.value) == ["Bearer at"])
 
-        let tokenOnly = try AuthResolver(environment: ["ANTHROPIC_API_KEY": "", "ANTHROPIC_AUTH_TOKEN": "at"], agent: agent).resolve()
-        #expect(tokenOnly.source == .authToken)
-        #expect(tokenOnly.headers.map(\.value) == ["Bearer at"])
+        let keyOnly = try AuthResolver(environment: ["ANTHROPIC_API_KEY": "key", "ANTHROPIC_AUTH_TOKEN": ""], agent: agent).resolve()
+        #expect(keyOnly.source == .apiKey)
+        #expect(keyOnly.headers.map(\.name) == ["x-api-key"] && keyOnly.headers.map(\.value) == ["key"])
 
         let fromAgent = try AuthResolver(environment: [:], agent: agent).resolve()
         #expect(fromAgent.source == .agent)

@@ -15,15 +15,23 @@ struct TokenCommandTests {
 
         let plain = try sandbox.cli("token", "-a", socket)
         #expect(plain.status == 0 && plain.stdout == "tok-A\n" && plain.stderr.isEmpty)
+        // A refreshable bundle belongs to the default provider, claude, whose tokens need
+        // the OAuth beta header; every header line is printed, Authorization first.
         let header = try sandbox.cli("token", "--header", "-a", socket)
-        #expect(header.stdout == "Authorization: Bearer tok-A\n")
+        #expect(header.stdout == "Authorization: Bearer tok-A\nanthropic-beta: oauth-2025-04-20\n")
         let json = try sandbox.cli("token", "--json", "--scope", "user:inference", "-a", socket)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["access_token"] as? String == "tok-A")
         #expect(object["scope"] as? String == "user:inference user:profile")
         #expect(object["account"] as? String == "work")
         #expect(object["refresh_token"] == nil)
+        #expect(object["headers"] as? [String: String] == ["anthropic-beta": "oauth-2025-04-20"])
         #expect(!json.stdout.contains("refresh-A"))
+
+        // A bare access token has no provider, so no provider headers either.
+        try sandbox.cli("add", "--account", "bare", "-a", socket, stdin: "{\"access_token\": \"tok-bare\"}")
+        #expect(try sandbox.cli("token", "--header", "--account", "bare", "-a", socket).stdout == "Authorization: Bearer tok-bare\n")
+        #expect(try sandbox.cli("token", "--json", "--account", "bare", "-a", socket).stdout.contains("\"headers\":{}"))
     }
 
     @Test("scopes select the account whose token covers them; none covering is no_token, exit 3")

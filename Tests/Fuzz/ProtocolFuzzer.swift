@@ -10,6 +10,16 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     if let value = try? JSONValue.parse(bytes) {
         let again = try? JSONValue.parse(value.serialized())
         precondition(again == value, "JSON round trip changed the value")
+        // The span-recording parse agrees, and an in-place edit of every object keeps
+        // a document that parses to the edited value.
+        let (spanned, spans) = try! JSONValue.parseWithSpans(bytes)
+        precondition(spanned == value, "parseWithSpans disagrees with parse")
+        if var editor = try? JSONTextEditor(bytes) {
+            for path in spans.objects.keys.sorted(by: { $0.count < $1.count }).prefix(4) {
+                try? editor.set("fuzz", in: path, to: .int(1))
+                precondition((try? JSONValue.parse(editor.bytes)) == editor.value, "an edit left an unparsable document")
+            }
+        }
     }
 
     var decoder = FrameDecoder()

@@ -27,6 +27,17 @@ struct ApprovalPageTests {
         #expect(html.ranges(of: "<script>").count == 1)
     }
 
+    @Test("the account picker and the accounts table show who each account is (email, organization), escaped")
+    func accountFacts() {
+        let account: JSONObject = ["id": 2, "account": "work", "state": "ok", "expires_at": .null, "scopes": [],
+                                   "email": "alice@example.com", "organization": .string("Org <b>")]
+        let html = render(accounts: [account, ["id": 3, "account": "bare", "state": "ok", "expires_at": .null, "scopes": []]])
+        #expect(html.contains(">work \u{2014} alice@example.com (Org &lt;b&gt;) (#2)"))
+        #expect(html.contains(">bare (#3)"))
+        #expect(html.contains("<td>alice@example.com (Org &lt;b&gt;)</td>"))
+        #expect(html.contains("<th>Who</th>"))
+    }
+
     @Test("a row shows client, host, scopes, caller pid and executable, age, status and the forms")
     func row() {
         let html = render(accounts: [["id": 3, "account": "work", "scopes": ["cli"]], ["id": 5, "account": "home", "scopes": ["cli"]]])

@@ -13,7 +13,7 @@ struct RouteTableTests {
         ("GET", "/v1/token-requests/\(requestID)/status", .requestStatus(requestID)),
         ("POST", "/v1/token-requests/\(requestID)/select-account", .selectAccount(requestID)),
         ("POST", "/v1/token-requests/\(requestID)/cancel", .cancel(requestID)),
-        ("GET", "/v1/accounts", .accounts), ("GET", "/oauth/callback", .oauthCallback),
+        ("GET", "/v1/accounts", .accounts), ("GET", "/oauth/callback", .oauthCallback), ("GET", "/callback", .oauthCallback),
         ("POST", "/ui/requests/\(requestID)/approve", .approve(requestID)),
         ("POST", "/ui/requests/\(requestID)/deny", .deny(requestID)),
         ("GET", "/v1/token-requests/not-an-id/status", .requestStatus("not-an-id")),

@@ -16,16 +16,16 @@ struct AuthorizeURLTests {
     }
 
     static let expectedQuery =
-        "response_type=code"
+        "code=true"
         + "&client_id=9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+        + "&response_type=code"
         + "&redirect_uri=https%3A%2F%2Fconsole.anthropic.com%2Foauth%2Fcode%2Fcallback"
         + "&scope=org%3Acreate_api_key%20user%3Aprofile%20user%3Ainference"
         + "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         + "&code_challenge_method=S256"
         + "&state=st%2Fate%2B1%3D2%26x"
-        + "&code=true"
 
-    @Test("builds the exact URL with standard parameters first, then extras")
+    @Test("builds the exact URL in Claude Code's order: extras (code=true) first, then the standard parameters")
     func exactURL() {
         #expect(Self.request().url == "https://claude.ai/oauth/authorize?" + Self.expectedQuery)
     }
@@ -45,11 +45,11 @@ struct AuthorizeURLTests {
         let query = String(url[url.index(after: try #require(url.firstIndex(of: "?")))...])
         let pairs = try #require(PercentEncoding.parseQuery(query))
         #expect(pairs.map(\.0) == [
-            "response_type", "client_id", "redirect_uri", "scope",
-            "code_challenge", "code_challenge_method", "state", "code",
+            "code", "client_id", "response_type", "redirect_uri", "scope",
+            "code_challenge", "code_challenge_method", "state",
         ])
-        #expect(pairs[3].1 == "org:create_api_key user:profile user:inference")
-        #expect(pairs[6].1 == "st/ate+1=2&x")
+        #expect(pairs[4].1 == "org:create_api_key user:profile user:inference")
+        #expect(pairs[7].1 == "st/ate+1=2&x")
     }
 
     @Test("equality compares extra parameters too")

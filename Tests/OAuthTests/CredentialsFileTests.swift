@@ -78,10 +78,10 @@ struct CredentialsFileTests {
         #expect(file.credentials == StoredCredentials(accessToken: "a", refreshToken: nil, expiresAt: nil, scopes: ["x", "y"]))
     }
 
-    @Test("updating replaces our fields in Claude Code's unit and keeps every other field, in order")
+    @Test("updating changes our values in place in Claude Code's unit; every other byte stays")
     func updateClaudeCode() throws {
         let file = try Self.parse(Self.claudeCode)
-        #expect(Self.text(file.updating(Self.newCredentials)) == """
+        #expect(Self.text(try file.updating(Self.newCredentials)) == """
             {
               "version": 2,
               "claudeAiOauth": {
@@ -89,107 +89,121 @@ struct CredentialsFileTests {
                 "subscriptionType": "max",
                 "refreshToken": "sk-ant-ort01-new",
                 "expiresAt": 1795007200000,
-                "scopes": [
-                  "user:inference"
-                ],
+                "scopes": ["user:inference"],
                 "rateLimitTier": "default_claude_max_20x"
               },
-              "mcpOAuth": {
-                "server|1": {
-                  "accessToken": "mcp",
-                  "expiresAt": 0,
-                  "extra": [
-                    1,
-                    2.5,
-                    null,
-                    true
-                  ]
-                }
-              }
+              "mcpOAuth": {"server|1": {"accessToken": "mcp", "expiresAt": 0, "extra": [1, 2.5, null, true]}}
             }
-
             """)
     }
 
-    @Test("updating the seed CLI's file writes seconds and keeps its other fields, in order")
+    @Test("updating the seed CLI's file writes seconds; unchanged scopes keep their bytes")
     func updateSeedCLI() throws {
         let file = try Self.parse(Self.seedCLI)
-        #expect(Self.text(file.updating(Self.newCredentials)) == """
-            {
-              "settings": {
-                "theme": "dark"
-              },
-              "oauth": {
-                "accessToken": "sk-ant-oat01-new",
-                "refreshToken": "sk-ant-ort01-new",
-                "expiresAt": 1795007200,
-                "scopes": [
-                  "user:inference"
-                ]
-              },
-              "apiKey": null
-            }
-
+        #expect(Self.text(try file.updating(Self.newCredentials)) == """
+            {"settings": {"theme": "dark"},
+             "oauth": {"accessToken": "sk-ant-oat01-new", "refreshToken": "sk-ant-ort01-new", "expiresAt": 1795007200, "scopes": ["user:inference"]},
+             "apiKey": null}
             """)
     }
 
-    @Test("an unchanged expiry keeps the file's milliseconds; absent fields are added, nil ones removed")
+    @Test("an unchanged expiry keeps the file's milliseconds; absent fields are added as the last is spaced, nil ones removed")
     func updateDetails() throws {
         let file = try Self.parse(Self.claudeCode)
         var same = file.credentials
         same.accessToken = "sk-ant-oat01-next"
-        #expect(Self.text(file.updating(same)).contains("\"expiresAt\": 1795003600123,"))
+        #expect(Self.text(try file.updating(same)).contains("\"expiresAt\": 1795003600123,"))
 
         let bare = try Self.parse("{\"claudeAiOauth\": {\"accessToken\": \"a\", \"isMax\": true}}")
-        #expect(Self.text(bare.updating(Self.newCredentials)) == """
-            {
-              "claudeAiOauth": {
-                "accessToken": "sk-ant-oat01-new",
-                "isMax": true,
-                "refreshToken": "sk-ant-ort01-new",
-                "expiresAt": 1795007200000,
-                "scopes": [
-                  "user:inference"
-                ]
-              }
-            }
-
+        #expect(Self.text(try bare.updating(Self.newCredentials)) == """
+            {"claudeAiOauth": {"accessToken": "sk-ant-oat01-new", "isMax": true, "refreshToken": "sk-ant-ort01-new", \
+            "expiresAt": 1795007200000, "scopes": ["user:inference"]}}
             """)
 
         let noRefresh = StoredCredentials(accessToken: "a2", refreshToken: nil, expiresAt: nil, scopes: [])
-        #expect(Self.text(file.updating(noRefresh)).contains("refreshToken") == false)
-        #expect(Self.text(file.updating(noRefresh)).contains("1795003600123") == false)
+        #expect(Self.text(try file.updating(noRefresh)).contains("refreshToken") == false)
+        #expect(Self.text(try file.updating(noRefresh)).contains("1795003600123") == false)
     }
 
-    @Test("removing our credentials keeps everything else")
+    /// Claude Code's file as it may be found: minified, with numbers and escapes spelled
+    /// as no serializer of ours would, and another login (`mcpOAuth`) beside ours.
+    static let minifiedClaudeCode = #"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-old","refreshToken":"sk-ant-ort01-old","expiresAt":1795003600123,"scopes":["user:inference","user:profile"],"subscriptionType":"max","rateLimitTier":"default_claude_max_20x","refreshTokenExpiresAt":1797595600000},"mcpOAuth":{"linear|5f2a":{"serverName":"linear","serverUrl":"https:\/\/mcp.linear.app\/sse","accessToken":"mcp-tok","expiresAt":1.7950036e12,"ratio":0.10,"tiny":1e-7,"neg":-0,"big":1E+2,"name":"caf\u00e9 \ud83d\ude00","path":"C:\\tmp"}}}"#
+
+    static let prettyClaudeCode = #"""
+        {
+            "claudeAiOauth" : {
+                "accessToken" : "sk-ant-oat01-old",
+                "refreshToken" : "sk-ant-ort01-old",
+                "expiresAt" : 1795003600123,
+                "scopes" : [
+                    "user:inference",
+                    "user:profile"
+                ],
+                "subscriptionType" : "pro"
+            },
+            "mcpOAuth" : {
+                "github|1" : {"accessToken": "gh", "expiresAt": 0.10, "x": 1e-7, "note": "\u00e9\/"}
+            }
+        }
+
+        """#
+
+    @Test("a minified Claude Code file stays minified: only our values change, numbers and escapes keep their spelling")
+    func minifiedByteExact() throws {
+        let file = try Self.parse(Self.minifiedClaudeCode)
+        #expect(file.credentials.refreshTokenExpiresAt == 1_797_595_600)
+        let new = StoredCredentials(accessToken: "sk-ant-oat01-new", refreshToken: "sk-ant-ort01-new", expiresAt: 1_795_007_200,
+                                    scopes: ["user:profile", "user:inference"], refreshTokenExpiresAt: 1_797_599_200)
+        let expected = Self.minifiedClaudeCode
+            .replacingOccurrences(of: "sk-ant-oat01-old", with: "sk-ant-oat01-new")
+            .replacingOccurrences(of: "sk-ant-ort01-old", with: "sk-ant-ort01-new")
+            .replacingOccurrences(of: "1795003600123", with: "1795007200000")
+            .replacingOccurrences(of: "1797595600000", with: "1797599200000")
+        #expect(Self.text(try file.updating(new)) == expected)
+    }
+
+    @Test("a pretty Claude Code file keeps its indentation and spacing; changed scopes are laid out as before; refreshTokenExpiresAt is added in ms")
+    func prettyByteExact() throws {
+        let file = try Self.parse(Self.prettyClaudeCode)
+        let new = StoredCredentials(accessToken: "sk-ant-oat01-new", refreshToken: "sk-ant-ort01-new", expiresAt: 1_795_007_200,
+                                    scopes: ["user:inference", "user:profile", "user:file_upload"], refreshTokenExpiresAt: 1_797_599_200)
+        #expect(Self.text(try file.updating(new)) == #"""
+            {
+                "claudeAiOauth" : {
+                    "accessToken" : "sk-ant-oat01-new",
+                    "refreshToken" : "sk-ant-ort01-new",
+                    "expiresAt" : 1795007200000,
+                    "scopes" : [
+                        "user:inference",
+                        "user:profile",
+                        "user:file_upload"
+                    ],
+                    "subscriptionType" : "pro",
+                    "refreshTokenExpiresAt" : 1797599200000
+                },
+                "mcpOAuth" : {
+                    "github|1" : {"accessToken": "gh", "expiresAt": 0.10, "x": 1e-7, "note": "\u00e9\/"}
+                }
+            }
+
+            """#)
+    }
+
+    @Test("removing our credentials keeps every other byte")
     func removing() throws {
         #expect(Self.text(try Self.parse(Self.claudeCode).removingCredentials()) == """
             {
               "version": 2,
-              "mcpOAuth": {
-                "server|1": {
-                  "accessToken": "mcp",
-                  "expiresAt": 0,
-                  "extra": [
-                    1,
-                    2.5,
-                    null,
-                    true
-                  ]
-                }
-              }
+              "mcpOAuth": {"server|1": {"accessToken": "mcp", "expiresAt": 0, "extra": [1, 2.5, null, true]}}
             }
-
             """)
         #expect(Self.text(try Self.parse(Self.seedCLI).removingCredentials()) == """
-            {
-              "settings": {
-                "theme": "dark"
-              },
-              "apiKey": null
-            }
-
+            {"settings": {"theme": "dark"},
+             "apiKey": null}
             """)
+        let minified = Self.minifiedClaudeCode
+        #expect(Self.text(try Self.parse(minified).removingCredentials())
+            == "{" + minified[try #require(minified.range(of: "\"mcpOAuth\"")).lowerBound...])
     }
 
     @Test("files that are not credentials are refused without quoting a token", arguments: [
@@ -251,11 +265,11 @@ struct CredentialsFileTests {
         let file = try CredentialsFile.read(path: path)
         #expect(file.dialect == .claudeCode)
         #expect(file.credentials == Self.newCredentials)
-        #expect(try Self.contents(path) == (try Self.parse(Self.claudeCode)).updating(Self.newCredentials))
+        #expect(try Self.contents(path) == (try (try Self.parse(Self.claudeCode)).updating(Self.newCredentials)))
         #expect(try Self.permissions(path) == 0o600)
 
         try CredentialsFile.removeCredentials(path: path)
-        #expect(try Self.contents(path) == (try Self.parse(Self.claudeCode)).removingCredentials())
+        #expect(try Self.contents(path) == (try (try Self.parse(Self.claudeCode)).removingCredentials()))
     }
 
     @Test("update() through a symbolic link replaces the file it points to and keeps the link")

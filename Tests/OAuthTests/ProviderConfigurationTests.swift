@@ -34,8 +34,13 @@ struct ProviderConfigurationTests {
         #expect(claude.authorizeURL == "https://claude.com/cai/oauth/authorize")
         #expect(claude.tokenURL == "https://platform.claude.com/v1/oauth/token")
         #expect(claude.revocationURL == nil)
-        #expect(claude.redirectURI == nil)
-        #expect(claude.scopes == ["user:profile", "user:inference", "user:sessions:claude_code"])
+        #expect(claude.redirectURI == "http://localhost/callback")
+        #expect(LoopbackRedirect(claude.redirectURI ?? "") == LoopbackRedirect(host: "localhost", port: nil, path: "/callback"))
+        #expect(claude.manualRedirectURI == "https://platform.claude.com/oauth/code/callback")
+        #expect(claude.scopes == ["org:create_api_key", "user:profile", "user:inference", "user:sessions:claude_code",
+                                  "user:mcp_servers", "user:file_upload"])
+        #expect(claude.headers.map(\.0) == ["anthropic-beta"])
+        #expect(claude.headers.map(\.1) == ["oauth-2025-04-20"])
         #expect(claude.clientSecret == nil)
         #expect(claude.tokenRequestEncoding == .json)
         #expect(claude.extraAuthorizeParameters.map(\.0) == ["code"])
@@ -130,7 +135,9 @@ struct ProviderConfigurationTests {
         let withSecret = try Self.parse("{\"providers\": {\"claude\": {\"client_secret\": \"x\"}}}")
         #expect(withSecret.providers["claude"]?.clientSecret == "x")
         let cleared = try Self.parse("{\"providers\": {\"claude\": {\"client_secret\": null, \"redirect_uri\": null}}}")
-        #expect(cleared.providers["claude"] == .claude)
+        var expected = ProviderConfiguration.claude
+        expected.redirectURI = nil
+        #expect(cleared.providers["claude"] == expected)
     }
 
     @Test("environment variables override the default provider and the control browser")
@@ -150,8 +157,10 @@ struct ProviderConfigurationTests {
         let expected = ProviderConfiguration(
             name: "claude", clientID: "env-client", authorizeURL: "http://127.0.0.1:1/authorize",
             tokenURL: "http://127.0.0.1:1/token", revocationURL: "http://127.0.0.1:1/revoke",
-            redirectURI: "http://127.0.0.1:2/callback", scopes: ["a", "b"], clientSecret: "env-secret",
-            tokenRequestEncoding: .form, extraAuthorizeParameters: [("code", "true")])
+            redirectURI: "http://127.0.0.1:2/callback", manualRedirectURI: "https://platform.claude.com/oauth/code/callback",
+            scopes: ["a", "b"], clientSecret: "env-secret",
+            tokenRequestEncoding: .form, extraAuthorizeParameters: [("code", "true")],
+            headers: [("anthropic-beta", "oauth-2025-04-20")])
         #expect(settings.providers["claude"] == expected)
         #expect(settings.controlBrowserURL == "http://127.0.0.1:3")
     }
@@ -197,7 +206,7 @@ struct ProviderConfigurationTests {
         ("{\"refresh_timeout_seconds\": 601}", "refresh_timeout_seconds", "must be a whole number of seconds from 1 to 600"),
         ("{\"providers\": {\"test\": {\(ProviderConfigurationTests.testProvider), \"token_uri\": \"http://x\"}}}", "providers.test.token_uri",
          "unknown key (known keys: client_id, authorize_url, token_url, revocation_url, redirect_uri, scopes, scope, "
-             + "client_secret, token_request_encoding, extra_authorize_parameters, user_agent)"),
+             + "client_secret, token_request_encoding, extra_authorize_parameters, user_agent, manual_redirect_uri, headers)"),
         ("{\"providers\": {\"test\": {\"client_id\": \"a\", \"authorize_url\": \"http://a/\", \"token_url\": \"a.example/token\"}}}",
          "providers.test.token_url", "must be an http or https URL"),
         ("{\"providers\": {\"claude\": {\"authorize_url\": \"https:///path\"}}}", "providers.claude.authorize_url",
@@ -269,5 +278,22 @@ struct ProviderConfigurationTests {
     ])
     func urlCheck(url: String, valid: Bool) {
         #expect(AgentSettings.isHTTPURL(url) == valid)
+    }
+
+    @Test("headers and manual_redirect_uri are read from the file, and bad headers name the key")
+    func headersAndManualRedirect() throws {
+        let settings = try Self.parse("""
+            {"providers": {"test": {\(Self.testProvider), "headers": {"x-tenant": "a b", "anthropic-beta": "x"},
+              "manual_redirect_uri": "https://sso.example/code"}}}
+            """)
+        let test = try #require(settings.providers["test"])
+        #expect(test.headers.map(\.0) == ["x-tenant", "anthropic-beta"])
+        #expect(test.headers.map(\.1) == ["a b", "x"])
+        #expect(test.manualRedirectURI == "https://sso.example/code")
+        for (headers, key) in [("{\"Authorization\": \"x\"}", "Authorization"), ("{\"a b\": \"x\"}", "a b"),
+                               ("{\"x\": \"a\\r\\nInjected: 1\"}", "x"), ("{\"x\": 1}", "x")] {
+            let error = try #require(Self.error("{\"providers\": {\"claude\": {\"headers\": \(headers)}}}"))
+            #expect(error.key == "providers.claude.headers.\(key)")
+        }
     }
 }

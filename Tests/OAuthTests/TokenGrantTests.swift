@@ -1,3 +1,4 @@
+import AgentProtocol
 import OAuth
 import Testing
 
@@ -23,10 +24,36 @@ struct TokenGrantTests {
     func fullAnswer() throws {
         let grant = try Self.parse("""
             {"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt-1",
-             "scope": "user:inference user:profile", "account": {"uuid": "x"}}
+             "scope": "user:inference user:profile", "other": {"uuid": "x"}}
             """)
         #expect(grant == TokenGrant(accessToken: "at-1", refreshToken: "rt-1", expiresAt: Self.now + 3600,
                                     tokenType: "Bearer", scopes: ["user:inference", "user:profile"]))
+    }
+
+    @Test("Claude's answer: refresh_token_expires_in becomes the refresh token's expiry; account and organization are kept for display")
+    func claudeAnswer() throws {
+        let grant = try Self.parse("""
+            {"token_type": "Bearer", "access_token": "sk-ant-oat01-a", "expires_in": 28800, "refresh_token": "sk-ant-ort01-r",
+             "scope": "user:inference user:profile", "refresh_token_expires_in": 2592000,
+             "organization": {"uuid": "org-1", "name": "Example Org"},
+             "account": {"uuid": "acct-1", "email_address": "alice@example.com"}}
+            """)
+        #expect(grant == TokenGrant(accessToken: "sk-ant-oat01-a", refreshToken: "sk-ant-ort01-r", expiresAt: Self.now + 28800,
+                                    tokenType: "Bearer", scopes: ["user:inference", "user:profile"],
+                                    refreshTokenExpiresAt: Self.now + 2_592_000,
+                                    profile: AccountProfile(email: "alice@example.com", accountUUID: "acct-1",
+                                                            organizationName: "Example Org", organizationUUID: "org-1")))
+        #expect(grant.profile?.displayText == "alice@example.com (Example Org)")
+        // Odd display facts and refresh-token lifetimes are dropped (and noted), never a
+        // failed login.
+        let odd = try Self.parse("{\"access_token\": \"a\", \"account\": {\"email_address\": \"a\\nb\"}, \"organization\": 7}")
+        #expect(odd.profile == nil)
+        for lifetime in ["-1", "9223372036854775807", "\"soon\"", "[]"] {
+            let grant = try Self.parse("{\"access_token\": \"a\", \"refresh_token_expires_in\": \(lifetime)}")
+            #expect(grant.refreshTokenExpiresAt == nil, "\(lifetime)")
+            #expect(grant.oddities.contains { $0.hasPrefix("refresh_token_expires_in") }, "\(lifetime): \(grant.oddities)")
+        }
+        #expect(try Self.parse("{\"access_token\": \"a\", \"refresh_token_expires_in\": \"60\"}").refreshTokenExpiresAt == Self.now + 60)
     }
 
     @Test("expires_in may be a numeric string or an integral number")

@@ -3,7 +3,7 @@
 # `claude-agent requests`). Installed by scripts/install into
 # PREFIX/share/bash-completion/completions/claude-agent; also works when sourced.
 
-_claude_agent_commands="start stop serve status list add remove lock unlock token login logout requests approve deny bridge endpoint"
+_claude_agent_commands="start stop serve status list add remove lock unlock token exec login logout requests approve deny bridge endpoint"
 
 # The options of each command, as `claude-agent COMMAND --help` lists them.
 _claude_agent_options() {
@@ -15,6 +15,7 @@ _claude_agent_options() {
         add) echo "--account --account-id -t --from-file --persist -a" ;;
         remove|lock|unlock) echo "-a" ;;
         token) echo "--scope --account --json --header --refresh --wait --timeout -a" ;;
+        exec) echo "--account --scope --wait --timeout -a" ;;
         login) echo "--account --account-id --provider --scope --no-browser --port --timeout -a" ;;
         logout) echo "--account --no-revoke -a" ;;
         approve) echo "--account --print-url --timeout -a" ;;

@@ -3,7 +3,7 @@
 # `claude-agent requests`). Installed by scripts/install into
 # PREFIX/share/fish/vendor_completions.d/claude-agent.fish.
 
-set -l commands start stop serve status list add remove lock unlock token login logout requests approve deny bridge endpoint
+set -l commands start stop serve status list add remove lock unlock token exec login logout requests approve deny bridge endpoint
 
 # Column N of a table whose header starts with ID, passing -a SOCKET when the command line has it.
 function __claude_agent_column -a command column
@@ -59,16 +59,16 @@ end
 complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l refresh-ahead -d "refresh tokens before they expire"
 complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l no-forward -d "refuse connections forwarded through ssh"
 complete -c claude-agent -n "__fish_seen_subcommand_from status list requests" -l json -d "print JSON"
-complete -c claude-agent -n "__fish_seen_subcommand_from add token login logout approve endpoint" -l account -x -a "(__claude_agent_column list 2)" -d "account"
+complete -c claude-agent -n "__fish_seen_subcommand_from add token exec login logout approve endpoint" -l account -x -a "(__claude_agent_column list 2)" -d "account"
 complete -c claude-agent -n "__fish_seen_subcommand_from add login" -l account-id -x
 complete -c claude-agent -n "__fish_seen_subcommand_from add" -l from-file -r -F -d "import a credentials file"
 complete -c claude-agent -n "__fish_seen_subcommand_from add" -l persist -d "write rotated tokens back to the file"
-complete -c claude-agent -n "__fish_seen_subcommand_from token login" -l scope -x
+complete -c claude-agent -n "__fish_seen_subcommand_from token exec login" -l scope -x
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l json -d "print the bundle as JSON"
-complete -c claude-agent -n "__fish_seen_subcommand_from token" -l header -d "print an Authorization header"
+complete -c claude-agent -n "__fish_seen_subcommand_from token" -l header -d "print every header line the token needs"
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l refresh -d "refresh the token now: the one held was refused"
-complete -c claude-agent -n "__fish_seen_subcommand_from token" -l wait -d "ask for approval when no token is held"
-complete -c claude-agent -n "__fish_seen_subcommand_from token login approve" -l timeout -x
+complete -c claude-agent -n "__fish_seen_subcommand_from token exec" -l wait -d "ask for approval when no token is held"
+complete -c claude-agent -n "__fish_seen_subcommand_from token exec login approve" -l timeout -x
 complete -c claude-agent -n "__fish_seen_subcommand_from login" -l provider -x
 complete -c claude-agent -n "__fish_seen_subcommand_from login" -l no-browser -d "only print the URL"
 complete -c claude-agent -n "__fish_seen_subcommand_from login" -l port -x
