@@ -363,14 +363,17 @@ struct EndpointFlowTests {
     @Test("a client that stops reading a stream is dropped and its upstream cancelled; a client that hangs up cancels too")
     func stalledAndVanishingClients() throws {
         let world = try World()
-        // Asks for 1 GiB and reads nothing: the endpoint holds a bounded backlog, then lets go.
+        // Asks for 4 GiB at up to 64 MB/s (a minute: a cancel must arrive long before the
+        // upstream could finish) and reads nothing: the endpoint holds a bounded backlog,
+        // then lets go.
+        let flood = "POST /v1/flood?bytes=\(1 << 32)&gap_ms=1 HTTP/1.1\r\nHost: 127.0.0.1:\(world.port)\r\nContent-Length: 0\r\n\r\n"
         let stalled = try RawConnectionTCP(port: world.port)
-        stalled.send("POST /v1/flood?bytes=\(1 << 30) HTTP/1.1\r\nHost: 127.0.0.1:\(world.port)\r\nContent-Length: 0\r\n\r\n")
+        stalled.send(flood)
         #expect(try eventually(timeout: 30) { try world.upstreamStats()["flood_cancelled"] as? Int == 1 }, "\(world.endpoint.stderr)")
         #expect(world.endpoint.stderr.contains("unread"))
         // Hangs up after the head of a stream: the upstream sees its connection closed.
         let leaving = try RawConnectionTCP(port: world.port)
-        leaving.send("POST /v1/flood?bytes=\(1 << 30) HTTP/1.1\r\nHost: 127.0.0.1:\(world.port)\r\nContent-Length: 0\r\n\r\n")
+        leaving.send(flood)
         #expect(leaving.readSome().count > 0)
         leaving.close()
         #expect(try eventually(timeout: 30) { try world.upstreamStats()["flood_cancelled"] as? Int == 2 }, "\(world.endpoint.stderr)")

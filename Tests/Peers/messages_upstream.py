@@ -22,7 +22,8 @@ describe it:
 Test controls (not part of the API): `POST /test/reject-next?count=N` makes the next N
 messages calls answer 401; `POST /test/hold` makes streams stop after their first delta
 until `POST /test/release`; `GET /test/stats` counts calls; `POST /v1/hang` never answers;
-`POST /v1/flood?bytes=N` streams N bytes (or until the client leaves).
+`POST /v1/flood?bytes=N[&gap_ms=MS]` streams N bytes in 64 KiB chunks, MS apart (or
+until the client leaves).
 
 Prints `READY <url>` once serving; over HTTPS, `READY <https url> <http url>`, the second
 serving the same state without TLS for the test's own calls.
@@ -113,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path == "/v1/flood":
             self.body()
-            return self.flood(int(params.get("bytes", str(64 << 20))))
+            return self.flood(int(params.get("bytes", str(64 << 20))), int(params.get("gap_ms", "0")))
         if path != "/v1/messages":
             self.body()
             return self.error(404, "not_found_error", "Not found")
@@ -192,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         event("message_stop", {"type": "message_stop"})
         self.chunk(b"")
 
-    def flood(self, total):
+    def flood(self, total, gap_ms):
         with LOCK:
             STATE["flood_started"] += 1
         self.start_chunked("application/octet-stream")
@@ -202,6 +203,8 @@ class Handler(BaseHTTPRequestHandler):
             while sent < total:
                 self.chunk(piece)
                 sent += len(piece)
+                if gap_ms:
+                    time.sleep(gap_ms / 1000)
             self.chunk(b"")
         except (BrokenPipeError, ConnectionResetError, TimeoutError, ssl.SSLError, OSError):
             with LOCK:
