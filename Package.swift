@@ -33,6 +33,7 @@ let package = Package(
         .executable(name: "claude-agent", targets: ["claude-agent"]),
         .executable(name: "claude-agentd", targets: ["claude-agentd"]),
         .executable(name: "claude-agent-fetch", targets: ["claude-agent-fetch"]),
+        .executable(name: "claude-agent-endpoint", targets: ["claude-agent-endpoint"]),
     ],
     targets: [
         .target(name: "CAgentShim"),
@@ -50,6 +51,13 @@ let package = Package(
             dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
             linkerSettings: staticExecutable),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
+        // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).
+        .target(name: "ClaudeEndpoint", dependencies: ["HTTPBridge", "ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
+        // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does, and
+        // statically like it; the CLI only execs it.
+        .executableTarget(
+            name: "claude-agent-endpoint", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentPOSIX", "AgentProtocol"],
+            linkerSettings: staticFoundation),
         // The HTTPS helper links Foundation statically too, so no installed executable needs
         // the toolchain's shared libraries; it still links the system's libcurl (libcurl4),
         // as FoundationNetworking does (building needs libcurl4-openssl-dev for -lcurl).
@@ -61,6 +69,7 @@ let package = Package(
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
         .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
+        .testTarget(name: "ClaudeEndpointTests", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentProtocol"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol", "AgentPOSIX", "OAuth"]),
         .testTarget(
             name: "OAuthTests", dependencies: ["OAuth", "FoundationTransport", "AgentCrypto", "AgentProtocol", "AgentPOSIX"],

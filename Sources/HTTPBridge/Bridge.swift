@@ -34,7 +34,7 @@ public struct BridgeConfiguration: Sendable {
             throw BridgeError("--listen needs ADDRESS:PORT such as 127.0.0.1:7777 or [::1]:7777, not \"\(text)\"", isUsage: true)
         }
         guard address.isLoopback else {
-            throw BridgeError("--listen \(text): the bridge listens on loopback addresses only (127.0.0.1 or [::1])", isUsage: true)
+            throw BridgeError("--listen \(text): only loopback addresses are served (127.0.0.1 or [::1])", isUsage: true)
         }
         return address
     }

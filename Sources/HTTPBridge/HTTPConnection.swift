@@ -46,6 +46,15 @@ final class HTTPConnection {
     var requestStarted = false
     /// The last time the client took some of our output.
     var lastWriteProgress: Int64
+    /// The answer being produced elsewhere for the current request, if any; requests
+    /// behind it wait.
+    var stream: HTTPResponseStream?
+    /// What the streamed answer's framing depends on: the request's version, whether it
+    /// allowed keep-alive, whether it was HEAD.
+    var streamRequest: (version: HTTPVersion, keepAlive: Bool, isHead: Bool)?
+    var streamHeadSent = false
+    var streamKeepAlive = false
+    var streamHasBody = false
 
     init(info: ConnectionInfo, fd: FileDescriptor, limits: HTTPLimits, deadline: Int64, now: Int64) {
         self.info = info

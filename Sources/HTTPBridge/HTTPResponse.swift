@@ -60,12 +60,34 @@ public struct HTTPResponse: Sendable {
     ///   - omitBody: for HEAD: the same fields, Content-Length included, and no body.
     ///   - date: Unix seconds for the `Date` field.
     public func serialized(version: HTTPVersion, keepAlive: Bool, omitBody: Bool = false, date: Int64) -> [UInt8] {
+        var bytes = serializedHead(version: version, keepAlive: keepAlive, framing: .length(body.count), date: date)
+        if !omitBody && !Self.hasNoBody(status) { bytes += body }
+        return bytes
+    }
+
+    /// How the body's end is marked (RFC 9112 §6).
+    public enum Framing: Equatable, Sendable {
+        /// `Content-Length`: the body is known whole.
+        case length(Int)
+        /// `Transfer-Encoding: chunked`: a streamed body to an HTTP/1.1 client.
+        case chunked
+        /// Neither: the body ends when the connection closes (a streamed body to an
+        /// HTTP/1.0 client, which cannot read chunks).
+        case untilClose
+    }
+
+    /// The status line and header fields, with the framing and policy fields added.
+    public func serializedHead(version: HTTPVersion, keepAlive: Bool, framing: Framing, date: Int64) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
         for (name, value) in headers where !Self.framingFields.contains(where: { HTTPHeaders.sameName($0, name) }) {
             precondition(!value.utf8.contains(13) && !value.utf8.contains(10), "a header value with a line break (a bug)")
             head += "\(name): \(value)\r\n"
         }
-        head += "Content-Length: \(body.count)\r\n"
+        switch framing {
+        case .length(let count): head += "Content-Length: \(count)\r\n"
+        case .chunked: if !Self.hasNoBody(status) { head += "Transfer-Encoding: chunked\r\n" }
+        case .untilClose: break
+        }
         if headers["Cache-Control"] == nil { head += "Cache-Control: no-store\r\n" }
         head += "X-Content-Type-Options: nosniff\r\n"
         head += "Date: \(HTTPDate.format(date))\r\n"
@@ -75,9 +97,16 @@ public struct HTTPResponse: Sendable {
             head += "Connection: keep-alive\r\n"
         }
         head += "\r\n"
-        var bytes = Array(head.utf8)
-        if !omitBody && !Self.hasNoBody(status) { bytes += body }
-        return bytes
+        return Array(head.utf8)
+    }
+
+    /// One chunk of a chunked body (RFC 9112 §7.1); empty bytes make the last chunk.
+    public static func chunk(_ bytes: [UInt8]) -> [UInt8] {
+        var framed = Array("\(String(bytes.count, radix: 16))\r\n".utf8)
+        framed.reserveCapacity(framed.count + bytes.count + 2)
+        framed += bytes
+        framed += [13, 10]
+        return framed
     }
 
     /// Fields the server owns: a handler cannot set them, so a response cannot lie about

@@ -1,5 +1,6 @@
 import AgentPOSIX
 import Glibc
+import Synchronization
 
 /// The server's limits and clocks, as named constants with the reason for each.
 public struct HTTPServerConfiguration: Sendable {
@@ -22,6 +23,14 @@ public struct HTTPServerConfiguration: Sendable {
     public var requireSameUser = true
     /// Where one-line log messages go (never with a secret in them).
     public var log: @Sendable (String) -> Void = { _ in }
+    /// Bytes of a streamed response the client may leave unread before the connection is
+    /// dropped (and the stream cancelled): a client that stops reading cannot make us hold
+    /// an upstream's whole answer.
+    public var maxStreamBacklog = 8 << 20
+    /// The body of the answers the server makes itself (a refused request, a time-out, too
+    /// many connections): status, stable code, message. The bridge's JSON by default; a
+    /// server speaking another API's dialect answers in it.
+    public var errorResponse: @Sendable (Int, HTTPErrorCode, String) -> HTTPResponse = { HTTPResponse.error($0, $1, $2) }
 
     public init() {}
 }
@@ -29,6 +38,17 @@ public struct HTTPServerConfiguration: Sendable {
 /// Answers one request; runs on the server's thread, so it must be quick. The bridge's
 /// handlers make one short call to the agent each and never wait for a person.
 public typealias HTTPHandler = (HTTPRequest, ConnectionInfo) -> HTTPResponse
+
+/// What a streaming handler answers with: a response now, or a stream another thread
+/// fills (the handler hands it over and returns at once).
+public enum HTTPReply {
+    case response(HTTPResponse)
+    case stream(HTTPResponseStream)
+}
+
+/// Answers one request, now or later through a stream the server makes
+/// (`HTTPServer.makeStream(for:)`); runs on the server's thread, so it must be quick.
+public typealias HTTPStreamingHandler = (HTTPRequest, ConnectionInfo, HTTPServer) -> HTTPReply
 
 /// A small HTTP/1.1 server: one thread running a `poll(2)` loop over loopback listeners,
 /// a wake-up pipe and every connection, with non-blocking sockets and per-connection
@@ -42,7 +62,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// The addresses actually bound (with the ports chosen for port 0), in order.
     public let boundAddresses: [SocketAddress]
     private var listeners: [FileDescriptor]
-    private let handler: HTTPHandler
+    private let handler: HTTPStreamingHandler
     private let wake: (read: FileDescriptor, write: FileDescriptor)
     private var connections: [UInt64: HTTPConnection] = [:]
     private var nextConnectionID: UInt64 = 1
@@ -52,11 +72,22 @@ public final class HTTPServer: @unchecked Sendable {
     private var acceptPausedUntil: Int64 = 0
     private var pollSet = PollSet()
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Connections whose stream has news for the loop, filled from producer threads.
+    private let signalledStreams = Mutex<[UInt64]>([])
 
     /// Binds every address (non-blocking listeners, close-on-exec).
     /// - Throws: the first bind failure; nothing stays open then.
+    public convenience init(listening addresses: [SocketAddress],
+                            configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
+                            handler: @escaping HTTPHandler) throws(Errno) {
+        try self.init(listening: addresses, configuration: configuration,
+                      streamingHandler: { request, info, _ in .response(handler(request, info)) })
+    }
+
+    /// Binds every address, for a handler that may answer later through a stream.
+    /// - Throws: the first bind failure; nothing stays open then.
     public init(listening addresses: [SocketAddress], configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
-                handler: @escaping HTTPHandler) throws(Errno) {
+                streamingHandler handler: @escaping HTTPStreamingHandler) throws(Errno) {
         precondition(!addresses.isEmpty, "an HTTP server needs an address")
         self.configuration = configuration
         self.handler = handler
@@ -86,8 +117,27 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Asks `run()` to return: from any thread, or from a handler.
     public func stop() {
-        var byte: UInt8 = 1
+        wakeLoop(Self.stopByte)
+    }
+
+    private static let stopByte: UInt8 = 1
+    private static let streamByte: UInt8 = 2
+
+    private func wakeLoop(_ byte: UInt8) {
+        var byte = byte
+        // A full pipe already holds a wake-up; losing this byte loses nothing.
         _ = withUnsafeBytes(of: &byte) { try? wake.write.write($0) }
+    }
+
+    /// A stream for answering the request a streaming handler is running for on
+    /// `connection`; the handler returns it as `.stream` and a producer fills it.
+    public func makeStream(for connection: ConnectionInfo) -> HTTPResponseStream {
+        let id = connection.id
+        return HTTPResponseStream { [weak self] in
+            guard let self else { return }
+            self.signalledStreams.withLock { $0.append(id) }
+            self.wakeLoop(Self.streamByte)
+        }
     }
 
     /// Open connections (for handlers and tests; read it on the loop's thread).
@@ -105,8 +155,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func shutDown() {
         for fd in listeners { fd.close() }
         listeners.removeAll()
-        for connection in connections.values { connection.fd.close() }
-        connections.removeAll()
+        for connection in Array(connections.values) { close(connection) }
     }
 
     // MARK: The loop
@@ -138,9 +187,10 @@ public final class HTTPServer: @unchecked Sendable {
             index += listeners.count
         }
         if !pollSet.returnedEvents(at: index).isEmpty {
-            var drain = [UInt8](repeating: 0, count: 64)
-            _ = drain.withUnsafeMutableBytes { try? wake.read.read(into: $0) }
-            stopping = true
+            var drain = [UInt8](repeating: 0, count: 256)
+            let count = drain.withUnsafeMutableBytes { (try? wake.read.read(into: $0)) ?? 0 }
+            if drain[0..<count].contains(Self.stopByte) { stopping = true }
+            pumpSignalledStreams(now: now)
         }
         index += 1
         if let signals, !pollSet.returnedEvents(at: index).isEmpty {
@@ -159,6 +209,9 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func wantsInput(_ connection: HTTPConnection) -> Bool {
         switch connection.phase {
+        // While a stream answers, reading goes on so that a client hanging up is seen at
+        // once (and its upstream cancelled); pipelined bytes wait in the parser.
+        case .open where connection.stream != nil: return true
         case .open: return connection.pendingOutput < configuration.maxPendingOutput
         case .closingAfterFlush: return false
         case .lingering: return true
@@ -186,9 +239,9 @@ public final class HTTPServer: @unchecked Sendable {
     /// lingering close ends.
     private func sweep(now: Int64) {
         for connection in Array(connections.values) where now >= nextDeadline(of: connection) {
-            if connection.phase == .open && connection.requestStarted && connection.pendingOutput == 0 {
-                var response = HTTPResponse.error(408, .requestTimeout,
-                                                  "the request did not arrive within \(configuration.headerTimeoutMilliseconds) ms")
+            if connection.phase == .open && connection.requestStarted && connection.pendingOutput == 0 && connection.stream == nil {
+                var response = configuration.errorResponse(408, .requestTimeout,
+                                                           "the request did not arrive within \(configuration.headerTimeoutMilliseconds) ms")
                 response.closesConnection = true
                 finish(connection, with: response, version: .http11, now: now)
             } else {
@@ -221,7 +274,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func admit(_ fd: FileDescriptor, peer: SocketAddress) {
         let now = Clock.monotonicMilliseconds()
         guard connections.count < configuration.maxConnections else {
-            let busy = HTTPResponse.error(503, .busy, "the bridge has \(configuration.maxConnections) connections open; try again")
+            let busy = configuration.errorResponse(503, .busy, "the server has \(configuration.maxConnections) connections open; try again")
             _ = try? fd.send(busy.serialized(version: .http11, keepAlive: false, date: Clock.unixSeconds()), from: 0)
             fd.close()
             return
@@ -283,6 +336,11 @@ public final class HTTPServer: @unchecked Sendable {
         case .failed: return close(connection)
         case .endOfFile: count = 0
         }
+        if count == 0 && connection.stream != nil {
+            // Gone while its answer streams (HTTP clients do not half-close): stop the
+            // producer's upstream work now rather than at the first failed write.
+            return close(connection)
+        }
         if count == 0 {
             // The client is done sending. What it sent was already answered; let the
             // answers go out, then close.
@@ -295,6 +353,14 @@ public final class HTTPServer: @unchecked Sendable {
             return
         }
         if connection.phase == .lingering { return }  // dropped: we are closing
+        if connection.stream != nil {
+            // Pipelined behind a streamed answer: kept, within one request's worth.
+            connection.parser.append(readBuffer[0..<count])
+            if connection.parser.bufferedByteCount > configuration.limits.maxHeadBytes + configuration.limits.maxBodyBytes {
+                close(connection)
+            }
+            return
+        }
         if !connection.requestStarted {
             connection.requestStarted = true
             connection.deadline = now + configuration.headerTimeoutMilliseconds
@@ -305,39 +371,121 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Answers the complete requests buffered on `connection`, in order.
     private func process(_ connection: HTTPConnection, now: Int64) {
-        while connection.phase == .open && connection.pendingOutput < configuration.maxPendingOutput {
+        requests: while connection.phase == .open && connection.stream == nil
+                            && connection.pendingOutput < configuration.maxPendingOutput {
             let request: HTTPRequest
             do throws(HTTPParseError) {
                 guard let next = try connection.parser.next() else { break }
                 request = next
             } catch {
                 configuration.log("bad request from \(connection.info.peer): \(error)")
-                finish(connection, with: .parseError(error), version: .http11, now: now)
+                var refusal = configuration.errorResponse(error.status, error.code, error.message)
+                refusal.closesConnection = true
+                finish(connection, with: refusal, version: .http11, now: now)
                 return
             }
-            let response = handler(request, connection.info)
-            let keepAlive = request.keepAlive && !response.closesConnection && !stopping
-            connection.enqueue(response.serialized(version: request.version, keepAlive: keepAlive,
-                                                   omitBody: request.isHead, date: Clock.unixSeconds()))
-            if !keepAlive {
-                connection.phase = .closingAfterFlush
-                connection.deadline = now + configuration.lingerMilliseconds
-                break
-            }
-            // The next request's clock starts with its first byte; bytes already here
-            // (pipelined) start it now.
-            if connection.parser.hasPartialRequest {
-                connection.requestStarted = true
-                connection.deadline = now + configuration.headerTimeoutMilliseconds
-            } else {
-                connection.requestStarted = false
-                connection.deadline = now + configuration.idleTimeoutMilliseconds
+            switch handler(request, connection.info, self) {
+            case .response(let response):
+                let keepAlive = request.keepAlive && !response.closesConnection && !stopping
+                connection.enqueue(response.serialized(version: request.version, keepAlive: keepAlive,
+                                                       omitBody: request.isHead, date: Clock.unixSeconds()))
+                guard keepAlive else {
+                    connection.phase = .closingAfterFlush
+                    connection.deadline = now + configuration.lingerMilliseconds
+                    break requests
+                }
+                awaitNextRequest(connection, now: now)
+            case .stream(let stream):
+                // No clock but the client's reading runs while the producer works: how
+                // long an upstream may take is the producer's to bound.
+                connection.stream = stream
+                connection.streamRequest = (request.version, request.keepAlive, request.isHead)
+                connection.streamHeadSent = false
+                connection.deadline = Int64.max
+                pump(connection, now: now)
+                return
             }
         }
-        if connection.phase == .open && connection.parser.takeContinueRequest() {
+        if connection.phase == .open && connection.stream == nil && connection.parser.takeContinueRequest() {
             connection.enqueue(HTTPResponse.continueLine)
         }
         send(connection, now: now)
+    }
+
+    /// The next request's clock starts with its first byte; bytes already here (pipelined)
+    /// start it now.
+    private func awaitNextRequest(_ connection: HTTPConnection, now: Int64) {
+        if connection.parser.hasPartialRequest {
+            connection.requestStarted = true
+            connection.deadline = now + configuration.headerTimeoutMilliseconds
+        } else {
+            connection.requestStarted = false
+            connection.deadline = now + configuration.idleTimeoutMilliseconds
+        }
+    }
+
+    // MARK: Streams
+
+    private func pumpSignalledStreams(now: Int64) {
+        let ids = signalledStreams.withLock { ids -> [UInt64] in
+            defer { ids.removeAll(keepingCapacity: true) }
+            return ids
+        }
+        for id in ids {
+            guard let connection = connections[id], connection.stream != nil else { continue }
+            pump(connection, now: now)
+        }
+    }
+
+    /// Moves what the producer made into the connection's output, framed; at the end,
+    /// serves the requests that waited behind it.
+    private func pump(_ connection: HTTPConnection, now: Int64) {
+        guard let stream = connection.stream, let request = connection.streamRequest else { return }
+        let taken = stream.take()
+        let chunked = request.version == .http11
+        if let whole = taken.whole, !connection.streamHeadSent {
+            let keepAlive = request.keepAlive && !whole.closesConnection && !stopping
+            connection.enqueue(whole.serialized(version: request.version, keepAlive: keepAlive, omitBody: request.isHead,
+                                                date: Clock.unixSeconds()))
+            return endStream(connection, keepAlive: keepAlive, now: now)
+        }
+        if let head = taken.head, !connection.streamHeadSent {
+            connection.streamHeadSent = true
+            connection.streamKeepAlive = request.keepAlive && chunked && !stopping
+            connection.enqueue(head.serializedHead(version: request.version, keepAlive: connection.streamKeepAlive,
+                                                   framing: chunked ? .chunked : .untilClose, date: Clock.unixSeconds()))
+            connection.streamHasBody = !request.isHead && !HTTPResponse.hasNoBody(head.status)
+        }
+        if taken.aborted {
+            // Cut short: closing without the last chunk tells the client the body is incomplete.
+            send(connection, now: now)
+            return close(connection)
+        }
+        if connection.streamHeadSent && connection.streamHasBody && !taken.body.isEmpty {
+            connection.enqueue(chunked ? HTTPResponse.chunk(taken.body) : taken.body)
+        }
+        if taken.finished && connection.streamHeadSent {
+            if connection.streamHasBody && chunked { connection.enqueue(HTTPResponse.chunk([])) }
+            return endStream(connection, keepAlive: connection.streamKeepAlive, now: now)
+        }
+        guard connection.pendingOutput <= configuration.maxStreamBacklog else {
+            configuration.log("dropped a client that left \(connection.pendingOutput) bytes of a stream unread")
+            return close(connection)
+        }
+        send(connection, now: now)
+    }
+
+    private func endStream(_ connection: HTTPConnection, keepAlive: Bool, now: Int64) {
+        connection.stream = nil
+        connection.streamRequest = nil
+        if keepAlive {
+            awaitNextRequest(connection, now: now)
+            process(connection, now: now)
+        } else {
+            connection.phase = .closingAfterFlush
+            connection.deadline = now + configuration.lingerMilliseconds
+            send(connection, now: now)
+        }
     }
 
     /// Queues a last answer and closes after it.
@@ -368,5 +516,9 @@ public final class HTTPServer: @unchecked Sendable {
     private func close(_ connection: HTTPConnection) {
         guard connections.removeValue(forKey: connection.info.id) != nil else { return }
         connection.fd.close()
+        if let stream = connection.stream {
+            connection.stream = nil
+            stream.cancel()
+        }
     }
 }

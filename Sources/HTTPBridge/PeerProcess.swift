@@ -7,8 +7,8 @@ import AgentPOSIX
 /// one with a descriptor linking to `socket:[inode]`. Only our own user's processes can
 /// be read, and only those are served, so the scan stays small. Run once per request
 /// created, never per connection.
-enum PeerProcess {
-    static func pid(ofPeer peer: SocketAddress, connectedTo local: SocketAddress) -> Int32? {
+public enum PeerProcess {
+    public static func pid(ofPeer peer: SocketAddress, connectedTo local: SocketAddress) -> Int32? {
         guard let info = try? SocketDiagnostics.tcpSocket(local: peer, remote: local), info.inode != 0,
               let entries = try? FileSystem.listDirectory("/proc")
         else { return nil }

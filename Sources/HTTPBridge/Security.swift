@@ -26,8 +26,19 @@ public struct BridgeSecurity: Sendable {
     /// client connected to): 127.0.0.1, localhost, [::1] or that address itself, with its
     /// port.
     public func isAllowedHost(_ host: String, local: SocketAddress) -> Bool {
+        Self.isLoopbackHost(host, local: local)
+    }
+
+    /// Whether an `Origin` value is one of our own origins.
+    public func isAllowedOrigin(_ origin: String, local: SocketAddress) -> Bool {
+        Self.isOwnOrigin(origin, local: local)
+    }
+
+    /// The `Host` rule, for every loopback server of the package (the bridge, the API
+    /// endpoint): a name of this machine's loopback with the port the client connected to.
+    public static func isLoopbackHost(_ host: String, local: SocketAddress) -> Bool {
         let lowered = host.lowercased()
-        let names = Self.loopbackNames + [local.family == .inet ? local.host : "[\(local.host)]"]
+        let names = loopbackNames + [local.family == .inet ? local.host : "[\(local.host)]"]
         for name in names {
             if lowered == "\(name):\(local.port)" { return true }
             if local.port == 80 && lowered == name { return true }  // the default port may be left out
@@ -35,24 +46,30 @@ public struct BridgeSecurity: Sendable {
         return false
     }
 
-    /// Whether an `Origin` value is one of our own origins.
-    public func isAllowedOrigin(_ origin: String, local: SocketAddress) -> Bool {
+    /// The `Origin` rule: only a page served by this very server.
+    public static func isOwnOrigin(_ origin: String, local: SocketAddress) -> Bool {
         let lowered = origin.lowercased()
         guard lowered.hasPrefix("http://") else { return false }
-        return isAllowedHost(String(lowered.dropFirst(7)), local: local)
+        return isLoopbackHost(String(lowered.dropFirst(7)), local: local)
     }
 
     private static let loopbackNames = ["127.0.0.1", "localhost", "[::1]"]
 
-    /// A 403 when `Host` or `Origin` is not ours, else nil.
-    public func checkHostAndOrigin(_ request: HTTPRequest, local: SocketAddress) -> HTTPResponse? {
-        guard let host = request.headers["Host"], isAllowedHost(host, local: local) else {
-            return .error(403, .forbiddenHost, "the Host header must be 127.0.0.1, localhost or [::1] with the bridge's port")
+    /// Why a request fails the `Host` or `Origin` rule (a stable code and a message), or
+    /// nil when it passes.
+    public static func hostOrOriginRefusal(_ request: HTTPRequest, local: SocketAddress) -> (code: HTTPErrorCode, message: String)? {
+        guard let host = request.headers["Host"], isLoopbackHost(host, local: local) else {
+            return (.forbiddenHost, "the Host header must be 127.0.0.1, localhost or [::1] with the server's port")
         }
-        for origin in request.headers.values("Origin") where !isAllowedOrigin(origin, local: local) {
-            return .error(403, .forbiddenOrigin, "requests from other web origins are refused")
+        for origin in request.headers.values("Origin") where !isOwnOrigin(origin, local: local) {
+            return (.forbiddenOrigin, "requests from other web origins are refused")
         }
         return nil
+    }
+
+    /// A 403 when `Host` or `Origin` is not ours, else nil.
+    public func checkHostAndOrigin(_ request: HTTPRequest, local: SocketAddress) -> HTTPResponse? {
+        Self.hostOrOriginRefusal(request, local: local).map { HTTPResponse.error(403, $0.code, $0.message) }
     }
 
     // MARK: The secret

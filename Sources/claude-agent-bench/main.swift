@@ -23,13 +23,15 @@ struct Settings {
 }
 
 let usage = """
-    usage: claude-agent-bench [--quick] [--bin DIR] [--json FILE] [--only cli,roundtrips,coalescing,scale,approval]
+    usage: claude-agent-bench [--quick] [--bin DIR] [--json FILE] [--only cli,roundtrips,coalescing,scale,approval,endpoint]
            claude-agent-bench load claude|ssh SOCKET CLIENTS kept|new SECONDS
 
-    Measures claude-agent against ssh-agent on this machine and prints each target of the
+    Measures claude-agent against ssh-agent on this machine, and claude-agent endpoint
+    against a direct call to the same local upstream, and prints each target of the
     benchmark with its verdict. Starts its own agents in a temporary directory.
 
-      --bin DIR    where claude-agent and claude-agentd are (default .build/release)
+      --bin DIR    where claude-agent, claude-agentd and claude-agent-endpoint are
+                   (default .build/release)
       --json FILE  also write the results as JSON
       --quick      a smoke run: checks that the benchmark works and the agent behaves,
                    judging no speed target
@@ -135,6 +137,7 @@ func main() -> Int32 {
         if wanted("coalescing") { try measureCoalescing(settings, workspace, report: report) }
         if wanted("scale") { try measureScale(settings, workspace, report: report) }
         if wanted("approval") { try measureApproval(settings, workspace, report: report) }
+        if wanted("endpoint") { try measureEndpoint(settings, workspace, report: report) }
     } catch {
         FileHandle.standardError.write(Data("claude-agent-bench: \(error)\n".utf8))
         return 1

@@ -41,6 +41,7 @@ enum Help {
           approve    approve a token request with an account
           deny       deny a token request
           bridge     serve the HTTP API and the approval page on loopback
+          endpoint   serve the Anthropic API on loopback with the agent's tokens attached
 
         Typical use, in a login shell:
           eval "$(claude-agent start)"

@@ -81,15 +81,20 @@ enum Lifecycle {
 
     /// claude-agentd beside this executable (as installed together), else on PATH.
     static func daemonPath() -> String {
+        siblingExecutable("claude-agentd")
+    }
+
+    /// A program of the package beside this executable (as installed together), else on PATH.
+    static func siblingExecutable(_ name: String) -> String {
         if let executable = ProcessControl.executablePath() {
-            let sibling = FileSystem.directoryName(executable) + "/claude-agentd"
+            let sibling = FileSystem.directoryName(executable) + "/" + name
             if access(sibling, X_OK) == 0 { return sibling }
         }
         for directory in (ProcessControl.environment("PATH") ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
-            let candidate = "\(directory)/claude-agentd"
+            let candidate = "\(directory)/\(name)"
             if access(candidate, X_OK) == 0 { return candidate }
         }
-        Output.fail(.startFailed, "claude-agentd was found neither beside claude-agent nor on PATH")
+        Output.fail(.startFailed, "\(name) was found neither beside claude-agent nor on PATH")
     }
 
     static func stop(_ arguments: [String]) {

@@ -48,6 +48,10 @@ if wantsVersion && !wantsHelp {
     Output.out("claude-agent \(agentVersion)\n")
     ProcessControl.exit(0)
 }
+if wantsHelp && command == "endpoint" {
+    // A program of its own (HTTPS needs FoundationNetworking): its options and help are its.
+    EndpointCommand.run(["--help"])
+}
 if wantsHelp {
     if let command {
         let topic = command == "-k" ? "stop" : command
@@ -80,6 +84,7 @@ case "exec": Exec.run(rest)
 case "login": Login.login(rest)
 case "logout": Login.logout(rest)
 case "bridge": BridgeCommand.run(rest)
+case "endpoint": EndpointCommand.run(rest)
 case "requests": Requests.list(rest)
 case "approve": Requests.approve(rest)
 case "deny": Requests.deny(rest)

@@ -112,7 +112,7 @@ struct CommandLineContractTests {
     // MARK: A usage error for every command
 
     static let commands = ["start", "stop", "serve", "status", "list", "add", "remove", "lock", "unlock", "token", "login",
-                           "logout", "requests", "approve", "deny", "bridge"]
+                           "logout", "requests", "approve", "deny", "bridge", "endpoint"]
 
     @Test("every command refuses an unknown option: usage, exit 2, one line naming its help", arguments: commands)
     func unknownOption(command: String) throws {

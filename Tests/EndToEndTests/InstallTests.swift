@@ -312,9 +312,12 @@ struct InstallScriptTests {
         // Every executable product of Package.swift, found by the script, not listed in it.
         #expect(Self.files(under: prefix).isSuperset(of: expected), "\(Self.files(under: prefix).sorted())")
         #expect(Self.files(under: prefix + "/bin").subtracting(["other-tool"]) == Self.executableProducts())
-        #expect(Self.files(under: home + "/.config/systemd/user") == ["claude-agent.socket", "claude-agent.service"])
+        #expect(Self.files(under: home + "/.config/systemd/user")
+                == ["claude-agent.socket", "claude-agent.service", "claude-agent-endpoint.service"])
         let service = try String(contentsOfFile: home + "/.config/systemd/user/claude-agent.service", encoding: .utf8)
         #expect(service.contains("ExecStart=\(prefix)/bin/claude-agentd\n"))
+        let endpoint = try String(contentsOfFile: home + "/.config/systemd/user/claude-agent-endpoint.service", encoding: .utf8)
+        #expect(endpoint.contains("ExecStart=\(prefix)/bin/claude-agent-endpoint -a %t/claude-agent/agent.sock\n"))
         #expect(install.stdout.contains("export PATH=\"\(prefix)/bin:$PATH\""), "\(install.stdout)")
         #expect(install.stdout.contains("installed \(prefix)/bin/claude-agent\n"))
 
@@ -411,7 +414,8 @@ struct InstallScriptTests {
                                 timeout: 120).status == 0)
         let units = sandbox.root + "/.config/systemd/user"
         // verify also runs `man` for Documentation=man:claude-agent(1): the installed page.
-        let verify = try sandbox.run("/usr/bin/systemd-analyze", ["verify", units + "/claude-agent.socket", units + "/claude-agent.service"],
+        let verify = try sandbox.run("/usr/bin/systemd-analyze", ["verify", units + "/claude-agent.socket", units + "/claude-agent.service",
+                                                                               units + "/claude-agent-endpoint.service"],
                                      environment: ["MANPATH": prefix + "/share/man"])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         #expect(verify.stderr == "", "\(verify.stderr)")

@@ -30,6 +30,8 @@ struct ScriptTests {
         missing += ["mandoc", "zsh", "fish", "systemd"]
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") { missing.append("openssh-server") }
         missing.append("strace")
+        missing.append("openssl")
+        if !FileManager.default.fileExists(atPath: "/etc/ssl/certs/ca-certificates.crt") { missing.append("ca-certificates") }
         let result = try sandbox.run("/bin/bash", [Repository.root + "/scripts/test-packages"], environment: ["PATH": stubs])
         #expect(result.status == 0, "\(result.stderr)")
         let list = missing.joined(separator: " ")

@@ -36,10 +36,17 @@ final class RunningServer {
     let port: UInt16
     private let thread: TestThread
 
+    convenience init(listening address: SocketAddress = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0),
+                     configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: @escaping HTTPHandler) throws {
+        try self.init(listening: address, configuration: configuration,
+                      streamingHandler: { request, info, _ in .response(handler(request, info)) })
+    }
+
     init(listening address: SocketAddress = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0),
-         configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: @escaping HTTPHandler) throws {
+         configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
+         streamingHandler: @escaping HTTPStreamingHandler) throws {
         Signals.ignoreBrokenPipe()
-        let server = try HTTPServer(listening: [address], configuration: configuration, handler: handler)
+        let server = try HTTPServer(listening: [address], configuration: configuration, streamingHandler: streamingHandler)
         self.server = server
         port = server.boundAddresses[0].port
         thread = TestThread { try? server.run() }
@@ -91,6 +98,64 @@ final class TestClient {
             let chunk = try fd.read(upTo: 65536)
             if chunk.isEmpty { return nil }
             buffer += chunk
+        }
+    }
+
+    /// The head of the next response (status and fields), leaving its body unread.
+    func readHead() throws -> (status: Int, headers: HTTPHeaders)? {
+        while headEnd() == nil {
+            let chunk = try fd.read(upTo: 65536)
+            if chunk.isEmpty { return nil }
+            buffer += chunk
+        }
+        guard let end = headEnd() else { return nil }
+        let head = String(decoding: buffer[0..<end - 4], as: UTF8.self)
+        buffer.removeFirst(end)
+        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        let statusLine = lines.removeFirst().split(separator: " ")
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestFailure("bad status line") }
+        var headers = HTTPHeaders()
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { throw TestFailure("bad header line \(line)") }
+            headers.append(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces)
+        }
+        return (status, headers)
+    }
+
+    /// The next chunk of a chunked body (RFC 9112 §7.1); empty for the last one, nil
+    /// when the server closed first.
+    func readChunk() throws -> [UInt8]? {
+        func line() throws -> String? {
+            while true {
+                if let end = (0..<max(0, buffer.count - 1)).first(where: { buffer[$0] == 13 && buffer[$0 + 1] == 10 }) {
+                    let text = String(decoding: buffer[0..<end], as: UTF8.self)
+                    buffer.removeFirst(end + 2)
+                    return text
+                }
+                let chunk = try fd.read(upTo: 65536)
+                if chunk.isEmpty { return nil }
+                buffer += chunk
+            }
+        }
+        guard let sizeLine = try line(), let size = Int(sizeLine, radix: 16) else { return nil }
+        while buffer.count < size + 2 {
+            let chunk = try fd.read(upTo: 65536)
+            if chunk.isEmpty { return nil }
+            buffer += chunk
+        }
+        let data = Array(buffer[0..<size])
+        buffer.removeFirst(size + 2)
+        return data
+    }
+
+    /// Everything until the server closes, buffered bytes first.
+    func readToEnd() throws -> [UInt8] {
+        var all = buffer
+        buffer = []
+        while true {
+            let chunk = try fd.read(upTo: 65536)
+            if chunk.isEmpty { return all }
+            all += chunk
         }
     }
 

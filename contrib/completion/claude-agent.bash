@@ -3,7 +3,7 @@
 # `claude-agent requests`). Installed by scripts/install into
 # PREFIX/share/bash-completion/completions/claude-agent; also works when sourced.
 
-_claude_agent_commands="start stop serve status list add remove lock unlock token exec login logout requests approve deny bridge"
+_claude_agent_commands="start stop serve status list add remove lock unlock token exec login logout requests approve deny bridge endpoint"
 
 # The options of each command, as `claude-agent COMMAND --help` lists them.
 _claude_agent_options() {
@@ -21,6 +21,7 @@ _claude_agent_options() {
         approve) echo "--account --print-url --timeout -a" ;;
         deny) echo "--reason -a" ;;
         bridge) echo "--listen -a" ;;
+        endpoint) echo "--listen --account --upstream --upstream-timeout -a" ;;
     esac
 }
 
@@ -46,7 +47,8 @@ _claude_agent() {
         case "${COMP_WORDS[i]}" in
             -a) socket=(-a "${COMP_WORDS[i+1]}"); (( i++ )) ;;
             --account|--account-id|--config|--import|--import-account|--callback-url|--idle-timeout|--fetch-helper| \
-            --skew|-t|--scope|--timeout|--provider|--port|--reason|--listen|--from-file|--refresh-timeout) (( i++ )) ;;
+            --skew|-t|--scope|--timeout|--provider|--port|--reason|--listen|--from-file|--refresh-timeout| \
+            --upstream|--upstream-timeout) (( i++ )) ;;
             --persist) [ "$command" = add ] || (( i++ )) ;;
             -*) ;;
             *) (( positionals++ )) ;;
@@ -64,7 +66,8 @@ _claude_agent() {
                 COMPREPLY=($(compgen -f -- "$cur"))
                 return 0
             fi ;;
-        -t|--skew|--idle-timeout|--refresh-timeout|--timeout|--port|--account-id|--scope|--provider|--reason|--listen|--callback-url|--import-account)
+        -t|--skew|--idle-timeout|--refresh-timeout|--timeout|--port|--account-id|--scope|--provider|--reason|--listen|--callback-url|--import-account| \
+        --upstream|--upstream-timeout)
             return 0 ;;
     esac
     if [[ "$cur" == -* ]]; then

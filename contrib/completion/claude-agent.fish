@@ -3,7 +3,7 @@
 # `claude-agent requests`). Installed by scripts/install into
 # PREFIX/share/fish/vendor_completions.d/claude-agent.fish.
 
-set -l commands start stop serve status list add remove lock unlock token exec login logout requests approve deny bridge
+set -l commands start stop serve status list add remove lock unlock token exec login logout requests approve deny bridge endpoint
 
 # Column N of a table whose header starts with ID, passing -a SOCKET when the command line has it.
 function __claude_agent_column -a command column
@@ -26,7 +26,7 @@ function __claude_agent_no_positional
             continue
         end
         switch $word
-            case -a --account --account-id --timeout --reason
+            case -a --account --account-id --timeout --reason --listen --upstream --upstream-timeout
                 set skip 1
             case '-*'
             case '*'
@@ -59,7 +59,7 @@ end
 complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l refresh-ahead -d "refresh tokens before they expire"
 complete -c claude-agent -n "__fish_seen_subcommand_from start serve" -l no-forward -d "refuse connections forwarded through ssh"
 complete -c claude-agent -n "__fish_seen_subcommand_from status list requests" -l json -d "print JSON"
-complete -c claude-agent -n "__fish_seen_subcommand_from add token exec login logout approve" -l account -x -a "(__claude_agent_column list 2)" -d "account"
+complete -c claude-agent -n "__fish_seen_subcommand_from add token exec login logout approve endpoint" -l account -x -a "(__claude_agent_column list 2)" -d "account"
 complete -c claude-agent -n "__fish_seen_subcommand_from add login" -l account-id -x
 complete -c claude-agent -n "__fish_seen_subcommand_from add" -l from-file -r -F -d "import a credentials file"
 complete -c claude-agent -n "__fish_seen_subcommand_from add" -l persist -d "write rotated tokens back to the file"
@@ -75,7 +75,9 @@ complete -c claude-agent -n "__fish_seen_subcommand_from login" -l port -x
 complete -c claude-agent -n "__fish_seen_subcommand_from logout" -l no-revoke -d "do not revoke the refresh token"
 complete -c claude-agent -n "__fish_seen_subcommand_from approve" -l print-url -d "print the authorize URL"
 complete -c claude-agent -n "__fish_seen_subcommand_from deny" -l reason -x
-complete -c claude-agent -n "__fish_seen_subcommand_from bridge" -l listen -x
+complete -c claude-agent -n "__fish_seen_subcommand_from bridge endpoint" -l listen -x
+complete -c claude-agent -n "__fish_seen_subcommand_from endpoint" -l upstream -x -d "the API to forward to"
+complete -c claude-agent -n "__fish_seen_subcommand_from endpoint" -l upstream-timeout -x -d "seconds the upstream may stay silent"
 
 # Arguments: request ids for approve and deny, accounts for remove.
 complete -c claude-agent -n "__fish_seen_subcommand_from approve deny; and __claude_agent_no_positional" -a "(__claude_agent_column requests 1)"
