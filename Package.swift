@@ -78,5 +78,5 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

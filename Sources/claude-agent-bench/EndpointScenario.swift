@@ -121,7 +121,7 @@ private func percentile(_ values: [Double], _ fraction: Double) -> Double {
 }
 
 /// One kept-alive client connection speaking just enough HTTP/1.1 for the benchmark.
-final class BenchHTTP: @unchecked Sendable {
+final class BenchHTTP {
     private let fd: FileDescriptor
     private var reader: ByteReader
 

@@ -36,6 +36,9 @@ var timeoutMilliseconds = EndpointConfiguration.defaultUpstreamTimeoutMillisecon
 var socket = ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defaultPath()
 
 var arguments = CommandLine.arguments.dropFirst()[...]
+// Swift 6 isolates main.swift's top-level variables to the main actor, on which its
+// top-level code runs; this helper runs there too.
+@MainActor
 func value(for option: String) -> String {
     guard let next = arguments.popFirst() else { usageError("\(option) needs a value") }
     return next
