@@ -152,13 +152,7 @@ public enum ProcessControl {
         let argv = ([name] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
-        let candidates: [String]
-        if name.contains("/") {
-            candidates = [name]
-        } else {
-            let path = environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/bin:/usr/bin:/bin"
-            candidates = path.split(separator: ":", omittingEmptySubsequences: false).map { $0.isEmpty ? name : "\($0)/\(name)" }
-        }
+        let candidates = FileSystem.candidates(for: name, searchPath: environment["PATH"], emptyEntryIsCurrentDirectory: true)
         var failure = Errno(ENOENT, operation: "exec \(name)")
         for candidate in candidates {
             do throws(Errno) {

@@ -92,11 +92,7 @@ struct Binaries {
     var daemon: String { directory + "/claude-agentd" }
 
     static func onPath(_ name: String) -> String? {
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
+        FileSystem.findOnPath(name)
     }
 
     static func require(_ name: String, package: String) throws -> String {
