@@ -23,7 +23,7 @@ public final class AgentClient {
     /// The agent named by `CLAUDE_AGENT_SOCK`, or, when it is unset, the one at the default
     /// path (`$XDG_RUNTIME_DIR/claude-agent/agent.sock`).
     public static func fromEnvironment() -> AgentClient {
-        AgentClient(socketPath: ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defaultPath())
+        AgentClient(socketPath: SocketPath.resolve(explicit: nil))
     }
 
     public func close() {

@@ -33,7 +33,7 @@ var listen: [SocketAddress] = []
 var account: AccountReference?
 var upstreamText = EndpointConfiguration.defaultUpstream
 var timeoutMilliseconds = EndpointConfiguration.defaultUpstreamTimeoutMilliseconds
-var socket = ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defaultPath()
+var socket: String?
 
 var arguments = CommandLine.arguments.dropFirst()[...]
 // Swift 6 isolates main.swift's top-level variables to the main actor, on which its
@@ -84,7 +84,7 @@ do throws(EndpointError) {
 } catch {
     usageError(error.message)
 }
-var configuration = EndpointConfiguration(socketPath: socket, upstream: upstreamURL)
+var configuration = EndpointConfiguration(socketPath: SocketPath.resolve(explicit: socket), upstream: upstreamURL)
 if !listen.isEmpty { configuration.listen = listen }
 configuration.account = account
 configuration.upstreamTimeoutMilliseconds = timeoutMilliseconds
