@@ -148,7 +148,7 @@ extension Agent {
         guard (1...Limits.maxRequestTimeoutMilliseconds).contains(timeout) else {
             throw AgentError(.badRequest, "field \"timeout_ms\" must be from 1 to \(Limits.maxRequestTimeoutMilliseconds) milliseconds")
         }
-        return Clock.monotonicMilliseconds() + timeout - min(500, timeout / 10)
+        return Clock.monotonicMilliseconds() + timeout - min(Limits.tokenDeadlineMarginMilliseconds, timeout / 10)
     }
 
     func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {

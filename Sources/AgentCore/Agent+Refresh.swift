@@ -182,7 +182,7 @@ extension Agent {
                 failure = AgentError(.refreshFailed, "refreshing account \(account.name) failed: \(error.message)")
                 store.update(accountID) { account in
                     account.lastRefreshError = error.message
-                    account.refreshAheadAt = account.refreshAheadAt.map { _ in Clock.unixSeconds() + 30 }
+                    account.refreshAheadAt = account.refreshAheadAt.map { _ in Clock.unixSeconds() + Limits.refreshAheadRetrySeconds }
                     if error.mayHaveArrived { account.refreshTokenMayBeSpent = true }
                     account.lastRefreshEndedAt = ended
                     account.lastRefreshFailure = failure

@@ -109,7 +109,7 @@ extension Agent {
     }
 
     func waitTimeout(_ body: JSONObject) throws(AgentError) -> Int64 {
-        try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? 300
+        try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? Limits.defaultWaitSeconds
     }
 
     func addRequestWaiter(_ id: String, _ waiter: RequestWaiter) {

@@ -13,7 +13,12 @@ public final class AgentClient {
     private var decoder = FrameDecoder()
     private var nextID: Int64 = 1
 
-    public init(socketPath: String, timeoutMilliseconds: Int = 30_000) {
+    /// How long a call waits for the agent's answer unless told otherwise.
+    public static let defaultTimeoutMilliseconds = 30_000
+    /// A long wait (`request.wait`) polls its socket in slices this long, so progress can show.
+    static let waitSliceMilliseconds: Int32 = 1000
+
+    public init(socketPath: String, timeoutMilliseconds: Int = AgentClient.defaultTimeoutMilliseconds) {
         self.socketPath = socketPath
         self.timeoutMilliseconds = timeoutMilliseconds
     }
@@ -267,7 +272,7 @@ public final class AgentClient {
                 throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
             }
             // Wait in slices of a second so a long wait can show progress.
-            while (try? waitFor(connection, .readable, timeoutMilliseconds: 1000)) == false {
+            while (try? waitFor(connection, .readable, timeoutMilliseconds: Self.waitSliceMilliseconds)) == false {
                 if Clock.monotonicMilliseconds() >= deadline {
                     close()
                     throw AgentClientError(.timeout, "the agent did not answer within \(waitMilliseconds) ms")

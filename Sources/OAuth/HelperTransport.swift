@@ -37,7 +37,7 @@ public struct HelperTransport: HTTPTransport {
         }
         var request = exchange.wireEncoded()
         defer { Memory.wipe(&request) }
-        let seconds = exchange.timeoutSeconds.isFinite ? min(max(exchange.timeoutSeconds, 0), 3600) : 3600
+        let seconds = exchange.timeoutSeconds.isFinite ? min(max(exchange.timeoutSeconds, 0), HTTPExchange.maximumTimeoutSeconds) : HTTPExchange.maximumTimeoutSeconds
         let result: HelperProcess.Result
         do throws(Errno) {
             result = try HelperProcess.run(helper, input: request,
