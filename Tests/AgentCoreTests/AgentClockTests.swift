@@ -101,6 +101,22 @@ struct AgentClockTests {
         #expect(agent.endpoint.calls == 2)
     }
 
+    @Test("forced refreshes from many clients while one is in flight join it: one exchange")
+    func forcedRefreshJoinsInFlight() throws {
+        let agent = try InProcessAgent(endpoint: GatedTokenEndpoint(held: true))
+        let admin = try agent.connect()
+        try agent.add(admin, expiresIn: 3600)
+        let clients = try (0..<10).map { _ in try agent.connect() }
+        let ids = try clients.map { try $0.send(.tokenGet, ["refresh": true]) }
+        try agent.turn(until: { agent.endpoint.entered >= 1 })
+        try agent.turn(10)
+        agent.endpoint.release()
+        for (client, id) in zip(clients, ids) {
+            #expect(try agent.answer(id, on: client).accessToken == "at-1")
+        }
+        #expect(agent.endpoint.entered == 1)
+    }
+
     @Test("an access token is handed out until its expiry less the skew, then refreshed")
     func expiryWithSkew() throws {
         let agent = try InProcessAgent()
