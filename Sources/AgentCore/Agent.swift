@@ -1,5 +1,6 @@
 import AgentPOSIX
 import AgentProtocol
+import AgentTransport
 import Glibc
 import OAuth
 

@@ -1,4 +1,5 @@
 import AgentProtocol
+import AgentTransport
 
 /// Asks the Electron control browser to open an authorize URL in one account's browser
 /// session: `GET <base>/open-auth?account_id=<id>&auth_url=<url-encoded>`, as the original

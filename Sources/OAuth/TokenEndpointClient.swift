@@ -1,6 +1,7 @@
 import AgentCrypto
 import AgentPOSIX
 import AgentProtocol
+import AgentTransport
 import Synchronization
 
 /// Speaks to one provider's token endpoint (RFC 6749 §3.2, with RFC 7636's verifier) and

@@ -1,4 +1,5 @@
 import AgentPOSIX
+import AgentTransport
 import Dispatch
 import Foundation
 import OAuth

@@ -1,5 +1,6 @@
 import AgentCrypto
 import AgentProtocol
+import AgentTransport
 import FoundationTransport
 import OAuth
 import Testing
