@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge", "OAuth"],
             linkerSettings: staticExecutable),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
         // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).
