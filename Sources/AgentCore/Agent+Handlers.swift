@@ -276,7 +276,6 @@ extension Agent {
         try requireUnlocked()
         let reference = try request.body.account()
         guard let account = store.remove(reference) else { throw AgentError(.notFound, "no account \(reference)") }
-        servedTokens[account.id] = nil
         Log.info("removed account \(account.name) (#\(account.id))")
         return .result(["account": .string(account.name), "id": .int(Int64(account.id)), "removed": true])
     }

@@ -166,7 +166,6 @@ extension Agent {
         let reference = try request.body.account()
         let revoke = try request.body.optionalBool("revoke") ?? true
         guard let account = store.remove(reference) else { throw AgentError(.notFound, "no account \(reference)") }
-        servedTokens[account.id] = nil
         Log.info("logged out account \(account.name) (#\(account.id))")
         if let waiters = refreshWaiters.removeValue(forKey: account.id) {
             for waiter in waiters {
