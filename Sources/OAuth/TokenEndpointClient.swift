@@ -150,7 +150,7 @@ public final class TokenEndpointClient: Sendable {
     }
 
     private func makeRequest(_ fields: [(String, String)], to endpoint: String, name: String) throws(OAuthError) -> HTTPExchange {
-        guard AgentSettings.isHTTPURL(endpoint) else {
+        guard ProviderConfiguration.isHTTPURL(endpoint) else {
             throw OAuthError(kind: .rejected, code: nil, message: "\(name) is not a valid http or https URL", status: nil)
         }
         var headers = [HTTPExchange.Header("Accept", "application/json"), HTTPExchange.Header("User-Agent", provider.userAgent)]

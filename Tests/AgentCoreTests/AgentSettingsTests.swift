@@ -1,3 +1,4 @@
+import AgentCore
 import AgentProtocol
 import OAuth
 import Testing
@@ -277,7 +278,7 @@ struct ProviderConfigurationTests {
         ("https://h/a b", false), ("h/x", false), ("", false), ("http://:80/", false),
     ])
     func urlCheck(url: String, valid: Bool) {
-        #expect(AgentSettings.isHTTPURL(url) == valid)
+        #expect(ProviderConfiguration.isHTTPURL(url) == valid)
     }
 
     @Test("headers and manual_redirect_uri are read from the file, and bad headers name the key")
