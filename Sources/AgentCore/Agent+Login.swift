@@ -46,7 +46,7 @@ extension Agent {
                                  provider: providerName, redirectURI: redirectURI, scopes: scopes,
                                  expiresAt: Clock.monotonicMilliseconds() + Limits.loginTimeoutMilliseconds)
         pendingLogins[state] = login
-        let authorize = AuthorizeRequest(authorizeEndpoint: provider.authorizeURL, clientID: provider.clientID,
+        let authorize = AuthorizeRequest(authorizationEndpoint: provider.authorizationEndpoint, clientID: provider.clientID,
                                          redirectURI: redirectURI, scopes: scopes, state: state,
                                          codeChallenge: pkce.challenge, extraParameters: provider.extraAuthorizeParameters)
         Log.info("login started for account \(name) with provider \(providerName)")
@@ -99,7 +99,7 @@ extension Agent {
         return .deferred
     }
 
-    func finishLogin(_ login: PendingLogin, _ result: Result<TokenGrant, OAuthError>) {
+    func finishLogin(_ login: PendingLogin, _ result: Result<AccessTokenResponse, OAuthError>) {
         let answer: JSONValue
         switch result {
         case .success(let grant):
@@ -188,7 +188,7 @@ extension Agent {
             return .result(result)
         }
         guard let provider = account.provider, let endpoint = endpoints[provider],
-              settings.provider(named: provider)?.revocationURL != nil
+              settings.provider(named: provider)?.revocationEndpoint != nil
         else {
             result["revocation"] = .string("the provider has no revocation endpoint")
             return .result(result)

@@ -203,9 +203,9 @@ public struct AgentSettings: Sendable, Equatable {
             throw reader.error(setVariable, "the default provider \"\(defaultProvider)\" does not exist")
         }
         if let clientID = value("CLAUDE_AGENT_CLIENT_ID") { provider.clientID = clientID }
-        if let authorize = try url("CLAUDE_AGENT_AUTHORIZE_URL") { provider.authorizeURL = authorize }
-        if let token = try url("CLAUDE_AGENT_TOKEN_URL") { provider.tokenURL = token }
-        if let revocation = try url("CLAUDE_AGENT_REVOCATION_URL") { provider.revocationURL = revocation }
+        if let authorize = try url("CLAUDE_AGENT_AUTHORIZE_URL") { provider.authorizationEndpoint = authorize }
+        if let token = try url("CLAUDE_AGENT_TOKEN_URL") { provider.tokenEndpoint = token }
+        if let revocation = try url("CLAUDE_AGENT_REVOCATION_URL") { provider.revocationEndpoint = revocation }
         if let redirect = try url("CLAUDE_AGENT_REDIRECT_URI") { provider.redirectURI = redirect }
         if let manual = try url("CLAUDE_AGENT_MANUAL_REDIRECT_URI") { provider.manualRedirectURI = manual }
         if let text = value("CLAUDE_AGENT_SCOPES") {
@@ -293,21 +293,21 @@ private struct SettingsReader {
         }
 
         let clientID = try string("client_id")
-        let authorizeURL = try url("authorize_url")
-        let tokenURL = try url("token_url")
+        let authorizationEndpoint = try url("authorize_url")
+        let tokenEndpoint = try url("token_url")
         var provider: ProviderConfiguration
         if let base {
             provider = base
             provider.name = name
         } else {
             provider = ProviderConfiguration(name: name, clientID: try required(clientID, "client_id"),
-                                             authorizeURL: try required(authorizeURL, "authorize_url"),
-                                             tokenURL: try required(tokenURL, "token_url"), scopes: [])
+                                             authorizationEndpoint: try required(authorizationEndpoint, "authorize_url"),
+                                             tokenEndpoint: try required(tokenEndpoint, "token_url"), scopes: [])
         }
         if let clientID { provider.clientID = clientID }
-        if let authorizeURL { provider.authorizeURL = authorizeURL }
-        if let tokenURL { provider.tokenURL = tokenURL }
-        if let revocation = try nullableURL("revocation_url") { provider.revocationURL = revocation }
+        if let authorizationEndpoint { provider.authorizationEndpoint = authorizationEndpoint }
+        if let tokenEndpoint { provider.tokenEndpoint = tokenEndpoint }
+        if let revocation = try nullableURL("revocation_url") { provider.revocationEndpoint = revocation }
         if let redirect = try nullableURL("redirect_uri") { provider.redirectURI = redirect }
         if let manual = try nullableURL("manual_redirect_uri") { provider.manualRedirectURI = manual }
         if let value = fields["headers"] {

@@ -15,10 +15,13 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// The name the configuration file gives it (`claude` for the built-in one).
     public var name: String
     public var clientID: String
-    public var authorizeURL: String
-    public var tokenURL: String
-    /// RFC 7009 revocation endpoint; nil when the provider has none (logout then only forgets).
-    public var revocationURL: String?
+    /// The authorization endpoint (RFC 6749 §3.1); `authorize_url` in the configuration file.
+    public var authorizationEndpoint: String
+    /// The token endpoint (RFC 6749 §3.2); `token_url` in the configuration file.
+    public var tokenEndpoint: String
+    /// RFC 7009 revocation endpoint (`revocation_url`); nil when the provider has none
+    /// (logout then only forgets).
+    public var revocationEndpoint: String?
     /// Where the browser comes back in the automatic flow (see `LoopbackRedirect`): a
     /// loopback URI with or without a port, or a provider page. nil: RFC 8252 §7.3's
     /// `http://127.0.0.1:<any port>/oauth/callback`.
@@ -41,15 +44,15 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// `headers`).
     public var headers: [(String, String)]
 
-    public init(name: String, clientID: String, authorizeURL: String, tokenURL: String, revocationURL: String? = nil,
+    public init(name: String, clientID: String, authorizationEndpoint: String, tokenEndpoint: String, revocationEndpoint: String? = nil,
                 redirectURI: String? = nil, manualRedirectURI: String? = nil, scopes: [String], clientSecret: String? = nil,
                 tokenRequestEncoding: TokenRequestEncoding = .form, extraAuthorizeParameters: [(String, String)] = [],
                 userAgent: String = ProviderConfiguration.defaultUserAgent, headers: [(String, String)] = []) {
         self.name = name
         self.clientID = clientID
-        self.authorizeURL = authorizeURL
-        self.tokenURL = tokenURL
-        self.revocationURL = revocationURL
+        self.authorizationEndpoint = authorizationEndpoint
+        self.tokenEndpoint = tokenEndpoint
+        self.revocationEndpoint = revocationEndpoint
         self.redirectURI = redirectURI
         self.manualRedirectURI = manualRedirectURI
         self.scopes = scopes
@@ -89,9 +92,9 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     public static let claude = ProviderConfiguration(
         name: "claude",
         clientID: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
-        authorizeURL: "https://claude.com/cai/oauth/authorize",
-        tokenURL: "https://platform.claude.com/v1/oauth/token",
-        revocationURL: nil,
+        authorizationEndpoint: "https://claude.com/cai/oauth/authorize",
+        tokenEndpoint: "https://platform.claude.com/v1/oauth/token",
+        revocationEndpoint: nil,
         redirectURI: "http://localhost/callback",
         manualRedirectURI: "https://platform.claude.com/oauth/code/callback",
         scopes: ["org:create_api_key", "user:profile", "user:inference", "user:sessions:claude_code",
@@ -107,8 +110,8 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
 
     /// Tuples are not `Equatable`, so the parameters are compared pair by pair, in order.
     public static func == (lhs: ProviderConfiguration, rhs: ProviderConfiguration) -> Bool {
-        lhs.name == rhs.name && lhs.clientID == rhs.clientID && lhs.authorizeURL == rhs.authorizeURL
-            && lhs.tokenURL == rhs.tokenURL && lhs.revocationURL == rhs.revocationURL
+        lhs.name == rhs.name && lhs.clientID == rhs.clientID && lhs.authorizationEndpoint == rhs.authorizationEndpoint
+            && lhs.tokenEndpoint == rhs.tokenEndpoint && lhs.revocationEndpoint == rhs.revocationEndpoint
             && lhs.redirectURI == rhs.redirectURI && lhs.manualRedirectURI == rhs.manualRedirectURI && lhs.scopes == rhs.scopes && lhs.clientSecret == rhs.clientSecret
             && lhs.tokenRequestEncoding == rhs.tokenRequestEncoding && lhs.userAgent == rhs.userAgent
             && lhs.extraAuthorizeParameters.count == rhs.extraAuthorizeParameters.count
@@ -120,8 +123,8 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// Everything but the client secret, which is shown only as present or not, so a
     /// configuration can be logged or printed in a test failure without leaking it.
     public var description: String {
-        "ProviderConfiguration(name: \(name), clientID: \(clientID), authorizeURL: \(authorizeURL), "
-            + "tokenURL: \(tokenURL), revocationURL: \(revocationURL ?? "none"), redirectURI: \(redirectURI ?? "loopback"), manualRedirectURI: \(manualRedirectURI ?? "none"), "
+        "ProviderConfiguration(name: \(name), clientID: \(clientID), authorizationEndpoint: \(authorizationEndpoint), "
+            + "tokenEndpoint: \(tokenEndpoint), revocationEndpoint: \(revocationEndpoint ?? "none"), redirectURI: \(redirectURI ?? "loopback"), manualRedirectURI: \(manualRedirectURI ?? "none"), "
             + "scopes: \(Scopes.joined(scopes)), clientSecret: \(clientSecret == nil ? "none" : "set"), "
             + "encoding: \(tokenRequestEncoding.rawValue), "
             + "extra: \(extraAuthorizeParameters.map { "\($0.0)=\($0.1)" }.joined(separator: "&")), "
