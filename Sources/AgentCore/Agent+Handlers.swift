@@ -204,7 +204,7 @@ extension Agent {
             requestedID = valid
         }
         let lifetime = try body.optionalInt("lifetime", in: NumberRange.durationSeconds, unit: "seconds")
-            ?? configuration.defaultLifetime
+            ?? configuration.defaultLifetimeSeconds
         let provider = try body.optionalString("provider") ?? (imported.refreshToken != nil ? settings.defaultProvider : nil)
         if let provider, settings.provider(named: provider) == nil {
             throw AgentError(.notFound, "no provider \"\(provider)\" is configured")

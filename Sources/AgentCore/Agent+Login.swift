@@ -109,7 +109,7 @@ extension Agent {
                                   refreshTokenExpiresAt: grant.refreshTokenExpiresAt)
             do throws(AgentError) {
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
-                                              token: token, forgetAt: configuration.defaultLifetime.map { now.saturatingAdding($0) }, now: now)
+                                              token: token, forgetAt: configuration.defaultLifetimeSeconds.map { now.saturatingAdding($0) }, now: now)
                 store.update(account.id) {
                     // Fresh from the provider: its lifetime is known (see `ExpiryRule`).
                     $0.obtainedAt = now
@@ -252,7 +252,7 @@ extension Agent {
                               tokenType: "Bearer", scopes: stored.scopes, refreshTokenExpiresAt: stored.refreshTokenExpiresAt)
         try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: accountID, provider: provider, token: token,
-                                      forgetAt: configuration.defaultLifetime.map { now.saturatingAdding($0) }, now: now)
+                                      forgetAt: configuration.defaultLifetimeSeconds.map { now.saturatingAdding($0) }, now: now)
         store.update(account.id) {
             $0.persistPath = persist ? path : nil
             $0.sourcePath = path
