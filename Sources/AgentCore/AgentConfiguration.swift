@@ -1,3 +1,4 @@
+import AgentTransport
 import OAuth
 
 /// A credentials file to import at start (`--import`, `--persist`).
