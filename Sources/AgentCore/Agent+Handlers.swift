@@ -204,7 +204,7 @@ extension Agent {
             requestedID = valid
         }
         let lifetime = try body.optionalInt("lifetime", in: NumberRange.durationSeconds, unit: "seconds")
-            ?? configuration.defaultLifetime
+            ?? configuration.defaultLifetimeSeconds
         let provider = try body.optionalString("provider") ?? (imported.refreshToken != nil ? settings.defaultProvider : nil)
         if let provider, settings.provider(named: provider) == nil {
             throw AgentError(.notFound, "no provider \"\(provider)\" is configured")
@@ -276,7 +276,6 @@ extension Agent {
         try requireUnlocked()
         let reference = try request.body.account()
         guard let account = store.remove(reference) else { throw AgentError(.notFound, "no account \(reference)") }
-        servedTokens[account.id] = nil
         Log.info("removed account \(account.name) (#\(account.id))")
         return .result(["account": .string(account.name), "id": .int(Int64(account.id)), "removed": true])
     }

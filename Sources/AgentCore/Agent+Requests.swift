@@ -303,7 +303,7 @@ extension Agent {
         pendingLogins[state] = PendingLogin(state: state, verifier: pkce.verifier, account: accountName, accountID: accountID,
                                             provider: providerName, redirectURI: redirectURI, scopes: scopes,
                                             expiresAt: moved.deadline, requestID: id)
-        let url = AuthorizeRequest(authorizeEndpoint: provider.authorizeURL, clientID: provider.clientID, redirectURI: redirectURI,
+        let url = AuthorizeRequest(authorizationEndpoint: provider.authorizationEndpoint, clientID: provider.clientID, redirectURI: redirectURI,
                                    scopes: scopes, state: state, codeChallenge: pkce.challenge,
                                    extraParameters: provider.extraAuthorizeParameters).url
         if printURL {

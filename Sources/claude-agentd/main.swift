@@ -167,8 +167,8 @@ if let inherited, let socketPath, socketPath != inherited.path {
 var configuration = AgentConfiguration(
     socketPath: inherited?.path ?? socketPath ?? SocketPath.defaultPath(),
     managesDirectory: socketPath == nil && inherited == nil,
-    defaultLifetime: lifetime,
-    expirySkew: skew,
+    defaultLifetimeSeconds: lifetime,
+    expirySkewSeconds: skew,
     version: agentVersion,
     settings: settings,
     refreshAhead: refreshAhead,
