@@ -1,4 +1,5 @@
 import AgentProtocol
+import HTTPCodec
 
 /// A response: status, header fields and a body, serialized whole so the head and the
 /// body leave in one write (with `TCP_NODELAY`, a split write costs a packet each and,

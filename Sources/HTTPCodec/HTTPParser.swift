@@ -351,7 +351,7 @@ public struct HTTPParser {
 
 extension HTTPHeaders {
     /// Replaces every value of `name` with `value`.
-    mutating func set(_ name: String, _ value: String) {
+    public mutating func set(_ name: String, _ value: String) {
         var kept = HTTPHeaders()
         for field in self where !HTTPHeaders.sameName(field.name, name) { kept.append(field.name, field.value) }
         kept.append(name, value)
@@ -367,7 +367,7 @@ private let tab = UInt8(ascii: "\t")
 private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
 /// RFC 9110 `tchar`: the bytes of methods and header names.
-func isTokenByte(_ byte: UInt8) -> Bool {
+public func isTokenByte(_ byte: UInt8) -> Bool {
     switch byte {
     case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
     case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),

@@ -1,4 +1,4 @@
-import HTTPBridge
+import HTTPCodec
 import Testing
 
 /// The parser is a pure function of the byte stream: the same bytes give the same requests
