@@ -68,7 +68,7 @@ let package = Package(
             name: "claude-agent-fetch", dependencies: ["FoundationTransport", "OAuth", "AgentPOSIX", "AgentProtocol"],
             linkerSettings: staticFoundation),
         // The benchmark against ssh-agent (scripts/bench); not a product, never installed.
-        .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX"]),
+        .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX", "HTTPCodec"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
         .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec"]),

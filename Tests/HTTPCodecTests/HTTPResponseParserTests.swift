@@ -1,25 +1,6 @@
 @testable import HTTPCodec
 import Testing
 
-/// What the response parser makes of `chunks` appended in turn and then the connection's
-/// end: the response, or the error that ended it.
-func responseTranscript(_ chunks: [[UInt8]], method: String = "GET", limits: HTTPLimits = HTTPLimits()) -> String {
-    var parser = HTTPResponseParser(requestMethod: method, limits: limits)
-    func line(_ response: HTTPReceivedResponse) -> String {
-        let headers = response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "|")
-        return "\(response.version) \(response.status) [\(headers)] \(response.body)"
-    }
-    do throws(HTTPResponseError) {
-        for chunk in chunks {
-            parser.append(chunk)
-            if let response = try parser.next() { return line(response) }
-        }
-        return line(try parser.finish())
-    } catch {
-        return "error \(error.kind) \(error.message)"
-    }
-}
-
 @Suite("HTTP response parser: any split of the same bytes gives the same response")
 struct HTTPResponseSplitTests {
     static let corpus: [String] = [
@@ -48,18 +29,9 @@ struct HTTPResponseSplitTests {
         "HTTP/1.1 200 OK\r\nX-Big: " + String(repeating: "a", count: 200) + "\r\n\r\n" + String(repeating: "b", count: 20),
     ]
 
-    /// Small limits, so that the too-large paths are reached by short inputs at every split.
-    static var smallLimits: HTTPLimits {
-        var limits = HTTPLimits()
-        limits.maxHeadBytes = 96
-        limits.maxBodyBytes = 8
-        limits.maxHeaderCount = 3
-        return limits
-    }
-
     @Test("every split point, and a byte at a time, give what the whole stream gives", arguments: corpus)
     func everySplit(_ text: String) {
-        for limits in [HTTPLimits(), Self.smallLimits] {
+        for limits in [HTTPLimits(), smallHTTPLimits] {
             for method in ["GET", "HEAD"] {
                 let bytes = Array(text.utf8)
                 let whole = responseTranscript([bytes], method: method, limits: limits)
