@@ -55,6 +55,27 @@ struct RedirectURITests {
         #expect(login.stderr.contains("Logged in account alice (#1)"))
     }
 
+    @Test("the callback listener reads requests by the bridge's HTTP rules, answers the bad ones, and keeps waiting")
+    func callbackRequestsByTheCodec() throws {
+        let server = try OAuthServer(accessTokenSeconds: 30)
+        let sandbox = try Sandbox()
+        let port = try freeLoopbackPort()
+        let daemon = try agent(server, sandbox, redirectURI: "http://127.0.0.1:\(port)/oauth/callback")
+        let login = try sandbox.background(["login", "--account", "alice", "--no-browser", "-a", daemon.socket])
+        let url = try login.firstLine()
+        // Each was read by hand from its request line before: the first two got the page for
+        // a foreign state, the POST no answer at all.
+        let noHost = try RawHTTP.send(port: port, "GET /oauth/callback?state=x HTTP/1.1\r\n\r\n")
+        #expect(noHost?.status == 400 && noHost?.body.contains("Host header") == true, "\(String(describing: noHost))")
+        let bareCR = try RawHTTP.send(port: port, "GET /oauth/callback?state=x HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n")
+        #expect(bareCR?.status == 400 && bareCR?.body.contains("bare CR") == true, "\(String(describing: bareCR))")
+        let post = try RawHTTP.send(port: port, "POST /oauth/callback HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n")
+        #expect(post?.status == 405, "\(String(describing: post))")
+        let browser = try Sandbox.runPeer("browser.py", ["--user", "alice", "--password", "alice-password", url])
+        #expect(browser.status == 0, "\(browser.stderr)")
+        #expect(try login.wait() == 0, "\(login.stderr)")
+    }
+
     @Test("a configured redirect without a port takes a free one, with the configured path")
     func configuredWithoutPort() throws {
         let server = try OAuthServer(accessTokenSeconds: 30)
