@@ -40,22 +40,25 @@ let package = Package(
         .target(name: "AgentPOSIX", dependencies: ["CAgentShim"]),
         .target(name: "AgentCrypto"),
         .target(name: "AgentProtocol"),
+        // The one HTTP/1.1 codec (RFC 9112): the bridge's and the endpoint's request parser,
+        // the CLI's callback listener and the agent's loopback client all read HTTP with it.
+        .target(name: "HTTPCodec", dependencies: ["AgentProtocol"]),
         .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "AgentTransport", "OAuth"]),
-        .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX", "AgentTransport"]),
+        .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX", "AgentTransport", "HTTPCodec"]),
         // HTTP exchanges, the helper's wire format and the transports that carry them
         // (through claude-agent-fetch, or straight to a loopback address); no Foundation.
-        .target(name: "AgentTransport", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX"]),
+        .target(name: "AgentTransport", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX", "HTTPCodec"]),
         // The only target that links FoundationNetworking; only claude-agent-fetch and tests use it.
         .target(name: "FoundationTransport", dependencies: ["AgentTransport"]),
         .target(name: "ClaudeAgentClient", dependencies: ["AgentProtocol", "AgentPOSIX"]),
-        .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
+        .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "HTTPCodec", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge", "OAuth"],
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge", "HTTPCodec", "OAuth"],
             linkerSettings: staticExecutable),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
         // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).
-        .target(name: "ClaudeEndpoint", dependencies: ["HTTPBridge", "ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
+        .target(name: "ClaudeEndpoint", dependencies: ["HTTPBridge", "HTTPCodec", "ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
         // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does, and
         // statically like it; the CLI only execs it.
         .executableTarget(
@@ -68,13 +71,14 @@ let package = Package(
             name: "claude-agent-fetch", dependencies: ["FoundationTransport", "AgentTransport", "AgentPOSIX", "AgentProtocol"],
             linkerSettings: staticFoundation),
         // The benchmark against ssh-agent (scripts/bench); not a product, never installed.
-        .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX"]),
+        .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX", "HTTPCodec"]),
         .testTarget(name: "AgentProtocolTests", dependencies: ["AgentProtocol"]),
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
-        .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
-        .testTarget(name: "ClaudeEndpointTests", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentProtocol"]),
+        .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec"]),
+        .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "HTTPCodec", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
+        .testTarget(name: "ClaudeEndpointTests", dependencies: ["ClaudeEndpoint", "HTTPCodec", "HTTPBridge", "AgentProtocol"]),
         .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol", "AgentPOSIX", "AgentTransport", "OAuth"]),
-        .testTarget(name: "AgentTransportTests", dependencies: ["AgentTransport", "AgentProtocol"]),
+        .testTarget(name: "AgentTransportTests", dependencies: ["AgentTransport", "HTTPCodec", "AgentProtocol"]),
         .testTarget(
             name: "OAuthTests", dependencies: ["OAuth", "AgentTransport", "FoundationTransport", "AgentCrypto", "AgentProtocol", "AgentPOSIX"],
             exclude: ["fake_token_endpoint.py"]),

@@ -1,6 +1,7 @@
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
+import HTTPCodec
 import Synchronization
 
 /// An access token as the endpoint attaches it: the token, the provider's headers that go

@@ -2,6 +2,7 @@ import AgentPOSIX
 import AgentProtocol
 import Dispatch
 import HTTPBridge
+import HTTPCodec
 import Synchronization
 
 /// The local API endpoint: an HTTP/1.1 server on loopback (the bridge's server) that

@@ -1,5 +1,6 @@
 import AgentProtocol
 import HTTPBridge
+import HTTPCodec
 
 /// How a client's request becomes the upstream's, and the upstream's answer the client's.
 public enum HeaderRewriting {

@@ -2,6 +2,7 @@ import AgentPOSIX
 import AgentProtocol
 import Dispatch
 import HTTPBridge
+import HTTPCodec
 import Synchronization
 
 /// One client request forwarded upstream, on worker threads: the token, the upstream

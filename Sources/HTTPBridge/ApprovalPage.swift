@@ -1,6 +1,7 @@
 import AgentCrypto
 import AgentProtocol
 import ClaudeAgentClient
+import HTTPCodec
 
 /// The approval page: the waiting token requests, who asks for them, and a form per
 /// request to approve with an account or deny.

@@ -1,4 +1,5 @@
 import AgentPOSIX
+import HTTPCodec
 
 /// What a handler knows about the connection a request came on.
 public struct ConnectionInfo: Sendable {

@@ -1,4 +1,5 @@
 import AgentProtocol
+import HTTPCodec
 
 /// A response: status, header fields and a body, serialized whole so the head and the
 /// body leave in one write (with `TCP_NODELAY`, a split write costs a packet each and,
@@ -78,7 +79,7 @@ public struct HTTPResponse: Sendable {
 
     /// The status line and header fields, with the framing and policy fields added.
     public func serializedHead(version: HTTPVersion, keepAlive: Bool, framing: Framing, date: Int64) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
+        var head = "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\n"
         for (name, value) in headers where !Self.framingFields.contains(where: { HTTPHeaders.sameName($0, name) }) {
             precondition(!value.utf8.contains(13) && !value.utf8.contains(10), "a header value with a line break (a bug)")
             head += "\(name): \(value)\r\n"
@@ -118,36 +119,4 @@ public struct HTTPResponse: Sendable {
 
     /// The interim answer to `Expect: 100-continue`.
     static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-
-    public static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 100: return "Continue"
-        case 200: return "OK"
-        case 201: return "Created"
-        case 204: return "No Content"
-        case 303: return "See Other"
-        case 304: return "Not Modified"
-        case 400: return "Bad Request"
-        case 401: return "Unauthorized"
-        case 403: return "Forbidden"
-        case 404: return "Not Found"
-        case 405: return "Method Not Allowed"
-        case 408: return "Request Timeout"
-        case 409: return "Conflict"
-        case 411: return "Length Required"
-        case 413: return "Content Too Large"
-        case 415: return "Unsupported Media Type"
-        case 417: return "Expectation Failed"
-        case 423: return "Locked"
-        case 429: return "Too Many Requests"
-        case 431: return "Request Header Fields Too Large"
-        case 500: return "Internal Server Error"
-        case 501: return "Not Implemented"
-        case 502: return "Bad Gateway"
-        case 503: return "Service Unavailable"
-        case 504: return "Gateway Timeout"
-        case 505: return "HTTP Version Not Supported"
-        default: return "Status \(status)"
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import AgentPOSIX
+import HTTPCodec
 import Synchronization
 
 /// A response produced over time by another thread: the head once, then body bytes as they

@@ -1,5 +1,6 @@
 import AgentPOSIX
 import Glibc
+import HTTPCodec
 import Synchronization
 
 /// The server's limits and clocks, as named constants with the reason for each.

@@ -1,4 +1,5 @@
 import AgentProtocol
+import HTTPCodec
 
 /// The bridge's routes: the original router's API, the approval page and its forms.
 public enum Route: Equatable, Sendable {

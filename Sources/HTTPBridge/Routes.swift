@@ -1,6 +1,7 @@
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
+import HTTPCodec
 
 /// The HTTP API, each route turned into one agent operation.
 ///

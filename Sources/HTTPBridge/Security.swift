@@ -1,4 +1,5 @@
 import AgentPOSIX
+import HTTPCodec
 
 /// The checks every request passes before a route sees it.
 ///

@@ -1,6 +1,7 @@
 import AgentPOSIX
 import Foundation
 import Glibc
+import HTTPCodec
 import Synchronization
 
 /// One HTTP request as a peer saw it.
@@ -89,38 +90,19 @@ final class HTTPPeer: Sendable {
         }
     }
 
-    /// Reads one request: the head up to its blank line, then Content-Length bytes.
+    /// Reads one request with the codec the bridge serves with.
     static func readRequest(_ fd: Int32) -> PeerRequest? {
-        var bytes: [UInt8] = []
+        var parser = HTTPParser()
         var chunk = [UInt8](repeating: 0, count: 8192)
-        var headEnd: Int?
-        var wanted = Int.max
-        while bytes.count < wanted {
+        while true {
             guard let n = try? syscall("recv", { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }),
-                  n > 0 else { break }
-            bytes += chunk[0..<n]
-            if headEnd == nil, let end = find([13, 10, 13, 10], in: bytes) {
-                headEnd = end + 4
-                let head = String(decoding: bytes[0..<end], as: UTF8.self).lowercased()
-                let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                    .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
-                wanted = end + 4 + length
-            }
+                  n > 0 else { return nil }
+            parser.append(chunk[0..<n])
+            let parsed: HTTPRequest?
+            do throws(HTTPParseError) { parsed = try parser.next() } catch { return nil }
+            guard let request = parsed else { continue }
+            return PeerRequest(method: request.method, target: request.target, body: String(decoding: request.body, as: UTF8.self))
         }
-        guard let headEnd else { return nil }
-        let line = String(decoding: bytes[0..<headEnd], as: UTF8.self).split(separator: "\r\n").first ?? ""
-        let parts = line.split(separator: " ")
-        guard parts.count >= 2 else { return nil }
-        return PeerRequest(method: String(parts[0]), target: String(parts[1]),
-                           body: String(decoding: bytes[headEnd...], as: UTF8.self))
-    }
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle) {
-            return start
-        }
-        return nil
     }
 }
 
@@ -134,15 +116,21 @@ func httpRequest(port: UInt16, _ method: String, _ target: String, body: String?
     var lines = ["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close"] + headers
     if let body { lines += ["Content-Type: application/json", "Content-Length: \(body.utf8.count)"] }
     HTTPPeer.writeAll(fd.rawValue, Array((lines.joined(separator: "\r\n") + "\r\n\r\n" + (body ?? "")).utf8))
-    var answer: [UInt8] = []
+    var parser = HTTPResponseParser(requestMethod: method)
     var chunk = [UInt8](repeating: 0, count: 16384)
-    while true {
-        guard let n = try? syscall("recv", { chunk.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress!, $0.count, 0) } }),
-              n > 0 else { break }
-        answer += chunk[0..<n]
+    do throws(HTTPResponseError) {
+        while true {
+            let n = (try? syscall("recv", { chunk.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress!, $0.count, 0) } })) ?? 0
+            let response: HTTPReceivedResponse?
+            if n <= 0 {
+                response = try parser.finish()
+            } else {
+                parser.append(chunk[0..<n])
+                response = try parser.next()
+            }
+            if let response { return (response.status, String(decoding: response.body, as: UTF8.self)) }
+        }
+    } catch {
+        throw BenchError("\(method) \(target): \(error)")
     }
-    let text = String(decoding: answer, as: UTF8.self)
-    guard let split = text.range(of: "\r\n\r\n") else { throw BenchError("\(method) \(target): no HTTP answer") }
-    let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-    return (status, String(text[split.upperBound...]))
 }

@@ -1,6 +1,7 @@
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
+import HTTPCodec
 import OAuth
 
 /// The one-shot loopback listener (RFC 8252 §7.3) that receives a provider's redirect for
@@ -73,53 +74,63 @@ struct CallbackListener {
     func serveOne(state: String, client: AgentClient, from listening: FileDescriptor? = nil) throws(AgentClientError) -> CallbackOutcome? {
         guard let (connection, _) = try? TCPSocket.accept(listening ?? fd) else { return nil }
         defer { connection.close() }
-        guard let target = Self.readRequestTarget(connection) else { return nil }
-        let (requestPath, query) = Self.splitTarget(target)
-        guard requestPath == path else {
-            Self.respond(connection, status: "404 Not Found", body: "Not found.")
+        guard let request = Self.readRequest(connection) else { return nil }
+        guard request.method == "GET" else {
+            Self.respond(connection, status: 405, body: "Only GET is answered here.")
             return nil
         }
-        let parameters = Dictionary(PercentEncoding.parseQuery(query) ?? []) { first, _ in first }
+        guard request.path == path else {
+            Self.respond(connection, status: 404, body: "Not found.")
+            return nil
+        }
+        guard let query = request.queryItems else {
+            Self.respond(connection, status: 400, body: "The callback's query is not percent-encoded correctly.")
+            return nil
+        }
+        let parameters = Dictionary(query) { first, _ in first }
         guard parameters["state"] == state else {
-            Self.respond(connection, status: "400 Bad Request", body: "This callback does not belong to the login in progress.")
+            Self.respond(connection, status: 400, body: "This callback does not belong to the login in progress.")
             return nil
         }
         do throws(AgentClientError) {
             let outcome = try client.completeLogin(state: state, code: parameters["code"], error: parameters["error"],
                                                    errorDescription: parameters["error_description"])
             let done = if case .approved = outcome { "Approved with account" } else { "Logged in account" }
-            Self.respond(connection, status: "200 OK", body: "\(done) \(outcome.accountName). You may close this window.")
+            Self.respond(connection, status: 200, body: "\(done) \(outcome.accountName). You may close this window.")
             return outcome
         } catch {
-            Self.respond(connection, status: "400 Bad Request", body: "Login failed: \(error.message)")
+            Self.respond(connection, status: 400, body: "Login failed: \(error.message)")
             throw error
         }
     }
 
-    /// The request target of a `GET` request line, reading at most 8 KiB for 5 seconds.
-    static func readRequestTarget(_ fd: FileDescriptor) -> String? {
+    /// How long the browser has to send its whole request, and how big the head may be.
+    static let requestDeadlineMilliseconds: Int64 = 5000
+
+    /// One request from the browser, read by the same parser as the bridge's server; nil
+    /// when it does not come whole within `requestDeadlineMilliseconds` (a malformed one is
+    /// answered with the parser's status first).
+    static func readRequest(_ fd: FileDescriptor) -> HTTPRequest? {
         try? fd.setNonBlocking(false)
-        try? fd.setTimeouts(milliseconds: 5000)
-        var head: [UInt8] = []
-        while head.count < 8192 {
-            guard let chunk = try? fd.read(upTo: 8192 - head.count), !chunk.isEmpty else { break }
-            head += chunk
-            if head.contains(UInt8(ascii: "\n")) { break }  // the request line is all we need
+        let deadline = Clock.monotonicMilliseconds() + requestDeadlineMilliseconds
+        var parser = HTTPParser()
+        while true {
+            let left = deadline - Clock.monotonicMilliseconds()
+            guard left > 0, (try? fd.setTimeouts(milliseconds: Int(left))) != nil,
+                  let chunk = try? fd.read(upTo: 8192), !chunk.isEmpty else { return nil }
+            parser.append(chunk)
+            do throws(HTTPParseError) {
+                if let request = try parser.next() { return request }
+            } catch {
+                respond(fd, status: error.status, body: error.message)
+                return nil
+            }
         }
-        guard let lineEnd = head.firstIndex(of: UInt8(ascii: "\r")) ?? head.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-        let parts = String(decoding: head[..<lineEnd], as: UTF8.self).split(separator: " ")
-        guard parts.count == 3, parts[0] == "GET" else { return nil }
-        return String(parts[1])
     }
 
-    static func splitTarget(_ target: String) -> (String, String) {
-        guard let mark = target.firstIndex(of: "?") else { return (target, "") }
-        return (String(target[..<mark]), String(target[target.index(after: mark)...]))
-    }
-
-    static func respond(_ fd: FileDescriptor, status: String, body: String) {
+    static func respond(_ fd: FileDescriptor, status: Int, body: String) {
         let html = "<!doctype html><meta charset=utf-8><title>claude-agent</title><p>\(HTML.escape(body))</p>\n"
-        let response = "HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\n"
+        let response = "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\n"
             + "Cache-Control: no-store\r\nConnection: close\r\n\r\n" + html
         try? fd.sendAll(Array(response.utf8))
     }

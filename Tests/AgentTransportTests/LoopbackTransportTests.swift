@@ -47,22 +47,36 @@ struct LoopbackTransportTests {
 
     @Test("answers: by length, chunked, to the close; truncated and malformed ones fail")
     func answers() {
-        func parse(_ text: String, atEnd: Bool = true) -> HTTPOutcome? {
-            LoopbackHTTP.parse(Array(text.utf8), method: "POST", atEnd: atEnd)?.outcome
+        func parse(_ text: String) -> HTTPOutcome {
+            LoopbackHTTP.parse(Array(text.utf8), method: "POST")
+        }
+        func failed(_ text: String) -> String? {
+            if case .failed(let reason) = parse(text) { return reason }
+            return nil
         }
         #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA") == .answered(status: 200, body: Array("ok".utf8)))
         #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x=y\r\nab\r\n1\r\nc\r\n0\r\n\r\n")
                 == .answered(status: 200, body: Array("abc".utf8)))
         #expect(parse("HTTP/1.0 503 Busy\r\n\r\nlater") == .answered(status: 503, body: Array("later".utf8)))
-        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort") == .failed("a truncated HTTP answer"))
-        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", atEnd: false) == nil)
-        #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == .failed("a malformed HTTP answer"))
-        #expect(parse("SSH-2.0-OpenSSH\r\n\r\n") == .failed("a malformed HTTP answer"))
+        #expect(parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx")
+                == .answered(status: 200, body: Array("x".utf8)))
+        #expect(failed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")?.hasPrefix("a truncated HTTP answer") == true)
+        #expect(failed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")?.hasPrefix("a malformed HTTP answer") == true)
+        #expect(failed("SSH-2.0-OpenSSH\r\n\r\n")?.hasPrefix("a malformed HTTP answer") == true)
         #expect(parse("HTTP/1.1 204 No Content\r\n\r\n") == .answered(status: 204, body: []))
         // Hostile sizes from a local impostor are answers to refuse, never a trap.
-        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nabc") == .failed("a malformed HTTP answer"))
-        #expect(parse("HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc") == .failed("a malformed HTTP answer"))
-        #expect(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nab")
-                == .failed("a malformed HTTP answer"))
+        #expect(failed("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nabc")?.hasPrefix("a malformed HTTP answer") == true)
+        #expect(failed("HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc")?.hasPrefix("a malformed HTTP answer") == true)
+        #expect(failed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nab")?
+                    .hasPrefix("an answer over the limits") == true)
+        // The rules this client used to disagree with the bridge on (RFC 9112 §6.3): the
+        // last of two Content-Lengths won, and a length beside chunked was ignored.
+        #expect(failed("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc")?
+                    .hasPrefix("a malformed HTTP answer") == true)
+        #expect(failed("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")?
+                    .hasPrefix("a malformed HTTP answer") == true)
+        #expect(failed("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n")?
+                    .hasPrefix("a malformed HTTP answer") == true)
+        #expect(failed("HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n")?.hasPrefix("a malformed HTTP answer") == true)
     }
 }

@@ -1,6 +1,7 @@
 import AgentProtocol
 import ClaudeEndpoint
 import HTTPBridge
+import HTTPCodec
 import Testing
 
 @Suite("What the endpoint sends upstream and back")

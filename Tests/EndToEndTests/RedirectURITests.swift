@@ -40,7 +40,7 @@ struct RedirectURITests {
         return try sandbox.startDaemon(["--config", config, "--skew", "1"])
     }
 
-    @Test("login listens on the configured fixed port and path, and the browser's redirect lands there")
+    @Test("login listens on the configured fixed port and path, answers bad requests by the bridge's HTTP rules, and the browser's redirect lands there")
     func loginOnTheConfiguredPort() throws {
         let server = try OAuthServer(accessTokenSeconds: 30)
         let sandbox = try Sandbox()
@@ -49,6 +49,15 @@ struct RedirectURITests {
         let login = try sandbox.background(["login", "--account", "alice", "--no-browser", "-a", daemon.socket])
         let url = try login.firstLine()
         #expect(url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A\(port)%2Foauth%2Fcallback"), "\(url)")
+        // The listener reads requests with the bridge's codec and keeps waiting after a bad
+        // one. Each was read by hand from its request line before: the first two got the page for
+        // a foreign state, the POST no answer at all.
+        let noHost = try RawHTTP.send(port: port, "GET /oauth/callback?state=x HTTP/1.1\r\n\r\n")
+        #expect(noHost?.status == 400 && noHost?.body.contains("Host header") == true, "\(String(describing: noHost))")
+        let bareCR = try RawHTTP.send(port: port, "GET /oauth/callback?state=x HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n")
+        #expect(bareCR?.status == 400 && bareCR?.body.contains("bare CR") == true, "\(String(describing: bareCR))")
+        let post = try RawHTTP.send(port: port, "POST /oauth/callback HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n")
+        #expect(post?.status == 405, "\(String(describing: post))")
         let browser = try Sandbox.runPeer("browser.py", ["--user", "alice", "--password", "alice-password", url])
         #expect(browser.status == 0, "\(browser.stderr)")
         #expect(try login.wait() == 0, "\(login.stderr)")

@@ -1,9 +1,11 @@
-// libFuzzer entry point for the HTTP bridge's request parser. Built by scripts/fuzz with
-// `swiftc -sanitize=fuzzer,address` together with HTTPParser.swift, HTTPRequest.swift and
-// the AgentProtocol sources. Whatever the input, nothing may trap, and the parser must be a
-// pure function of the byte stream: the requests and the error that come out are the same
-// whether the bytes arrive at once, a byte at a time, or split at any point. The first
-// input byte chooses the split; the rest is the stream.
+// libFuzzer entry point for the HTTP/1.1 codec: the request parser (the bridge's and the
+// endpoint's server, the CLI's callback listener) and the response parser (the agent's
+// loopback client). Built by scripts/fuzz with `swiftc -sanitize=fuzzer,address` together
+// with the HTTPCodec and AgentProtocol sources. Whatever the input, nothing may trap, and
+// each parser must be a pure function of the byte stream: what comes out is the same
+// whether the bytes arrive at once, a few at a time, or split at any point. The first
+// input byte chooses the parser (0x40: responses, 0x20 of those: to HEAD), the limits
+// (0x80: small) and the split; the rest is the stream.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -11,40 +13,22 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
     let seed = Int(input[0])
     let stream = Array(input.dropFirst())
-    var limits = HTTPLimits()
     // Small limits reach the 431 and 413 paths with short inputs.
-    if seed & 0x80 != 0 {
-        limits.maxHeadBytes = 64
-        limits.maxBodyBytes = 32
-        limits.maxHeaderCount = 4
+    let limits = seed & 0x80 != 0 ? smallHTTPLimits : HTTPLimits()
+    let transcript: ([[UInt8]], HTTPLimits) -> [String]
+    if seed & 0x40 != 0 {
+        let method = seed & 0x20 != 0 ? "HEAD" : "GET"
+        transcript = { [responseTranscript($0, method: method, limits: $1)] }
+    } else {
+        transcript = { requestTranscript($0, limits: $1) }
     }
-    let whole = transcript(of: [stream], limits: limits)
+    let whole = transcript([stream], limits)
     let point = seed % (stream.count + 1)
-    let split = transcript(of: [Array(stream[..<point]), Array(stream[point...])], limits: limits)
+    let split = transcript([Array(stream[..<point]), Array(stream[point...])], limits)
     precondition(split == whole, "splitting at \(point) changed \(whole) into \(split)")
     let width = 1 + seed % 7
     let chunks = stride(from: 0, to: stream.count, by: width).map { Array(stream[$0..<min($0 + width, stream.count)]) }
-    let strided = transcript(of: chunks, limits: limits)
+    let strided = transcript(chunks, limits)
     precondition(strided == whole, "chunks of \(width) bytes changed \(whole) into \(strided)")
     return 0
-}
-
-/// What the parser makes of `chunks` appended in turn: each request, then the error that
-/// ended the stream, if any.
-func transcript(of chunks: [[UInt8]], limits: HTTPLimits) -> [String] {
-    var parser = HTTPParser(limits: limits)
-    var lines: [String] = []
-    for chunk in chunks {
-        parser.append(chunk)
-        do throws(HTTPParseError) {
-            while let request = try parser.next() {
-                let headers = request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "|")
-                lines.append("\(request.method) \(request.target) \(request.version) [\(headers)] \(request.body)")
-            }
-        } catch {
-            lines.append("error \(error.status) \(error.code)")
-            return lines
-        }
-    }
-    return lines
 }

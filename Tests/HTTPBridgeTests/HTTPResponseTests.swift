@@ -1,6 +1,7 @@
-import Foundation
 import AgentProtocol
+import Foundation
 import HTTPBridge
+import HTTPCodec
 import Testing
 
 @Suite("HTTP responses")

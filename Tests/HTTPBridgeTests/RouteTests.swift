@@ -1,6 +1,7 @@
 import AgentProtocol
 import ClaudeAgentClient
 import HTTPBridge
+import HTTPCodec
 import Testing
 
 let requestID = "9b2f1c3e-0a4d-4e5f-8a6b-7c8d9e0f1a2b"

@@ -3,6 +3,7 @@ import AgentProtocol
 import ClaudeAgentClient
 import Glibc
 import HTTPBridge
+import HTTPCodec
 import Testing
 
 /// Runs `body` on a new thread (pthreads directly: the library under test uses no

@@ -1,4 +1,4 @@
-import HTTPBridge
+import HTTPCodec
 import Testing
 
 @Suite("HTTP/1.1 request parser")

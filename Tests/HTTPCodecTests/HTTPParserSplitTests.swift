@@ -1,4 +1,4 @@
-import HTTPBridge
+import HTTPCodec
 import Testing
 
 /// The parser is a pure function of the byte stream: the same bytes give the same requests
@@ -28,44 +28,16 @@ struct HTTPParserSplitTests {
         "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + String(repeating: "a", count: 200) + "\r\n\r\n",
     ]
 
-    /// Small limits, so that the 431 and 413 paths are reached by short inputs at every split.
-    static var smallLimits: HTTPLimits {
-        var limits = HTTPLimits()
-        limits.maxHeadBytes = 96
-        limits.maxBodyBytes = 8
-        limits.maxHeaderCount = 3
-        return limits
-    }
-
-    /// Each request as a line, then the error that ended the stream.
-    func transcript(_ chunks: [[UInt8]], limits: HTTPLimits) -> [String] {
-        var parser = HTTPParser(limits: limits)
-        var lines: [String] = []
-        for chunk in chunks {
-            parser.append(chunk)
-            do throws(HTTPParseError) {
-                while let request = try parser.next() {
-                    let headers = request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "|")
-                    lines.append("\(request.method) \(request.target) \(request.version) [\(headers)] \(request.body)")
-                }
-            } catch {
-                lines.append("error \(error.status) \(error.code)")
-                return lines
-            }
-        }
-        return lines
-    }
-
     @Test("every split point, and a byte at a time, give what the whole stream gives", arguments: corpus)
     func everySplit(_ text: String) {
-        for limits in [HTTPLimits(), Self.smallLimits] {
+        for limits in [HTTPLimits(), smallHTTPLimits] {
             let bytes = Array(text.utf8)
-            let whole = transcript([bytes], limits: limits)
+            let whole = requestTranscript([bytes], limits: limits)
             for point in 0...bytes.count {
-                let split = transcript([Array(bytes[..<point]), Array(bytes[point...])], limits: limits)
+                let split = requestTranscript([Array(bytes[..<point]), Array(bytes[point...])], limits: limits)
                 #expect(split == whole, "split at \(point) of \(text.debugDescription)")
             }
-            #expect(transcript(bytes.map { [$0] }, limits: limits) == whole, "byte at a time: \(text.debugDescription)")
+            #expect(requestTranscript(bytes.map { [$0] }, limits: limits) == whole, "byte at a time: \(text.debugDescription)")
         }
     }
 
@@ -74,18 +46,18 @@ struct HTTPParserSplitTests {
         let first = Array("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n".utf8)
         let rest = Array("\r\r\n\r\n".utf8)
         let expected = ["GET /healthz HTTP/1.1 [Host: h] []", "error 400 bad_request"]
-        #expect(transcript([first + rest], limits: HTTPLimits()) == expected)
-        #expect(transcript([first, rest], limits: HTTPLimits()) == expected)
+        #expect(requestTranscript([first + rest], limits: HTTPLimits()) == expected)
+        #expect(requestTranscript([first, rest], limits: HTTPLimits()) == expected)
     }
 
     @Test("a POST without Content-Length then a body: 411 in one read or two")
     func lengthlessBody() {
         let head = Array("POST /v1/token-requests HTTP/1.1\r\nHost: h\r\n\r\n".utf8)
         let body = Array("{\"client_name\": \"x\"}".utf8)
-        let whole = transcript([head + body], limits: HTTPLimits())
+        let whole = requestTranscript([head + body], limits: HTTPLimits())
         #expect(whole.last == "error 411 length_required")
-        #expect(transcript([head, body], limits: HTTPLimits()) == whole)
+        #expect(requestTranscript([head, body], limits: HTTPLimits()) == whole)
         let typed = Array("POST /v1/token-requests HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n\r\n".utf8)
-        #expect(transcript([typed], limits: HTTPLimits()) == ["error 411 length_required"])
+        #expect(requestTranscript([typed], limits: HTTPLimits()) == ["error 411 length_required"])
     }
 }

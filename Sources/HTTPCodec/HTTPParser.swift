@@ -105,7 +105,7 @@ public struct HTTPParser {
                 case .some(true): lengthlessBodyMayFollow = false
                 }
             }
-            guard let end = findHeadEnd() else {
+            guard let end = findHeadEnd(buffer, start: &start, scan: &scan, lineStart: &lineStart, skipLeadingEmptyLines: true) else {
                 if buffer.count - start > limits.maxHeadBytes {
                     throw HTTPParseError(431, .headerFieldsTooLarge, "the request line and headers exceed \(limits.maxHeadBytes) bytes")
                 }
@@ -163,51 +163,12 @@ public struct HTTPParser {
         lineStart = 0
     }
 
-    /// Finds the empty line that ends the head, resuming where the last search stopped.
-    /// Empty lines before the request line are skipped (RFC 9112 §2.2).
-    private mutating func findHeadEnd() -> Int? {
-        if scan < start { scan = start }
-        if lineStart < start { lineStart = start }
-        while scan < buffer.count {
-            let byte = buffer[scan]
-            scan += 1
-            guard byte == lf else { continue }
-            let length = scan - 1 - lineStart
-            let empty = length == 0 || (length == 1 && buffer[lineStart] == cr)
-            if empty {
-                if lineStart == start {
-                    start = scan  // a stray line end before the request line
-                    lineStart = scan
-                    continue
-                }
-                return scan
-            }
-            lineStart = scan
-        }
-        return nil
-    }
-
     /// Parses the request line and header fields (`head` ends with the empty line).
     private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPRequest {
-        var lines: [ArraySlice<UInt8>] = []
-        var lineBegin = head.startIndex
-        for index in head.indices where head[index] == lf {
-            var line = head[lineBegin..<index]
-            if line.last == cr { line = line.dropLast() }
-            lines.append(line)
-            lineBegin = index + 1
-        }
+        let lines = try headLines(head)
         guard let requestLine = lines.first else { throw .badRequest("empty request") }
-        if lines.contains(where: { $0.contains(cr) }) { throw .badRequest("a bare CR in the request head") }
         var (request, authority) = try parseRequestLine(requestLine)
-        let fieldLines = lines.dropFirst().filter { !$0.isEmpty }
-        guard fieldLines.count <= limits.maxHeaderCount else {
-            throw HTTPParseError(431, .headerFieldsTooLarge, "more than \(limits.maxHeaderCount) header fields")
-        }
-        for line in fieldLines {
-            let (name, value) = try parseField(line)
-            request.headers.append(name, value)
-        }
+        request.headers = try headerFields(lines.dropFirst(), limits: limits)
         // HTTP/1.1 requires exactly one Host (RFC 9112 §3.2); an absolute-form target's
         // authority replaces it (§3.2.2).
         let hosts = request.headers.values("Host")
@@ -261,26 +222,6 @@ public struct HTTPParser {
         return (request, authority)
     }
 
-    private func parseField(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> (String, String) {
-        guard let first = line.first, first != space, first != tab else {
-            throw .badRequest("obsolete line folding is not accepted")
-        }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-            throw .badRequest("a header line without a colon")
-        }
-        let name = line[line.startIndex..<colon]
-        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
-            throw .badRequest("a header name is empty or not a token (no whitespace before the colon)")
-        }
-        var value = line[(colon + 1)...]
-        while let byte = value.first, byte == space || byte == tab { value = value.dropFirst() }
-        while let byte = value.last, byte == space || byte == tab { value = value.dropLast() }
-        guard value.allSatisfy({ $0 == tab || $0 >= 0x20 && $0 != 0x7F }) else {
-            throw .badRequest("a header value holds a control byte")
-        }
-        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-    }
-
     /// The body's length from Content-Length; refuses transfer codings and bodies we
     /// cannot delimit.
     private mutating func bodyLength(of request: HTTPRequest) throws(HTTPParseError) -> Int {
@@ -295,8 +236,7 @@ public struct HTTPParser {
            !HTTPHeaders.sameName(expectation, "100-continue") {
             throw HTTPParseError(417, .expectationFailed, "only Expect: 100-continue is understood")
         }
-        let declared = request.headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        guard !declared.isEmpty else {
+        guard let length = try contentLength(request.headers) else {
             if ["POST", "PUT", "PATCH"].contains(request.method) {
                 // A Content-Type describes a body the head did not delimit.
                 if request.headers["Content-Type"] != nil {
@@ -306,16 +246,7 @@ public struct HTTPParser {
             }
             return 0
         }
-        var length: Int?
-        for text in declared {
-            let digits = trimmed(text)
-            guard !digits.isEmpty, digits.utf8.count <= 18, digits.utf8.allSatisfy(isDigit), let value = Int(digits) else {
-                throw .badRequest("Content-Length is not a number")
-            }
-            if let length, length != value { throw .badRequest("Content-Length values differ") }
-            length = value
-        }
-        let value = length ?? 0
+        let value = length
         guard value <= limits.maxBodyBytes else {
             throw HTTPParseError(413, .payloadTooLarge, "the request body exceeds \(limits.maxBodyBytes) bytes")
         }
@@ -351,7 +282,7 @@ public struct HTTPParser {
 
 extension HTTPHeaders {
     /// Replaces every value of `name` with `value`.
-    mutating func set(_ name: String, _ value: String) {
+    public mutating func set(_ name: String, _ value: String) {
         var kept = HTTPHeaders()
         for field in self where !HTTPHeaders.sameName(field.name, name) { kept.append(field.name, field.value) }
         kept.append(name, value)
@@ -359,21 +290,3 @@ extension HTTPHeaders {
     }
 }
 
-private let cr = UInt8(ascii: "\r")
-private let lf = UInt8(ascii: "\n")
-private let space = UInt8(ascii: " ")
-private let tab = UInt8(ascii: "\t")
-
-private func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-
-/// RFC 9110 `tchar`: the bytes of methods and header names.
-func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
-    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-        return true
-    default: return false
-    }
-}

@@ -47,20 +47,20 @@ public struct HTTPHeaders: Sequence, Sendable, ExpressibleByDictionaryLiteral {
     public func makeIterator() -> IndexingIterator<[Element]> { fields.makeIterator() }
 
     /// ASCII case-insensitive comparison: header names are ASCII tokens.
-    static func sameName(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+    public static func sameName(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
         let x = a.utf8
         let y = b.utf8
         guard x.count == y.count else { return false }
         return zip(x, y).allSatisfy { lowercased($0) == lowercased($1) }
     }
 
-    static func lowercased(_ byte: UInt8) -> UInt8 {
+    public static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
     }
 }
 
 /// Drops spaces and tabs at both ends (HTTP's optional whitespace).
-func trimmed(_ text: some StringProtocol) -> String {
+public func trimmed(_ text: some StringProtocol) -> String {
     let bytes = Array(text.utf8)
     var start = 0
     var end = bytes.count
