@@ -1,3 +1,4 @@
+import AgentArguments
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
@@ -84,17 +85,13 @@ enum Lifecycle {
         siblingExecutable("claude-agentd")
     }
 
-    /// A program of the package beside this executable (as installed together), else on PATH.
+    /// A program of the package beside this executable (as installed together), else on
+    /// PATH (`ProcessControl.companionExecutable`), or a `start_failed` error.
     static func siblingExecutable(_ name: String) -> String {
-        if let executable = ProcessControl.executablePath() {
-            let sibling = FileSystem.directoryName(executable) + "/" + name
-            if access(sibling, X_OK) == 0 { return sibling }
+        guard let path = ProcessControl.companionExecutable(name) else {
+            Output.fail(.startFailed, "\(name) was found neither beside claude-agent nor on PATH")
         }
-        for directory in (ProcessControl.environment("PATH") ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        Output.fail(.startFailed, "\(name) was found neither beside claude-agent nor on PATH")
+        return path
     }
 
     static func stop(_ arguments: [String]) {
@@ -119,16 +116,12 @@ enum Lifecycle {
     static let daemonFlags = CommandTable.daemonFlags
     static let daemonOptions = CommandTable.daemonOptions
 
-    /// The options `start` and `serve` hand to claude-agentd, after checking the numbers
-    /// among them here, so a bad one is a usage error of this command (exit 2).
+    /// The options `start` and `serve` hand to claude-agentd, in the order given, after
+    /// checking the numbers among them here, so a bad one is a usage error of this command
+    /// (exit 2).
     static func daemonArguments(_ parsed: Arguments, command: String) -> [String] {
         for option in ["--skew", "--idle-timeout"] { _ = CommandTable.seconds(parsed, option, command: command) }
-        var arguments: [String] = []
-        for flag in daemonFlags.keys.sorted() where parsed.has(flag) { arguments.append(flag) }
-        for option in daemonOptions.keys.sorted() {
-            for value in parsed.all(option) { arguments += [option, value] }
-        }
-        return arguments
+        return DaemonOptions.passedThroughArguments(parsed)
     }
 
     /// Replaces this process with claude-agentd in the foreground.
