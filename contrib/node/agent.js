@@ -251,12 +251,12 @@ export function getToken(options = {}) {
 
 /**
  * The headers of one Claude API call, in the order Claude Code resolves credentials (and the
- * Swift AuthResolver): ANTHROPIC_API_KEY as `x-api-key`, else ANTHROPIC_AUTH_TOKEN as a Bearer
- * token, else the agent's token as a Bearer token plus its provider's headers.
+ * Swift AuthResolver): ANTHROPIC_AUTH_TOKEN as a Bearer token, else ANTHROPIC_API_KEY as
+ * `x-api-key`, else the agent's token as a Bearer token plus its provider's headers.
  */
 export async function authHeaders({ scopes = DEFAULT_SCOPES, account, wait, timeoutSeconds, env = process.env } = {}) {
-  if (env.ANTHROPIC_API_KEY) return { 'x-api-key': env.ANTHROPIC_API_KEY };
   if (env.ANTHROPIC_AUTH_TOKEN) return { Authorization: `Bearer ${env.ANTHROPIC_AUTH_TOKEN}` };
+  if (env.ANTHROPIC_API_KEY) return { 'x-api-key': env.ANTHROPIC_API_KEY };
   const token = await once(defaultSocketPath(env), (client) => client.getToken({ scopes, account, wait, timeoutSeconds }));
   return { Authorization: `Bearer ${token.access_token}`, ...token.headers };
 }

@@ -306,13 +306,13 @@ def get_token(scopes: Iterable[str] = (), account: Optional[AccountRef] = None, 
 def auth_headers(scopes: Iterable[str] = DEFAULT_SCOPES, account: Optional[AccountRef] = None, wait: bool = False,
                  timeout: Optional[float] = None, environ=None) -> Dict[str, str]:
     """The headers of one Claude API call, in the order Claude Code resolves credentials (and the
-    Swift AuthResolver): ANTHROPIC_API_KEY as `x-api-key`, else ANTHROPIC_AUTH_TOKEN as a Bearer
-    token, else the agent's token as a Bearer token plus its provider's headers."""
+    Swift AuthResolver): ANTHROPIC_AUTH_TOKEN as a Bearer token, else ANTHROPIC_API_KEY as
+    `x-api-key`, else the agent's token as a Bearer token plus its provider's headers."""
     environ = os.environ if environ is None else environ
-    if environ.get("ANTHROPIC_API_KEY"):
-        return {"x-api-key": environ["ANTHROPIC_API_KEY"]}
     if environ.get("ANTHROPIC_AUTH_TOKEN"):
         return {"Authorization": f"Bearer {environ['ANTHROPIC_AUTH_TOKEN']}"}
+    if environ.get("ANTHROPIC_API_KEY"):
+        return {"x-api-key": environ["ANTHROPIC_API_KEY"]}
     with AgentClient(default_socket_path(environ)) as client:
         token = client.get_token(scopes, account=account, wait=wait, timeout=timeout)
     return {"Authorization": f"Bearer {token.access_token}", **token.headers}

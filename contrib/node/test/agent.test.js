@@ -49,13 +49,13 @@ test('happy path: the held token, its provider headers, and authHeaders', () => 
   assert.deepEqual(await authHeaders({ env: agent.env }), { Authorization: 'Bearer tok-work', ...(raw.headers ?? {}) });
 }));
 
-test('auth precedence: ANTHROPIC_API_KEY, then ANTHROPIC_AUTH_TOKEN, then the agent', () => withAgent(async (agent, client) => {
+test('auth precedence: ANTHROPIC_AUTH_TOKEN, then ANTHROPIC_API_KEY, then the agent', () => withAgent(async (agent, client) => {
   await client.addAccount('work', 'tok-work', { expires_in: 3600, scope: 'user:inference' });
   assert.deepEqual(await authHeaders({ env: { ...agent.env, ANTHROPIC_API_KEY: 'sk-key', ANTHROPIC_AUTH_TOKEN: 'bearer' } }),
-    { 'x-api-key': 'sk-key' });
-  assert.deepEqual(await authHeaders({ env: { ...agent.env, ANTHROPIC_API_KEY: '', ANTHROPIC_AUTH_TOKEN: 'bearer' } }),
     { Authorization: 'Bearer bearer' });
-  assert.equal((await authHeaders({ env: { ...agent.env, ANTHROPIC_AUTH_TOKEN: '' } })).Authorization, 'Bearer tok-work');
+  assert.deepEqual(await authHeaders({ env: { ...agent.env, ANTHROPIC_API_KEY: 'sk-key', ANTHROPIC_AUTH_TOKEN: '' } }),
+    { 'x-api-key': 'sk-key' });
+  assert.equal((await authHeaders({ env: { ...agent.env, ANTHROPIC_API_KEY: '' } })).Authorization, 'Bearer tok-work');
 }));
 
 test('no agent: agent_not_running', async () => {

@@ -138,10 +138,10 @@ def test_auth_precedence(agent, monkeypatch):
     add(agent, "work", "tok-work", expires_in=3600, scope="user:inference")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-key")
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "bearer-env")
-    assert claude_agent.auth_headers() == {"x-api-key": "sk-key"}
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "")  # empty counts as unset, as in the Swift resolver
     assert claude_agent.auth_headers() == {"Authorization": "Bearer bearer-env"}
-    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN")
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "")  # empty counts as unset, as in the Swift resolver
+    assert claude_agent.auth_headers() == {"x-api-key": "sk-key"}
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
     assert claude_agent.auth_headers()["Authorization"] == "Bearer tok-work"
     environ = {"CLAUDE_AGENT_SOCK": agent.socket, "ANTHROPIC_AUTH_TOKEN": "given"}
     assert claude_agent.auth_headers(environ=environ) == {"Authorization": "Bearer given"}
