@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "ClaudeAgentClient", targets: ["ClaudeAgentClient"]),
         .executable(name: "claude-agent", targets: ["claude-agent"]),
         .executable(name: "claude-agentd", targets: ["claude-agentd"]),
+        .executable(name: "claude-agent-bridge", targets: ["claude-agent-bridge"]),
         .executable(name: "claude-agent-fetch", targets: ["claude-agent-fetch"]),
         .executable(name: "claude-agent-endpoint", targets: ["claude-agent-endpoint"]),
     ],
@@ -43,6 +44,9 @@ let package = Package(
         // The one HTTP/1.1 codec (RFC 9112): the bridge's and the endpoint's request parser,
         // the CLI's callback listener and the agent's loopback client all read HTTP with it.
         .target(name: "HTTPCodec", dependencies: ["AgentProtocol"]),
+        // The argument parser and option tables the executables share (no Foundation: the
+        // CLI is a static executable); claude-agentd's options are declared here once.
+        .target(name: "AgentArguments", dependencies: ["AgentProtocol"]),
         .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "AgentTransport", "OAuth"]),
         .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX", "AgentTransport", "HTTPCodec"]),
         // HTTP exchanges, the helper's wire format and the transports that carry them
@@ -54,9 +58,14 @@ let package = Package(
         .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "HTTPCodec", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge", "HTTPCodec", "OAuth"],
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "AgentArguments", "HTTPCodec", "OAuth"],
             linkerSettings: staticExecutable),
-        .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
+        .executableTarget(name: "claude-agentd", dependencies: ["AgentCore", "AgentArguments"], linkerSettings: staticStdlib),
+        // The HTTP bridge (`claude-agent bridge` execs it), so the CLI links no HTTP server.
+        .executableTarget(
+            name: "claude-agent-bridge",
+            dependencies: ["HTTPBridge", "ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "AgentArguments"],
+            linkerSettings: staticStdlib),
         // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).
         .target(name: "ClaudeEndpoint", dependencies: ["HTTPBridge", "HTTPCodec", "ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
         // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does, and

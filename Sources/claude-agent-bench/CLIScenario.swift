@@ -56,7 +56,7 @@ func measureCLI(_ settings: Settings, _ workspace: Workspace, ours: RunningAgent
                               "peak_rss_kib": .int(Int64(sshPeak))]),
         "ratio": .double(ratio),
     ]))
-    report.check("CLI median vs ssh-add -l", target: "≤ 0.60×", measured: Format.ratio(ratio), met: ratio <= 0.6)
+    report.check("CLI median vs ssh-add -l", target: "≤ 0.50×", measured: Format.ratio(ratio), met: ratio <= 0.5)
     report.check("CLI peak RSS", target: "≤ 8 MiB", measured: Format.mib(ourPeak), met: ourPeak <= 8 * 1024)
 }
 

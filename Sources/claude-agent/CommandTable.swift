@@ -1,3 +1,4 @@
+import AgentArguments
 import AgentProtocol
 
 /// Every command's arguments, in one table: what each accepts and which options contradict
@@ -8,11 +9,11 @@ enum CommandTable {
     static let socket: [String: [String]] = ["-a": ["--socket"]]
     static let shellFlags: [String: [String]] = ["-s": [], "-c": [], "--fish": []]
     static let shellExclusive = ["-s", "-c", "--fish"]
-    /// Options `start` and `serve` hand to claude-agentd unchanged.
-    static let daemonFlags: [String: [String]] = ["--refresh-ahead": [], "--no-forward": []]
-    static let daemonOptions: [String: [String]] = ["--skew": [], "--config": [], "--import": [], "--persist": [],
-                                                    "--import-account": [], "--callback-url": [], "--idle-timeout": [],
-                                                    "--fetch-helper": [], "--refresh-timeout": []]
+    /// Options `start` and `serve` hand to claude-agentd unchanged: claude-agentd's own
+    /// declaration (`DaemonOptions.passedThrough`).
+    static let daemon = CommandSpec(DaemonOptions.passedThrough)
+    static let daemonFlags = daemon.flags
+    static let daemonOptions = daemon.options
 
     static let specs: [String: CommandSpec] = [
         "start": CommandSpec(flags: merge(shellFlags, daemonFlags), options: merge(socket, ["-t": ["--lifetime"]], daemonOptions),
@@ -43,7 +44,6 @@ enum CommandTable {
         "approve": CommandSpec(flags: ["--print-url": []], options: merge(socket, ["--account": [], "--timeout": []]),
                                positionals: (1, "request ID")),
         "deny": CommandSpec(options: merge(socket, ["--reason": []]), positionals: (1, "request ID")),
-        "bridge": CommandSpec(options: merge(socket, ["--listen": []])),
     ]
 
     /// The arguments of `command`, or a usage error naming what is wrong.

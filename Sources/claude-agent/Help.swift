@@ -1,3 +1,4 @@
+import AgentArguments
 import AgentProtocol
 
 /// The help texts. Kept beside the code they describe and true to it: `--help` and the
@@ -79,9 +80,7 @@ enum Help {
               -t SECONDS  default lifetime of added tokens (as ssh-agent -t; 1 to 315576000)
 
             agent options (see 'claude-agent serve --help'), used only when an agent is started:
-              --config FILE, --refresh-ahead, --skew SECONDS, --import FILE, --persist FILE,
-              --import-account NAME, --callback-url URL, --idle-timeout SECONDS, --fetch-helper PATH,
-              --refresh-timeout SECONDS, --no-forward
+            \(Option.synopsisList(DaemonOptions.passedThrough))
             """,
         "stop": """
             usage: claude-agent stop [-s | -c | --fish] [-a SOCKET]
@@ -103,33 +102,7 @@ enum Help {
             options:
               -a SOCKET              the socket path (default as for start)
               -t SECONDS             default lifetime of added tokens (1 to 315576000, ten years)
-              --skew SECONDS         treat tokens this close to expiry as expired (default 60;
-                                     0 to 315576000; never more than half the lifetime the
-                                     provider granted)
-              --config FILE          provider configuration (default
-                                     $XDG_CONFIG_HOME/claude-agent/config.json, or CLAUDE_AGENT_CONFIG)
-              --refresh-ahead        refresh tokens in the background at about 2/3 of their life
-              --import FILE          import a credentials file at start (Claude Code's
-                                     ~/.claude/.credentials.json or the seed CLI's credentials.json)
-              --persist FILE         import FILE and write rotated tokens back to it; the file
-                                     stays the shared truth: read again before each refresh
-                                     (a newer pair another tool wrote there is adopted), and
-                                     refreshed under the lock .FILE.lock beside it
-                                     (and Claude Code's own locks for its file)
-              --import-account NAME  the account name for imported files (default "default")
-              --callback-url URL     where providers redirect after an approval (default
-                                     http://127.0.0.1:7777/oauth/callback, the bridge)
-              --idle-timeout SECONDS close connections with nothing in flight after SECONDS
-                                     without a byte (default 60; 1 to 315576000)
-              --fetch-helper PATH    the program that makes each HTTPS exchange (default
-                                     claude-agent-fetch beside claude-agentd, else on PATH)
-              --no-forward           refuse connections forwarded through ssh (whose peer is
-                                     an ssh or sshd process); see 'Forwarding' in the README
-              --refresh-timeout SECONDS
-                                     each attempt's time-out at the token endpoint, 1 to 600
-                                     (default 30, or refresh_timeout_seconds in the config);
-                                     a refresh token that may have reached the provider is
-                                     never sent twice
+            \(Option.helpSection(DaemonOptions.passedThrough))
 
             The agent exits (with a log line) when its socket is removed or replaced.
             """,
@@ -234,23 +207,6 @@ enum Help {
               --account A        the account to approve with (required)
               --print-url        print the authorize URL instead of asking the control browser
               --timeout SECONDS  give up waiting after SECONDS (default 300, 1 to 3600; exit 6)
-            """,
-        "bridge": """
-            usage: claude-agent bridge [--listen ADDRESS:PORT]... [-a SOCKET]
-
-            Serves the token-request HTTP API (POST /v1/token-requests, GET
-            /v1/token-requests/ID/status, ...), the OAuth callback and an approval page on
-            loopback, turning each call into an agent operation; see Bridge.md. It keeps no
-            state but a secret, written to bridge.token beside the agent's socket (mode
-            0600), which approvers send as "Authorization: Bearer SECRET"; a browser gets
-            it as a cookie by opening /?token=SECRET once. Runs in the foreground until
-            SIGTERM or SIGINT, then removes bridge.token.
-
-            options:
-              --listen ADDRESS:PORT  a loopback address to listen on (127.0.0.1:PORT,
-                                     [::1]:PORT, localhost:PORT or a bare PORT); repeat for
-                                     several (default 127.0.0.1:7777; port 0 picks one)
-              -a SOCKET              the agent's socket (default as for start)
             """,
         "deny": """
             usage: claude-agent deny ID [--reason TEXT] [-a SOCKET]

@@ -1,3 +1,4 @@
+import AgentArguments
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
@@ -84,7 +85,8 @@ enum Lifecycle {
         siblingExecutable("claude-agentd")
     }
 
-    /// A program of the package beside this executable (as installed together), else on PATH.
+    /// A program of the package beside this executable (as installed together), else on
+    /// PATH (`FileSystem.findBesideSelfOrOnPath`), or a `start_failed` error.
     static func siblingExecutable(_ name: String) -> String {
         if let path = FileSystem.findBesideSelfOrOnPath(name) { return path }
         Output.fail(.startFailed, "\(name) was found neither beside claude-agent nor on PATH")
@@ -112,16 +114,12 @@ enum Lifecycle {
     static let daemonFlags = CommandTable.daemonFlags
     static let daemonOptions = CommandTable.daemonOptions
 
-    /// The options `start` and `serve` hand to claude-agentd, after checking the numbers
-    /// among them here, so a bad one is a usage error of this command (exit 2).
+    /// The options `start` and `serve` hand to claude-agentd, in the order given, after
+    /// checking the numbers among them here, so a bad one is a usage error of this command
+    /// (exit 2).
     static func daemonArguments(_ parsed: Arguments, command: String) -> [String] {
         for option in ["--skew", "--idle-timeout"] { _ = CommandTable.seconds(parsed, option, command: command) }
-        var arguments: [String] = []
-        for flag in daemonFlags.keys.sorted() where parsed.has(flag) { arguments.append(flag) }
-        for option in daemonOptions.keys.sorted() {
-            for value in parsed.all(option) { arguments += [option, value] }
-        }
-        return arguments
+        return DaemonOptions.passedThroughArguments(parsed)
     }
 
     /// Replaces this process with claude-agentd in the foreground.

@@ -1,6 +1,7 @@
 // claude-agent: the command-line face of the agent. It parses arguments, talks to the
 // agent over its socket through ClaudeAgentClient, and prints. No networking here: the
 // daemon (claude-agentd) does that, so this binary starts fast inside $(...).
+import AgentArguments
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
@@ -51,6 +52,10 @@ if wantsVersion && !wantsHelp {
 if wantsHelp && command == "endpoint" {
     // A program of its own (HTTPS needs FoundationNetworking): its options and help are its.
     EndpointCommand.run(["--help"])
+}
+if wantsHelp && command == "bridge" {
+    // A program of its own (an HTTP server the CLI does not link): its options and help are its.
+    BridgeCommand.run(["--help"])
 }
 if wantsHelp {
     if let command {

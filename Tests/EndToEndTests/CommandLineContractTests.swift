@@ -234,6 +234,27 @@ struct CommandLineContractTests {
         #expect(start.contains("eval `claude-agent start -c`"))
     }
 
+    @Test("claude-agentd's options are start's and serve's: each agent option they name, the agent describes and accepts")
+    func daemonOptionsAreOneTable() throws {
+        let sandbox = try Sandbox()
+        let daemonHelp = try sandbox.run(Binaries.daemon, ["--help"])
+        #expect(daemonHelp.status == 0)
+        let ownOptions: Set<String> = ["-a", "-t", "--socket", "--lifetime", "-s", "-c", "--fish"]
+        let serve = HelpTable.options(of: "serve").subtracting(ownOptions)
+        let start = HelpTable.options(of: "start").subtracting(ownOptions)
+        #expect(!serve.isEmpty && serve == start, "start: \(start.sorted()), serve: \(serve.sorted())")
+        for option in serve.sorted() {
+            #expect(daemonHelp.stdout.contains("\n  \(option) ") || daemonHelp.stdout.contains("\n  \(option)\n"),
+                    "claude-agentd --help does not describe \(option)")
+            // Accepted: a value that is a usage error names the option, an unknown one would not.
+            let result = try sandbox.run(Binaries.daemon, [option, "1", "--version"])
+            #expect(!result.stderr.contains("unknown option"), "\(option): \(result.stderr)")
+        }
+        let unknown = try sandbox.run(Binaries.daemon, ["--bogus"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr == "claude-agentd: usage: unknown option --bogus (see 'claude-agentd --help')\n")
+    }
+
     @Test("the README's example bundle adds a token that is handed out")
     func readmeBundleWorks() throws {
         let readme = try String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)

@@ -404,6 +404,19 @@ struct InstallScriptTests {
         }
     }
 
+    @Test("the CLI links no HTTP server: the bridge is claude-agent-bridge, which `claude-agent bridge` runs")
+    func bridgeOutOfTheCLI() throws {
+        let sandbox = try Sandbox()
+        let symbols = try sandbox.run("/usr/bin/readelf", ["-W", "-s", Binaries.directory + "/claude-agent"])
+        #expect(symbols.status == 0)
+        // Swift mangles a module's name into each of its symbols: "10HTTPBridge".
+        #expect(!symbols.stdout.contains("10HTTPBridge"), "the CLI links HTTPBridge")
+        #expect(Self.executableProducts().contains("claude-agent-bridge"))
+        let help = try sandbox.cli("bridge", "--help")
+        #expect(help.status == 0)
+        #expect(help.stdout.hasPrefix("usage: claude-agent bridge "))
+    }
+
     @Test("systemd-analyze verify accepts the installed units",
           .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (Debian's systemd)"))
     func unitsVerify() throws {

@@ -58,6 +58,51 @@ struct LifecycleTests {
         _ = processes  // other tests may run agents too; the pid equality above is the check
     }
 
+    @Test("start and serve hand --import and --persist on in the order given: the last file of an account wins",
+          arguments: ["start", "serve"])
+    func importOrderKept(command: String) throws {
+        let sandbox = try Sandbox()
+        let expiresMs = Int(Date().timeIntervalSince1970 * 1000) + 3_600_000
+        func file(_ name: String, access: String) throws -> String {
+            let path = sandbox.root + "/" + name
+            try #"{"claudeAiOauth": {"accessToken": "\#(access)", "refreshToken": "rt-\#(access)", "expiresAt": \#(expiresMs), "scopes": ["user:inference"]}}"#
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let persisted = try file("persisted.json", access: "at-persisted")
+        let imported = try file("imported.json", access: "at-imported")
+        // Sorting the options (as start once did) would put --import first, so the
+        // persisted file's token would win in both orders.
+        for (order, expected) in [(["--persist", persisted, "--import", imported], "at-imported\n"),
+                                  (["--import", imported, "--persist", persisted], "at-persisted\n")] {
+            let socket = sandbox.root + "/\(expected.count)-\(order[0]).sock"
+            let agent: Process?
+            if command == "start" {
+                let start = try sandbox.run(Binaries.cli, ["start", "-s", "-a", socket] + order)
+                #expect(start.status == 0, "\(start.stderr)")
+                agent = nil
+            } else {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: Binaries.cli)
+                process.arguments = ["serve", "-a", socket] + order
+                process.environment = sandbox.environment
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                agent = process
+                var answered = false
+                for _ in 0..<1000 where !answered {
+                    answered = (try? sandbox.cli("status", "-a", socket))?.status == 0
+                    if !answered { usleep(10_000) }
+                }
+                #expect(answered, "serve never answered at \(socket)")
+            }
+            let token = try sandbox.cli("token", "-a", socket)
+            #expect(token.stdout == expected, "\(order): \(token.stderr)")
+            #expect(try sandbox.cli("stop", "-a", socket).status == 0)
+            agent?.waitUntilExit()
+        }
+    }
+
     @Test("the socket directory is 0700 and the socket 0600")
     func permissions() throws {
         let sandbox = try Sandbox()

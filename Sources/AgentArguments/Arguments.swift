@@ -2,33 +2,57 @@ import AgentProtocol
 
 /// What a command accepts, and which of its options go together. `CommandTable` holds one
 /// per command, so every command refuses the same kinds of mistakes the same way.
-struct CommandSpec {
+public struct CommandSpec: Sendable {
     /// Canonical names of options without a value, with their aliases.
-    var flags: [String: [String]] = [:]
+    public var flags: [String: [String]] = [:]
     /// Canonical names of options that take a value, with their aliases.
-    var options: [String: [String]] = [:]
+    public var options: [String: [String]] = [:]
     /// How many positional arguments, and what one is called in an error ("ID").
-    var positionals: (count: Int, name: String) = (0, "")
+    public var positionals: (count: Int, name: String) = (0, "")
     /// Options of which at most one may be given: they contradict each other.
-    var exclusive: [[String]] = []
+    public var exclusive: [[String]] = []
     /// (option, what it needs): the option does nothing without the other, so it is
     /// refused alone rather than ignored.
-    var requires: [(String, String)] = []
+    public var requires: [(String, String)] = []
+
+    public init(flags: [String: [String]] = [:], options: [String: [String]] = [:],
+                positionals: (count: Int, name: String) = (0, ""), exclusive: [[String]] = [],
+                requires: [(String, String)] = []) {
+        self.flags = flags
+        self.options = options
+        self.positionals = positionals
+        self.exclusive = exclusive
+        self.requires = requires
+    }
+
+    /// A spec accepting exactly `declared`, each by its name and aliases.
+    public init(_ declared: [Option]) {
+        for option in declared {
+            if option.valueName == nil { flags[option.name] = option.aliases } else { options[option.name] = option.aliases }
+        }
+    }
 }
 
 /// A command line split into flags, options with values, and positional arguments.
 ///
 /// Hand-written because the package takes no dependencies; it knows only what each
 /// command declares, and every surprise is a usage error naming the argument.
-struct Arguments {
-    var flags: Set<String> = []
-    var values: [String: [String]] = [:]
-    var positionals: [String] = []
+public struct Arguments: Sendable {
+    public var flags: Set<String> = []
+    public var values: [String: [String]] = [:]
+    public var positionals: [String] = []
+    /// Every option given, by canonical name, in the order given (with its value, nil for
+    /// a flag): what is handed on must keep the user's order (`--import A --persist B`).
+    public var ordered: [(name: String, value: String?)] = []
 
-    struct UsageError: Error { let message: String }
+    /// A command line that does not match its spec; `message` names the argument.
+    public struct UsageError: Error, Sendable {
+        public let message: String
+        public init(message: String) { self.message = message }
+    }
 
     /// Parses `arguments` against `spec` and checks the spec's rules.
-    init(_ arguments: [String], spec: CommandSpec) throws(UsageError) {
+    public init(_ arguments: [String], spec: CommandSpec) throws(UsageError) {
         try self.init(arguments, flags: spec.flags, options: spec.options)
         if spec.positionals.count == 0 {
             if let extra = positionals.first { throw UsageError(message: "unexpected argument \"\(extra)\"") }
@@ -50,7 +74,7 @@ struct Arguments {
     /// - Parameters:
     ///   - flags: canonical names of options without a value, with their aliases.
     ///   - options: canonical names of options that take a value, with their aliases.
-    init(_ arguments: [String], flags: [String: [String]], options: [String: [String]]) throws(UsageError) {
+    public init(_ arguments: [String], flags: [String: [String]], options: [String: [String]]) throws(UsageError) {
         var flagNames: [String: String] = [:]
         for (name, aliases) in flags { for alias in [name] + aliases { flagNames[alias] = name } }
         var optionNames: [String: String] = [:]
@@ -74,28 +98,30 @@ struct Arguments {
             }
             if let canonical = flagNames[name], inlineValue == nil {
                 self.flags.insert(canonical)
+                ordered.append((canonical, nil))
             } else if let canonical = optionNames[name] {
                 guard let value = inlineValue ?? rest.popFirst() else {
                     throw UsageError(message: "\(name) needs a value")
                 }
                 values[canonical, default: []].append(value)
+                ordered.append((canonical, value))
             } else {
                 throw UsageError(message: "unknown option \(name)")
             }
         }
     }
 
-    func has(_ flag: String) -> Bool { flags.contains(flag) }
+    public func has(_ flag: String) -> Bool { flags.contains(flag) }
 
     /// A flag or an option with a value was given.
-    func given(_ name: String) -> Bool { flags.contains(name) || values[name] != nil }
+    public func given(_ name: String) -> Bool { flags.contains(name) || values[name] != nil }
 
-    func value(_ option: String) -> String? { values[option]?.last }
+    public func value(_ option: String) -> String? { values[option]?.last }
 
-    func all(_ option: String) -> [String] { values[option] ?? [] }
+    public func all(_ option: String) -> [String] { values[option] ?? [] }
 
     /// The option's value as whole seconds within `range` (`NumberRange`), nil when absent.
-    func seconds(_ option: String, in range: ClosedRange<Int64>) throws(UsageError) -> Int64? {
+    public func seconds(_ option: String, in range: ClosedRange<Int64>) throws(UsageError) -> Int64? {
         guard let text = value(option) else { return nil }
         guard let value = Int64(text), range.contains(value) else {
             throw UsageError(message: "\(option) needs a whole number of seconds \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
