@@ -298,6 +298,8 @@ extension Agent {
             // code#state); the client then asks login.start for `manual`.
             "manual_redirect_uri": provider.manualRedirectURI.map(JSONValue.string) ?? .null,
             "scopes": .array(provider.scopes.map(JSONValue.string)),
+            // Where the provider's tokens are used: the endpoint's default upstream.
+            "api_url": provider.apiURL.map(JSONValue.string) ?? .null,
         ])
     }
 

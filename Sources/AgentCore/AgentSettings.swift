@@ -41,6 +41,7 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 ///       "redirect_uri": null,
 ///       "manual_redirect_uri": null,
 ///       "headers": {},
+///       "api_url": null,
 ///       "scopes": ["read", "write"],
 ///       "client_secret": null,
 ///       "token_request_encoding": "form",
@@ -69,6 +70,9 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 /// - `headers`: an object of the HTTP headers the provider's access tokens need besides
 ///   `Authorization` (`claude`: `{"anthropic-beta": "oauth-2025-04-20"}`), handed to
 ///   clients with every token.
+/// - `api_url`: the API the provider's tokens are for, where `claude-agent endpoint`
+///   forwards when started without `--upstream` (`claude`: `https://api.anthropic.com`;
+///   null: none, and the endpoint uses that default).
 /// - Scopes are `scopes`, an array, or `scope`, one space-joined string, not both.
 /// - `token_request_encoding` is `form` (RFC 6749) or `json` (Claude's endpoint).
 /// - `extra_authorize_parameters` is an object of strings, added to the authorize URL in
@@ -250,7 +254,7 @@ private struct SettingsReader {
 
     static let providerKeys = ["client_id", "authorize_url", "token_url", "revocation_url", "redirect_uri", "scopes",
                                "scope", "client_secret", "token_request_encoding", "extra_authorize_parameters",
-                               "user_agent", "manual_redirect_uri", "headers"]
+                               "user_agent", "manual_redirect_uri", "headers", "api_url"]
 
     /// Parameters the agent puts on every authorize URL itself; letting the file set them
     /// too would send them twice.
@@ -310,6 +314,7 @@ private struct SettingsReader {
         if let revocation = try nullableURL("revocation_url") { provider.revocationEndpoint = revocation }
         if let redirect = try nullableURL("redirect_uri") { provider.redirectURI = redirect }
         if let manual = try nullableURL("manual_redirect_uri") { provider.manualRedirectURI = manual }
+        if let api = try nullableURL("api_url") { provider.apiURL = api }
         if let value = fields["headers"] {
             let key = prefix + "headers"
             guard let object = value.objectValue else { throw error(key, "must be an object of strings, not \(value.typeName)") }

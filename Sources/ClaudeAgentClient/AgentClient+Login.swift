@@ -133,12 +133,15 @@ public struct ProviderInfo: Equatable, Sendable {
     /// The provider's code page for a browser on another machine (`login.start` with
     /// `manual`); nil when it has none.
     public var manualRedirectURI: String?
+    /// The API the provider's tokens are for (`api_url`); nil when none is configured.
+    public var apiURL: String?
 
-    public init(name: String, redirectURI: String?, paste: Bool, manualRedirectURI: String? = nil) {
+    public init(name: String, redirectURI: String?, paste: Bool, manualRedirectURI: String? = nil, apiURL: String? = nil) {
         self.name = name
         self.redirectURI = redirectURI
         self.paste = paste
         self.manualRedirectURI = manualRedirectURI
+        self.apiURL = apiURL
     }
 }
 
@@ -157,6 +160,7 @@ extension AgentClient {
         }
         return ProviderInfo(name: provider, redirectURI: result["redirect_uri"]?.stringValue,
                             paste: result["paste"]?.boolValue ?? false,
-                            manualRedirectURI: result["manual_redirect_uri"]?.stringValue)
+                            manualRedirectURI: result["manual_redirect_uri"]?.stringValue,
+                            apiURL: result["api_url"]?.stringValue)
     }
 }

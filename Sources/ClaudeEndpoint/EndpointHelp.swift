@@ -24,7 +24,9 @@ public enum EndpointHelp {
                                    (default 127.0.0.1:7778)
           --account A              the account used when the client's key names none
                                    (default: the agent's default account)
-          --upstream URL           the API to forward to (default https://api.anthropic.com);
+          --upstream URL           the API to forward to (default: the api_url of --account's
+                                   provider, else of the default provider, as the agent
+                                   says at start; else https://api.anthropic.com);
                                    plain http:// only to a loopback address
           --upstream-timeout SECS  how long the upstream may stay silent, before its answer
                                    or within it, 1 to 3600 (default 600, the SDKs' own)

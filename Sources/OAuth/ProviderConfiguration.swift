@@ -43,11 +43,15 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     /// `Authorization`, in order; handed to clients with every token (`token.get`'s
     /// `headers`).
     public var headers: [(String, String)]
+    /// The API its access tokens are for, where `claude-agent endpoint` forwards requests
+    /// when started without `--upstream` (`claude`: Anthropic's API); nil: none known.
+    public var apiURL: String?
 
     public init(name: String, clientID: String, authorizationEndpoint: String, tokenEndpoint: String, revocationEndpoint: String? = nil,
                 redirectURI: String? = nil, manualRedirectURI: String? = nil, scopes: [String], clientSecret: String? = nil,
                 tokenRequestEncoding: TokenRequestEncoding = .form, extraAuthorizeParameters: [(String, String)] = [],
-                userAgent: String = ProviderConfiguration.defaultUserAgent, headers: [(String, String)] = []) {
+                userAgent: String = ProviderConfiguration.defaultUserAgent, headers: [(String, String)] = [],
+                apiURL: String? = nil) {
         self.name = name
         self.clientID = clientID
         self.authorizationEndpoint = authorizationEndpoint
@@ -61,6 +65,7 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
         self.extraAuthorizeParameters = extraAuthorizeParameters
         self.userAgent = userAgent
         self.headers = headers
+        self.apiURL = apiURL
     }
 
     /// `claude-agent/<version>`: providers see which client calls them.
@@ -103,7 +108,8 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
         tokenRequestEncoding: .json,
         extraAuthorizeParameters: [("code", "true")],
         userAgent: defaultUserAgent,
-        headers: [(oauthBetaHeader.name, oauthBetaHeader.value)])
+        headers: [(oauthBetaHeader.name, oauthBetaHeader.value)],
+        apiURL: "https://api.anthropic.com")
 
     /// The header Anthropic's API wants with an OAuth access token.
     public static let oauthBetaHeader = (name: "anthropic-beta", value: "oauth-2025-04-20")
@@ -112,7 +118,7 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
     public static func == (lhs: ProviderConfiguration, rhs: ProviderConfiguration) -> Bool {
         lhs.name == rhs.name && lhs.clientID == rhs.clientID && lhs.authorizationEndpoint == rhs.authorizationEndpoint
             && lhs.tokenEndpoint == rhs.tokenEndpoint && lhs.revocationEndpoint == rhs.revocationEndpoint
-            && lhs.redirectURI == rhs.redirectURI && lhs.manualRedirectURI == rhs.manualRedirectURI && lhs.scopes == rhs.scopes && lhs.clientSecret == rhs.clientSecret
+            && lhs.redirectURI == rhs.redirectURI && lhs.manualRedirectURI == rhs.manualRedirectURI && lhs.apiURL == rhs.apiURL && lhs.scopes == rhs.scopes && lhs.clientSecret == rhs.clientSecret
             && lhs.tokenRequestEncoding == rhs.tokenRequestEncoding && lhs.userAgent == rhs.userAgent
             && lhs.extraAuthorizeParameters.count == rhs.extraAuthorizeParameters.count
             && zip(lhs.extraAuthorizeParameters, rhs.extraAuthorizeParameters).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
@@ -128,7 +134,7 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
             + "scopes: \(Scopes.joined(scopes)), clientSecret: \(clientSecret == nil ? "none" : "set"), "
             + "encoding: \(tokenRequestEncoding.rawValue), "
             + "extra: \(extraAuthorizeParameters.map { "\($0.0)=\($0.1)" }.joined(separator: "&")), "
-            + "userAgent: \(userAgent), headers: \(headers.map { $0.0 }.joined(separator: ",")))"
+            + "userAgent: \(userAgent), headers: \(headers.map { $0.0 }.joined(separator: ",")), apiURL: \(apiURL ?? "none"))"
     }
 }
 

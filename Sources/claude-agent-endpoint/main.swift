@@ -6,6 +6,7 @@
 // standard error (the journal under systemd), never a token or a body.
 import AgentPOSIX
 import AgentProtocol
+import ClaudeAgentClient
 import ClaudeEndpoint
 import Foundation
 import Glibc
@@ -31,7 +32,7 @@ func log(_ message: String) {
 
 var listen: [SocketAddress] = []
 var account: AccountReference?
-var upstreamText = EndpointConfiguration.defaultUpstream
+var upstreamText: String?
 var timeoutMilliseconds = EndpointConfiguration.defaultUpstreamTimeoutMilliseconds
 var socket: String?
 
@@ -78,13 +79,28 @@ while let argument = arguments.popFirst() {
     }
 }
 
+let socketPath = SocketPath.resolve(explicit: socket)
+// Without --upstream, the API of the provider whose tokens are forwarded (its `api_url`,
+// from provider.get: --account's provider, else the default one); when no agent answers
+// yet (systemd may start the endpoint first), or the provider names none, Anthropic's API.
+let upstreamSource: String
+if let upstreamText {
+    upstreamSource = upstreamText
+} else if let provider = try? AgentClient(socketPath: socketPath, timeoutMilliseconds: 2000).provider(named: nil, account: account),
+          let api = provider.apiURL {
+    upstreamSource = api
+    log("forwarding to \(provider.name)'s api_url")
+} else {
+    upstreamSource = EndpointConfiguration.defaultUpstream
+}
 let upstreamURL: UpstreamURL
 do throws(EndpointError) {
-    upstreamURL = try UpstreamURL(upstreamText)
+    upstreamURL = try UpstreamURL(upstreamSource)
 } catch {
+    if upstreamText == nil { fail(.badConfiguration, "the provider's api_url: \(error.message)") }
     usageError(error.message)
 }
-var configuration = EndpointConfiguration(socketPath: SocketPath.resolve(explicit: socket), upstream: upstreamURL)
+var configuration = EndpointConfiguration(socketPath: socketPath, upstream: upstreamURL)
 if !listen.isEmpty { configuration.listen = listen }
 configuration.account = account
 configuration.upstreamTimeoutMilliseconds = timeoutMilliseconds

@@ -71,6 +71,16 @@ struct ProviderConfigurationTests {
         #expect(try Self.parse("{}").refreshTimeoutSeconds == nil)
     }
 
+    @Test("api_url: Claude's API built in, set per provider, null clears it, and it must be an http(s) URL")
+    func apiURL() throws {
+        #expect(AgentSettings.builtIn.provider(named: "claude")?.apiURL == "https://api.anthropic.com")
+        let set = try Self.parse(#"{"providers": {"claude": {"api_url": "http://127.0.0.1:8080"}}}"#)
+        #expect(set.provider(named: "claude")?.apiURL == "http://127.0.0.1:8080")
+        let cleared = try Self.parse(#"{"providers": {"claude": {"api_url": null}}}"#)
+        #expect(cleared.provider(named: "claude")?.apiURL == nil)
+        #expect(Self.error(#"{"providers": {"claude": {"api_url": "ftp://x"}}}"#) != nil)
+    }
+
     @Test("a full file sets every key of a new provider, in order where order matters")
     func fullFile() throws {
         let settings = try Self.parse("""
@@ -161,7 +171,7 @@ struct ProviderConfigurationTests {
             redirectURI: "http://127.0.0.1:2/callback", manualRedirectURI: "https://platform.claude.com/oauth/code/callback",
             scopes: ["a", "b"], clientSecret: "env-secret",
             tokenRequestEncoding: .form, extraAuthorizeParameters: [("code", "true")],
-            headers: [("anthropic-beta", "oauth-2025-04-20")])
+            headers: [("anthropic-beta", "oauth-2025-04-20")], apiURL: "https://api.anthropic.com")
         #expect(settings.providers["claude"] == expected)
         #expect(settings.controlBrowserURL == "http://127.0.0.1:3")
     }
@@ -207,7 +217,7 @@ struct ProviderConfigurationTests {
         ("{\"refresh_timeout_seconds\": 601}", "refresh_timeout_seconds", "must be a whole number of seconds from 1 to 600"),
         ("{\"providers\": {\"test\": {\(ProviderConfigurationTests.testProvider), \"token_uri\": \"http://x\"}}}", "providers.test.token_uri",
          "unknown key (known keys: client_id, authorize_url, token_url, revocation_url, redirect_uri, scopes, scope, "
-             + "client_secret, token_request_encoding, extra_authorize_parameters, user_agent, manual_redirect_uri, headers)"),
+             + "client_secret, token_request_encoding, extra_authorize_parameters, user_agent, manual_redirect_uri, headers, api_url)"),
         ("{\"providers\": {\"test\": {\"client_id\": \"a\", \"authorize_url\": \"http://a/\", \"token_url\": \"a.example/token\"}}}",
          "providers.test.token_url", "must be an http or https URL"),
         ("{\"providers\": {\"claude\": {\"authorize_url\": \"https:///path\"}}}", "providers.claude.authorize_url",
