@@ -287,7 +287,7 @@ extension Agent {
             accountName = existing?.name ?? "account-\(number)"
         case .name(let name):
             if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
-            accountID = existing?.id ?? store.lowestFreeID(excluding: pendingLogins.values.compactMap(\.accountID))
+            accountID = existing?.id ?? store.nextID(excluding: pendingLogins.values.compactMap(\.accountID))
             accountName = name
         }
         // With no redirect from the approver, the bridge's callback (its port, in the

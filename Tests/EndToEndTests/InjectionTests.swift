@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// Bytes from a token bundle, a peer or a person never reach a header line or a terminal raw.
+@Suite("Header and terminal injection")
+struct InjectionTests {
+    @Test("add refuses an access or refresh token that could forge a header line: bad_request, exit 2; token --header prints one line")
+    func headerInjection() throws {
+        let sandbox = try Sandbox()
+        let socket = try sandbox.startDaemon().socket
+        let evil = #"{"access_token":"abc\r\nX-Evil: 1","expires_in":3600,"scope":"user:evil"}"#
+        let add = try sandbox.cli("add", "--account", "evil", "-a", socket, stdin: evil)
+        #expect(add.status == 2, "\(add.stderr)")
+        #expect(add.stderr.hasPrefix("claude-agent: bad_request: field \"access_token\" must be an RFC 6750 b64token"))
+        let refresh = #"{"access_token":"abc","refresh_token":"r 1","expires_in":3600}"#
+        #expect(try sandbox.cli("add", "--account", "evil", "-a", socket, stdin: refresh).status == 2)
+        // The agent refuses it too, whoever sends it.
+        let raw = try RawConnection(path: socket)
+        defer { raw.close() }
+        for body in [#""access_token": "abc\r\nX-Evil: 1""#, #""access_token": "abc", "refresh_token": "x\ny""#] {
+            let answer = try raw.call(#"{"id": 1, "op": "account.add", "account": "evil", \#(body)}"#)
+            #expect(answer.errorCode == "bad_request")
+        }
+        let token = try sandbox.cli("token", "--account", "evil", "--header", "-a", socket)
+        #expect(token.status == 3 && token.stdout.isEmpty)
+    }
+}
+
+@Suite("Bundles dead on arrival; account ids never reused")
+struct DeadOnArrivalTests {
+    @Test("a bundle without a refresh token inside the expiry skew is refused: expired, exit 4, naming the skew")
+    func insideSkew() throws {
+        let sandbox = try Sandbox()
+        let socket = try sandbox.startDaemon().socket
+        let add = try sandbox.cli("add", "--account", "sixty", "-a", socket, stdin: #"{"access_token":"c","expires_in":60}"#)
+        #expect(add.status == 4, "\(add.stderr)")
+        #expect(add.stderr.hasPrefix("claude-agent: expired: the token for account sixty expires at "))
+        #expect(add.stderr.contains(", within the 60 s expiry skew and comes without a refresh token"))
+        #expect(try sandbox.cli("list", "-a", socket).stdout == "The agent has no accounts.\n")
+        // Outside the skew it is held and handed out.
+        #expect(try sandbox.cli("add", "--account", "ok", "-a", socket, stdin: #"{"access_token":"c","expires_in":120}"#).status == 0)
+        #expect(try sandbox.cli("token", "--account", "ok", "-a", socket).stdout == "c\n")
+    }
+
+    @Test("the id of a removed account is never given to the next one")
+    func idsNotReused() throws {
+        let sandbox = try Sandbox()
+        let socket = try sandbox.startDaemon().socket
+        #expect(try sandbox.cli("add", "--account", "first", "-a", socket, stdin: bundle("tok-1")).stderr.hasPrefix("Added account first (#1)"))
+        #expect(try sandbox.cli("remove", "1", "-a", socket).status == 0)
+        let next = try sandbox.cli("add", "--account", "second", "-a", socket, stdin: bundle("tok-2"))
+        #expect(next.stderr.hasPrefix("Added account second (#2)"), "\(next.stderr)")
+        #expect(try sandbox.cli("token", "--account", "1", "-a", socket).status == 3)
+        let explicit = try sandbox.cli("add", "--account", "again", "--account-id", "1", "-a", socket, stdin: bundle("tok-3"))
+        #expect(explicit.stderr.hasPrefix("Added account again (#1)"))
+    }
+}
