@@ -24,6 +24,25 @@ struct InjectionTests {
         let token = try sandbox.cli("token", "--account", "evil", "--header", "-a", socket)
         #expect(token.status == 3 && token.stdout.isEmpty)
     }
+
+    @Test("control characters in client_name, hostname or a deny reason are refused at the door: bad_request")
+    func terminalInjection() throws {
+        let sandbox = try Sandbox()
+        let socket = try sandbox.startDaemon().socket
+        let raw = try RawConnection(path: socket)
+        defer { raw.close() }
+        for field in [#""client_name": "x\u001b[2J""#, #""hostname": "h\u0085""#, #""client_name": "a\u007fb""#,
+                      #""hostname": "line\nclaude-agent: approved""#] {
+            let answer = try raw.call(#"{"id": 1, "op": "request.create", "scopes": ["user:inference"], \#(field)}"#)
+            #expect(answer.errorCode == "bad_request", "\(field): \(answer)")
+        }
+        let created = try raw.call(#"{"id": 2, "op": "request.create", "client_name": "tool", "hostname": "h", "scopes": ["user:inference"]}"#)
+        let id = try #require(created.result?["request_id"] as? String)
+        let deny = try sandbox.cli("deny", id, "--reason", "no\u{1B}]0;owned\u{07}", "-a", socket)
+        #expect(deny.status == 2, "\(deny.stderr)")
+        #expect(deny.stderr == "claude-agent: bad_request: field \"reason\" must not contain control characters\n")
+        #expect(try sandbox.cli("deny", id, "--reason", "not today", "-a", socket).status == 0)
+    }
 }
 
 @Suite("Bundles dead on arrival; account ids never reused")
