@@ -74,3 +74,15 @@ struct DeadOnArrivalTests {
         #expect(explicit.stderr.hasPrefix("Added account again (#1)"))
     }
 }
+
+@Suite("login without a listener at end of input")
+struct LoginEndOfInputTests {
+    @Test("login --no-browser with stdin at its end fails at once: usage, exit 2")
+    func loginAtEndOfInput() throws {
+        let sandbox = try Sandbox()
+        let socket = try sandbox.startDaemon().socket
+        let login = try sandbox.run(Binaries.cli, ["login", "--account", "x2", "--no-browser", "-a", socket], timeout: 20)
+        #expect(login.status == 2, "\(login.stderr)")
+        #expect(login.stderr.hasSuffix("claude-agent: usage: end of input before a code was pasted: paste the code the provider's page shows (or the URL the browser ends on) on stdin\n"))
+    }
+}
