@@ -96,7 +96,7 @@ struct TokenCommandTests {
         let badDate = try sandbox.cli("add", "--account", "x", "-a", socket, stdin: #"{"access_token": "t", "expires_at": "tomorrow"}"#)
         #expect(badDate.stderr.contains("expires_at"))
         let badName = try sandbox.cli("add", "--account", "a b", "-a", socket, stdin: #"{"access_token": "t"}"#)
-        #expect(badName.status == 2 && badName.stderr.contains("may hold only letters"))
+        #expect(badName.status == 2 && badName.stderr.contains("may hold only ASCII letters"))
         let noName = try sandbox.cli("add", "-a", socket, stdin: #"{"access_token": "t"}"#)
         #expect(noName.status == 2)
         #expect(try sandbox.cli("list", "-a", socket).stdout == "The agent has no accounts.\n")
