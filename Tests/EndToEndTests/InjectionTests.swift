@@ -86,3 +86,25 @@ struct LoginEndOfInputTests {
         #expect(login.stderr.hasSuffix("claude-agent: usage: end of input before a code was pasted: paste the code the provider's page shows (or the URL the browser ends on) on stdin\n"))
     }
 }
+
+@Suite("approve with another account than the request asked for")
+struct ApproveOtherAccountTests {
+    @Test("approve warns on stderr that the request asked for another account, and approves")
+    func warnsOfOtherAccount() throws {
+        let sandbox = try Sandbox()
+        let socket = try sandbox.startDaemon().socket
+        try sandbox.cli("add", "--account", "second", "-a", socket, stdin: bundle("tok-2"))
+        let raw = try RawConnection(path: socket)
+        defer { raw.close() }
+        let created = try raw.call(#"{"id": 1, "op": "request.create", "account": "nosuch", "scopes": ["user:inference"]}"#)
+        let id = try #require(created.result?["request_id"] as? String)
+        let approve = try sandbox.cli("approve", id, "--account", "second", "-a", socket)
+        #expect(approve.status == 0, "\(approve.stderr)")
+        #expect(approve.stderr.hasPrefix("claude-agent: warning: request \(id) asked for account nosuch; approving it with account second\n"))
+        // Asked for the account it gets: no warning.
+        let again = try raw.call(#"{"id": 2, "op": "request.create", "account": "second", "scopes": ["user:inference"]}"#)
+        let second = try #require(again.result?["request_id"] as? String)
+        let quiet = try sandbox.cli("approve", second, "--account", "second", "-a", socket)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("warning"), "\(quiet.stderr)")
+    }
+}
