@@ -66,7 +66,7 @@ extension Agent {
     }
 
     func handleStatus() -> Reply {
-        let now = Clock.unixSeconds()
+        let now = clock.unixSeconds()
         return .result([
             "pid": .int(Int64(ProcessControl.currentPID)),
             "version": .string(configuration.version),
@@ -130,7 +130,7 @@ extension Agent {
         _ = try waitTimeout(request.body)
         do throws(AgentError) {
             let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
-            if wait, tokenIsExpired(account, now: Clock.unixSeconds()), !canRefresh(account) {
+            if wait, tokenIsExpired(account, now: clock.unixSeconds()), !canRefresh(account) {
                 throw unavailable(account)
             }
             return try serveToken(of: account, scopes: scopes, requestID: request.id, on: connection, demand: demand)
@@ -148,7 +148,7 @@ extension Agent {
         guard (1...Limits.maxRequestTimeoutMilliseconds).contains(timeout) else {
             throw AgentError(.badRequest, "field \"timeout_ms\" must be from 1 to \(Limits.maxRequestTimeoutMilliseconds) milliseconds")
         }
-        return Clock.monotonicMilliseconds() + timeout - min(500, timeout / 10)
+        return clock.monotonicMilliseconds() + timeout - min(500, timeout / 10)
     }
 
     func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {
@@ -163,7 +163,7 @@ extension Agent {
         // that can be refreshed, else the first covering one (whose error is the answer).
         // Stops at the first live one, so the usual case costs one look however many
         // accounts are held.
-        let now = Clock.unixSeconds()
+        let now = clock.unixSeconds()
         var first: Account?
         var refreshable: Account?
         for account in store.inIDOrder where Scopes.cover(account.scopes, scopes) {
@@ -194,7 +194,7 @@ extension Agent {
         let body = request.body
         let name = try body.string("account")
         if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
-        let now = Clock.unixSeconds()
+        let now = clock.unixSeconds()
         let imported = try TokenBundle(json: body, now: now)
         var requestedID: UInt32?
         if let id = try body.optionalInt("account_id") {
@@ -235,7 +235,7 @@ extension Agent {
     func handleAccountList(_ request: Request) throws(AgentError) -> Reply {
         try requireUnlocked()
         let (limit, after) = try request.body.paging()
-        let now = Clock.unixSeconds()
+        let now = clock.unixSeconds()
         var page = Page(key: "accounts", limit: limit)
         var last: UInt32?
         var more = false
@@ -311,7 +311,7 @@ extension Agent {
         Log.info("failed unlock attempt from pid \(connection.peer.pid)")
         let delay = min(Limits.unlockFailureDelayMilliseconds.saturatingMultiplied(by: lock.failures), Limits.maxUnlockDelayMilliseconds)
         let answer = Response.failure(id: request.id, AgentError(.denied, "wrong passphrase"))
-        delayedAnswers.append(DelayedAnswer(connectionID: connection.id, due: Clock.monotonicMilliseconds() + delay, response: answer))
+        delayedAnswers.append(DelayedAnswer(connectionID: connection.id, due: clock.monotonicMilliseconds() + delay, response: answer))
         return .deferred
     }
 

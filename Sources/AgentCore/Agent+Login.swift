@@ -44,7 +44,7 @@ extension Agent {
         let (state, pkce) = try makeAuthorizationSecrets()
         let login = PendingLogin(state: state, verifier: pkce.verifier, account: name, accountID: accountID,
                                  provider: providerName, redirectURI: redirectURI, scopes: scopes,
-                                 expiresAt: Clock.monotonicMilliseconds() + Limits.loginTimeoutMilliseconds)
+                                 expiresAt: clock.monotonicMilliseconds() + Limits.loginTimeoutMilliseconds)
         pendingLogins[state] = login
         let authorize = AuthorizeRequest(authorizeEndpoint: provider.authorizeURL, clientID: provider.clientID,
                                          redirectURI: redirectURI, scopes: scopes, state: state,
@@ -57,7 +57,7 @@ extension Agent {
             "redirect_uri": .string(redirectURI),
             "state": .string(state),
             "paste": .bool(paste),
-            "expires_at": .string(RFC3339.format(Clock.unixSeconds() + Limits.loginTimeoutMilliseconds / 1000)),
+            "expires_at": .string(RFC3339.format(clock.unixSeconds() + Limits.loginTimeoutMilliseconds / 1000)),
         ])
     }
 
@@ -90,10 +90,11 @@ extension Agent {
         login.callbackConnectionID = connection.id
         login.callbackRequestID = request.id
         let pending = login
+        let clock = clock
         worker.submit {
             .exchanged(login: pending, Result { () throws(OAuthError) in
                 try endpoint.exchange(code: code, codeVerifier: pending.verifier, redirectURI: pending.redirectURI,
-                                      state: pending.state, now: Clock.unixSeconds)
+                                      state: pending.state, now: { clock.unixSeconds() })
             })
         }
         return .deferred
@@ -103,7 +104,7 @@ extension Agent {
         let answer: JSONValue
         switch result {
         case .success(let grant):
-            let now = Clock.unixSeconds()
+            let now = clock.unixSeconds()
             let token = HeldToken(accessToken: grant.accessToken, refreshToken: grant.refreshToken, expiresAt: grant.expiresAt,
                                   tokenType: grant.tokenType, scopes: grant.scopes ?? login.scopes,
                                   refreshTokenExpiresAt: grant.refreshTokenExpiresAt)
@@ -150,7 +151,7 @@ extension Agent {
     }
 
     func expirePendingLogins() {
-        let now = Clock.monotonicMilliseconds()
+        let now = clock.monotonicMilliseconds()
         pendingLogins = pendingLogins.filter { state, login in
             guard login.expiresAt > now else { return false }
             guard let id = login.requestID else { return true }
@@ -232,7 +233,7 @@ extension Agent {
         guard settings.provider(named: provider) != nil else { throw AgentError(.notFound, "no provider \"\(provider)\" is configured") }
         let account = try importCredentials(path: path, account: name, accountID: try optionalAccountID(body),
                                             provider: provider, persist: persist)
-        return .result(summary(of: account, now: Clock.unixSeconds()).json)
+        return .result(summary(of: account, now: clock.unixSeconds()).json)
     }
 
     /// The account stays tied to the file: before each refresh, and after an
@@ -248,7 +249,7 @@ extension Agent {
             throw AgentError(.badRequest, "cannot import \(error)")
         }
         let stored = file.credentials
-        let now = Clock.unixSeconds()
+        let now = clock.unixSeconds()
         let token = HeldToken(accessToken: stored.accessToken, refreshToken: stored.refreshToken, expiresAt: stored.expiresAt,
                               tokenType: "Bearer", scopes: stored.scopes, refreshTokenExpiresAt: stored.refreshTokenExpiresAt)
         try refuseDeadOnArrival(token, account: name, now: now)

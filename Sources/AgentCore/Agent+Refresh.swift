@@ -37,7 +37,7 @@ extension Agent {
     /// clients refused at once cause one refresh).
     func serveToken(of account: Account, scopes: [String], requestID: Int64, on connection: Connection,
                     demand: TokenDemand = TokenDemand()) throws(AgentError) -> Reply {
-        let now = Clock.unixSeconds()
+        let now = clock.unixSeconds()
         let waiter = TokenWaiter(connectionID: connection.id, requestID: requestID, scopes: scopes, deadline: demand.deadline)
         if demand.force {
             if refreshWaiters[account.id] != nil {
@@ -45,7 +45,7 @@ extension Agent {
                 return .deferred
             }
             let recent = account.lastRefreshEndedAt.map {
-                Clock.monotonicMilliseconds() - $0 < Limits.forcedRefreshIntervalMilliseconds
+                clock.monotonicMilliseconds() - $0 < Limits.forcedRefreshIntervalMilliseconds
             } ?? false
             if !recent {
                 guard account.token?.refreshToken != nil else {
@@ -109,7 +109,7 @@ extension Agent {
             TiedFile(path: $0, persist: account.persistPath == $0, knownStamp: account.sourceStamp)
         }
         let job = RefreshJob(refreshToken: refreshToken, accessToken: token.accessToken, scopes: token.scopes,
-                             refreshTokenExpiresAt: token.refreshTokenExpiresAt, endpoint: endpoint, file: file)
+                             refreshTokenExpiresAt: token.refreshTokenExpiresAt, endpoint: endpoint, file: file, clock: clock)
         let id = account.id
         let generation = account.generation
         worker.submit { .refreshed(accountID: id, generation: generation, job.run()) }
@@ -121,9 +121,9 @@ extension Agent {
         let waiters = refreshWaiters.removeValue(forKey: accountID) ?? []
         var failure: AgentError?
         var fresh: HeldToken?
-        let ended = Clock.monotonicMilliseconds()
+        let ended = clock.monotonicMilliseconds()
         if let account = store.account(id: accountID), account.generation == generation {
-            let now = Clock.unixSeconds()
+            let now = clock.unixSeconds()
             switch result {
             case .success(.granted(let grant, let stamp, let writeError)):
                 let old = account.token
@@ -183,7 +183,7 @@ extension Agent {
                 failure = AgentError(.refreshFailed, "refreshing account \(account.name) failed: \(error.message)")
                 store.update(accountID) { account in
                     account.lastRefreshError = error.message
-                    account.refreshAheadAt = account.refreshAheadAt.map { _ in Clock.unixSeconds() + 30 }
+                    account.refreshAheadAt = account.refreshAheadAt.map { _ in clock.unixSeconds() + 30 }
                     if error.mayHaveArrived { account.refreshTokenMayBeSpent = true }
                     account.lastRefreshEndedAt = ended
                     account.lastRefreshFailure = failure
@@ -221,7 +221,7 @@ extension Agent {
         guard let account = store.account(id: accountID) else {
             return Response.failure(id: waiter.requestID, AgentError(.notFound, "account #\(accountID) was removed"))
         }
-        guard let token = fresh ?? account.token, fresh != nil || !tokenIsExpired(account, now: Clock.unixSeconds()) else {
+        guard let token = fresh ?? account.token, fresh != nil || !tokenIsExpired(account, now: clock.unixSeconds()) else {
             return Response.failure(id: waiter.requestID, unavailable(account))
         }
         guard Scopes.cover(token.scopes, waiter.scopes) else {
@@ -266,7 +266,7 @@ extension Agent {
     /// - Parameter obtainedAt: when the provider granted it (nil: unknown, see `Account`).
     func refreshAheadTime(for token: HeldToken, obtainedAt: Int64? = nil) -> Int64? {
         guard configuration.refreshAhead, token.refreshToken != nil, let expiresAt = token.expiresAt else { return nil }
-        let now = Clock.unixSeconds()
+        let now = clock.unixSeconds()
         // Past the year 10^11 no one minds when; saturating keeps the sums from trapping.
         let (difference, overflow) = expiresAt.subtractingReportingOverflow(now)
         let life = overflow ? (expiresAt > now ? Int64.max / 2 : 0) : min(max(0, difference), Int64.max / 2)

@@ -63,7 +63,7 @@ extension Agent {
         }
         let created = try requests.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
                                           preferredAccount: preferred, caller: caller,
-                                          now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds())
+                                          now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds())
         // A request relayed for another process (the HTTP bridge's clients poll without a
         // connection) keeps its own lifetime; one made over the socket lives while its
         // maker waits.
@@ -107,7 +107,7 @@ extension Agent {
         let timeout = try waitTimeout(request.body)
         if let existing = requests[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
         addRequestWaiter(id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .request,
-                                           deadline: Clock.monotonicMilliseconds() + timeout * 1000,
+                                           deadline: clock.monotonicMilliseconds() + timeout * 1000,
                                            holds: socketRequestCreators[id] == connection.peer.pid))
         return .deferred
     }
@@ -141,7 +141,7 @@ extension Agent {
     @discardableResult
     func moveRequest(_ id: String, to status: RequestStatus, _ update: (inout TokenRequest) -> Void = { _ in }) throws(AgentError) -> TokenRequest {
         let previousState = requests[id]?.authorizationState
-        let moved = try requests.move(id, to: status, now: Clock.unixSeconds(), monotonic: Clock.monotonicMilliseconds(), update)
+        let moved = try requests.move(id, to: status, now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds(), update)
         if let previousState, previousState != moved.authorizationState { pendingLogins[previousState] = nil }
         Log.info("token request \(id) is \(status.rawValue)\(moved.error.map { ": \($0)" } ?? "")")
         if status.isTerminal {
@@ -183,7 +183,7 @@ extension Agent {
     /// cancelled. Requests past their time expire; ended ones are dropped after their
     /// retention.
     func sweepRequests(monotonic: Int64) {
-        for id in requests.sweep(now: Clock.unixSeconds(), monotonic: monotonic) {
+        for id in requests.sweep(now: clock.unixSeconds(), monotonic: monotonic) {
             if let expired = requests[id] {
                 Log.info("token request \(id) expired")
                 socketRequestCreators[id] = nil
@@ -233,7 +233,7 @@ extension Agent {
         guard [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(failure.code) else { throw failure }
         let timeout = try waitTimeout(request.body)
         let created = try createTokenRequest(request.body, caller: connection.peer)
-        let waitEnds = Clock.monotonicMilliseconds() + timeout * 1000
+        let waitEnds = clock.monotonicMilliseconds() + timeout * 1000
         addRequestWaiter(created.id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
                                                    deadline: min(waitEnds, deadline ?? waitEnds), holds: true))
         return .deferred
@@ -255,7 +255,7 @@ extension Agent {
             throw AgentError(.invalidStatus, "token request \(id) is \(tokenRequest.status.rawValue); an account can no longer be selected")
         }
         if let account = store.account(reference), Scopes.cover(account.scopes, tokenRequest.scopes) {
-            let now = Clock.unixSeconds()
+            let now = clock.unixSeconds()
             if let token = account.token, !tokenIsExpired(account, now: now) {
                 let approved = try moveRequest(id, to: .approved) {
                     $0.accountID = account.id
@@ -354,7 +354,7 @@ extension Agent {
         for id in refreshApprovals.removeValue(forKey: accountID) ?? [] {
             guard let request = requests[id], !request.status.isTerminal, request.accountID == accountID else { continue }
             if failure == nil, let account = store.account(id: accountID), let token = account.token,
-               !tokenIsExpired(account, now: Clock.unixSeconds()) {
+               !tokenIsExpired(account, now: clock.unixSeconds()) {
                 _ = try? moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
             } else {
                 _ = try? moveRequest(id, to: .error) { $0.error = failure?.message ?? "the account's token could not be refreshed" }

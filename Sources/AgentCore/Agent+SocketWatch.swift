@@ -11,7 +11,7 @@ extension Agent {
     func watchSocket() {
         guard let stamp = try? FileSystem.stamp(configuration.socketPath, followingLinks: false) else { return }
         socketIdentity = (stamp.device, stamp.inode)
-        nextSocketCheck = Clock.monotonicMilliseconds() + configuration.socketCheckIntervalMilliseconds
+        nextSocketCheck = clock.monotonicMilliseconds() + configuration.socketCheckIntervalMilliseconds
     }
 
     /// Stops the agent when its socket is gone or is another's; at most once an interval.

@@ -14,17 +14,19 @@ public final class Agent {
     var listener: FileDescriptor?
     var signals: SignalDescriptor?
     var createdDirectory: String?
-    let startedAt = Clock.unixSeconds()
+    let startedAt: Int64
+    /// Wall-clock and monotonic time (`AgentConfiguration.clock`).
+    let clock: any AgentClock
     var stopping = false
     /// Answers held back until a moment (the delay after a failed unlock).
     var delayedAnswers: [DelayedAnswer] = []
     /// OAuth providers, and a token endpoint client for each.
     let settings: AgentSettings
     let endpoints: [String: TokenEndpointClient]
-    /// How HTTP exchanges are made: plain HTTP with this machine (the control browser, a
-    /// local provider) in process; anything else in a short-lived `claude-agent-fetch`
-    /// each, so that the agent links no TLS code.
-    let transport: LoopbackTransport
+    /// How HTTP exchanges are made (`AgentConfiguration.transport`); by default plain HTTP
+    /// with this machine (the control browser, a local provider) in process, anything else
+    /// in a short-lived `claude-agent-fetch` each, so that the agent links no TLS code.
+    let transport: any HTTPTransport
     let helper: HelperTransport
     /// Slow work (HTTPS) runs here and reports back through a pipe the loop polls.
     let worker: Worker
@@ -80,8 +82,10 @@ public final class Agent {
     public init(configuration: AgentConfiguration) throws {
         self.configuration = configuration
         settings = configuration.settings
+        clock = configuration.clock
+        startedAt = clock.unixSeconds()
         helper = HelperTransport(path: configuration.fetchHelperPath)
-        transport = LoopbackTransport(remote: helper)
+        transport = configuration.transport ?? LoopbackTransport(remote: helper)
         var endpoints: [String: TokenEndpointClient] = [:]
         for (name, provider) in settings.providers {
             endpoints[name] = TokenEndpointClient(provider: provider, transport: transport,
@@ -171,9 +175,11 @@ public final class Agent {
 
     // MARK: The loop
 
-    /// One turn of the loop: wait for readiness or the next deadline, then serve.
-    func runOnce() throws {
-        let now = Clock.monotonicMilliseconds()
+    /// One turn of the loop: wait for readiness or the next deadline (at most
+    /// `maxWaitMilliseconds`: a test driving the loop under a clock it advances by hand
+    /// passes a short wait), then serve.
+    func runOnce(maxWaitMilliseconds: Int64 = .max) throws {
+        let now = clock.monotonicMilliseconds()
         sweep(now: now)
         pollSet.removeAll()
         if let listener { pollSet.add(listener, .readable) }
@@ -198,7 +204,7 @@ public final class Agent {
             pollSet.add(connection.fd, events)
             order.append(connection)
         }
-        _ = try pollSet.wait(timeoutMilliseconds: Int32(pollTimeout(now: now)))
+        _ = try pollSet.wait(timeoutMilliseconds: Int32(min(pollTimeout(now: now), maxWaitMilliseconds)))
         var index = 0
         if listener != nil {
             if !pollSet.returnedEvents(at: index).isEmpty { acceptConnections() }
@@ -231,7 +237,7 @@ public final class Agent {
     /// Clock-driven work: forget tokens whose lifetime ran out, release delayed answers,
     /// close idle connections.
     func sweep(now: Int64) {
-        let wallClock = Clock.unixSeconds()
+        let wallClock = clock.unixSeconds()
         for account in store.removeExpiredLifetimes(now: wallClock) {
             servedTokens[account.id] = nil
             Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
@@ -319,7 +325,7 @@ public final class Agent {
             fd.close()
             return
         }
-        let connection = Connection(id: nextConnectionID, fd: fd, peer: peer, now: Clock.monotonicMilliseconds())
+        let connection = Connection(id: nextConnectionID, fd: fd, peer: peer, now: clock.monotonicMilliseconds())
         nextIdleCheck = min(nextIdleCheck, connection.lastActivity + configuration.idleTimeoutMilliseconds)
         nextConnectionID += 1
         connections[connection.id] = connection
@@ -370,7 +376,7 @@ public final class Agent {
             _ = connection.flush()
             return close(connection)
         }
-        connection.lastActivity = Clock.monotonicMilliseconds()
+        connection.lastActivity = clock.monotonicMilliseconds()
         readBuffer.withUnsafeBytes { raw in
             connection.decoder.append(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
         }
@@ -409,7 +415,7 @@ public final class Agent {
     /// pipelined behind it.
     func answerDeferred(_ connection: Connection, _ response: JSONValue) {
         connection.awaitingRequestID = nil
-        connection.lastActivity = Clock.monotonicMilliseconds()
+        connection.lastActivity = clock.monotonicMilliseconds()
         connection.enqueue(response)
         processBufferedRequests(connection)
         recount(connection)

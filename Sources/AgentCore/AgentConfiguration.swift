@@ -55,6 +55,12 @@ public struct AgentConfiguration: Sendable {
     /// Refuse connections whose peer is an `ssh` or `sshd` process, i.e. that come through
     /// a forwarded socket (`--no-forward`); see `Forwarding`.
     public var refusesForwarded = false
+    /// Where the agent reads the time; tests pass one they advance by hand.
+    public var clock: any AgentClock = SystemClock()
+    /// How the agent makes HTTP exchanges (refresh, code exchange, revocation, the control
+    /// browser); nil: plain HTTP to loopback in process, anything else through
+    /// `fetchHelperPath`. Tests pass a token endpoint played in process.
+    public var transport: (any HTTPTransport)?
 
     public init(socketPath: String, managesDirectory: Bool, defaultLifetime: Int64? = nil,
                 expirySkew: Int64 = 60, version: String, settings: AgentSettings = .builtIn,

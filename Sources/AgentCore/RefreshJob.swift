@@ -49,6 +49,8 @@ struct RefreshJob: Sendable {
     var refreshTokenExpiresAt: Int64? = nil
     let endpoint: TokenEndpointClient
     let file: TiedFile?
+    /// The agent's clock: the grant's `expires_in` counts from its wall-clock time.
+    var clock: any AgentClock = SystemClock()
 
     /// How long to wait for another holder of the file's lock (a refresh elsewhere takes
     /// one round trip to the provider).
@@ -70,7 +72,7 @@ struct RefreshJob: Sendable {
         if let file, let newer = newerCredentials(in: file) { return .success(.adopted(newer.credentials, fileStamp: newer.stamp)) }
         let grant: TokenGrant
         do throws(OAuthError) {
-            grant = try endpoint.refresh(refreshToken: refreshToken, scopes: nil, now: Clock.unixSeconds)
+            grant = try endpoint.refresh(refreshToken: refreshToken, scopes: nil, now: { [clock] in clock.unixSeconds() })
         } catch {
             if error.kind == .invalidGrant, let file, let newer = newerCredentials(in: file) {
                 return .success(.adopted(newer.credentials, fileStamp: newer.stamp))

@@ -21,14 +21,11 @@ struct SHA256Tests {
         #expect(Hex.encode(SHA256.hash(Array(input.utf8))) == expected)
     }
 
-    @Test("hashes a million 'a' quickly")
+    // How fast is scripts/bench's business, not a unit test's.
+    @Test("hashes a million 'a'")
     func millionA() {
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            let digest = SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
-            #expect(Hex.encode(digest) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-        }
-        #expect(elapsed < .seconds(2))
+        let digest = SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
+        #expect(Hex.encode(digest) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test("a million 'a' fed in odd-sized chunks gives the same digest")

@@ -157,7 +157,8 @@ struct ClaudeServiceTests {
         let first = try sandbox.cli("token", "-a", daemon.socket).stdout
         // Counted from here: on a slow machine the first token may already have needed one.
         let before = try mock.tokenRequests("refresh_token")
-        Thread.sleep(forTimeInterval: 3.2)
+        // The mock's 3 s token runs out on the wall clock: wait for that moment.
+        try waitUntilTokenExpires(sandbox, socket: daemon.socket, skewSeconds: 1)
         let second = try sandbox.cli("token", "--json", "-a", daemon.socket)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(!second.stdout.contains(first.trimmingCharacters(in: .newlines)))

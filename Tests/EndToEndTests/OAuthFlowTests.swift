@@ -6,6 +6,21 @@ import Testing
 /// demand with rotation, one refresh per account, revocation, outages.
 @Suite("OAuth against a real server", .serialized)
 struct OAuthFlowTests {
+    /// An `expires_at` in the past: a token added with it is refreshed at the first call,
+    /// while the server still honours it.
+    static let past = "2020-01-01T00:00:00Z"
+
+    /// Tokens from the server for `account`, added with an access token the agent counts
+    /// as expired.
+    func addExpired(_ sandbox: Sandbox, _ daemon: Daemon, _ server: OAuthServer, account: String) throws {
+        let tokens = try server.obtainTokens(user: account)
+        let access = try #require(tokens["access_token"] as? String)
+        let refresh = try #require(tokens["refresh_token"] as? String)
+        let bundle = #"{"access_token": "\#(access)", "refresh_token": "\#(refresh)", "expires_at": "\#(Self.past)", "scope": "user:inference user:profile"}"#
+        let add = try sandbox.cli("add", "--account", account, "-a", daemon.socket, stdin: bundle)
+        #expect(add.status == 0, "\(add.stderr)")
+    }
+
     /// An agent configured for the test server, with a 1 s expiry skew so short-lived
     /// tokens are usable.
     func agent(_ server: OAuthServer, _ sandbox: Sandbox, extra: [String] = []) throws -> Daemon {
@@ -36,7 +51,8 @@ struct OAuthFlowTests {
 
         let first = try sandbox.cli("token", "-a", daemon.socket).stdout.trimmingCharacters(in: .newlines)
         #expect(try server.whoami(first) == "alice")
-        Thread.sleep(forTimeInterval: 3.2)
+        // The server's 3 s token runs out on the wall clock: wait for that moment.
+        try waitUntilTokenExpires(sandbox, socket: daemon.socket, skewSeconds: 1)
         let second = try sandbox.cli("token", "-a", daemon.socket)
         #expect(second.status == 0, "\(second.stderr)")
         let refreshed = second.stdout.trimmingCharacters(in: .newlines)
@@ -67,14 +83,13 @@ struct OAuthFlowTests {
 
     @Test("the refresh rotates: the old refresh token is rejected by the server, and a response's refresh token replaces it")
     func rotation() throws {
-        let server = try OAuthServer(accessTokenSeconds: 3)
+        let server = try OAuthServer(accessTokenSeconds: 300)
         let sandbox = try Sandbox()
         let daemon = try agent(server, sandbox)
         let tokens = try server.obtainTokens(user: "bob")
         let oldRefresh = try #require(tokens["refresh_token"] as? String)
-        let bundle = #"{"access_token": "\#(tokens["access_token"] as? String ?? "")", "refresh_token": "\#(oldRefresh)", "expires_in": 3, "scope": "user:inference user:profile"}"#
+        let bundle = #"{"access_token": "\#(tokens["access_token"] as? String ?? "")", "refresh_token": "\#(oldRefresh)", "expires_at": "\#(Self.past)", "scope": "user:inference user:profile"}"#
         #expect(try sandbox.cli("add", "--account", "bob", "-a", daemon.socket, stdin: bundle).status == 0)
-        Thread.sleep(forTimeInterval: 3.2)
         let token = try sandbox.cli("token", "-a", daemon.socket)
         #expect(token.status == 0, "\(token.stderr)")
         #expect(try server.whoami(token.stdout.trimmingCharacters(in: .newlines)) == "bob")
@@ -83,11 +98,13 @@ struct OAuthFlowTests {
 
     @Test("50 concurrent token calls on an expired token cause exactly one refresh")
     func oneRefreshForMany() throws {
-        let server = try OAuthServer(accessTokenSeconds: 3)
+        // Tokens the server makes live long enough to outlast 50 processes on a loaded
+        // machine; the agent holds one it already counts as expired, so every call needs
+        // the refresh (a 3 s token could run out again before the last call or `whoami`).
+        let server = try OAuthServer(accessTokenSeconds: 300)
         let sandbox = try Sandbox()
         let daemon = try agent(server, sandbox)
-        #expect(try login(sandbox, socket: daemon.socket, account: "alice", user: "alice").status == 0)
-        Thread.sleep(forTimeInterval: 3.2)
+        try addExpired(sandbox, daemon, server, account: "alice")
         try server.resetStats()
         try server.delayTokenEndpoint(seconds: 1)
         let calls = try (0..<50).map { _ in try sandbox.background(["token", "-a", daemon.socket]) }
@@ -101,16 +118,15 @@ struct OAuthFlowTests {
 
     @Test("a revoked refresh token gives login_required, never the old token")
     func revoked() throws {
-        let server = try OAuthServer(accessTokenSeconds: 3)
+        let server = try OAuthServer(accessTokenSeconds: 300)
         let sandbox = try Sandbox()
         let daemon = try agent(server, sandbox)
         let tokens = try server.obtainTokens(user: "alice")
         let access = try #require(tokens["access_token"] as? String)
         let refresh = try #require(tokens["refresh_token"] as? String)
-        let bundle = #"{"access_token": "\#(access)", "refresh_token": "\#(refresh)", "expires_in": 3, "scope": "user:inference"}"#
+        let bundle = #"{"access_token": "\#(access)", "refresh_token": "\#(refresh)", "expires_at": "\#(Self.past)", "scope": "user:inference"}"#
         #expect(try sandbox.cli("add", "--account", "alice", "-a", daemon.socket, stdin: bundle).status == 0)
         try server.revoke(refresh)
-        Thread.sleep(forTimeInterval: 3.2)
         let result = try sandbox.cli("token", "-a", daemon.socket)
         #expect(result.status == 4)
         #expect(result.stdout.isEmpty)
@@ -122,21 +138,22 @@ struct OAuthFlowTests {
 
     @Test("the server stopped mid-refresh gives a clear transient error; the agent recovers when it is back")
     func outage() throws {
-        let server = try OAuthServer(accessTokenSeconds: 3)
+        let server = try OAuthServer(accessTokenSeconds: 300)
         let sandbox = try Sandbox()
         let daemon = try agent(server, sandbox)
-        #expect(try login(sandbox, socket: daemon.socket, account: "alice", user: "alice").status == 0)
-        Thread.sleep(forTimeInterval: 3.2)
+        try addExpired(sandbox, daemon, server, account: "alice")
+        try server.resetStats()
         try server.delayTokenEndpoint(seconds: 30)
         let waiting = try sandbox.background(["token", "-a", daemon.socket])
-        Thread.sleep(forTimeInterval: 0.5)
+        // Stop the server once the refresh has reached it.
+        #expect(try eventually { try server.tokenRequests("refresh_token") == 1 })
         server.peer.stop()
         #expect(try waiting.wait() == 4)
         #expect(waiting.stderr.hasPrefix("claude-agent: refresh_failed: refreshing account alice failed:"), "\(waiting.stderr)")
         let state = try sandbox.cli("list", "--json", "-a", daemon.socket).stdout
         #expect(state.contains("\"state\": \"error: "))
 
-        let restarted = try OAuthServer(accessTokenSeconds: 3, port: server.peer.port, stateDirectory: server.stateDirectory)
+        let restarted = try OAuthServer(accessTokenSeconds: 300, port: server.peer.port, stateDirectory: server.stateDirectory)
         let again = try sandbox.cli("token", "-a", daemon.socket)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(try restarted.whoami(again.stdout.trimmingCharacters(in: .newlines)) == "alice")
@@ -185,20 +202,20 @@ struct OAuthFlowTests {
 
     @Test("credentials files: import Claude Code's file, write rotated tokens back keeping other fields")
     func credentialsFileWriteBack() throws {
-        let server = try OAuthServer(accessTokenSeconds: 3)
+        let server = try OAuthServer(accessTokenSeconds: 300)
         let sandbox = try Sandbox()
         let daemon = try agent(server, sandbox)
         let tokens = try server.obtainTokens(user: "alice")
         let refresh = try #require(tokens["refresh_token"] as? String)
         let path = sandbox.root + "/.credentials.json"
-        let expiresMs = Int(Date().timeIntervalSince1970 * 1000) + 3000
+        // Already expired: the first token call refreshes.
+        let expiresMs = Int(Date().timeIntervalSince1970 * 1000) - 60_000
         let original = """
             {"claudeAiOauth": {"accessToken": "\(tokens["access_token"] as? String ?? "")", "refreshToken": "\(refresh)", "expiresAt": \(expiresMs), "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}, "mcpOAuth": {"keep": [1, 2]}}
             """
         try original.write(toFile: path, atomically: true, encoding: .utf8)
         let add = try sandbox.cli("add", "--from-file", path, "--account", "cc", "--persist", "-a", daemon.socket)
         #expect(add.status == 0, "\(add.stderr)")
-        Thread.sleep(forTimeInterval: 3.2)
         let token = try sandbox.cli("token", "-a", daemon.socket).stdout.trimmingCharacters(in: .newlines)
         #expect(try server.whoami(token) == "alice")
         let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]

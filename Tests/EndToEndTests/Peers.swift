@@ -255,3 +255,18 @@ func eventually(timeout: TimeInterval = 20, _ condition: () throws -> Bool) thro
     }
     return false
 }
+
+/// Waits until the agent counts its token as expired: until `expires_at` in `token --json`
+/// less the agent's `--skew` has passed on the wall clock (a real server's token expires on
+/// it). Throws when the agent hands out no token with an expiry.
+func waitUntilTokenExpires(_ sandbox: Sandbox, socket: String, skewSeconds: Double) throws {
+    let json = try sandbox.cli("token", "--json", "-a", socket).stdout
+    let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+    guard let text = object?["expires_at"] as? String, let expiresAt = ISO8601DateFormatter().date(from: text) else {
+        throw TestFailure("token --json gave no expires_at: \(json)")
+    }
+    let moment = expiresAt.addingTimeInterval(-skewSeconds)
+    guard try eventually(timeout: max(0, moment.timeIntervalSinceNow) + 10, { Date() >= moment }) else {
+        throw TestFailure("the token did not expire")
+    }
+}

