@@ -289,3 +289,10 @@ def test_token_command_usage_errors():
             argv = [sys.executable, str(SCRIPT), *(["token", *args] if args else [])]
             result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
             assert (result.returncode, result.stdout) == (2, ""), args
+            assert result.stderr.startswith("claude-agent: usage: ") and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_token_command_refresh_like_the_cli(agent):
+    ours, theirs = both(agent, "--refresh", "--account", "nosuch")
+    assert ours.returncode == theirs.returncode == 3
+    assert ours.stderr == theirs.stderr
