@@ -40,15 +40,18 @@ let package = Package(
         .target(name: "AgentPOSIX", dependencies: ["CAgentShim"]),
         .target(name: "AgentCrypto"),
         .target(name: "AgentProtocol"),
-        .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "OAuth"]),
-        .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX"]),
+        .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "AgentTransport", "OAuth"]),
+        .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX", "AgentTransport"]),
+        // HTTP exchanges, the helper's wire format and the transports that carry them
+        // (through claude-agent-fetch, or straight to a loopback address); no Foundation.
+        .target(name: "AgentTransport", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX"]),
         // The only target that links FoundationNetworking; only claude-agent-fetch and tests use it.
-        .target(name: "FoundationTransport", dependencies: ["OAuth"]),
+        .target(name: "FoundationTransport", dependencies: ["AgentTransport"]),
         .target(name: "ClaudeAgentClient", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
             name: "claude-agent",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge"],
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "HTTPBridge", "OAuth"],
             linkerSettings: staticExecutable),
         .executableTarget(name: "claude-agentd", dependencies: ["AgentCore"], linkerSettings: staticStdlib),
         // The local API endpoint's logic, without an HTTP client (the executable brings URLSession).
@@ -62,7 +65,7 @@ let package = Package(
         // the toolchain's shared libraries; it still links the system's libcurl (libcurl4),
         // as FoundationNetworking does (building needs libcurl4-openssl-dev for -lcurl).
         .executableTarget(
-            name: "claude-agent-fetch", dependencies: ["FoundationTransport", "OAuth", "AgentPOSIX", "AgentProtocol"],
+            name: "claude-agent-fetch", dependencies: ["FoundationTransport", "AgentTransport", "AgentPOSIX", "AgentProtocol"],
             linkerSettings: staticFoundation),
         // The benchmark against ssh-agent (scripts/bench); not a product, never installed.
         .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX"]),
@@ -70,13 +73,14 @@ let package = Package(
         .testTarget(name: "AgentCryptoTests", dependencies: ["AgentCrypto"]),
         .testTarget(name: "HTTPBridgeTests", dependencies: ["HTTPBridge", "AgentProtocol", "AgentPOSIX", "ClaudeAgentClient"]),
         .testTarget(name: "ClaudeEndpointTests", dependencies: ["ClaudeEndpoint", "HTTPBridge", "AgentProtocol"]),
-        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol", "AgentPOSIX", "OAuth"]),
+        .testTarget(name: "AgentCoreTests", dependencies: ["AgentCore", "AgentProtocol", "AgentPOSIX", "AgentTransport", "OAuth"]),
+        .testTarget(name: "AgentTransportTests", dependencies: ["AgentTransport", "AgentProtocol"]),
         .testTarget(
-            name: "OAuthTests", dependencies: ["OAuth", "FoundationTransport", "AgentCrypto", "AgentProtocol", "AgentPOSIX"],
+            name: "OAuthTests", dependencies: ["OAuth", "AgentTransport", "FoundationTransport", "AgentCrypto", "AgentProtocol", "AgentPOSIX"],
             exclude: ["fake_token_endpoint.py"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -148,7 +148,7 @@ extension Agent {
         guard (1...Limits.maxRequestTimeoutMilliseconds).contains(timeout) else {
             throw AgentError(.badRequest, "field \"timeout_ms\" must be from 1 to \(Limits.maxRequestTimeoutMilliseconds) milliseconds")
         }
-        return clock.monotonicMilliseconds() + timeout - min(500, timeout / 10)
+        return clock.monotonicMilliseconds() + timeout - min(Limits.tokenDeadlineMarginMilliseconds, timeout / 10)
     }
 
     func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {
@@ -204,7 +204,7 @@ extension Agent {
             requestedID = valid
         }
         let lifetime = try body.optionalInt("lifetime", in: NumberRange.durationSeconds, unit: "seconds")
-            ?? configuration.defaultLifetime
+            ?? configuration.defaultLifetimeSeconds
         let provider = try body.optionalString("provider") ?? (imported.refreshToken != nil ? settings.defaultProvider : nil)
         if let provider, settings.provider(named: provider) == nil {
             throw AgentError(.notFound, "no provider \"\(provider)\" is configured")
@@ -279,7 +279,6 @@ extension Agent {
         try requireUnlocked()
         let reference = try request.body.account()
         guard let account = store.remove(reference) else { throw AgentError(.notFound, "no account \(reference)") }
-        servedTokens[account.id] = nil
         Log.info("removed account \(account.name) (#\(account.id))")
         return .result(["account": .string(account.name), "id": .int(Int64(account.id)), "removed": true])
     }

@@ -46,7 +46,7 @@ extension Agent {
                                  provider: providerName, redirectURI: redirectURI, scopes: scopes,
                                  expiresAt: clock.monotonicMilliseconds() + Limits.loginTimeoutMilliseconds)
         pendingLogins[state] = login
-        let authorize = AuthorizeRequest(authorizeEndpoint: provider.authorizeURL, clientID: provider.clientID,
+        let authorize = AuthorizeRequest(authorizationEndpoint: provider.authorizationEndpoint, clientID: provider.clientID,
                                          redirectURI: redirectURI, scopes: scopes, state: state,
                                          codeChallenge: pkce.challenge, extraParameters: provider.extraAuthorizeParameters)
         Log.info("login started for account \(name) with provider \(providerName)")
@@ -100,7 +100,7 @@ extension Agent {
         return .deferred
     }
 
-    func finishLogin(_ login: PendingLogin, _ result: Result<TokenGrant, OAuthError>) {
+    func finishLogin(_ login: PendingLogin, _ result: Result<AccessTokenResponse, OAuthError>) {
         let answer: JSONValue
         switch result {
         case .success(let grant):
@@ -110,7 +110,7 @@ extension Agent {
                                   refreshTokenExpiresAt: grant.refreshTokenExpiresAt)
             do throws(AgentError) {
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
-                                              token: token, forgetAt: configuration.defaultLifetime.map { now.saturatingAdding($0) }, now: now)
+                                              token: token, forgetAt: configuration.defaultLifetimeSeconds.map { now.saturatingAdding($0) }, now: now)
                 store.update(account.id) {
                     // Fresh from the provider: its lifetime is known (see `ExpiryRule`).
                     $0.obtainedAt = now
@@ -167,7 +167,6 @@ extension Agent {
         let reference = try request.body.account()
         let revoke = try request.body.optionalBool("revoke") ?? true
         guard let account = store.remove(reference) else { throw AgentError(.notFound, "no account \(reference)") }
-        servedTokens[account.id] = nil
         Log.info("logged out account \(account.name) (#\(account.id))")
         if let waiters = refreshWaiters.removeValue(forKey: account.id) {
             for waiter in waiters {
@@ -190,7 +189,7 @@ extension Agent {
             return .result(result)
         }
         guard let provider = account.provider, let endpoint = endpoints[provider],
-              settings.provider(named: provider)?.revocationURL != nil
+              settings.provider(named: provider)?.revocationEndpoint != nil
         else {
             result["revocation"] = .string("the provider has no revocation endpoint")
             return .result(result)
@@ -254,7 +253,7 @@ extension Agent {
                               tokenType: "Bearer", scopes: stored.scopes, refreshTokenExpiresAt: stored.refreshTokenExpiresAt)
         try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: accountID, provider: provider, token: token,
-                                      forgetAt: configuration.defaultLifetime.map { now.saturatingAdding($0) }, now: now)
+                                      forgetAt: configuration.defaultLifetimeSeconds.map { now.saturatingAdding($0) }, now: now)
         store.update(account.id) {
             $0.persistPath = persist ? path : nil
             $0.sourcePath = path

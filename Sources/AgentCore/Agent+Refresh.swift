@@ -60,22 +60,12 @@ extension Agent {
             if let failure = account.lastRefreshFailure { throw failure }
         }
         if let token = account.token, !tokenIsExpired(account, now: now) {
-            return .serialized(serializedAccessToken(accessToken(of: account, token)))
+            return .serialized(store.serializedAnswer(accessToken(of: account, token)))
         }
         guard canRefresh(account) else { throw unavailable(account) }
         startRefresh(of: account)
         addRefreshWaiter(waiter, for: account.id)
         return .deferred
-    }
-
-    /// The token's JSON, serialized once per token: the same answer goes to every client
-    /// until the token, its account's name or its scopes change. Parsing and serializing
-    /// were most of a cached `token.get`'s cost (see BENCHMARKS.md).
-    func serializedAccessToken(_ token: AccessToken) -> [UInt8] {
-        if let cached = servedTokens[token.accountID], cached.token == token { return cached.json }
-        let json = JSONValue.object(token.json).serialized()
-        servedTokens[token.accountID] = (token, json)
-        return json
     }
 
     /// The error for an account whose token cannot be handed out or refreshed. "Cannot be
@@ -88,7 +78,7 @@ extension Agent {
         }
         let when = token.expiresAt.map { " at \(RFC3339.format($0))" } ?? ""
         guard token.refreshToken != nil else {
-            let state = token.expiresAt.map { expiry.expiredPhrase($0, now: Clock.unixSeconds()) } ?? "expired"
+            let state = token.expiresAt.map { expiry.expiredPhrase($0, now: clock.unixSeconds()) } ?? "expired"
             return AgentError(.expired, "the token of account \(account.name) \(state) and cannot be refreshed: "
                               + "it came without a refresh token")
         }
@@ -177,13 +167,12 @@ extension Agent {
                     account.lastRefreshEndedAt = ended
                     account.lastRefreshFailure = failure
                 }
-                servedTokens[accountID] = nil
                 Log.info("account \(account.name) (#\(accountID)) needs a login: \(lost ? "rotation lost: " : "")\(error.message)")
             case .failure(let error):
                 failure = AgentError(.refreshFailed, "refreshing account \(account.name) failed: \(error.message)")
                 store.update(accountID) { account in
                     account.lastRefreshError = error.message
-                    account.refreshAheadAt = account.refreshAheadAt.map { _ in clock.unixSeconds() + 30 }
+                    account.refreshAheadAt = account.refreshAheadAt.map { _ in clock.unixSeconds() + Limits.refreshAheadRetrySeconds }
                     if error.mayHaveArrived { account.refreshTokenMayBeSpent = true }
                     account.lastRefreshEndedAt = ended
                     account.lastRefreshFailure = failure

@@ -113,7 +113,7 @@ extension Agent {
     }
 
     func waitTimeout(_ body: JSONObject) throws(AgentError) -> Int64 {
-        try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? 300
+        try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? Limits.defaultWaitSeconds
     }
 
     func addRequestWaiter(_ id: String, _ waiter: RequestWaiter) {
@@ -309,7 +309,7 @@ extension Agent {
         pendingLogins[state] = PendingLogin(state: state, verifier: pkce.verifier, account: accountName, accountID: accountID,
                                             provider: providerName, redirectURI: redirectURI, scopes: scopes,
                                             expiresAt: moved.deadline, requestID: id)
-        let url = AuthorizeRequest(authorizeEndpoint: provider.authorizeURL, clientID: provider.clientID, redirectURI: redirectURI,
+        let url = AuthorizeRequest(authorizationEndpoint: provider.authorizationEndpoint, clientID: provider.clientID, redirectURI: redirectURI,
                                    scopes: scopes, state: state, codeChallenge: pkce.challenge,
                                    extraParameters: provider.extraAuthorizeParameters).url
         if printURL {

@@ -1,5 +1,6 @@
 import AgentPOSIX
 import AgentProtocol
+import AgentTransport
 import Glibc
 import OAuth
 
@@ -42,9 +43,6 @@ public final class Agent {
     /// Live requests created over the socket (not relayed for an HTTP client), by the pid
     /// of the process that made them: its waits hold the request (see `RequestWaiter.holds`).
     var socketRequestCreators: [String: Int32] = [:]
-    /// The last token handed out per account, serialized (see `serializedAccessToken`).
-    /// Dropped with the account, so a removed token does not outlive it here.
-    var servedTokens: [UInt32: (token: AccessToken, json: [UInt8])] = [:]
     /// The listening socket's device and inode, and when to check it is still there
     /// (monotonic milliseconds); see `checkSocket`.
     var socketIdentity: (device: UInt64, inode: UInt64)?
@@ -239,7 +237,6 @@ public final class Agent {
     func sweep(now: Int64) {
         let wallClock = clock.unixSeconds()
         for account in store.removeExpiredLifetimes(now: wallClock) {
-            servedTokens[account.id] = nil
             Log.info("forgot account \(account.name) (#\(account.id)): lifetime over")
         }
         if now >= nextRefreshExpiryCheck {

@@ -1,3 +1,4 @@
+import AgentTransport
 import OAuth
 
 /// A credentials file to import at start (`--import`, `--persist`).
@@ -22,9 +23,9 @@ public struct AgentConfiguration: Sendable {
     /// 0700 and checks (owner and mode), and removes at exit if it made it and it is empty.
     public var managesDirectory: Bool
     /// Default lifetime of an added token, in seconds (`-t`, as ssh-agent); nil: forever.
-    public var defaultLifetime: Int64?
+    public var defaultLifetimeSeconds: Int64?
     /// A token this close to its expiry counts as expired, in seconds.
-    public var expirySkew: Int64
+    public var expirySkewSeconds: Int64
     /// The version reported by `hello` and `status`.
     public var version: String
     /// OAuth providers and the control browser.
@@ -62,14 +63,14 @@ public struct AgentConfiguration: Sendable {
     /// `fetchHelperPath`. Tests pass a token endpoint played in process.
     public var transport: (any HTTPTransport)?
 
-    public init(socketPath: String, managesDirectory: Bool, defaultLifetime: Int64? = nil,
-                expirySkew: Int64 = 60, version: String, settings: AgentSettings = .builtIn,
+    public init(socketPath: String, managesDirectory: Bool, defaultLifetimeSeconds: Int64? = nil,
+                expirySkewSeconds: Int64 = 60, version: String, settings: AgentSettings = .builtIn,
                 refreshAhead: Bool = false, imports: [CredentialsImport] = [],
                 callbackURL: String = "http://127.0.0.1:7777/oauth/callback") {
         self.socketPath = socketPath
         self.managesDirectory = managesDirectory
-        self.defaultLifetime = defaultLifetime
-        self.expirySkew = expirySkew
+        self.defaultLifetimeSeconds = defaultLifetimeSeconds
+        self.expirySkewSeconds = expirySkewSeconds
         self.version = version
         self.settings = settings
         self.refreshAhead = refreshAhead

@@ -56,7 +56,7 @@ public struct ExpiryRule: Sendable {
 }
 
 extension Agent {
-    var expiry: ExpiryRule { ExpiryRule(skewSeconds: configuration.expirySkew) }
+    var expiry: ExpiryRule { ExpiryRule(skewSeconds: configuration.expirySkewSeconds) }
 
     /// Whether the account's token must not be handed out at `now` (none held, or expired
     /// under the expiry rule).

@@ -55,6 +55,13 @@ public enum Limits {
     /// `status` and the log warn this long before a refresh token lapses, so the user logs
     /// in again before tools start failing.
     public static let refreshExpiryWarningSeconds: Int64 = 24 * 60 * 60
+    /// A background refresh (`--refresh-ahead`) that failed is tried again this long after.
+    public static let refreshAheadRetrySeconds: Int64 = 30
+    /// A `token.get` with `timeout_ms` is answered this much before the client's deadline
+    /// (or a tenth of the time-out, when that is less), so the answer arrives in time.
+    public static let tokenDeadlineMarginMilliseconds: Int64 = 500
+    /// `request.wait`'s time-out when the request gives none.
+    public static let defaultWaitSeconds: Int64 = 300
     /// How often the agent looks for refresh tokens entering that last day.
     public static let refreshExpiryCheckMilliseconds: Int64 = 60_000
 }

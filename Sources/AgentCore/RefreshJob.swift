@@ -22,7 +22,7 @@ struct TiedFile: Sendable {
 enum RefreshOutcome: Sendable {
     /// The provider granted new tokens; with a persisted file, they were written back
     /// (`fileStamp` is the file's stamp after the write; `writeError` says why not).
-    case granted(TokenGrant, fileStamp: FileStamp?, writeError: String?)
+    case granted(AccessTokenResponse, fileStamp: FileStamp?, writeError: String?)
     /// The tied file held newer tokens than ours (another tool rotated them): taken
     /// instead of refreshing, or instead of failing after `invalid_grant`.
     case adopted(StoredCredentials, fileStamp: FileStamp)
@@ -70,7 +70,7 @@ struct RefreshJob: Sendable {
         let claudeCode = file.flatMap { ClaudeCodeRefreshLock.acquire(for: $0.path) }
         defer { claudeCode?.release() }
         if let file, let newer = newerCredentials(in: file) { return .success(.adopted(newer.credentials, fileStamp: newer.stamp)) }
-        let grant: TokenGrant
+        let grant: AccessTokenResponse
         do throws(OAuthError) {
             grant = try endpoint.refresh(refreshToken: refreshToken, scopes: nil, now: { [clock] in clock.unixSeconds() })
         } catch {

@@ -81,6 +81,10 @@ public struct TokenStore {
     /// The earliest `forgetAt` of any account (`.max` if none): `removeExpiredLifetimes`
     /// scans only once this has passed.
     private var earliestForgetAt: Int64 = .max
+    /// The last `token.get` answer per account, serialized (see `serializedAnswer`).
+    /// Dropped here, and only here, when the account goes or its tokens change, so a
+    /// removed token does not outlive its account in memory.
+    private var served: [UInt32: (token: AccessToken, json: [UInt8])] = [:]
     private var nextGeneration: UInt64 = 1
     /// The highest id this store ever gave an account: default ids count on from it and
     /// are never reused, so a script's `--account 1` never silently names a later account.
@@ -142,6 +146,7 @@ public struct TokenStore {
             existing.lastRefreshEndedAt = nil
             existing.lastRefreshFailure = nil
             byID[existing.id] = existing
+            served[existing.id] = nil
             noteForgetAt(forgetAt)
             return existing
         }
@@ -162,6 +167,7 @@ public struct TokenStore {
     public mutating func remove(_ reference: AccountReference) -> Account? {
         guard let account = account(reference) else { return nil }
         byID[account.id] = nil
+        served[account.id] = nil
         idByName[account.name] = nil
         let index = insertionPoint(of: account.id)
         if index < ids.count, ids[index] == account.id { ids.remove(at: index) }
@@ -171,8 +177,10 @@ public struct TokenStore {
     public mutating func update(_ id: UInt32, _ body: (inout Account) -> Void) {
         guard var account = byID[id] else { return }
         let name = account.name
+        let token = account.token
         body(&account)
         precondition(account.id == id && account.name == name, "update must not change an account's id or name")
+        if account.token != token { served[id] = nil }
         byID[id] = account
         noteForgetAt(account.forgetAt)
     }
@@ -185,6 +193,19 @@ public struct TokenStore {
         earliestForgetAt = byID.values.lazy.compactMap(\.forgetAt).min() ?? .max
         return gone
     }
+
+    /// The token's JSON, serialized once per token: the same answer goes to every client
+    /// until the token, its account's name or its scopes change. Parsing and serializing
+    /// were most of a cached `token.get`'s cost (see BENCHMARKS.md).
+    public mutating func serializedAnswer(_ token: AccessToken) -> [UInt8] {
+        if let cached = served[token.accountID], cached.token == token { return cached.json }
+        let json = JSONValue.object(token.json).serialized()
+        if byID[token.accountID] != nil { served[token.accountID] = (token, json) }
+        return json
+    }
+
+    /// Whether an answer is held for the account (for tests of the invalidation).
+    public func holdsServedAnswer(for id: UInt32) -> Bool { served[id] != nil }
 
     /// When the next account's lifetime ends (Unix seconds), if any has one.
     public var nextLifetimeEnd: Int64? { earliestForgetAt == .max ? nil : earliestForgetAt }

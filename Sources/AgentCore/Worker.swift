@@ -6,7 +6,7 @@ import Synchronization
 /// The result of slow work done off the loop thread.
 enum Completion: Sendable {
     case refreshed(accountID: UInt32, generation: UInt64, Result<RefreshOutcome, OAuthError>)
-    case exchanged(login: PendingLogin, Result<TokenGrant, OAuthError>)
+    case exchanged(login: PendingLogin, Result<AccessTokenResponse, OAuthError>)
     case revoked(connectionID: UInt64, requestID: Int64, account: String, accountID: UInt32, Result<Void, OAuthError>)
     case controlBrowserOpened(connectionID: UInt64, rpcID: Int64, requestID: String, state: String, Result<Void, OAuthError>)
 }

@@ -28,6 +28,11 @@ public enum Clock {
     public static func sleep(milliseconds: Int64) {
         var request = timespec(tv_sec: Int(milliseconds / 1000), tv_nsec: Int((milliseconds % 1000) * 1_000_000))
         var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+        // Interrupted, it goes on with what remained; any other failure (EINVAL) ends it.
+        _ = try? syscall("nanosleep") {
+            let result = nanosleep(&request, &remaining)
+            if result == -1 { request = remaining }
+            return result
+        }
     }
 }

@@ -6,6 +6,9 @@ import Glibc
 /// time is older than the stale limit is taken to be left by a crashed holder and
 /// removed. Unlike `flock`, it survives its holder's crash until it turns stale.
 public struct DirectoryLock: Sendable {
+    /// How often a held lock directory is tried again while waiting for it.
+    public static let retryIntervalMilliseconds: Int64 = 100
+
     public let path: String
 
     /// Creates the directory at `path`, waiting at most `timeoutMilliseconds` while a
@@ -28,7 +31,7 @@ public struct DirectoryLock: Sendable {
                     }
                 }
                 if Clock.monotonicMilliseconds() >= deadline { return nil }
-                Clock.sleep(milliseconds: 100)
+                Clock.sleep(milliseconds: Self.retryIntervalMilliseconds)
             }
         }
     }

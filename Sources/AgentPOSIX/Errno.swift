@@ -39,19 +39,44 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     public static let notEmpty = Errno(ENOTEMPTY)
     public static let timedOut = Errno(ETIMEDOUT)
     public static let tooManyFiles = Errno(EMFILE)
+    public static let notPermitted = Errno(EPERM)
+    public static let connectionAborted = Errno(ECONNABORTED)
 }
 
-/// Runs a system call, retrying on `EINTR`, and turns a `-1` result into a thrown `Errno`.
+/// Runs a system call, retrying on `EINTR` (unless `retryingInterrupts` is false, for a
+/// wait that a signal must end), and turns a `-1` result into a thrown `Errno`.
 ///
-/// This is the only place that reads `errno`.
+/// This function and `syscallPointer` are the only places that read `errno`, both
+/// through `failure(of:)`. Public so that the benchmark's own socket code uses it too.
 @inline(__always)
-func syscall<T: FixedWidthInteger>(_ operation: String, _ body: () -> T) throws(Errno) -> T {
+public func syscall<T: FixedWidthInteger>(_ operation: String, retryingInterrupts: Bool = true,
+                                          _ body: () -> T) throws(Errno) -> T {
     while true {
         let result = body()
         if result != -1 { return result }
-        let code = errno
-        if code == EINTR { continue }
-        precondition(code != EBADF && code != EFAULT, "\(operation): \(String(cString: strerror(code))) (a bug)")
-        throw Errno(code, operation: operation)
+        let error = failure(of: operation)
+        if error == .interrupted && retryingInterrupts { continue }
+        throw error
     }
+}
+
+/// Runs a C function that returns a pointer, `nil` on failure with `errno` set (`opendir`,
+/// `mkdtemp`), retrying on `EINTR`, and turns `nil` into a thrown `Errno`.
+@inline(__always)
+public func syscallPointer<T>(_ operation: String, _ body: () -> T?) throws(Errno) -> T {
+    while true {
+        if let result = body() { return result }
+        let error = failure(of: operation)
+        if error == .interrupted { continue }
+        throw error
+    }
+}
+
+/// The `errno` a call just set, as an `Errno`; a bad descriptor or address is a bug, not
+/// the world's error, and traps.
+@inline(__always)
+private func failure(of operation: String) -> Errno {
+    let code = errno
+    precondition(code != EBADF && code != EFAULT, "\(operation): \(String(cString: strerror(code))) (a bug)")
+    return Errno(code, operation: operation)
 }

@@ -7,6 +7,9 @@ import Glibc
 /// lock directory). Locks on one file taken through two open descriptions exclude each
 /// other even within one process.
 public struct FileLock: Sendable {
+    /// How often a held lock is tried again while waiting for it (flock has no timed wait).
+    public static let retryIntervalMilliseconds: Int64 = 20
+
     public let path: String
     private let fd: FileDescriptor
 
@@ -27,7 +30,7 @@ public struct FileLock: Sendable {
                     fd.close()
                     return nil
                 }
-                Clock.sleep(milliseconds: 20)
+                Clock.sleep(milliseconds: Self.retryIntervalMilliseconds)
             } catch {
                 fd.close()
                 throw error

@@ -66,7 +66,7 @@ public enum FileSystem {
     /// The names in a directory, without "." and "..". The C functions are `opendir`,
     /// `readdir` and `closedir`.
     public static func listDirectory(_ path: String) throws(Errno) -> [String] {
-        guard let directory = opendir(path) else { throw Errno(errno, operation: "opendir \(path)") }
+        let directory = try syscallPointer("opendir \(path)") { opendir(path) }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {

@@ -8,6 +8,9 @@ import Glibc
 /// thread blocks for the whole exchange, never longer than the time-out: a helper that
 /// hangs, or writes without end, is killed with SIGKILL. The child is always reaped.
 public enum HelperProcess {
+    /// How often a helper that closed its output is checked for its exit, until the deadline.
+    static let exitPollMilliseconds: Int64 = 1
+
     /// Why an exchange was cut short.
     public enum Interruption: Equatable, Sendable {
         /// The time-out passed before the helper finished; it was killed.
@@ -67,7 +70,7 @@ public enum HelperProcess {
                         interruption = .deadline
                         break
                     }
-                    Clock.sleep(milliseconds: 1)
+                    Clock.sleep(milliseconds: Self.exitPollMilliseconds)
                 }
             }
         } catch {

@@ -32,13 +32,16 @@ public struct PollSet {
     /// Waits up to `timeoutMilliseconds` (-1: forever); returns the number of ready entries.
     /// An interrupted wait counts as zero ready. The corresponding C function is `poll`.
     public mutating func wait(timeoutMilliseconds: Int32) throws(Errno) -> Int {
-        let n = entries.withUnsafeMutableBufferPointer { buffer in
-            Glibc.poll(buffer.baseAddress, nfds_t(buffer.count), timeoutMilliseconds)
+        do throws(Errno) {
+            let n = try syscall("poll", retryingInterrupts: false) {
+                entries.withUnsafeMutableBufferPointer { buffer in
+                    Glibc.poll(buffer.baseAddress, nfds_t(buffer.count), timeoutMilliseconds)
+                }
+            }
+            return Int(n)
+        } catch where error == .interrupted {
+            return 0
         }
-        if n >= 0 { return Int(n) }
-        let code = errno
-        if code == EINTR { return 0 }
-        throw Errno(code, operation: "poll")
     }
 }
 

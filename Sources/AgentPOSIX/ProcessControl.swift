@@ -136,10 +136,9 @@ public enum ProcessControl {
     /// foreground). Returns only by throwing. The corresponding C function is `execv`.
     public static func exec(_ path: String, arguments: [String]) throws(Errno) -> Never {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        execv(path, argv)
-        let code = errno
-        for pointer in argv { free(pointer) }
-        throw Errno(code, operation: "exec \(path)")
+        defer { for pointer in argv { free(pointer) } }
+        _ = try syscall("exec \(path)") { execv(path, argv) }
+        preconditionFailure("execv returned without failing")
     }
 
     /// Replaces this process with `name`, looked up on `PATH` when it has no slash, with
@@ -153,21 +152,16 @@ public enum ProcessControl {
         let argv = ([name] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
-        let candidates: [String]
-        if name.contains("/") {
-            candidates = [name]
-        } else {
-            let path = environment["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/bin:/usr/bin:/bin"
-            candidates = path.split(separator: ":", omittingEmptySubsequences: false).map { $0.isEmpty ? name : "\($0)/\(name)" }
-        }
+        let candidates = FileSystem.candidates(for: name, searchPath: environment["PATH"], emptyEntryIsCurrentDirectory: true)
         var failure = Errno(ENOENT, operation: "exec \(name)")
         for candidate in candidates {
-            execve(candidate, argv, envp)
-            let code = errno
-            switch code {
-            case ENOENT, ENOTDIR: continue
-            case EACCES: failure = Errno(code, operation: "exec \(candidate)")
-            default: throw Errno(code, operation: "exec \(candidate)")
+            do throws(Errno) {
+                _ = try syscall("exec \(candidate)") { execve(candidate, argv, envp) }
+                preconditionFailure("execve returned without failing")
+            } catch where error == .noSuchFile || error == .notDirectory {
+                continue
+            } catch where error == .permissionDenied {
+                failure = error
             }
         }
         throw failure

@@ -40,6 +40,11 @@ public enum Signals {
 
     /// Whether a process with `pid` exists (signal 0 probe).
     public static func processExists(_ pid: Int32) -> Bool {
-        kill(pid, 0) == 0 || errno == EPERM
+        do throws(Errno) {
+            _ = try syscall("kill") { kill(pid, 0) }
+            return true
+        } catch {
+            return error == .notPermitted
+        }
     }
 }

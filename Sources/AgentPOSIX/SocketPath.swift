@@ -4,6 +4,14 @@ import Glibc
 public enum SocketPath {
     public static let fileName = "agent.sock"
 
+    /// The agent a client talks to, as ssh-add finds ssh-agent: `explicit` (the `-a`
+    /// option) when given, else `CLAUDE_AGENT_SOCK` when set and not empty, else
+    /// `defaultPath()`. The one rule for the CLI, the client library, the bridge and the
+    /// endpoint; the agent itself listens on `-a` or the default, never the variable.
+    public static func resolve(explicit: String?) -> String {
+        explicit ?? ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? defaultPath()
+    }
+
     /// `$XDG_RUNTIME_DIR/claude-agent/agent.sock`, or, without `XDG_RUNTIME_DIR`, a
     /// per-uid directory under /tmp (`/tmp/claude-agent-<uid>/agent.sock`), as tmux does.
     public static func defaultPath() -> String {

@@ -50,6 +50,11 @@ extension AgentClient {
     /// `redirectURI` (a loopback listener of the caller's, fitting the provider's
     /// configured form), or, with `manual` (the browser is on another machine), to the
     /// provider's code page when it has one.
+    ///
+    /// - Throws: `bad_request` for a redirect URI the provider's configuration does not
+    ///   accept (RFC 8252 loopback rules); `not_found` for an unknown provider; `locked`;
+    ///   `too_many_requests` when too many logins are pending; `protocol_violation` for an
+    ///   answer without `authorize_url` or `state`.
     public func startLogin(account: String?, accountID: UInt32? = nil, provider: String?, redirectURI: String? = nil,
                            manual: Bool = false, scopes: [String]?) throws(AgentClientError) -> LoginStart {
         var fields = JSONObject()
@@ -71,6 +76,9 @@ extension AgentClient {
     /// `oauth.callback`: hands the provider's redirect (a code, or an error) to the agent,
     /// which exchanges the code; answers the account it logged in, or the token request
     /// the authorization approved.
+    ///
+    /// - Throws: `invalid_state` for an unknown or expired state; `login_failed` when the
+    ///   provider refused the code or sent an error (it works while the agent is locked).
     public func completeLogin(state: String, code: String?, error: String? = nil,
                               errorDescription: String? = nil) throws(AgentClientError) -> CallbackOutcome {
         var fields: JSONObject = ["state": .string(state)]
@@ -88,6 +96,8 @@ extension AgentClient {
 
     /// `account.logout`: forgets the account and revokes its refresh token when the
     /// provider allows.
+    ///
+    /// - Throws: `not_found` when no account matches; `locked`.
     public func logout(_ account: AccountReference, revoke: Bool = true) throws(AgentClientError) -> LogoutResult {
         let result = try call(.accountLogout, ["account": account.json, "revoke": .bool(revoke)])
         return LogoutResult(account: result["account"]?.stringValue ?? account.description,
@@ -97,6 +107,9 @@ extension AgentClient {
 
     /// `account.import`: the agent reads a credentials file (Claude Code's or the seed
     /// CLI's) and holds its tokens; with `persist`, rotated tokens are written back.
+    ///
+    /// - Throws: `bad_request` for a file that is missing, unreadable or not a credentials
+    ///   file; `locked`.
     @discardableResult
     public func importCredentials(path: String, account: String?, persist: Bool) throws(AgentClientError) -> AccountSummary {
         var fields: JSONObject = ["path": .string(path), "persist": .bool(persist)]
@@ -131,6 +144,9 @@ public struct ProviderInfo: Equatable, Sendable {
 
 extension AgentClient {
     /// `provider.get`: the provider named, else `account`'s, else the default one.
+    ///
+    /// - Throws: `not_found` for an unknown provider or account; `protocol_violation` for
+    ///   an answer without `provider`.
     public func provider(named name: String?, account: AccountReference? = nil) throws(AgentClientError) -> ProviderInfo {
         var fields = JSONObject()
         if let name { fields["provider"] = .string(name) }

@@ -63,6 +63,9 @@ extension AgentClient {
     /// `token.get` with `wait`: when no valid token covers the scopes, the agent makes a
     /// token request and answers when a person approves (the token) or it ends otherwise
     /// (`denied`, `cancelled`, `timeout`, `request_failed`).
+    ///
+    /// - Throws: as `token(scopes:account:refresh:)`, and with `wait`, `denied`, `cancelled`,
+    ///   `timeout` or `request_failed` as the request ends.
     public func token(scopes: [String], account: AccountReference?, wait: Bool, timeout: Int64 = 300,
                       clientName: String? = nil) throws(AgentClientError) -> AccessToken {
         guard wait else { return try token(scopes: scopes, account: account) }
@@ -76,6 +79,9 @@ extension AgentClient {
         return try decode { () throws(AgentError) in try AccessToken(json: result) }
     }
 
+    /// `request.create`: asks for a token that a person approves; answers the pending request.
+    /// - Throws: `too_many_requests` when the agent, or this caller, has its most live
+    ///   requests; `bad_request` for fields over their limits.
     public func createRequest(scopes: [String], account: AccountReference? = nil, clientName: String? = nil,
                               hostname: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
@@ -85,11 +91,15 @@ extension AgentClient {
         return try requestInfo(try call(.requestCreate, fields))
     }
 
+    /// `request.get`: one request as the agent describes it.
+    /// - Throws: `not_found` for an unknown or forgotten request.
     public func request(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
         try requestInfo(try call(.requestGet, ["request_id": .string(id)]))
     }
 
     /// `request.list`: the live requests, oldest first, following the pages.
+    ///
+    /// - Throws: `protocol_violation` also when the pages do not add up.
     public func listRequests() throws(AgentClientError) -> [TokenRequestInfo] {
         let items = try ListPages.collect(.requestList, key: "requests") { op, fields throws(AgentClientError) in
             try call(op, fields)
@@ -106,6 +116,8 @@ extension AgentClient {
 
     /// `request.wait`: blocks until the request ends or `timeout` seconds pass; calls
     /// `tick` about once a second meanwhile (for a progress line).
+    ///
+    /// - Throws: `not_found` for an unknown request.
     public func waitForRequest(_ id: String, timeout: Int64, tick: () -> Void = {}) throws(AgentClientError) -> TokenRequestInfo {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
@@ -117,6 +129,11 @@ extension AgentClient {
     /// `request.select_account`: approves with a held token, or starts the authorization
     /// (the control browser opens it; with `printURL` the URL comes back instead; with
     /// `redirectURI` the provider redirects to that loopback listener).
+    ///
+    /// - Throws: `not_found` for an unknown request or account; `invalid_status` when the
+    ///   request is no longer pending; `control_browser_failed` when the control browser
+    ///   could not open the authorization; `locked` while the agent is locked; `refresh_failed`, `login_required` or
+    ///   `rotation_lost` when the held token cannot be refreshed.
     public func selectAccount(_ id: String, account: AccountReference, printURL: Bool = false,
                               redirectURI: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id), "account": account.json, "print_url": .bool(printURL)]
@@ -124,12 +141,19 @@ extension AgentClient {
         return try requestInfo(try call(.requestSelectAccount, fields))
     }
 
+    /// `request.deny`: ends a pending request as denied, with `reason` if given.
+    ///
+    /// - Throws: `not_found` for an unknown request; `invalid_status` when it already ended;
+    ///   `locked` while the agent is locked.
     public func denyRequest(_ id: String, reason: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
         var fields: JSONObject = ["request_id": .string(id)]
         if let reason { fields["reason"] = .string(reason) }
         return try requestInfo(try call(.requestDeny, fields))
     }
 
+    /// `request.cancel`: the asking tool gives up its pending request.
+    ///
+    /// - Throws: `not_found` for an unknown request; `invalid_status` when it already ended.
     public func cancelRequest(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
         try requestInfo(try call(.requestCancel, ["request_id": .string(id)]))
     }

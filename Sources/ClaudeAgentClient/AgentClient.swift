@@ -5,6 +5,16 @@ import AgentProtocol
 ///
 /// Calls block until the agent answers or the time-out passes. The connection is opened on
 /// first use and reused; a client is not meant to be shared between threads.
+///
+/// Every call throws `AgentClientError`, whose `code` is one of Protocol.md's error codes.
+/// Any call may throw, besides the codes its own documentation names:
+/// - `agent_not_running`: nothing listens at `socketPath`;
+/// - `io`: the connection failed or the agent closed it;
+/// - `timeout`: no answer within the call's wait (`timeoutMilliseconds`);
+/// - `protocol_violation`: the agent's answer was not a valid frame or result;
+/// - `busy`: the agent is at its connection cap;
+/// - `bad_request`, `unknown_op`, `internal`: the agent refused the request as malformed,
+///   does not know the operation (an older agent), or failed itself.
 public final class AgentClient {
     public let socketPath: String
     /// How long one call may wait for its answer.
@@ -13,7 +23,12 @@ public final class AgentClient {
     private var decoder = FrameDecoder()
     private var nextID: Int64 = 1
 
-    public init(socketPath: String, timeoutMilliseconds: Int = 30_000) {
+    /// How long a call waits for the agent's answer unless told otherwise.
+    public static let defaultTimeoutMilliseconds = 30_000
+    /// A long wait (`request.wait`) polls its socket in slices this long, so progress can show.
+    static let waitSliceMilliseconds: Int32 = 1000
+
+    public init(socketPath: String, timeoutMilliseconds: Int = AgentClient.defaultTimeoutMilliseconds) {
         self.socketPath = socketPath
         self.timeoutMilliseconds = timeoutMilliseconds
     }
@@ -23,7 +38,7 @@ public final class AgentClient {
     /// The agent named by `CLAUDE_AGENT_SOCK`, or, when it is unset, the one at the default
     /// path (`$XDG_RUNTIME_DIR/claude-agent/agent.sock`).
     public static func fromEnvironment() -> AgentClient {
-        AgentClient(socketPath: ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defaultPath())
+        AgentClient(socketPath: SocketPath.resolve(explicit: nil))
     }
 
     public func close() {
@@ -35,11 +50,15 @@ public final class AgentClient {
     // MARK: Operations
 
     /// `hello`: the agent's protocol and version.
+    ///
+    /// - Throws: `unsupported_version` when the agent does not speak protocol 1.
     public func hello() throws(AgentClientError) -> AgentHello {
         AgentHello(try call(.hello, ["protocol": .int(protocolVersion)]))
     }
 
     /// `status`: pid, version, uptime, socket, lock state, counts.
+    ///
+    /// - Throws: only the codes every call may throw.
     public func status() throws(AgentClientError) -> AgentStatus {
         let result = try call(.status)
         return try decoding { () throws(AgentError) in try AgentStatus(json: result) }
@@ -86,6 +105,9 @@ public final class AgentClient {
     }
 
     /// `account.add`: hands a token bundle to the agent under `name`.
+    ///
+    /// - Throws: `locked` while the agent is locked; `bad_request` for a bad name, token
+    ///   or time, or when the agent holds its most accounts.
     @discardableResult
     public func addAccount(_ name: String, token: TokenBundle, accountID: UInt32? = nil,
                            lifetime: Int64? = nil) throws(AgentClientError) -> AccountSummary {
@@ -98,6 +120,10 @@ public final class AgentClient {
     }
 
     /// `account.list`: every account, without secrets, following the pages.
+    ///
+    /// - Throws: `locked` while the agent is locked; `protocol_violation` also when the
+    ///   pages do not add up (no array, a
+    ///   cursor that does not move on, too many pages).
     public func listAccounts() throws(AgentClientError) -> [AccountSummary] {
         let items = try ListPages.collect(.accountList, key: "accounts") { op, fields throws(AgentClientError) in
             try call(op, fields)
@@ -113,21 +139,31 @@ public final class AgentClient {
     }
 
     /// `account.remove`.
+    ///
+    /// - Throws: `not_found` when no account matches; `locked` while the agent is locked.
     public func removeAccount(_ account: AccountReference) throws(AgentClientError) {
         _ = try call(.accountRemove, ["account": account.json])
     }
 
     /// `agent.lock`: no token is handed out until `unlock` with the same passphrase.
+    ///
+    /// - Throws: `locked` when the agent is already locked; `bad_request` for an empty
+    ///   passphrase.
     public func lock(passphrase: String) throws(AgentClientError) {
         _ = try call(.agentLock, ["passphrase": .string(passphrase)])
     }
 
     /// `agent.unlock`.
+    ///
+    /// - Throws: `not_locked` when it is not locked; `denied` for a wrong passphrase
+    ///   (answered after a delay that grows with each failure).
     public func unlock(passphrase: String) throws(AgentClientError) {
         _ = try call(.agentUnlock, ["passphrase": .string(passphrase)])
     }
 
     /// `agent.stop`: the agent removes its socket, answers with its pid, and exits.
+    ///
+    /// - Throws: only the codes every call may throw.
     @discardableResult
     public func stop() throws(AgentClientError) -> Int32 {
         let result = try call(.agentStop)
@@ -141,6 +177,9 @@ public final class AgentClient {
     /// - Parameter waitMilliseconds: how long to wait for the answer (default
     ///   `timeoutMilliseconds`, or `leastWaitMilliseconds(for:)` when that is longer).
     /// - Parameter tick: called about once a second while waiting for the answer.
+    ///
+    /// - Throws: the agent's error for this request, with its own code, or the client's
+    ///   (`agent_not_running`, `io`, `timeout`, `protocol_violation`).
     public func call(_ op: Op, _ fields: JSONObject = JSONObject(), waitMilliseconds: Int? = nil,
                      tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
         let id = try send(op, fields)
@@ -156,6 +195,8 @@ public final class AgentClient {
     /// Sends one request without waiting for its answer, for a caller that waits on other
     /// things too: it polls `descriptor` and collects the answer with `availableAnswer(to:)`.
     /// - Returns: the request's id.
+    ///
+    /// - Throws: `agent_not_running`, `busy` (refused at the cap), `io`.
     public func send(_ op: Op, _ fields: JSONObject = JSONObject()) throws(AgentClientError) -> Int64 {
         let id = nextID
         nextID += 1
@@ -267,7 +308,7 @@ public final class AgentClient {
                 throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
             }
             // Wait in slices of a second so a long wait can show progress.
-            while (try? waitFor(connection, .readable, timeoutMilliseconds: 1000)) == false {
+            while (try? waitFor(connection, .readable, timeoutMilliseconds: Self.waitSliceMilliseconds)) == false {
                 if Clock.monotonicMilliseconds() >= deadline {
                     close()
                     throw AgentClientError(.timeout, "the agent did not answer within \(waitMilliseconds) ms")

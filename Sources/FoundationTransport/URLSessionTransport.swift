@@ -3,7 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import OAuth
+import AgentTransport
 
 /// Performs an `HTTPExchange` with URLSession in this process.
 ///

@@ -19,7 +19,7 @@ public struct AgentSocketCaller: AgentCalling {
     /// a callback for the token exchange, so this is generous.
     public var timeoutMilliseconds: Int
 
-    public init(socketPath: String, timeoutMilliseconds: Int = 30_000) {
+    public init(socketPath: String, timeoutMilliseconds: Int = AgentClient.defaultTimeoutMilliseconds) {
         self.socketPath = socketPath
         self.timeoutMilliseconds = timeoutMilliseconds
     }

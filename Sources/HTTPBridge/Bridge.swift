@@ -1,4 +1,5 @@
 import AgentPOSIX
+import ClaudeAgentClient
 import Glibc
 
 /// How to run a bridge.
@@ -10,7 +11,7 @@ public struct BridgeConfiguration: Sendable {
     public var socketPath: String
     public var server = HTTPServerConfiguration()
     /// How long one agent call may take.
-    public var agentTimeoutMilliseconds = 30_000
+    public var agentTimeoutMilliseconds = AgentClient.defaultTimeoutMilliseconds
 
     public static let defaultListen = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 7777)
 

@@ -21,6 +21,12 @@ public struct HTTPServerConfiguration: Sendable {
     /// Serve only clients whose socket belongs to our uid (or root), as the agent's socket
     /// does with `SO_PEERCRED`.
     public var requireSameUser = true
+    /// Connections the kernel queues before we accept them (nginx's default, 511).
+    public static let listenBacklog: Int32 = 511
+    /// How long accepting pauses after a failed accept (out of descriptors or memory).
+    public static let acceptPauseMilliseconds: Int64 = 100
+    /// Longest poll sleep when no connection has an earlier deadline.
+    public static let maxPollMilliseconds: Int64 = 60_000
     /// Where one-line log messages go (never with a secret in them).
     public var log: @Sendable (String) -> Void = { _ in }
     /// Bytes of a streamed response the client may leave unread before the connection is
@@ -95,7 +101,7 @@ public final class HTTPServer: @unchecked Sendable {
         var bound: [SocketAddress] = []
         do throws(Errno) {
             for address in addresses {
-                let fd = try TCPSocket.listen(address, backlog: 511)
+                let fd = try TCPSocket.listen(address, backlog: HTTPServerConfiguration.listenBacklog)
                 listeners.append(fd)
                 bound.append(try TCPSocket.localAddress(of: fd))
             }
@@ -220,7 +226,7 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Milliseconds until the earliest connection deadline (or the end of an accept pause).
     private func pollTimeout(now: Int64) -> Int64 {
-        var deadline = now + 60_000
+        var deadline = now + HTTPServerConfiguration.maxPollMilliseconds
         for connection in connections.values { deadline = min(deadline, nextDeadline(of: connection)) }
         if acceptPausedUntil > now { deadline = min(deadline, acceptPausedUntil) }
         return max(0, min(deadline - now, Int64(Int32.max)))
@@ -262,8 +268,8 @@ public final class HTTPServer: @unchecked Sendable {
             } catch {
                 // Out of descriptors (EMFILE, ENFILE) or memory: the listener stays
                 // readable, so pause instead of spinning; pending clients wait in the backlog.
-                configuration.log("accept failed: \(error); pausing for 100 ms")
-                acceptPausedUntil = Clock.monotonicMilliseconds() + 100
+                configuration.log("accept failed: \(error); pausing for \(HTTPServerConfiguration.acceptPauseMilliseconds) ms")
+                acceptPausedUntil = Clock.monotonicMilliseconds() + HTTPServerConfiguration.acceptPauseMilliseconds
                 return
             }
             admit(fd, peer: peer)

@@ -6,7 +6,7 @@ import AgentProtocol
 /// The parameters of an authorization request.
 public struct AuthorizeRequest: Sendable, Equatable {
     /// e.g. "https://claude.ai/oauth/authorize"; may already contain a query.
-    public var authorizeEndpoint: String
+    public var authorizationEndpoint: String
     public var clientID: String
     public var redirectURI: String
     public var scopes: [String]
@@ -18,7 +18,7 @@ public struct AuthorizeRequest: Sendable, Equatable {
     public var extraParameters: [(String, String)]
 
     public init(
-        authorizeEndpoint: String,
+        authorizationEndpoint: String,
         clientID: String,
         redirectURI: String,
         scopes: [String],
@@ -26,7 +26,7 @@ public struct AuthorizeRequest: Sendable, Equatable {
         codeChallenge: String,
         extraParameters: [(String, String)] = []
     ) {
-        self.authorizeEndpoint = authorizeEndpoint
+        self.authorizationEndpoint = authorizationEndpoint
         self.clientID = clientID
         self.redirectURI = redirectURI
         self.scopes = scopes
@@ -56,17 +56,17 @@ public struct AuthorizeRequest: Sendable, Equatable {
     public var url: String {
         let query = PercentEncoding.formEncode(queryItems)
         let separator: String
-        if let q = authorizeEndpoint.firstIndex(of: "?") {
-            let last = authorizeEndpoint.last
-            separator = (authorizeEndpoint.index(after: q) == authorizeEndpoint.endIndex || last == "&") ? "" : "&"
+        if let q = authorizationEndpoint.firstIndex(of: "?") {
+            let last = authorizationEndpoint.last
+            separator = (authorizationEndpoint.index(after: q) == authorizationEndpoint.endIndex || last == "&") ? "" : "&"
         } else {
             separator = "?"
         }
-        return authorizeEndpoint + separator + query
+        return authorizationEndpoint + separator + query
     }
 
     public static func == (lhs: AuthorizeRequest, rhs: AuthorizeRequest) -> Bool {
-        lhs.authorizeEndpoint == rhs.authorizeEndpoint
+        lhs.authorizationEndpoint == rhs.authorizationEndpoint
             && lhs.clientID == rhs.clientID
             && lhs.redirectURI == rhs.redirectURI
             && lhs.scopes == rhs.scopes

@@ -1,4 +1,5 @@
 import AgentProtocol
+import AgentTransport
 
 /// Asks the Electron control browser to open an authorize URL in one account's browser
 /// session: `GET <base>/open-auth?account_id=<id>&auth_url=<url-encoded>`, as the original
@@ -18,7 +19,7 @@ public struct ControlBrowserClient: Sendable {
     /// Succeeds on a 2xx answer; anything else (non-2xx, refused, timed out) is an error
     /// whose message says which.
     public func openAuth(accountID: UInt32, authorizeURL: String) throws(OAuthError) {
-        guard AgentSettings.isHTTPURL(baseURL) else {
+        guard ProviderConfiguration.isHTTPURL(baseURL) else {
             throw OAuthError(kind: .rejected, code: nil, message: "control_browser_url \(baseURL) is not a valid URL", status: nil)
         }
         let target = "\(baseURL)/open-auth?account_id=\(accountID)&auth_url=\(PercentEncoding.encode(authorizeURL))"

@@ -1,6 +1,7 @@
 import AgentCrypto
 import AgentPOSIX
 import AgentProtocol
+import AgentTransport
 import Synchronization
 
 /// Speaks to one provider's token endpoint (RFC 6749 §3.2, with RFC 7636's verifier) and
@@ -65,7 +66,7 @@ public final class TokenEndpointClient: Sendable {
     /// client secret goes in HTTP Basic. `now` is read when the answer arrives, to make
     /// `expires_in` absolute.
     public func exchange(code: String, codeVerifier: String, redirectURI: String, state: String?,
-                         now: @escaping () -> Int64) throws(OAuthError) -> TokenGrant {
+                         now: @escaping () -> Int64) throws(OAuthError) -> AccessTokenResponse {
         var fields = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
                       ("client_id", provider.clientID), ("code_verifier", codeVerifier)]
         if let state { fields.append(("state", state)) }
@@ -74,7 +75,7 @@ public final class TokenEndpointClient: Sendable {
 
     /// The refresh_token grant (RFC 6749 §6): `grant_type`, `refresh_token`, `client_id`,
     /// and `scope` when scopes are given (to narrow the new token; nil keeps the old scopes).
-    public func refresh(refreshToken: String, scopes: [String]?, now: @escaping () -> Int64) throws(OAuthError) -> TokenGrant {
+    public func refresh(refreshToken: String, scopes: [String]?, now: @escaping () -> Int64) throws(OAuthError) -> AccessTokenResponse {
         var fields = [("grant_type", "refresh_token"), ("refresh_token", refreshToken), ("client_id", provider.clientID)]
         if let scopes, !scopes.isEmpty { fields.append(("scope", Scopes.joined(scopes))) }
         return try requestGrant(fields, now: now)
@@ -84,7 +85,7 @@ public final class TokenEndpointClient: Sendable {
     /// token ends the whole grant at providers that implement it. Throws `rejected` when
     /// the provider has no revocation endpoint configured.
     public func revoke(token: String, hint: String = "refresh_token") throws(OAuthError) {
-        guard let endpoint = provider.revocationURL else {
+        guard let endpoint = provider.revocationEndpoint else {
             throw OAuthError(kind: .rejected, code: nil,
                              message: "provider \(provider.name) has no revocation endpoint (revocation_url)", status: nil)
         }
@@ -92,10 +93,10 @@ public final class TokenEndpointClient: Sendable {
         _ = try post(fields, to: endpoint, name: "revocation endpoint \(endpoint)", idempotent: true)
     }
 
-    private func requestGrant(_ fields: [(String, String)], now: () -> Int64) throws(OAuthError) -> TokenGrant {
-        let body = try post(fields, to: provider.tokenURL, name: "token endpoint \(provider.tokenURL)", idempotent: false)
+    private func requestGrant(_ fields: [(String, String)], now: () -> Int64) throws(OAuthError) -> AccessTokenResponse {
+        let body = try post(fields, to: provider.tokenEndpoint, name: "token endpoint \(provider.tokenEndpoint)", idempotent: false)
         do throws(OAuthError) {
-            return try TokenGrant.parse(body, now: now())
+            return try AccessTokenResponse.parse(body, now: now())
         } catch {
             // The provider answered 2xx: whatever it granted, it may have rotated already.
             var failure = error
@@ -149,7 +150,7 @@ public final class TokenEndpointClient: Sendable {
     }
 
     private func makeRequest(_ fields: [(String, String)], to endpoint: String, name: String) throws(OAuthError) -> HTTPExchange {
-        guard AgentSettings.isHTTPURL(endpoint) else {
+        guard ProviderConfiguration.isHTTPURL(endpoint) else {
             throw OAuthError(kind: .rejected, code: nil, message: "\(name) is not a valid http or https URL", status: nil)
         }
         var headers = [HTTPExchange.Header("Accept", "application/json"), HTTPExchange.Header("User-Agent", provider.userAgent)]

@@ -13,7 +13,7 @@ import Synchronization
 func measureEndpoint(_ settings: Settings, _ workspace: Workspace, report: Report) throws {
     report.section("6. The local API endpoint: a Messages call through it vs directly")
     let endpointProgram = settings.binaries.directory + "/claude-agent-endpoint"
-    guard access(endpointProgram, X_OK) == 0 else { throw BenchError("\(endpointProgram) not found") }
+    guard FileSystem.isExecutable(endpointProgram) else { throw BenchError("\(endpointProgram) not found") }
     let agent = try workspace.startClaudeAgent(settings.binaries, name: "endpoint-agent")
     try AgentCalls(agent.socket).call(addAccountPayload("bench", token: fakeToken(0)))
     let upstream = try MessagesUpstream()
@@ -121,7 +121,7 @@ private func percentile(_ values: [Double], _ fraction: Double) -> Double {
 }
 
 /// One kept-alive client connection speaking just enough HTTP/1.1 for the benchmark.
-final class BenchHTTP: @unchecked Sendable {
+final class BenchHTTP {
     private let fd: FileDescriptor
     private var reader: ByteReader
 

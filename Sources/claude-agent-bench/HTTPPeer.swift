@@ -48,9 +48,12 @@ final class HTTPPeer: Sendable {
 
     private func acceptLoop() {
         while true {
-            let fd = Glibc.accept(listener.rawValue, nil, nil)
-            if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+            let fd: Int32
+            do throws(Errno) {
+                fd = try syscall("accept") { Glibc.accept(listener.rawValue, nil, nil) }
+            } catch where error == .connectionAborted {
+                continue
+            } catch {
                 return
             }
             let thread = Thread { [self] in serve(fd) }
@@ -80,8 +83,8 @@ final class HTTPPeer: Sendable {
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            guard let n = try? syscall("send", { bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) } }),
+                  n > 0 else { return }
             sent += n
         }
     }
@@ -93,9 +96,8 @@ final class HTTPPeer: Sendable {
         var headEnd: Int?
         var wanted = Int.max
         while bytes.count < wanted {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            guard let n = try? syscall("recv", { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }),
+                  n > 0 else { break }
             bytes += chunk[0..<n]
             if headEnd == nil, let end = find([13, 10, 13, 10], in: bytes) {
                 headEnd = end + 4
@@ -135,9 +137,8 @@ func httpRequest(port: UInt16, _ method: String, _ target: String, body: String?
     var answer: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 16384)
     while true {
-        let n = chunk.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress!, $0.count, 0) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
+        guard let n = try? syscall("recv", { chunk.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress!, $0.count, 0) } }),
+              n > 0 else { break }
         answer += chunk[0..<n]
     }
     let text = String(decoding: answer, as: UTF8.self)

@@ -34,9 +34,12 @@ final class MessagesUpstream: Sendable {
 
     private func acceptLoop() {
         while true {
-            let fd = Glibc.accept(listener.rawValue, nil, nil)
-            if fd < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+            let fd: Int32
+            do throws(Errno) {
+                fd = try syscall("accept") { Glibc.accept(listener.rawValue, nil, nil) }
+            } catch where error == .connectionAborted {
+                continue
+            } catch {
                 return
             }
             var on: Int32 = 1

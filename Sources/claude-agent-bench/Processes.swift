@@ -9,8 +9,11 @@ final class Workspace {
 
     init() throws {
         var template = Array((NSTemporaryDirectory() + "/claude-agent-bench.XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw BenchError("mkdtemp: \(String(cString: strerror(errno)))")
+        let made: UnsafeMutablePointer<CChar>
+        do throws(Errno) {
+            made = try syscallPointer("mkdtemp") { template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) } }
+        } catch {
+            throw BenchError("\(error)")
         }
         root = String(cString: made)
     }
@@ -89,11 +92,7 @@ struct Binaries {
     var daemon: String { directory + "/claude-agentd" }
 
     static func onPath(_ name: String) -> String? {
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
+        FileSystem.findOnPath(name)
     }
 
     static func require(_ name: String, package: String) throws -> String {
@@ -170,7 +169,7 @@ func peakResident(_ command: [String], environment: [String: String], runs: Int 
     let launcher = ["/bin/sh", "-c", "\"$@\" >/dev/null 2>&1 </dev/null & echo $!", "sh"] + command
     for _ in 0..<runs {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw BenchError("pipe: \(String(cString: strerror(errno)))") }
+        do throws(Errno) { _ = try syscall("pipe") { pipe(&fds) } } catch { throw BenchError("\(error)") }
         let shell: pid_t
         do {
             shell = try spawn(launcher, environment: environment) { actions in
@@ -186,9 +185,8 @@ func peakResident(_ command: [String], environment: [String: String], runs: Int 
         var output = [UInt8](repeating: 0, count: 64)
         var got = 0
         while got < output.count {
-            let n = output.withUnsafeMutableBytes { read(fds[0], $0.baseAddress! + got, $0.count - got) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            guard let n = try? syscall("read", { output.withUnsafeMutableBytes { read(fds[0], $0.baseAddress! + got, $0.count - got) } }),
+                  n > 0 else { break }
             got += n
         }
         close(fds[0])
@@ -198,8 +196,10 @@ func peakResident(_ command: [String], environment: [String: String], runs: Int 
             throw BenchError("sh did not say which pid it started")
         }
         var usage = rusage()
-        guard wait4(pid, &wstatus, 0, &usage) == pid else {
-            throw BenchError("cannot wait for \(command[0]): \(String(cString: strerror(errno)))")
+        do throws(Errno) {
+            _ = try syscall("wait4") { wait4(pid, &wstatus, 0, &usage) }
+        } catch {
+            throw BenchError("cannot wait for \(command[0]): \(error)")
         }
         guard wstatus == 0 else { throw BenchError("\(command.joined(separator: " ")) failed (status \(wstatus))") }
         peak = max(peak, usage.ru_maxrss)

@@ -27,10 +27,11 @@ struct BlockingConnection {
     func writeAll(_ bytes: [UInt8]) throws(BenchError) {
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw BenchError("send: \(String(cString: strerror(errno)))")
+            let count: Int
+            do throws(Errno) {
+                count = try syscall("send") { bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) } }
+            } catch {
+                throw BenchError("\(error)")
             }
             sent += count
         }
@@ -50,10 +51,11 @@ struct BlockingConnection {
     private func readExactly(_ buffer: inout [UInt8], count: Int) throws(BenchError) {
         var got = 0
         while got < count {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, count - got, 0) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw BenchError("recv: \(String(cString: strerror(errno)))")
+            let n: Int
+            do throws(Errno) {
+                n = try syscall("recv") { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, count - got, 0) } }
+            } catch {
+                throw BenchError("\(error)")
             }
             if n == 0 { throw BenchError("the agent closed the connection") }
             got += n

@@ -106,7 +106,7 @@ func main() -> Int32 {
     let settings = parseArguments()
     signal(SIGPIPE, SIG_IGN)
     raiseDescriptorLimit()
-    for binary in [settings.binaries.agent, settings.binaries.daemon] where access(binary, X_OK) != 0 {
+    for binary in [settings.binaries.agent, settings.binaries.daemon] where !FileSystem.isExecutable(binary) {
         FileHandle.standardError.write(Data("claude-agent-bench: \(binary) not found; run swift build -c release first\n".utf8))
         return 1
     }

@@ -57,6 +57,8 @@ final class URLSessionUpstream: Upstream, @unchecked Sendable {
         return Task(task: task, exchanges: exchanges)
     }
 
+    /// `@unchecked Sendable`: both fields are `let`; URLSessionTask is thread-safe but not
+    /// marked Sendable, and `Exchanges` keeps its state in a Mutex.
     private struct Task: UpstreamTask, @unchecked Sendable {
         let task: URLSessionTask
         let exchanges: Exchanges

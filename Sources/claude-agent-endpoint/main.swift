@@ -33,9 +33,12 @@ var listen: [SocketAddress] = []
 var account: AccountReference?
 var upstreamText = EndpointConfiguration.defaultUpstream
 var timeoutMilliseconds = EndpointConfiguration.defaultUpstreamTimeoutMilliseconds
-var socket = ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defaultPath()
+var socket: String?
 
 var arguments = CommandLine.arguments.dropFirst()[...]
+// Swift 6 isolates main.swift's top-level variables to the main actor, on which its
+// top-level code runs; this helper runs there too.
+@MainActor
 func value(for option: String) -> String {
     guard let next = arguments.popFirst() else { usageError("\(option) needs a value") }
     return next
@@ -81,7 +84,7 @@ do throws(EndpointError) {
 } catch {
     usageError(error.message)
 }
-var configuration = EndpointConfiguration(socketPath: socket, upstream: upstreamURL)
+var configuration = EndpointConfiguration(socketPath: SocketPath.resolve(explicit: socket), upstream: upstreamURL)
 if !listen.isEmpty { configuration.listen = listen }
 configuration.account = account
 configuration.upstreamTimeoutMilliseconds = timeoutMilliseconds

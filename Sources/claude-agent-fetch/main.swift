@@ -3,12 +3,12 @@
 // claude-agentd links no HTTP or TLS code (see HelperTransport): for each token refresh,
 // code exchange, revocation or control-browser call it starts this program, writes the
 // request to its standard input and reads the answer from its standard output, in the
-// format documented in OAuth's HTTPExchange+Wire.swift. Secrets come only through that
+// format documented in AgentTransport's HTTPExchange+Wire.swift. Secrets come only through that
 // pipe and leave only through it: nothing is logged, and standard error is /dev/null.
 import AgentPOSIX
 import AgentProtocol
+import AgentTransport
 import FoundationTransport
-import OAuth
 
 let usage = """
     usage: claude-agent-fetch < REQUEST

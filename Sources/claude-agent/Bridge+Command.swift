@@ -16,7 +16,7 @@ enum BridgeCommand {
                 Output.usage(error.message, command: "bridge")
             }
         }
-        let socket = parsed.value("-a") ?? ProcessControl.environment("CLAUDE_AGENT_SOCK") ?? SocketPath.defaultPath()
+        let socket = SocketPath.resolve(explicit: parsed.value("-a"))
         var configuration = BridgeConfiguration(socketPath: socket)
         if !listen.isEmpty { configuration.listen = listen }
         configuration.server.log = { Bridge.log($0) }

@@ -1,6 +1,7 @@
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
+import OAuth
 
 /// The one-shot loopback listener (RFC 8252 §7.3) that receives a provider's redirect for
 /// `login` and `approve`. It listens exactly where the redirect URI in the authorize URL

@@ -6,8 +6,7 @@ import ClaudeAgentClient
 enum Commands {
     /// The agent at `-a`, else CLAUDE_AGENT_SOCK, else the default socket.
     static func client(_ parsed: Arguments) -> AgentClient {
-        if let path = parsed.value("-a") { return AgentClient(socketPath: path) }
-        return AgentClient.fromEnvironment()
+        AgentClient(socketPath: SocketPath.resolve(explicit: parsed.value("-a")))
     }
 
     static func run<T>(_ body: () throws(AgentClientError) -> T) -> T {

@@ -86,14 +86,7 @@ enum Lifecycle {
 
     /// A program of the package beside this executable (as installed together), else on PATH.
     static func siblingExecutable(_ name: String) -> String {
-        if let executable = ProcessControl.executablePath() {
-            let sibling = FileSystem.directoryName(executable) + "/" + name
-            if access(sibling, X_OK) == 0 { return sibling }
-        }
-        for directory in (ProcessControl.environment("PATH") ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
+        if let path = FileSystem.findBesideSelfOrOnPath(name) { return path }
         Output.fail(.startFailed, "\(name) was found neither beside claude-agent nor on PATH")
     }
 

@@ -118,14 +118,8 @@ enum Login {
 
     /// Opens `url` with xdg-open when there is a display; otherwise the printed URL is enough.
     static func openBrowser(_ url: String) {
-        guard hasDisplay else { return }
-        for directory in (ProcessControl.environment("PATH") ?? "/usr/bin").split(separator: ":") {
-            let candidate = "\(directory)/xdg-open"
-            if access(candidate, X_OK) == 0 {
-                _ = try? ProcessControl.spawnDetached(candidate, arguments: [url])
-                return
-            }
-        }
+        guard hasDisplay, let opener = FileSystem.findOnPath("xdg-open") else { return }
+        _ = try? ProcessControl.spawnDetached(opener, arguments: [url])
     }
 
     static func logout(_ arguments: [String]) {

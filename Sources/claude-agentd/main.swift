@@ -72,12 +72,16 @@ var refreshTimeout: Int64?
 var socketCheckInterval: Int64 = Limits.socketCheckIntervalMilliseconds
 var arguments = CommandLine.arguments.dropFirst()
 
+// Swift 6 isolates main.swift's top-level variables to the main actor, on which its
+// top-level code runs; the helpers that read them run there too.
+@MainActor
 func value(_ option: String) -> String {
     guard let text = arguments.popFirst() else { usageError("\(option) needs a value") }
     return text
 }
 
 /// A whole number of `unit` within `range` (`NumberRange`), else a usage error (exit 2).
+@MainActor
 func number(_ option: String, in range: ClosedRange<Int64>, unit: String) -> Int64 {
     let text = value(option)
     guard let value = Int64(text), range.contains(value) else {
@@ -86,6 +90,7 @@ func number(_ option: String, in range: ClosedRange<Int64>, unit: String) -> Int
     return value
 }
 
+@MainActor
 func seconds(_ option: String, in range: ClosedRange<Int64>) -> Int64 {
     number(option, in: range, unit: "seconds")
 }
@@ -119,6 +124,7 @@ while let argument = arguments.popFirst() {
 
 /// The configuration file: --config, else CLAUDE_AGENT_CONFIG, else the XDG default, which
 /// may be absent (the built-in Claude provider is used then).
+@MainActor
 func loadSettings() -> AgentSettings {
     let environment = ProcessControl.environmentDictionary()
     let explicit = configPath ?? environment["CLAUDE_AGENT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
@@ -161,8 +167,8 @@ if let inherited, let socketPath, socketPath != inherited.path {
 var configuration = AgentConfiguration(
     socketPath: inherited?.path ?? socketPath ?? SocketPath.defaultPath(),
     managesDirectory: socketPath == nil && inherited == nil,
-    defaultLifetime: lifetime,
-    expirySkew: skew,
+    defaultLifetimeSeconds: lifetime,
+    expirySkewSeconds: skew,
     version: agentVersion,
     settings: settings,
     refreshAhead: refreshAhead,

@@ -1,5 +1,6 @@
 import AgentPOSIX
 import AgentProtocol
+import AgentTransport
 import Dispatch
 import OAuth
 import Synchronization
@@ -129,7 +130,7 @@ final class InProcessAgent {
         self.endpoint = endpoint
         // Never bound: the agent is not started, its clients come through `connect()`.
         var configuration = AgentConfiguration(socketPath: "/nonexistent/in-process.sock", managesDirectory: false,
-                                               defaultLifetime: defaultLifetime, version: "test")
+                                               defaultLifetimeSeconds: defaultLifetime, version: "test")
         configuration.clock = clock
         configuration.transport = endpoint
         agent = try Agent(configuration: configuration)

@@ -1,5 +1,6 @@
 import AgentPOSIX
 import AgentProtocol
+import AgentTransport
 import Foundation
 import OAuth
 import Synchronization
@@ -24,8 +25,8 @@ final class PlayedEndpoint: HTTPTransport, @unchecked Sendable {
 
 @Suite("a refresh of an account tied to a shared credentials file")
 struct RefreshJobTests {
-    static let provider = ProviderConfiguration(name: "test", clientID: "c", authorizeURL: "http://127.0.0.1:9/a",
-                                                tokenURL: "http://127.0.0.1:9/t", scopes: ["user:inference"])
+    static let provider = ProviderConfiguration(name: "test", clientID: "c", authorizationEndpoint: "http://127.0.0.1:9/a",
+                                                tokenEndpoint: "http://127.0.0.1:9/t", scopes: ["user:inference"])
 
     static func file(_ access: String, _ refresh: String) -> String {
         #"{"claudeAiOauth": {"accessToken": "\#(access)", "refreshToken": "\#(refresh)", "expiresAt": 4102444800000, "scopes": ["user:inference"], "keep": 1}}"#

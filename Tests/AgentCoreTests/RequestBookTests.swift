@@ -113,15 +113,3 @@ struct RequestBookTests {
         #expect(!JSONValue.object(request.json(includingToken: true)).jsonText.contains("refresh"))
     }
 }
-
-@Suite("loopback redirect URIs (RFC 8252)")
-struct LoopbackRedirectTests {
-    @Test("loopback http URIs with a port are accepted; anything else is refused", arguments: [
-        ("http://127.0.0.1:8080/oauth/callback", true), ("http://localhost:1/cb", true), ("http://[::1]:65535/x", true),
-        ("http://127.0.0.1:8080", true), ("https://127.0.0.1:8080/cb", false), ("http://127.0.0.1/cb", false),
-        ("http://127.0.0.1:99999/cb", false), ("http://example.com:80/cb", false), ("http://127.0.0.1.evil.com:80/", false),
-    ])
-    func redirects(uri: String, valid: Bool) {
-        #expect(LoopbackRedirect.isValid(uri) == valid)
-    }
-}

@@ -47,6 +47,42 @@ struct TokenStoreTests {
         #expect(try add(&store, "wrapped").id == 2)
     }
 
+    private func served(_ account: Account) -> AccessToken {
+        let held = account.token ?? token("none")
+        return AccessToken(accessToken: held.accessToken, tokenType: held.tokenType, expiresAt: held.expiresAt,
+                           scopes: held.scopes, account: account.name, accountID: account.id)
+    }
+
+    @Test("a served answer is kept per token and dropped, in the store, when the account goes or its tokens change")
+    func servedAnswers() throws {
+        var store = TokenStore()
+        let work = try add(&store, "work")
+        let answer = store.serializedAnswer(served(work))
+        #expect(String(decoding: answer, as: UTF8.self).contains("t-work"))
+        #expect(store.holdsServedAnswer(for: work.id))
+        store.update(work.id) { $0.lastRefreshError = "unrelated" }
+        #expect(store.holdsServedAnswer(for: work.id))
+        store.update(work.id) { $0.token = nil }
+        #expect(!store.holdsServedAnswer(for: work.id))
+
+        let replaced = try add(&store, "work")
+        _ = store.serializedAnswer(served(replaced))
+        try store.store(name: "work", requestedID: nil, provider: nil, token: token("t-new"), forgetAt: nil, now: 0)
+        #expect(!store.holdsServedAnswer(for: work.id))
+        let renewed = try #require(store.account(id: work.id))
+        #expect(String(decoding: store.serializedAnswer(served(renewed)), as: UTF8.self).contains("t-new"))
+
+        store.remove(.id(work.id))
+        #expect(!store.holdsServedAnswer(for: work.id))
+        _ = store.serializedAnswer(served(renewed))
+        #expect(!store.holdsServedAnswer(for: work.id), "no answer is kept for an account the store does not hold")
+
+        let brief = try add(&store, "brief", forgetAt: 10)
+        _ = store.serializedAnswer(served(brief))
+        #expect(store.removeExpiredLifetimes(now: 10).map(\.id) == [brief.id])
+        #expect(!store.holdsServedAnswer(for: brief.id))
+    }
+
     @Test("accounts are found by id and by name, and a name keeps its id when its tokens change")
     func lookups() throws {
         var store = TokenStore()

@@ -70,20 +70,20 @@ final class Sandbox {
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
         // Read both pipes concurrently so a chatty child cannot fill one and block.
-        var outData = Data(), errData = Data()
+        let outData = CollectedBytes(), errData = CollectedBytes()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             kill(process.processIdentifier, SIGKILL)
             throw TestFailure("\(executable) \(arguments) did not finish within \(timeout) s")
         }
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus,
-                             stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+                             stdout: String(decoding: outData.data, as: UTF8.self),
+                             stderr: String(decoding: errData.data, as: UTF8.self))
     }
 
     /// Runs the CLI.
@@ -244,4 +244,11 @@ func bundle(_ token: String, scopes: String = "user:inference user:profile", exp
     let expiry = ISO8601DateFormatter().string(from: Date().addingTimeInterval(TimeInterval(expiresIn)))
     let refreshField = refresh.map { #", "refresh_token": "\#($0)""# } ?? ""
     return #"{"access_token": "\#(token)", "expires_at": "\#(expiry)", "token_type": "Bearer", "scope": "\#(scopes)"\#(refreshField)}"#
+}
+
+/// One pipe's bytes, handed from the thread that reads the pipe to the waiting test.
+final class CollectedBytes: @unchecked Sendable {
+    // Written by its one reader thread only; read only after the DispatchGroup that
+    // thread leaves is done waiting (never after a time-out, when it may still be writing).
+    var data = Data()
 }

@@ -24,16 +24,16 @@ struct HostileNumbersTests {
     struct Field: CustomStringConvertible {
         let op: String
         let template: String
-        let rule: (Int64?) -> Expected
+        let rule: @Sendable (Int64?) -> Expected
         var description: String { template }
     }
 
     /// In `range` (and an integer): answered, but not `bad_request`; otherwise `bad_request`.
-    static func within(_ range: ClosedRange<Int64>) -> (Int64?) -> Expected {
+    static func within(_ range: ClosedRange<Int64>) -> @Sendable (Int64?) -> Expected {
         { value in value.map(range.contains) == true ? .notBadRequest : .badRequest }
     }
 
-    static let always: (Int64?) -> Expected = { _ in .badRequest }
+    static let always: @Sendable (Int64?) -> Expected = { _ in .badRequest }
     static let uint32: ClosedRange<Int64> = 0...4_294_967_295
 
     /// Every numeric field of every operation (and numbers where strings belong).
@@ -238,6 +238,7 @@ struct HostileNumbersTests {
 /// sends an absurd `expires_at`), but any provider, or anyone answering for it, could.
 /// RFC 6749 §5.1 fixes what a 200 from a token endpoint is; the body here breaks it.
 final class CannedTokenEndpoint: @unchecked Sendable {
+    // `served` is guarded by `lock`; everything else is `let`, set in init.
     let url: String
     private let listener: Int32
     private let lock = NSLock()

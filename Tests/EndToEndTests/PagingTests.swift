@@ -130,6 +130,8 @@ struct PagingTests {
 
 /// Threads that stay alive while their ids are used as relayed `caller_pid`s.
 final class CallerThreads: @unchecked Sendable {
+    // `ids` is appended under `lock` by each thread before it signals `ready`; init waits
+    // for every `ready`, so callers read it only once no thread writes it any more.
     private(set) var ids: [Int32] = []
     private let lock = NSLock()
     private let ready = DispatchSemaphore(value: 0)

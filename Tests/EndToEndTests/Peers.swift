@@ -188,7 +188,10 @@ extension Sandbox {
 }
 
 /// A command running while the test does other things.
-final class BackgroundCommand {
+final class BackgroundCommand: @unchecked Sendable {
+    // `stdoutData` and `stderrData` are guarded by `lock` (the pipes' readability handlers
+    // run on Foundation's threads); the rest is `let` (Process and Pipe are thread-safe,
+    // though not marked Sendable).
     let process = Process()
     private let out = Pipe()
     private let err = Pipe()

@@ -6,7 +6,7 @@ import Testing
 struct AuthorizeURLTests {
     static func request(endpoint: String = "https://claude.ai/oauth/authorize") -> AuthorizeRequest {
         AuthorizeRequest(
-            authorizeEndpoint: endpoint,
+            authorizationEndpoint: endpoint,
             clientID: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
             redirectURI: "https://console.anthropic.com/oauth/code/callback",
             scopes: ["org:create_api_key", "user:profile", "user:inference"],

@@ -12,7 +12,7 @@ struct ExtremeNumbersTests {
 
     static func grantFailure(_ text: String) -> OAuthError? {
         do {
-            _ = try TokenGrant.parse(Array(text.utf8), now: now)
+            _ = try AccessTokenResponse.parse(Array(text.utf8), now: now)
             return nil
         } catch {
             return error
@@ -32,7 +32,7 @@ struct ExtremeNumbersTests {
         #"{"access_token": "x", "expires_in": 9223372036854775808}"#,
     ])
     func droppedTimes(_ answer: String) throws {
-        let grant = try TokenGrant.parse(Array(answer.replacingOccurrences(of: "{", with: #"{"refresh_token": "rotated", "#).utf8), now: Self.now)
+        let grant = try AccessTokenResponse.parse(Array(answer.replacingOccurrences(of: "{", with: #"{"refresh_token": "rotated", "#).utf8), now: Self.now)
         #expect(grant.expiresAt == nil)
         #expect(grant.refreshToken == "rotated")
         #expect(grant.oddities.contains { $0.hasSuffix("no known expiry") }, "\(grant.oddities)")
@@ -40,11 +40,11 @@ struct ExtremeNumbersTests {
 
     @Test("the ends of the ranges are accepted")
     func rangeEnds() throws {
-        let latest = try TokenGrant.parse(Array(#"{"access_token": "x", "expires_at": 253402300799}"#.utf8), now: Self.now)
+        let latest = try AccessTokenResponse.parse(Array(#"{"access_token": "x", "expires_at": 253402300799}"#.utf8), now: Self.now)
         #expect(latest.expiresAt == 253_402_300_799)
-        let longest = try TokenGrant.parse(Array(#"{"access_token": "x", "expires_in": 315576000}"#.utf8), now: Self.now)
+        let longest = try AccessTokenResponse.parse(Array(#"{"access_token": "x", "expires_in": 315576000}"#.utf8), now: Self.now)
         #expect(longest.expiresAt == Self.now + 315_576_000)
-        let expired = try TokenGrant.parse(Array(#"{"access_token": "x", "expires_in": 0}"#.utf8), now: Self.now)
+        let expired = try AccessTokenResponse.parse(Array(#"{"access_token": "x", "expires_in": 0}"#.utf8), now: Self.now)
         #expect(expired.expiresAt == Self.now)
     }
 
@@ -54,7 +54,7 @@ struct ExtremeNumbersTests {
         #expect(Self.grantFailure(#"{"access_token": "\#(big)"}"#)?.kind == .malformed)
         #expect(Self.grantFailure(#"{"access_token": "x", "refresh_token": "\#(big)"}"#)?.kind == .malformed)
         let scopes = (0..<1000).map { "scope\($0)" }.joined(separator: " ")
-        let grant = try TokenGrant.parse(Array(#"{"access_token": "x", "scope": "\#(scopes)"}"#.utf8), now: Self.now)
+        let grant = try AccessTokenResponse.parse(Array(#"{"access_token": "x", "scope": "\#(scopes)"}"#.utf8), now: Self.now)
         #expect(grant.scopes == nil)
         #expect(grant.oddities.contains("scope is over 4096 bytes: ignored"))
     }

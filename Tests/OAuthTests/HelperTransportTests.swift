@@ -1,4 +1,5 @@
 import AgentPOSIX
+import AgentTransport
 import Dispatch
 import Foundation
 import OAuth
@@ -45,8 +46,8 @@ final class StandIns: @unchecked Sendable {
 @Suite("The helper transport: one claude-agent-fetch per exchange")
 struct HelperTransportTests {
     static let provider = ProviderConfiguration(
-        name: "test", clientID: "test-client", authorizeURL: "http://127.0.0.1/authorize", tokenURL: "http://127.0.0.1:9/o/token/",
-        revocationURL: nil, scopes: ["user:inference"], clientSecret: nil, tokenRequestEncoding: .form, userAgent: "oauth-tests/1.0")
+        name: "test", clientID: "test-client", authorizationEndpoint: "http://127.0.0.1/authorize", tokenEndpoint: "http://127.0.0.1:9/o/token/",
+        revocationEndpoint: nil, scopes: ["user:inference"], clientSecret: nil, tokenRequestEncoding: .form, userAgent: "oauth-tests/1.0")
 
     /// A refresh through `helper`, expected to fail; returns the error and the client.
     static func refresh(through helper: String, timeout: Double = 5) throws -> (OAuthError, TokenEndpointClient) {

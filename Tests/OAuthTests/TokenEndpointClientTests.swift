@@ -1,5 +1,6 @@
 import AgentCrypto
 import AgentProtocol
+import AgentTransport
 import FoundationTransport
 import OAuth
 import Testing
@@ -39,10 +40,10 @@ struct LoopbackOnly: HTTPTransport {
 struct TokenEndpointClientTests {
     static let now: Int64 = 1_795_000_000
 
-    static func provider(_ tokenURL: String, encoding: TokenRequestEncoding = .form, secret: String? = nil,
-                         revocationURL: String? = nil) -> ProviderConfiguration {
-        ProviderConfiguration(name: "test", clientID: "test-client", authorizeURL: "http://127.0.0.1/authorize",
-                              tokenURL: tokenURL, revocationURL: revocationURL, scopes: ["user:inference"],
+    static func provider(_ tokenEndpoint: String, encoding: TokenRequestEncoding = .form, secret: String? = nil,
+                         revocationEndpoint: String? = nil) -> ProviderConfiguration {
+        ProviderConfiguration(name: "test", clientID: "test-client", authorizationEndpoint: "http://127.0.0.1/authorize",
+                              tokenEndpoint: tokenEndpoint, revocationEndpoint: revocationEndpoint, scopes: ["user:inference"],
                               clientSecret: secret, tokenRequestEncoding: encoding, userAgent: "oauth-tests/1.0")
     }
 
@@ -80,7 +81,7 @@ struct TokenEndpointClientTests {
         let client = Self.client(Self.provider(server.tokenURL(key: key)), carrier)
         let grant = try client.exchange(code: "the code+/&=", codeVerifier: "verifier-123", redirectURI: "http://127.0.0.1:5555/callback",
                                         state: "state-xyz", now: { Self.now })
-        #expect(grant == TokenGrant(accessToken: "at-\(key)-1", refreshToken: "rt-\(key)-1", expiresAt: Self.now + 3600,
+        #expect(grant == AccessTokenResponse(accessToken: "at-\(key)-1", refreshToken: "rt-\(key)-1", expiresAt: Self.now + 3600,
                                     tokenType: "Bearer", scopes: ["user:inference", "user:profile"]))
         #expect(client.attemptCount == 1)
         let log = try server.log(key: key)
@@ -281,7 +282,7 @@ struct TokenEndpointClientTests {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let revocation = "http://127.0.0.1:\(server.port)/o/revoke_token/?key=\(key)&mode=empty"
-        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation), carrier)
+        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationEndpoint: revocation), carrier)
         try client.revoke(token: "rt-1", hint: "refresh_token")
         let log = try server.log(key: key)
         try #require(log.count == 1)
@@ -303,7 +304,7 @@ struct TokenEndpointClientTests {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let revocation = "http://127.0.0.1:\(server.port)/o/revoke_token/?key=\(key)&mode=fail&times=2&status=500"
-        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation), carrier)
+        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationEndpoint: revocation), carrier)
         try client.revoke(token: "rt-1", hint: "refresh_token")
         #expect(client.attemptCount == 3)
     }
@@ -313,7 +314,7 @@ struct TokenEndpointClientTests {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
         let revocation = "http://127.0.0.1:\(server.port)/o/revoke_token/?key=\(key)&mode=always&status=503"
-        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationURL: revocation), carrier, attempts: 2)
+        let client = Self.client(Self.provider(server.tokenURL(key: key), revocationEndpoint: revocation), carrier, attempts: 2)
         let error = try #require(Self.failure { try client.revoke(token: "rt", hint: "refresh_token") })
         #expect(error.kind == .transient)
         #expect(error.message.hasPrefix("revocation endpoint \(revocation) answered HTTP 503"))

@@ -21,7 +21,7 @@ struct TokenSyntaxTests {
         for body in [#"{"access_token": "\#(token)", "token_type": "Bearer"}"#,
                      #"{"access_token": "ok", "refresh_token": "\#(token)", "token_type": "Bearer"}"#] {
             do {
-                let grant = try TokenGrant.parse(Array(body.utf8), now: 1_795_000_000)
+                let grant = try AccessTokenResponse.parse(Array(body.utf8), now: 1_795_000_000)
                 Issue.record("parsed \(grant)")
             } catch {
                 #expect(error.kind == .malformed, "\(error)")

@@ -1,5 +1,5 @@
 import Testing
-@testable import AgentProtocol
+@testable import OAuth
 
 @Suite("loopback redirect URIs: parsing and fitting a configured one (RFC 8252 §7.3)")
 struct LoopbackRedirectParsingTests {
@@ -40,22 +40,14 @@ struct LoopbackRedirectParsingTests {
     }
 }
 
-@Suite("exit codes: one table for every program")
-struct ExitCodeTests {
-    @Test("each code exits with its row of the README's table; unknown codes are 7", arguments: [
-        (ErrorCode.agentNotRunning, ExitCode.noAgent), (.io, .noAgent), (.usage, .usage), (.badRequest, .usage),
-        (.badConfiguration, .usage), (.noToken, .noToken), (.notFound, .noToken), (.expired, .expired),
-        (.loginRequired, .expired), (.refreshFailed, .expired), (.locked, .locked), (.denied, .denied),
-        (.cancelled, .denied), (.timeout, .denied), (.requestFailed, .denied), (.notLocked, .failure),
-        (.internal, .failure), (.listenFailed, .failure), (.startFailed, .failure), (ErrorCode(rawValue: "brand_new"), .failure),
+@Suite("loopback redirect URIs (RFC 8252)")
+struct LoopbackRedirectValidityTests {
+    @Test("loopback http URIs with a port are accepted; anything else is refused", arguments: [
+        ("http://127.0.0.1:8080/oauth/callback", true), ("http://localhost:1/cb", true), ("http://[::1]:65535/x", true),
+        ("http://127.0.0.1:8080", true), ("https://127.0.0.1:8080/cb", false), ("http://127.0.0.1/cb", false),
+        ("http://127.0.0.1:99999/cb", false), ("http://example.com:80/cb", false), ("http://127.0.0.1.evil.com:80/", false),
     ])
-    func mapping(code: ErrorCode, exit: ExitCode) {
-        #expect(ExitCode(code) == exit)
-    }
-
-    @Test("no code is in two rows")
-    func rowsAreDisjoint() {
-        let codes = ExitCode.table.flatMap(\.1)
-        #expect(Set(codes).count == codes.count)
+    func redirects(uri: String, valid: Bool) {
+        #expect(LoopbackRedirect.isValid(uri) == valid)
     }
 }

@@ -1,8 +1,8 @@
 import AgentProtocol
 
-/// What a token endpoint granted (RFC 6749 §5.1), with the expiry made absolute so it
+/// A token endpoint's access token response (RFC 6749 §5.1), with the expiry made absolute so it
 /// stays meaningful after the answer has been kept for a while.
-public struct TokenGrant: Sendable, Equatable {
+public struct AccessTokenResponse: Sendable, Equatable {
     public var accessToken: String
     /// nil when the answer had none; on a refresh the caller then keeps the refresh token
     /// it already has (RFC 6749 §6 lets the provider keep it unchanged).
@@ -75,7 +75,7 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-extension TokenGrant {
+extension AccessTokenResponse {
     /// Parses a 2xx token endpoint answer.
     ///
     /// Strict only in what a token cannot do without, lenient in the rest: once a rotating
@@ -103,7 +103,7 @@ extension TokenGrant {
     ///
     /// A 2xx answer that carries an OAuth `error` and no token (some providers answer errors
     /// with 200) is mapped as `OAuthError.fromResponse` maps error answers.
-    public static func parse(_ body: [UInt8], now: Int64) throws(OAuthError) -> TokenGrant {
+    public static func parse(_ body: [UInt8], now: Int64) throws(OAuthError) -> AccessTokenResponse {
         func malformed(_ message: String) -> OAuthError {
             OAuthError(kind: .malformed, code: nil, message: "the token endpoint's answer \(message)", status: nil)
         }
@@ -216,7 +216,7 @@ extension TokenGrant {
         }
         let profile = AccountProfile(tokenResponse: object)
 
-        return TokenGrant(accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
+        return AccessTokenResponse(accessToken: accessToken, refreshToken: refreshToken, expiresAt: expiresAt,
                           tokenType: tokenType, scopes: scopes, refreshTokenExpiresAt: refreshTokenExpiresAt,
                           profile: profile.isEmpty ? nil : profile, oddities: oddities)
     }

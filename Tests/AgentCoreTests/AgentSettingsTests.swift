@@ -1,3 +1,4 @@
+import AgentCore
 import AgentProtocol
 import OAuth
 import Testing
@@ -31,9 +32,9 @@ struct ProviderConfigurationTests {
         let claude = ProviderConfiguration.claude
         #expect(claude.name == "claude")
         #expect(claude.clientID == "9d1c250a-e61b-44d9-88ed-5944d1962f5e")
-        #expect(claude.authorizeURL == "https://claude.com/cai/oauth/authorize")
-        #expect(claude.tokenURL == "https://platform.claude.com/v1/oauth/token")
-        #expect(claude.revocationURL == nil)
+        #expect(claude.authorizationEndpoint == "https://claude.com/cai/oauth/authorize")
+        #expect(claude.tokenEndpoint == "https://platform.claude.com/v1/oauth/token")
+        #expect(claude.revocationEndpoint == nil)
         #expect(claude.redirectURI == "http://localhost/callback")
         #expect(LoopbackRedirect(claude.redirectURI ?? "") == LoopbackRedirect(host: "localhost", port: nil, path: "/callback"))
         #expect(claude.manualRedirectURI == "https://platform.claude.com/oauth/code/callback")
@@ -88,8 +89,8 @@ struct ProviderConfigurationTests {
         #expect(Set(settings.providers.keys) == ["claude", "test"])
         #expect(settings.providers["claude"] == .claude)
         let expected = ProviderConfiguration(
-            name: "test", clientID: "abc", authorizeURL: "https://auth.example/o/authorize/",
-            tokenURL: "https://auth.example/o/token/", revocationURL: "https://auth.example/o/revoke_token/",
+            name: "test", clientID: "abc", authorizationEndpoint: "https://auth.example/o/authorize/",
+            tokenEndpoint: "https://auth.example/o/token/", revocationEndpoint: "https://auth.example/o/revoke_token/",
             redirectURI: "http://127.0.0.1:8765/callback", scopes: ["read", "write"], clientSecret: "s3cret",
             tokenRequestEncoding: .form, extraAuthorizeParameters: [("prompt", "login"), ("audience", "api")],
             userAgent: "tester/1.0")
@@ -102,8 +103,8 @@ struct ProviderConfigurationTests {
         let settings = try Self.parse("{\"providers\": {\"test\": {\(Self.testProvider)}}}")
         let test = try #require(settings.providers["test"])
         #expect(test == ProviderConfiguration(name: "test", clientID: "test-client",
-                                              authorizeURL: "http://127.0.0.1:8000/o/authorize/",
-                                              tokenURL: "http://127.0.0.1:8000/o/token/", scopes: []))
+                                              authorizationEndpoint: "http://127.0.0.1:8000/o/authorize/",
+                                              tokenEndpoint: "http://127.0.0.1:8000/o/token/", scopes: []))
         #expect(test.tokenRequestEncoding == .form)
         #expect(test.userAgent == "claude-agent/\(agentVersion)")
         #expect(settings.defaultProvider == "claude")
@@ -123,8 +124,8 @@ struct ProviderConfigurationTests {
                                       "extra_authorize_parameters": {}}}}
             """)
         var expected = ProviderConfiguration.claude
-        expected.tokenURL = "https://console.anthropic.com/v1/oauth/token"
-        expected.revocationURL = "https://claude.example/revoke"
+        expected.tokenEndpoint = "https://console.anthropic.com/v1/oauth/token"
+        expected.revocationEndpoint = "https://claude.example/revoke"
         expected.extraAuthorizeParameters = []
         #expect(settings.providers["claude"] == expected)
         #expect(settings.providers.count == 1)
@@ -155,8 +156,8 @@ struct ProviderConfigurationTests {
             "HOME": "/home/u",
         ])
         let expected = ProviderConfiguration(
-            name: "claude", clientID: "env-client", authorizeURL: "http://127.0.0.1:1/authorize",
-            tokenURL: "http://127.0.0.1:1/token", revocationURL: "http://127.0.0.1:1/revoke",
+            name: "claude", clientID: "env-client", authorizationEndpoint: "http://127.0.0.1:1/authorize",
+            tokenEndpoint: "http://127.0.0.1:1/token", revocationEndpoint: "http://127.0.0.1:1/revoke",
             redirectURI: "http://127.0.0.1:2/callback", manualRedirectURI: "https://platform.claude.com/oauth/code/callback",
             scopes: ["a", "b"], clientSecret: "env-secret",
             tokenRequestEncoding: .form, extraAuthorizeParameters: [("code", "true")],
@@ -170,7 +171,7 @@ struct ProviderConfigurationTests {
         let file = try Self.parse("{\"default_provider\": \"test\", \"providers\": {\"test\": {\(Self.testProvider)}}}")
         let settings = try file.applyingEnvironment(["CLAUDE_AGENT_TOKEN_URL": "https://moved.example/token",
                                                      "CLAUDE_AGENT_CLIENT_ID": ""])
-        #expect(settings.providers["test"]?.tokenURL == "https://moved.example/token")
+        #expect(settings.providers["test"]?.tokenEndpoint == "https://moved.example/token")
         #expect(settings.providers["test"]?.clientID == "test-client")
         #expect(settings.providers["claude"] == .claude)
         #expect(try AgentSettings.builtIn.applyingEnvironment([:]) == .builtIn)
@@ -277,7 +278,7 @@ struct ProviderConfigurationTests {
         ("https://h/a b", false), ("h/x", false), ("", false), ("http://:80/", false),
     ])
     func urlCheck(url: String, valid: Bool) {
-        #expect(AgentSettings.isHTTPURL(url) == valid)
+        #expect(ProviderConfiguration.isHTTPURL(url) == valid)
     }
 
     @Test("headers and manual_redirect_uri are read from the file, and bad headers name the key")

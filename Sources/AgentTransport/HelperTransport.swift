@@ -37,7 +37,7 @@ public struct HelperTransport: HTTPTransport {
         }
         var request = exchange.wireEncoded()
         defer { Memory.wipe(&request) }
-        let seconds = exchange.timeoutSeconds.isFinite ? min(max(exchange.timeoutSeconds, 0), 3600) : 3600
+        let seconds = exchange.timeoutSeconds.isFinite ? min(max(exchange.timeoutSeconds, 0), HTTPExchange.maximumTimeoutSeconds) : HTTPExchange.maximumTimeoutSeconds
         let result: HelperProcess.Result
         do throws(Errno) {
             result = try HelperProcess.run(helper, input: request,
@@ -69,14 +69,6 @@ public struct HelperTransport: HTTPTransport {
     /// `claude-agent-fetch` beside the running executable (installed together), else the
     /// first executable one on `PATH`; nil when there is none.
     public static func locate() -> String? {
-        if let executable = ProcessControl.executablePath() {
-            let sibling = FileSystem.directoryName(executable) + "/" + executableName
-            if FileSystem.isExecutable(sibling) { return sibling }
-        }
-        for directory in (ProcessControl.environment("PATH") ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
-            let candidate = "\(directory)/\(executableName)"
-            if FileSystem.isExecutable(candidate) { return candidate }
-        }
-        return nil
+        FileSystem.findBesideSelfOrOnPath(executableName)
     }
 }

@@ -36,6 +36,8 @@ extension HTTPExchange {
     /// The most bytes either side accepts as one message: a maximal body in base64 plus
     /// room for the URL and headers.
     public static let maximumWireLength = maximumBodyLength / 3 * 4 + 64 * 1024
+    /// The longest time-out one exchange may ask the helper for, in seconds.
+    public static let maximumTimeoutSeconds: Double = 3600
 
     /// The request as the helper reads it.
     public func wireEncoded() -> [UInt8] {
@@ -61,7 +63,7 @@ extension HTTPExchange {
             headers.append(Header(name, text))
         }
         let body = try wireBody(object, "request")
-        guard let timeout = object["timeout"]?.doubleValue, timeout > 0, timeout <= 3600 else {
+        guard let timeout = object["timeout"]?.doubleValue, timeout > 0, timeout <= HTTPExchange.maximumTimeoutSeconds else {
             throw HTTPWireError("the request's timeout is not a number of seconds between 0 and 3600")
         }
         guard let follows = object["follow_redirects"]?.boolValue else {

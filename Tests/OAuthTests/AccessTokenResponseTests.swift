@@ -3,11 +3,11 @@ import OAuth
 import Testing
 
 @Suite("Token endpoint answers")
-struct TokenGrantTests {
+struct AccessTokenResponseTests {
     static let now: Int64 = 1_795_000_000
 
-    static func parse(_ text: String) throws(OAuthError) -> TokenGrant {
-        try TokenGrant.parse(Array(text.utf8), now: now)
+    static func parse(_ text: String) throws(OAuthError) -> AccessTokenResponse {
+        try AccessTokenResponse.parse(Array(text.utf8), now: now)
     }
 
     static func failure(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> OAuthError? {
@@ -26,7 +26,7 @@ struct TokenGrantTests {
             {"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt-1",
              "scope": "user:inference user:profile", "other": {"uuid": "x"}}
             """)
-        #expect(grant == TokenGrant(accessToken: "at-1", refreshToken: "rt-1", expiresAt: Self.now + 3600,
+        #expect(grant == AccessTokenResponse(accessToken: "at-1", refreshToken: "rt-1", expiresAt: Self.now + 3600,
                                     tokenType: "Bearer", scopes: ["user:inference", "user:profile"]))
     }
 
@@ -38,7 +38,7 @@ struct TokenGrantTests {
              "organization": {"uuid": "org-1", "name": "Example Org"},
              "account": {"uuid": "acct-1", "email_address": "alice@example.com"}}
             """)
-        #expect(grant == TokenGrant(accessToken: "sk-ant-oat01-a", refreshToken: "sk-ant-ort01-r", expiresAt: Self.now + 28800,
+        #expect(grant == AccessTokenResponse(accessToken: "sk-ant-oat01-a", refreshToken: "sk-ant-ort01-r", expiresAt: Self.now + 28800,
                                     tokenType: "Bearer", scopes: ["user:inference", "user:profile"],
                                     refreshTokenExpiresAt: Self.now + 2_592_000,
                                     profile: AccountProfile(email: "alice@example.com", accountUUID: "acct-1",
@@ -77,7 +77,7 @@ struct TokenGrantTests {
     @Test("optional fields may be absent or null")
     func absentFields() throws {
         let grant = try Self.parse("{\"access_token\": \"a\", \"token_type\": \"Bearer\", \"refresh_token\": null, \"expires_in\": null}")
-        #expect(grant == TokenGrant(accessToken: "a", refreshToken: nil, expiresAt: nil, tokenType: "Bearer", scopes: nil))
+        #expect(grant == AccessTokenResponse(accessToken: "a", refreshToken: nil, expiresAt: nil, tokenType: "Bearer", scopes: nil))
         #expect(try Self.parse("{\"access_token\": \"a\"}").refreshToken == nil)
         #expect(try Self.parse("{\"access_token\": \"a\", \"refresh_token\": \"\"}").refreshToken == nil)
         #expect(try Self.parse("{\"access_token\": \"a\", \"scope\": \"\"}").scopes == [])
@@ -108,15 +108,15 @@ struct TokenGrantTests {
 
     @Test("once a 200 carries an access token, the rotated refresh token is kept whatever else is odd, and the oddity noted",
           arguments: [
-        (#""expires_in": 3599.5"#, Optional(TokenGrantTests.now + 3599), "expires_in has a fraction: floored to 3599"),
-        (#""expires_in": "3600""#, Optional(TokenGrantTests.now + 3600), "expires_in is a string"),
-        (#""expires_in": "3599.9""#, Optional(TokenGrantTests.now + 3599), "expires_in has a fraction: floored to 3599"),
+        (#""expires_in": 3599.5"#, Optional(AccessTokenResponseTests.now + 3599), "expires_in has a fraction: floored to 3599"),
+        (#""expires_in": "3600""#, Optional(AccessTokenResponseTests.now + 3600), "expires_in is a string"),
+        (#""expires_in": "3599.9""#, Optional(AccessTokenResponseTests.now + 3599), "expires_in has a fraction: floored to 3599"),
         (#""expires_in": "soon""#, nil, "expires_in is not a non-negative number of seconds: no known expiry"),
         (#""expires_in": -5"#, nil, "expires_in is not a non-negative number of seconds: no known expiry"),
         (#""expires_in": 9223372036854775807"#, nil, "expires_in is too large to be a time: no known expiry"),
         (#""expires_at": "tomorrow""#, nil, "expires_at is neither Unix seconds nor an RFC 3339 time: no known expiry"),
-        (#""expires_in": 60, "token_type": 1"#, Optional(TokenGrantTests.now + 60), "token_type is integer: taken as Bearer"),
-        (#""expires_in": 60, "scope": 7"#, Optional(TokenGrantTests.now + 60), "scope is integer, not a string: ignored"),
+        (#""expires_in": 60, "token_type": 1"#, Optional(AccessTokenResponseTests.now + 60), "token_type is integer: taken as Bearer"),
+        (#""expires_in": 60, "scope": 7"#, Optional(AccessTokenResponseTests.now + 60), "scope is integer, not a string: ignored"),
     ])
     func lenient(fields: String, expiresAt: Int64?, oddity: String) throws {
         let type = fields.contains("token_type") ? "" : #""token_type": "Bearer", "#

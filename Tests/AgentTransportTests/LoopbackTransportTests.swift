@@ -1,4 +1,4 @@
-@testable import OAuth
+@testable import AgentTransport
 import Synchronization
 import Testing
 

@@ -1,5 +1,5 @@
 import AgentProtocol
-import OAuth
+import AgentTransport
 import Testing
 
 @Suite("The wire between the agent and claude-agent-fetch")
