@@ -220,11 +220,14 @@ extension Agent {
         return .result(summary(of: store.account(id: account.id) ?? account, now: now).json)
     }
 
-    /// A token already expired that comes without a refresh token could never be handed
-    /// out: refused (`expired`) rather than held in silence.
+    /// A token without a refresh token that is already expired, or within the expiry skew
+    /// (so never handed out: `ExpiryRule`), could never be used: refused (`expired`)
+    /// rather than held in silence.
     func refuseDeadOnArrival(_ token: HeldToken, account name: String, now: Int64) throws(AgentError) {
-        guard token.refreshToken == nil, let expiresAt = token.expiresAt, expiresAt <= now else { return }
-        throw AgentError(.expired, "the token for account \(name) expired at \(RFC3339.format(expiresAt)) and comes without "
+        guard token.refreshToken == nil, let expiresAt = token.expiresAt, expiry.isExpired(token, obtainedAt: nil, now: now) else {
+            return
+        }
+        throw AgentError(.expired, "the token for account \(name) \(expiry.expiredPhrase(expiresAt, now: now)) and comes without "
                          + "a refresh token, so it could never be used: log in (claude-agent login) or add a current one")
     }
 

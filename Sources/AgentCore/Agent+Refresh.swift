@@ -78,7 +78,8 @@ extension Agent {
         }
         let when = token.expiresAt.map { " at \(RFC3339.format($0))" } ?? ""
         guard token.refreshToken != nil else {
-            return AgentError(.expired, "the token of account \(account.name) expired\(when) and cannot be refreshed: "
+            let state = token.expiresAt.map { expiry.expiredPhrase($0, now: clock.unixSeconds()) } ?? "expired"
+            return AgentError(.expired, "the token of account \(account.name) \(state) and cannot be refreshed: "
                               + "it came without a refresh token")
         }
         let provider = account.provider.map { "provider \"\($0)\" is not configured" } ?? "it names no provider to refresh it with"

@@ -35,6 +35,10 @@ extension Agent {
         guard clientName.utf8.count <= 256, hostname.utf8.count <= 256 else {
             throw AgentError(.badRequest, "client_name and hostname must be at most 256 bytes")
         }
+        // Shown on other users' terminals (`claude-agent requests`): no control characters.
+        for (field, text) in [("client_name", clientName), ("hostname", hostname)] {
+            if let problem = FreeText.problem(with: text, field: field) { throw AgentError(.badRequest, problem) }
+        }
         let id: String
         do throws(Errno) {
             id = RequestID.format(try RandomBytes.generate(16))
@@ -121,6 +125,8 @@ extension Agent {
         let id = try requestID(request.body)
         let reason = try request.body.optionalString("reason") ?? "denied by the user"
         guard reason.utf8.count <= 1024 else { throw AgentError(.badRequest, "field \"reason\" must be at most 1024 bytes") }
+        // Printed on the waiting client's terminal: no control characters.
+        if let problem = FreeText.problem(with: reason, field: "reason") { throw AgentError(.badRequest, problem) }
         let denied = try moveRequest(id, to: .denied) { $0.error = reason }
         return .result(denied.json(includingToken: false))
     }
@@ -287,7 +293,7 @@ extension Agent {
             accountName = existing?.name ?? "account-\(number)"
         case .name(let name):
             if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
-            accountID = existing?.id ?? store.lowestFreeID(excluding: pendingLogins.values.compactMap(\.accountID))
+            accountID = existing?.id ?? store.nextID(excluding: pendingLogins.values.compactMap(\.accountID))
             accountName = name
         }
         // With no redirect from the approver, the bridge's callback (its port, in the

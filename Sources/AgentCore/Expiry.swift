@@ -41,6 +41,13 @@ public struct ExpiryRule: Sendable {
         return Self.saturatingSubtract(expiresAt, effectiveSkew(expiresAt: expiresAt, obtainedAt: obtainedAt))
     }
 
+    /// How an expired token's expiry reads: "expired at X", or for one not yet past it,
+    /// "expires at X, within the N s expiry skew".
+    public func expiredPhrase(_ expiresAt: Int64, now: Int64) -> String {
+        expiresAt <= now ? "expired at \(RFC3339.format(expiresAt))"
+            : "expires at \(RFC3339.format(expiresAt)), within the \(skewSeconds) s expiry skew"
+    }
+
     /// `a - b` for a non-negative `b`, stopping at `Int64.min` instead of trapping.
     static func saturatingSubtract(_ a: Int64, _ b: Int64) -> Int64 {
         let (difference, overflow) = a.subtractingReportingOverflow(b)

@@ -86,6 +86,9 @@ public struct TokenStore {
     /// removed token does not outlive its account in memory.
     private var served: [UInt32: (token: AccessToken, json: [UInt8])] = [:]
     private var nextGeneration: UInt64 = 1
+    /// The highest id this store ever gave an account: default ids count on from it and
+    /// are never reused, so a script's `--account 1` never silently names a later account.
+    private var highestGivenID: UInt32?
 
     public init() {}
 
@@ -117,7 +120,7 @@ public struct TokenStore {
     public func account(id: UInt32) -> Account? { byID[id] }
 
     /// Adds or replaces the account named `name` (keeping its id), or creates one with
-    /// `requestedID` or the lowest free id.
+    /// `requestedID` or `nextID()`.
     public mutating func store(name: String, requestedID: UInt32?, provider: String?, token: HeldToken,
                                forgetAt: Int64?, now: Int64) throws(AgentError) -> Account {
         let generation = nextGeneration
@@ -150,10 +153,11 @@ public struct TokenStore {
         guard ids.count < Limits.maxAccounts else {
             throw AgentError(.badRequest, "the agent holds \(Limits.maxAccounts) accounts, its limit")
         }
-        let account = Account(id: requestedID ?? lowestFreeID(), name: name, provider: provider, token: token,
+        let account = Account(id: requestedID ?? nextID(), name: name, provider: provider, token: token,
                               scopes: token.scopes, forgetAt: forgetAt, addedAt: now, generation: generation)
         byID[account.id] = account
         idByName[name] = account.id
+        highestGivenID = max(highestGivenID ?? 0, account.id)
         ids.insert(account.id, at: insertionPoint(of: account.id))
         noteForgetAt(forgetAt)
         return account
@@ -205,6 +209,21 @@ public struct TokenStore {
 
     /// When the next account's lifetime ends (Unix seconds), if any has one.
     public var nextLifetimeEnd: Int64? { earliestForgetAt == .max ? nil : earliestForgetAt }
+
+    /// The id a new account gets by default: one more than the highest ever given in this
+    /// store's life (never a removed account's), skipping held and `excluding` ids (ids
+    /// promised to authorizations in progress); only past `UInt32.max` the lowest free id.
+    public func nextID(excluding reserved: [UInt32] = []) -> UInt32 {
+        guard let highest = highestGivenID else { return lowestFreeID(excluding: reserved) }
+        var id = highest
+        // Bounded: each step passes a held or reserved id.
+        while true {
+            let (next, overflow) = id.addingReportingOverflow(1)
+            if overflow { return lowestFreeID(excluding: reserved) }
+            id = next
+            if byID[id] == nil && !reserved.contains(id) { return id }
+        }
+    }
 
     /// The lowest id from 1 that no account holds (nor `excluding`, ids promised to
     /// authorizations in progress).

@@ -71,6 +71,6 @@ public enum AccountName {
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
                 || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "+")
         }
-        return allowed ? nil : "an account name may hold only letters, digits and . _ - @ +"
+        return allowed ? nil : "an account name may hold only ASCII letters, digits and . _ - @ +"
     }
 }

@@ -74,6 +74,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let bridgeFailed = ErrorCode(rawValue: "bridge_failed")
     /// The agent could not be started.
     public static let startFailed = ErrorCode(rawValue: "start_failed")
+    /// `exec`'s COMMAND was not found (exit 127, as the shells).
+    public static let commandNotFound = ErrorCode(rawValue: "command_not_found")
+    /// `exec`'s COMMAND was found but could not be run (exit 126, as the shells).
+    public static let commandNotExecutable = ErrorCode(rawValue: "command_not_executable")
 }
 
 /// An error the agent reports to a client: a stable code and a human sentence.

@@ -18,15 +18,21 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case denied = 6
     /// Any other error.
     case failure = 7
+    /// `exec`'s COMMAND was found but could not be run (as sh and env(1)).
+    case commandNotExecutable = 126
+    /// `exec`'s COMMAND was not found (as sh and env(1)).
+    case commandNotFound = 127
 
     /// Every code that does not exit 7, by row of the README's table.
     public static let table: [(ExitCode, [ErrorCode])] = [
         (.noAgent, [.agentNotRunning, .io]),
-        (.usage, [.usage, .badRequest, .badConfiguration]),
+        (.usage, [.usage, .badRequest, .badConfiguration, .invalidState]),
         (.noToken, [.noToken, .notFound]),
         (.expired, [.expired, .loginRequired, .rotationLost, .refreshFailed]),
         (.locked, [.locked]),
         (.denied, [.denied, .cancelled, .timeout, .requestFailed]),
+        (.commandNotExecutable, [.commandNotExecutable]),
+        (.commandNotFound, [.commandNotFound]),
     ]
 
     private static let byCode: [ErrorCode: ExitCode] = {

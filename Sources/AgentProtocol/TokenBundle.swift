@@ -97,10 +97,10 @@ public struct TokenBundle: Equatable, Sendable {
     /// - Throws: `bad_request` naming the field for a missing, mistyped or out-of-range one.
     public init(json: JSONObject, now: Int64) throws(AgentError) {
         accessToken = try json.string("access_token")
-        guard !accessToken.isEmpty else { throw AgentError(.badRequest, "field \"access_token\" must not be empty") }
+        if let problem = TokenSyntax.problem(with: accessToken, field: "access_token") { throw AgentError(.badRequest, problem) }
         refreshToken = try json.optionalString("refresh_token").flatMap { $0.isEmpty ? nil : $0 }
-        guard accessToken.utf8.count <= Self.maxTokenBytes, (refreshToken?.utf8.count ?? 0) <= Self.maxTokenBytes else {
-            throw AgentError(.badRequest, "a token must be at most \(Self.maxTokenBytes) bytes")
+        if let refreshToken, let problem = TokenSyntax.problem(with: refreshToken, field: "refresh_token") {
+            throw AgentError(.badRequest, problem)
         }
         if let text = try json.optionalString("expires_at") {
             guard let seconds = RFC3339.parse(text), NumberRange.epochSeconds.contains(seconds) else {

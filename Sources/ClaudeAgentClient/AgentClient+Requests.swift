@@ -10,6 +10,9 @@ public struct TokenRequestInfo: Equatable, Sendable {
     public var scopes: [String]
     public var account: String?
     public var accountID: UInt32?
+    /// The account the requester asked for (`preferred_account`: a name, or an id as
+    /// digits), shown to approvers; nil when it named none.
+    public var preferredAccount: String?
     public var callerPID: Int32?
     public var callerExecutable: String?
     /// Set when the request came through a forwarded socket: the relaying program (`ssh`,
@@ -39,6 +42,8 @@ public struct TokenRequestInfo: Equatable, Sendable {
         scopes = try json.scopes() ?? []
         account = try json.optionalString("account")
         accountID = try json.optionalInt("account_id").map { UInt32(clamping: $0) }
+        let preferred = json["preferred_account"]
+        preferredAccount = preferred?.stringValue ?? preferred?.intValue.map { String($0) }
         let caller = json["caller"]?.objectValue
         callerPID = caller?["pid"]?.intValue.map { Int32(clamping: $0) }
         callerExecutable = caller?["executable"]?.stringValue

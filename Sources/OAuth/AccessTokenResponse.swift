@@ -127,6 +127,8 @@ extension AccessTokenResponse {
         guard accessToken.utf8.count <= TokenBundle.maxTokenBytes else {
             throw malformed("has an access_token over \(TokenBundle.maxTokenBytes) bytes")
         }
+        // One that could forge a header line is none either (RFC 6750 §2.1).
+        if let problem = TokenSyntax.problem(with: accessToken, field: "access_token") { throw malformed("has a bad \(problem)") }
 
         var oddities: [String] = []
         var tokenType = "Bearer"
@@ -170,6 +172,9 @@ extension AccessTokenResponse {
             if let text = value.stringValue {
                 guard text.utf8.count <= TokenBundle.maxTokenBytes else {
                     throw malformed("has a refresh_token over \(TokenBundle.maxTokenBytes) bytes")
+                }
+                if !text.isEmpty, let problem = TokenSyntax.problem(with: text, field: "refresh_token") {
+                    throw malformed("has a bad \(problem)")
                 }
                 refreshToken = text.isEmpty ? nil : text
             } else {

@@ -97,6 +97,7 @@ public struct CredentialsFile: Sendable {
               accessToken.utf8.count <= TokenBundle.maxTokenBytes else {
             throw fail("\"\(name).accessToken\" must be a non-empty string of at most \(TokenBundle.maxTokenBytes) bytes")
         }
+        if let problem = TokenSyntax.problem(with: accessToken, field: "\(name).accessToken") { throw fail(problem) }
 
         var refreshToken: String?
         if let value = fields["refreshToken"], !value.isNull {
@@ -104,6 +105,7 @@ public struct CredentialsFile: Sendable {
             guard text.utf8.count <= TokenBundle.maxTokenBytes else {
                 throw fail("\"\(name).refreshToken\" must be at most \(TokenBundle.maxTokenBytes) bytes")
             }
+            if !text.isEmpty, let problem = TokenSyntax.problem(with: text, field: "\(name).refreshToken") { throw fail(problem) }
             refreshToken = text.isEmpty ? nil : text
         }
 

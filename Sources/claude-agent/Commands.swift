@@ -228,7 +228,9 @@ enum Commands {
     }
 
     /// Left-aligned columns separated by two spaces.
+    /// Cells come from the agent or a peer (names, hosts): escaped (`FreeText.escaped`).
     static func table(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(FreeText.escaped) }
         var widths = [Int](repeating: 0, count: rows.first?.count ?? 0)
         for row in rows { for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) } }
         return rows.map { row in

@@ -55,8 +55,7 @@ enum Exec {
             try ProcessControl.exec(searching: program, arguments: Array(command.dropFirst()), environment: environment)
         } catch {
             // As env(1) and the shells: 127 when the command is not found, 126 otherwise.
-            Output.err("claude-agent: cannot run \(program): \(error)\n")
-            ProcessControl.exit(error == .noSuchFile ? 127 : 126)
+            Output.fail(error == .noSuchFile ? .commandNotFound : .commandNotExecutable, "cannot run \(program): \(error)")
         }
     }
 

@@ -8,12 +8,14 @@ enum Help {
         exit codes:
           0  success
           1  no agent answers at the socket (agent_not_running, io)
-          2  usage error or bad input (usage, bad_request, bad_configuration)
+          2  usage error or bad input (usage, bad_request, bad_configuration, invalid_state)
           3  no token covers the request (no_token, not_found)
           4  the token expired and could not be refreshed (expired, login_required, rotation_lost, refresh_failed)
           5  the agent is locked (locked)
           6  denied, cancelled or timed out (denied, cancelled, timeout, request_failed)
-          7  any other error
+          7  any other error (login_failed, invalid_status, listen_failed, start_failed, ...)
+          126  exec: COMMAND cannot be run (command_not_executable)
+          127  exec: COMMAND is not found (command_not_found)
         Errors are one line on stderr: claude-agent: <code>: <message>.
         """
 

@@ -91,6 +91,13 @@ enum Login {
             }
             if let stdinIndex, !set.returnedEvents(at: stdinIndex).isEmpty {
                 guard let line = Terminal.readLine(from: .standardInput) else {
+                    // With no listener, only a pasted code can end the login: end of input
+                    // means none will come, so waiting out the deadline would only hang.
+                    if descriptors.isEmpty {
+                        if progress { Output.err("\n") }
+                        Output.fail(.usage, "end of input before a code was pasted: paste the code the provider's page shows "
+                                    + "(or the URL the browser ends on) on stdin")
+                    }
                     readStdin = false
                     continue
                 }

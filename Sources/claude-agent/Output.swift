@@ -14,8 +14,10 @@ enum Output {
 
     /// One line on stderr, `claude-agent: <code>: <message>`, then exit with the status
     /// `ExitCode` maps the code to: the only way this program fails.
+    /// The message may carry text from the agent or a peer: its control characters are
+    /// escaped (`FreeText.escaped`) so it stays one line and cannot drive the terminal.
     static func fail(_ code: ErrorCode, _ message: String) -> Never {
-        err("claude-agent: \(code.rawValue): \(message)\n")
+        err("claude-agent: \(code.rawValue): \(FreeText.escaped(message))\n")
         ProcessControl.exit(ExitCode(code).rawValue)
     }
 
@@ -31,7 +33,7 @@ enum Output {
 
     /// A note that does not stop the command: `claude-agent: warning: <message>`.
     static func warn(_ message: String) {
-        err("claude-agent: warning: \(message)\n")
+        err("claude-agent: warning: \(FreeText.escaped(message))\n")
     }
 }
 

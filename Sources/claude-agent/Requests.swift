@@ -58,6 +58,11 @@ enum Requests {
             try client.selectAccount(id, account: account, printURL: printURL, redirectURI: listener?.uri)
         }
         let name = request.account ?? accountText
+        // The approver may know better, but should know they chose otherwise.
+        if let preferred = request.preferredAccount, preferred != request.account,
+           preferred != request.accountID.map({ String($0) }) {
+            Output.warn("request \(id) asked for account \(preferred); approving it with account \(name)")
+        }
         if request.status == "approved" {
             Output.err("Approved request \(id) with account \(name).\n")
             return

@@ -23,11 +23,28 @@ struct TokenStoreTests {
         store.remove(.id(3))
         #expect(store.lowestFreeID() == 3)
         #expect(store.lowestFreeID(excluding: [3, 6]) == 7)
-        #expect(try add(&store, "again").id == 3)
+        #expect(try add(&store, "again", id: 3).id == 3)
         #expect(store.lowestFreeID() == 6)
         try add(&store, "far", id: 100)
         #expect(store.lowestFreeID() == 6)
         #expect(store.accounts.map(\.id) == [0, 1, 2, 3, 4, 5, 100])
+    }
+
+    @Test("default ids count on from the highest ever given and are never reused; an explicit id still works")
+    func idsNeverReused() throws {
+        var store = TokenStore()
+        #expect(try add(&store, "one").id == 1)
+        #expect(try add(&store, "two").id == 2)
+        store.remove(.id(2))
+        store.remove(.id(1))
+        #expect(try add(&store, "three").id == 3)
+        #expect(store.nextID(excluding: [4, 5]) == 6)
+        #expect(try add(&store, "back", id: 1).id == 1)
+        try add(&store, "far", id: 100)
+        #expect(try add(&store, "after").id == 101)
+        try add(&store, "top", id: .max)
+        // Past the largest id, the lowest free one.
+        #expect(try add(&store, "wrapped").id == 2)
     }
 
     private func served(_ account: Account) -> AccessToken {

@@ -119,7 +119,7 @@ struct ClaudeServiceTests {
         let curl = """
             curl -sS -w '\\n%{http_code}\\n' \(mock.url)/v1/messages -H @<(claude-agent token --header -a '\(daemon.socket)' HEADERS) \
               -H 'anthropic-version: 2023-06-01' -H 'content-type: application/json' \
-              -d '{"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hello"}]}'
+              -d '{"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": [{"role": "user", "content": "Hello"}]}'
             """
         let ok = try sandbox.run("/bin/bash", ["-c", curl.replacingOccurrences(of: " HEADERS", with: "")],
                                  environment: ["PATH": Binaries.directory + ":/usr/bin:/bin"])

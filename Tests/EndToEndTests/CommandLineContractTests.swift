@@ -60,8 +60,9 @@ struct CommandLineContractTests {
     @Test("exit 4: the token expired and cannot be refreshed (expired)")
     func exitExpired() throws {
         let sandbox = try Sandbox()
-        let socket = try sandbox.startDaemon().socket
-        try sandbox.cli("add", "--account", "old", "-a", socket, stdin: bundle("tok-old", expiresIn: 30))
+        let socket = try sandbox.startDaemon(["--skew", "1"]).socket
+        #expect(try sandbox.cli("add", "--account", "old", "-a", socket, stdin: bundle("tok-old", expiresIn: 3)).status == 0)
+        Thread.sleep(forTimeInterval: 3.5)
         let result = try sandbox.cli("token", "-a", socket)
         #expect(result.status == 4 && result.stderr.hasPrefix("claude-agent: expired: "))
     }
@@ -94,14 +95,31 @@ struct CommandLineContractTests {
         #expect(second.status == 7 && second.stderr.hasSuffix("claude-agentd: start_failed: an agent is already listening on \(socket)\n"))
     }
 
+    @Test("exit 126 and 127: exec's COMMAND cannot be run or is not found, in the one-line form")
+    func exitCommand() throws {
+        let sandbox = try Sandbox()
+        let socket = try sandbox.startDaemon().socket
+        try sandbox.cli("add", "--account", "w", "-a", socket, stdin: bundle("tok-w"))
+        let missing = try sandbox.cli("exec", "-a", socket, "--", "/nonexistent")
+        #expect(missing.status == 127)
+        #expect(missing.stderr.hasPrefix("claude-agent: command_not_found: cannot run /nonexistent: "), "\(missing.stderr)")
+        let notExecutable = sandbox.root + "/plain"
+        #expect(FileManager.default.createFile(atPath: notExecutable, contents: Data("x".utf8), attributes: [.posixPermissions: 0o644]))
+        let denied = try sandbox.cli("exec", "-a", socket, "--", notExecutable)
+        #expect(denied.status == 126)
+        #expect(denied.stderr.hasPrefix("claude-agent: command_not_executable: cannot run \(notExecutable): "), "\(denied.stderr)")
+    }
+
     @Test("the exit-code table in --help is the README's, row for row")
     func helpTableIsTheReadme() throws {
         let readme = try String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)
-        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| ") && $0.dropFirst(2).first?.isNumber == true
-            && $0.dropFirst(3).hasPrefix(" | ") }
+        let rows = readme.split(separator: "\n").filter { line in
+            line.hasPrefix("| ") && line.dropFirst(2).first?.isNumber == true
+                && line.dropFirst(2).drop(while: \.isNumber).hasPrefix(" | ")
+        }
         let help = try Sandbox().cli("--help").stdout
         let helpRows = help.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.dropFirst(2).first?.isNumber == true }
-        #expect(rows.count == 8 && helpRows.count == 8)
+        #expect(rows.count == 10 && helpRows.count == 10)
         for (row, helpRow) in zip(rows, helpRows) {
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             let meaning = cells[1].replacing("`", with: "")

@@ -42,8 +42,9 @@ struct RefreshSurvivalTests {
     func cannotBeRefreshed() throws {
         let provider = try ScriptedProvider.start()
         let sandbox = try Sandbox()
-        let daemon = try agent(sandbox, provider, key: ScriptedProvider.newKey(), "mode=rotate")
-        #expect(try sandbox.cli("add", "--account", "w", "-a", daemon.socket, stdin: bundle(expiresIn: 30, refresh: nil)).status == 0)
+        let daemon = try agent(sandbox, provider, key: ScriptedProvider.newKey(), "mode=rotate", extra: ["--skew", "1"])
+        #expect(try sandbox.cli("add", "--account", "w", "-a", daemon.socket, stdin: bundle(expiresIn: 3, refresh: nil)).status == 0)
+        Thread.sleep(forTimeInterval: 3.5)
         let token = try sandbox.cli("token", "--account", "w", "-a", daemon.socket)
         #expect(token.status == 4)
         #expect(token.stderr.hasPrefix("claude-agent: expired: the token of account w expired at "))

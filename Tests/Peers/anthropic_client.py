@@ -37,11 +37,11 @@ def main():
         for call in args.calls.split(","):
             try:
                 if call == "create":
-                    message = client.messages.create(model="claude-sonnet-4-5", max_tokens=64,
+                    message = client.messages.create(model="claude-sonnet-4-6", max_tokens=64,
                                                      messages=[{"role": "user", "content": "Hello"}])
                     text = "".join(block.text for block in message.content if block.type == "text")
                 else:
-                    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64,
+                    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=64,
                                                 messages=[{"role": "user", "content": "Hello"}]) as stream:
                         text = "".join(stream.text_stream)
                 print(json.dumps({"call": call, "text": text}), flush=True)

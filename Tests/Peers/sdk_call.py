@@ -29,7 +29,7 @@ def main():
     )
     try:
         message = client.messages.create(
-            model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": "Hello"}])
+            model="claude-sonnet-4-6", max_tokens=64, messages=[{"role": "user", "content": "Hello"}])
     except anthropic.APIStatusError as error:
         body = error.body if isinstance(error.body, dict) else {}
         print(f"ERROR {error.status_code} {body.get('error', {}).get('message', '')}", flush=True)

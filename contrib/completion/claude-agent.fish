@@ -63,12 +63,12 @@ complete -c claude-agent -n "__fish_seen_subcommand_from add token exec login lo
 complete -c claude-agent -n "__fish_seen_subcommand_from add login" -l account-id -x
 complete -c claude-agent -n "__fish_seen_subcommand_from add" -l from-file -r -F -d "import a credentials file"
 complete -c claude-agent -n "__fish_seen_subcommand_from add" -l persist -d "write rotated tokens back to the file"
-complete -c claude-agent -n "__fish_seen_subcommand_from token exec login" -l scope -x
+complete -c claude-agent -n "__fish_seen_subcommand_from token exec login" -l scope -x -d "an OAuth scope the token must cover (repeatable)"
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l json -d "print the bundle as JSON"
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l header -d "print every header line the token needs"
 complete -c claude-agent -n "__fish_seen_subcommand_from token" -l refresh -d "refresh the token now: the one held was refused"
 complete -c claude-agent -n "__fish_seen_subcommand_from token exec" -l wait -d "ask for approval when no token is held"
-complete -c claude-agent -n "__fish_seen_subcommand_from token exec login approve" -l timeout -x
+complete -c claude-agent -n "__fish_seen_subcommand_from token exec login approve" -l timeout -x -d "seconds to wait before giving up"
 complete -c claude-agent -n "__fish_seen_subcommand_from login" -l provider -x
 complete -c claude-agent -n "__fish_seen_subcommand_from login" -l no-browser -d "only print the URL"
 complete -c claude-agent -n "__fish_seen_subcommand_from login" -l port -x

@@ -343,14 +343,23 @@ def _seconds(text: str) -> int:
     return int(text)
 
 
+class _UsageParser(argparse.ArgumentParser):
+    """Usage errors as claude-agent writes them: one line, `claude-agent: usage: ...`, exit 2."""
+
+    def error(self, message: str):
+        print(f"claude-agent: usage: {message} (see 'claude_agent.py token --help')", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
 def _token_command(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="claude_agent.py token",
+    parser = _UsageParser(prog="claude_agent.py token",
                                      description="Prints an access token that covers the scopes, and a newline.")
     parser.add_argument("--scope", action="append", default=[], help="a scope the token must cover; repeatable")
     parser.add_argument("--account", help="take the token of this account (a name or numeric id)")
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--json", action="store_true", help="print the bundle as JSON")
     shape.add_argument("--header", action="store_true", help='print "Authorization: Bearer <token>" and provider headers')
+    parser.add_argument("--refresh", action="store_true", help="refresh the token now: the one held was refused")
     parser.add_argument("--wait", action="store_true", help="ask for approval instead of failing when no token is held")
     parser.add_argument("--timeout", type=_seconds, default=DEFAULT_WAIT_SECONDS, help="with --wait: give up after S seconds")
     parser.add_argument("-a", dest="socket", help="the agent's socket (default $CLAUDE_AGENT_SOCK)")
@@ -366,7 +375,7 @@ def _token_command(argv: Sequence[str]) -> int:
     try:
         with AgentClient(args.socket) as client:
             try:
-                token = client.get_token(scopes, account=account)
+                token = client.get_token(scopes, account=account, refresh=args.refresh)
             except AgentError as error:
                 if not (args.wait and error.code in ("no_token", "not_found", "expired", "login_required")):
                     raise
@@ -395,8 +404,8 @@ def _token_command(argv: Sequence[str]) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] != "token":
-        print("usage: claude_agent.py token [--scope S]... [--account A] [--json | --header] "
-              "[--wait [--timeout SECONDS]] [-a SOCKET]", file=sys.stderr)
+        print("claude-agent: usage: claude_agent.py token [--scope S]... [--account A] [--json | --header] "
+              "[--refresh] [--wait [--timeout SECONDS]] [-a SOCKET]", file=sys.stderr)
         return EXIT_USAGE
     return _token_command(argv[1:])
 

@@ -89,10 +89,10 @@ test('no token, and an unknown account', () => withAgent(async (agent, client) =
 }));
 
 test('expired without a refresh token', () => withAgent(async (agent, client) => {
-  // Within the agent's expiry skew (60 s), so expired for token.get (Protocol.md, Types);
-  // an agent may refuse to add a token that is already past its expiry.
-  await client.addAccount('old', 'tok-old', { expires_in: 30 });
-  await assert.rejects(client.getToken(), (error) => error.code === 'expired' && !error.message.includes('tok-old'));
+  // Within the agent's expiry skew (60 s) and without a refresh token, it could never be
+  // handed out: the agent refuses to add it, `expired` (Protocol.md, account.add).
+  await assert.rejects(client.addAccount('old', 'tok-old', { expires_in: 30 }),
+    (error) => error.code === 'expired' && !error.message.includes('tok-old'));
 }));
 
 test('a wait that runs out: timeout', () => withAgent(async (agent, client) => {

@@ -75,10 +75,9 @@ def test_no_token_and_unknown_account(agent):
 
 
 def test_expired_without_refresh_token(agent):
-    # Within the agent's expiry skew (60 s), so expired for token.get (Protocol.md, Types);
-    # an agent may refuse to add a token that is already past its expiry.
-    add(agent, "old", "tok-old", expires_in=30)
-    error = error_of(lambda: claude_agent.get_token())
+    # Within the agent's expiry skew (60 s) and without a refresh token, it could never be
+    # handed out: the agent refuses to add it, `expired` (Protocol.md, account.add).
+    error = error_of(lambda: add(agent, "old", "tok-old", expires_in=30))
     assert error.code == "expired"
     assert "tok-old" not in error.message
 
@@ -242,8 +241,6 @@ def assert_same(ours, theirs):
 def test_token_command_matches_the_cli(agent):
     for args in [(), ("--scope", "user:inference")]:
         assert_same(*both(agent, *args))  # no token: exit 3
-    add(agent, "old", "tok-old", expires_in=30, scope="user:old")
-    assert_same(*both(agent, "--account", "old"))  # expired: exit 4
     add(agent, "work", "tok-work", expires_in=3600, scope="user:inference user:profile", account_id=3,
         refresh_token="rt-work")  # the default provider's, with its headers
     for args in [(), ("--scope", "user:inference user:profile"), ("--account", "3"), ("--account", "work"),
@@ -289,3 +286,10 @@ def test_token_command_usage_errors():
             argv = [sys.executable, str(SCRIPT), *(["token", *args] if args else [])]
             result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
             assert (result.returncode, result.stdout) == (2, ""), args
+            assert result.stderr.startswith("claude-agent: usage: ") and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_token_command_refresh_like_the_cli(agent):
+    ours, theirs = both(agent, "--refresh", "--account", "nosuch")
+    assert ours.returncode == theirs.returncode == 3
+    assert ours.stderr == theirs.stderr

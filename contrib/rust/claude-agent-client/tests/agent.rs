@@ -207,12 +207,12 @@ fn no_token_and_unknown_account() {
 #[test]
 fn expired_without_refresh() {
     let agent = Agent::start();
-    // Within the agent's expiry skew (60 s), so expired for token.get (Protocol.md, Types);
-    // an agent may refuse to add a token that is already past its expiry.
-    agent.add("old", "tok-old", vec![("expires_in", Json::Int(30))]);
-    match get_token(&agent.config(), &[]) {
+    // Within the agent's expiry skew (60 s) and without a refresh token, it could never be
+    // handed out: the agent refuses to add it, `expired` (Protocol.md, account.add).
+    let fields = vec![("account", Json::from("old")), ("access_token", Json::from("tok-old")), ("expires_in", Json::Int(30))];
+    match agent.call("account.add", fields) {
         Err(error) => {
-            assert_eq!(error.code(), "expired");
+            assert_eq!(error.code, "expired");
             assert!(!error.to_string().contains("tok-old"));
         }
         Ok(token) => panic!("got {token:?}"),
