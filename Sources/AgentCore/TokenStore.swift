@@ -89,6 +89,10 @@ public struct TokenStore {
     /// The highest id this store ever gave an account: default ids count on from it and
     /// are never reused, so a script's `--account 1` never silently names a later account.
     private var highestGivenID: UInt32?
+    /// Which account holds each refresh token. A rotating refresh token is single-use:
+    /// two accounts holding one would burn it for each other, the very race the agent
+    /// exists to end, so `store` refuses a second holder.
+    private var idByRefreshToken: [String: UInt32] = [:]
 
     public init() {}
 
@@ -127,6 +131,11 @@ public struct TokenStore {
         nextGeneration += 1
         // The account of that name or that id; when they are two, the lower id speaks first.
         let matches = [idByName[name], requestedID.flatMap { byID[$0] != nil ? $0 : nil }].compactMap { $0 }
+        if let refreshToken = token.refreshToken, let holderID = idByRefreshToken[refreshToken],
+           holderID != matches.min(), let holder = byID[holderID] {
+            throw AgentError(.badRequest, "account \(holder.name) (#\(holder.id)) already holds this refresh token; "
+                             + "a refresh token is single-use, so two accounts would log each other out")
+        }
         if let existingID = matches.min(), var existing = byID[existingID] {
             if existing.name != name {
                 throw AgentError(.badRequest, "account id \(existing.id) already names account \"\(existing.name)\"")
@@ -134,6 +143,7 @@ public struct TokenStore {
             if let requestedID, requestedID != existing.id {
                 throw AgentError(.badRequest, "account \"\(name)\" already has id \(existing.id), not \(requestedID)")
             }
+            reindexRefreshToken(from: existing.token?.refreshToken, to: token.refreshToken, id: existing.id)
             existing.token = token
             existing.scopes = token.scopes
             existing.provider = provider
@@ -157,6 +167,7 @@ public struct TokenStore {
                               scopes: token.scopes, forgetAt: forgetAt, addedAt: now, generation: generation)
         byID[account.id] = account
         idByName[name] = account.id
+        reindexRefreshToken(from: nil, to: token.refreshToken, id: account.id)
         highestGivenID = max(highestGivenID ?? 0, account.id)
         ids.insert(account.id, at: insertionPoint(of: account.id))
         noteForgetAt(forgetAt)
@@ -169,6 +180,7 @@ public struct TokenStore {
         byID[account.id] = nil
         served[account.id] = nil
         idByName[account.name] = nil
+        reindexRefreshToken(from: account.token?.refreshToken, to: nil, id: account.id)
         let index = insertionPoint(of: account.id)
         if index < ids.count, ids[index] == account.id { ids.remove(at: index) }
         return account
@@ -180,7 +192,10 @@ public struct TokenStore {
         let token = account.token
         body(&account)
         precondition(account.id == id && account.name == name, "update must not change an account's id or name")
-        if account.token != token { served[id] = nil }
+        if account.token != token {
+            served[id] = nil
+            reindexRefreshToken(from: token?.refreshToken, to: account.token?.refreshToken, id: id)
+        }
         byID[id] = account
         noteForgetAt(account.forgetAt)
     }
@@ -244,6 +259,12 @@ public struct TokenStore {
     }
 
     /// Where `id` is, or would go, in `ids`.
+    private mutating func reindexRefreshToken(from old: String?, to new: String?, id: UInt32) {
+        guard old != new else { return }
+        if let old, idByRefreshToken[old] == id { idByRefreshToken[old] = nil }
+        if let new { idByRefreshToken[new] = id }
+    }
+
     private func insertionPoint(of id: UInt32) -> Int {
         var low = 0
         var high = ids.count

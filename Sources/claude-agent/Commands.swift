@@ -136,6 +136,11 @@ enum Commands {
             try client.importCredentials(path: absolute, account: parsed.value("--account"), persist: parsed.has("--persist"))
         }
         Output.err("Imported account \(summary.name) (#\(summary.id)) from \(path), token \(summary.fingerprint)\n")
+        // As ssh refuses a private key others can read: the file holds a refresh token.
+        if let status = try? FileSystem.status(absolute), status.permissions & 0o077 != 0 {
+            Output.warn("\(path) is open to other users (mode \(String(status.permissions, radix: 8))) and holds a "
+                        + "refresh token: chmod 600 \(path)")
+        }
         if !parsed.has("--persist") && summary.hasRefreshToken {
             // The first refresh rotates the refresh token; the copy in the file then dies,
             // and the tool that owns the file is logged out.

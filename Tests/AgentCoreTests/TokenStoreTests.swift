@@ -13,6 +13,31 @@ struct TokenStoreTests {
         try store.store(name: name, requestedID: id, provider: nil, token: token("t-" + name), forgetAt: forgetAt, now: 0)
     }
 
+    @Test("a refresh token is held by one account at most; the holder may replace its own, and a removed one frees it")
+    func oneHolderPerRefreshToken() throws {
+        var store = TokenStore()
+        func bundle(_ access: String, _ refresh: String) -> HeldToken {
+            HeldToken(accessToken: access, refreshToken: refresh, expiresAt: nil, tokenType: "Bearer", scopes: ["user:inference"])
+        }
+        _ = try store.store(name: "cc", requestedID: nil, provider: "claude", token: bundle("at-1", "rt-1"), forgetAt: nil, now: 0)
+        #expect(throws: AgentError.self) {
+            _ = try store.store(name: "cc2", requestedID: nil, provider: "claude", token: bundle("at-2", "rt-1"), forgetAt: nil, now: 0)
+        }
+        #expect(store.count == 1)
+        // The same account importing its own file again is fine.
+        _ = try store.store(name: "cc", requestedID: nil, provider: "claude", token: bundle("at-3", "rt-1"), forgetAt: nil, now: 0)
+        // A refresh that rotates frees the old refresh token for nobody else to be refused.
+        let id = try #require(store.account(.name("cc"))?.id)
+        store.update(id) { $0.token = bundle("at-4", "rt-2") }
+        _ = try store.store(name: "other", requestedID: nil, provider: "claude", token: bundle("at-5", "rt-1"), forgetAt: nil, now: 0)
+        #expect(throws: AgentError.self) {
+            _ = try store.store(name: "third", requestedID: nil, provider: "claude", token: bundle("at-6", "rt-2"), forgetAt: nil, now: 0)
+        }
+        store.remove(.name("cc"))
+        _ = try store.store(name: "third", requestedID: nil, provider: "claude", token: bundle("at-6", "rt-2"), forgetAt: nil, now: 0)
+        #expect(store.count == 2)
+    }
+
     @Test("new accounts take the lowest free id, filling gaps, past an id 0 and reserved ids")
     func lowestFreeID() throws {
         var store = TokenStore()

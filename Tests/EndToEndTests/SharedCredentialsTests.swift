@@ -128,6 +128,7 @@ struct SharedCredentialsTests {
         let daemon = try sandbox.startDaemon()
         let path = sandbox.root + "/.credentials.json"
         try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         let plain = try sandbox.cli("add", "--from-file", path, "-a", daemon.socket)
         #expect(plain.status == 0)
         #expect(plain.stderr.contains("claude-agent: warning: without --persist the agent will not write rotated tokens back to \(path)"))
@@ -135,6 +136,27 @@ struct SharedCredentialsTests {
         let persisted = try sandbox.cli("add", "--from-file", path, "--persist", "-a", daemon.socket)
         #expect(persisted.status == 0)
         #expect(!persisted.stderr.contains("warning"))
+    }
+
+    @Test("one refresh token, one account: a second import of the same file under another name is refused; a file others can read is warned of")
+    func oneAccountPerRefreshToken() throws {
+        let sandbox = try Sandbox()
+        let daemon = try sandbox.startDaemon()
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let first = try sandbox.cli("add", "--from-file", path, "--account", "cc", "--persist", "-a", daemon.socket)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("claude-agent: warning: \(path) is open to other users (mode 644) and holds a refresh token: chmod 600 \(path)"))
+        let second = try sandbox.cli("add", "--from-file", path, "--account", "cc2", "--persist", "-a", daemon.socket)
+        #expect(second.status == 2, "\(second.stderr)")
+        #expect(second.stderr.hasPrefix("claude-agent: bad_request: account cc (#1) already holds this refresh token"))
+        // The same account taking its own file again is a refresh of what it holds, not a second holder.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let again = try sandbox.cli("add", "--from-file", path, "--account", "cc", "--persist", "-a", daemon.socket)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!again.stderr.contains("open to other users"))
+        #expect(try sandbox.cli("list", "-a", daemon.socket).stdout.components(separatedBy: "\n").filter { $0.contains("cc") }.count == 1)
     }
 
     @Test("an already expired token without a refresh token is refused: by add (exit 4) and by import")
