@@ -234,7 +234,7 @@ struct CompletionTests {
         let sandbox = try Sandbox()
         let daemon = try sandbox.startDaemon()
         for name in ["work", "personal@example.com"] {
-            #expect(try sandbox.cli("add", "--account", name, stdin: bundle("at-\(name)")).status == 0)
+            #expect(try sandbox.cli("add", "--account", name, stdin: bundle("at-\(name.replacingOccurrences(of: "@", with: "."))")).status == 0)
         }
         let connection = try RawConnection(path: daemon.socket)
         defer { connection.close() }
