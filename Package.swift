@@ -71,7 +71,7 @@ let package = Package(
         // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does, and
         // statically like it; the CLI only execs it.
         .executableTarget(
-            name: "claude-agent-endpoint", dependencies: ["ClaudeEndpoint", "ClaudeAgentClient", "HTTPBridge", "AgentPOSIX", "AgentProtocol"],
+            name: "claude-agent-endpoint", dependencies: ["ClaudeEndpoint", "ClaudeAgentClient", "AgentArguments", "HTTPBridge", "AgentPOSIX", "AgentProtocol"],
             linkerSettings: staticFoundation),
         // The HTTPS helper links Foundation statically too, so no installed executable needs
         // the toolchain's shared libraries; it still links the system's libcurl (libcurl4),

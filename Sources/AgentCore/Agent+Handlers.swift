@@ -133,7 +133,7 @@ extension Agent {
             if wait, tokenIsExpired(account, now: clock.unixSeconds()), !canRefresh(account) {
                 throw unavailable(account)
             }
-            return try serveToken(of: account, scopes: scopes, requestID: request.id, on: connection, demand: demand)
+            return try serveToken(of: account, scopes: scopes, rpcID: request.id, on: connection, demand: demand)
         } catch where wait {
             return try waitForApproval(request, scopes: scopes, on: connection, after: error, deadline: demand.deadline)
         }

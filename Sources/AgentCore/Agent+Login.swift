@@ -16,7 +16,7 @@ struct PendingLogin: Sendable {
     /// Monotonic milliseconds after which the state is refused.
     let expiresAt: Int64
     /// The token request this authorization approves, when it is one (not a `login`).
-    var requestID: String?
+    var approvalID: String?
     /// The `oauth.callback` waiting for the code exchange.
     var callbackConnectionID: UInt64 = 0
     var callbackRequestID: Int64 = 0
@@ -77,7 +77,7 @@ extension Agent {
             let description = try body.optionalString("error_description").map { ": \($0)" } ?? ""
             Log.info("login for account \(login.account) refused by the provider: \(providerError)")
             let denied = providerError == "access_denied"
-            if let id = login.requestID {
+            if let id = login.approvalID {
                 _ = try? moveRequest(id, to: denied ? .denied : .error) { $0.error = "the provider answered \(providerError)\(description)" }
             }
             throw AgentError(denied ? .denied : .loginFailed, "the provider answered \(providerError)\(description)")
@@ -120,7 +120,7 @@ extension Agent {
                 }
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
                 if let stored = store.account(id: account.id) { warnOfRefreshExpiry(stored, now: now) }
-                if let id = login.requestID {
+                if let id = login.approvalID {
                     let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
                     answer = Response.success(id: login.callbackRequestID, approved.json(includingToken: false))
                 } else {
@@ -131,7 +131,7 @@ extension Agent {
             }
         case .failure(let error):
             Log.info("login for account \(login.account) failed: \(error.message)")
-            if let id = login.requestID {
+            if let id = login.approvalID {
                 _ = try? moveRequest(id, to: .error) { $0.error = "exchanging the code failed: \(error.message)" }
             }
             answer = Response.failure(id: login.callbackRequestID, AgentError(.loginFailed, "exchanging the code failed: \(error.message)"))
@@ -154,7 +154,7 @@ extension Agent {
         let now = clock.monotonicMilliseconds()
         pendingLogins = pendingLogins.filter { state, login in
             guard login.expiresAt > now else { return false }
-            guard let id = login.requestID else { return true }
+            guard let id = login.approvalID else { return true }
             return requests[id]?.authorizationState == state
         }
     }
@@ -171,7 +171,7 @@ extension Agent {
         if let waiters = refreshWaiters.removeValue(forKey: account.id) {
             for waiter in waiters {
                 guard let waiting = connections[waiter.connectionID] else { continue }
-                answerDeferred(waiting, Response.failure(id: waiter.requestID, AgentError(.notFound, "account \(account.name) was logged out")))
+                answerDeferred(waiting, Response.failure(id: waiter.rpcID, AgentError(.notFound, "account \(account.name) was logged out")))
             }
         }
         var persistError: String?
@@ -195,18 +195,18 @@ extension Agent {
             return .result(result)
         }
         let connectionID = connection.id
-        let requestID = request.id
+        let rpcID = request.id
         let name = account.name
         let id = account.id
         worker.submit {
-            .revoked(connectionID: connectionID, requestID: requestID, account: name, accountID: id, Result { () throws(OAuthError) in
+            .revoked(connectionID: connectionID, rpcID: rpcID, account: name, accountID: id, Result { () throws(OAuthError) in
                 try endpoint.revoke(token: refreshToken, hint: "refresh_token")
             })
         }
         return .deferred
     }
 
-    func finishLogout(connectionID: UInt64, requestID: Int64, account: String, accountID: UInt32, _ result: Result<Void, OAuthError>) {
+    func finishLogout(connectionID: UInt64, rpcID: Int64, account: String, accountID: UInt32, _ result: Result<Void, OAuthError>) {
         var answer: JSONObject = ["account": .string(account), "id": .int(Int64(accountID))]
         switch result {
         case .success:
@@ -216,7 +216,7 @@ extension Agent {
             answer["revoked"] = false
             answer["revocation"] = .string("failed: \(error.message)")
         }
-        if let connection = connections[connectionID] { answerDeferred(connection, Response.success(id: requestID, answer)) }
+        if let connection = connections[connectionID] { answerDeferred(connection, Response.success(id: rpcID, answer)) }
     }
 
     /// Imports a credentials file (Claude Code's or the seed CLI's dialect); with `persist`

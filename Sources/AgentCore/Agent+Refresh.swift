@@ -5,7 +5,7 @@ import OAuth
 /// A client waiting for a token that a refresh in flight will provide.
 struct TokenWaiter {
     let connectionID: UInt64
-    let requestID: Int64
+    let rpcID: Int64
     let scopes: [String]
     /// Monotonic milliseconds by which the client must have its answer (`timeout_ms`,
     /// less a margin); nil: it waits for the refresh however long it takes.
@@ -35,10 +35,10 @@ extension Agent {
     /// (the client saw it refused), unless one is in flight (joined) or one ended less than
     /// `Limits.forcedRefreshIntervalMilliseconds` ago (its outcome is the answer: many
     /// clients refused at once cause one refresh).
-    func serveToken(of account: Account, scopes: [String], requestID: Int64, on connection: Connection,
+    func serveToken(of account: Account, scopes: [String], rpcID: Int64, on connection: Connection,
                     demand: TokenDemand = TokenDemand()) throws(AgentError) -> Reply {
         let now = clock.unixSeconds()
-        let waiter = TokenWaiter(connectionID: connection.id, requestID: requestID, scopes: scopes, deadline: demand.deadline)
+        let waiter = TokenWaiter(connectionID: connection.id, rpcID: rpcID, scopes: scopes, deadline: demand.deadline)
         if demand.force {
             if refreshWaiters[account.id] != nil {
                 addRefreshWaiter(waiter, for: account.id)
@@ -206,17 +206,17 @@ extension Agent {
     /// What a waiter gets once the refresh it waited for is over: `fresh`, the token that
     /// refresh produced, whatever its remaining life; else the account's token if usable.
     func tokenAnswer(accountID: UInt32, waiter: TokenWaiter, failure: AgentError?, fresh: HeldToken? = nil) -> JSONValue {
-        if let failure { return Response.failure(id: waiter.requestID, failure) }
+        if let failure { return Response.failure(id: waiter.rpcID, failure) }
         guard let account = store.account(id: accountID) else {
-            return Response.failure(id: waiter.requestID, AgentError(.notFound, "account #\(accountID) was removed"))
+            return Response.failure(id: waiter.rpcID, AgentError(.notFound, "account #\(accountID) was removed"))
         }
         guard let token = fresh ?? account.token, fresh != nil || !tokenIsExpired(account, now: clock.unixSeconds()) else {
-            return Response.failure(id: waiter.requestID, unavailable(account))
+            return Response.failure(id: waiter.rpcID, unavailable(account))
         }
         guard Scopes.cover(token.scopes, waiter.scopes) else {
-            return Response.failure(id: waiter.requestID, AgentError(.noToken, "account \(account.name) now holds scopes [\(Scopes.joined(token.scopes))], which do not cover [\(Scopes.joined(waiter.scopes))]"))
+            return Response.failure(id: waiter.rpcID, AgentError(.noToken, "account \(account.name) now holds scopes [\(Scopes.joined(token.scopes))], which do not cover [\(Scopes.joined(waiter.scopes))]"))
         }
-        return Response.success(id: waiter.requestID, accessToken(of: account, token).json)
+        return Response.success(id: waiter.rpcID, accessToken(of: account, token).json)
     }
 
     /// Adds a client to those waiting for the account's refresh, noting its deadline.
@@ -240,7 +240,7 @@ extension Agent {
                 let error = AgentError(.timeout, "refreshing account \(name) did not finish before the client's deadline "
                                        + "(timeout_ms): the provider has not answered yet. The refresh goes on; "
                                        + "the next request gets its result")
-                answerDeferred(connection, Response.failure(id: waiter.requestID, error))
+                answerDeferred(connection, Response.failure(id: waiter.rpcID, error))
             }
         }
     }
@@ -289,10 +289,10 @@ extension Agent {
                 finishRefresh(accountID: accountID, generation: generation, result)
             case .exchanged(let login, let result):
                 finishLogin(login, result)
-            case .revoked(let connectionID, let requestID, let name, let id, let result):
-                finishLogout(connectionID: connectionID, requestID: requestID, account: name, accountID: id, result)
-            case .controlBrowserOpened(let connectionID, let rpcID, let requestID, let state, let result):
-                finishControlBrowser(connectionID: connectionID, rpcID: rpcID, requestID: requestID, state: state, result)
+            case .revoked(let connectionID, let rpcID, let name, let id, let result):
+                finishLogout(connectionID: connectionID, rpcID: rpcID, account: name, accountID: id, result)
+            case .controlBrowserOpened(let connectionID, let rpcID, let approvalID, let state, let result):
+                finishControlBrowser(connectionID: connectionID, rpcID: rpcID, approvalID: approvalID, state: state, result)
             }
         }
     }

@@ -38,11 +38,11 @@ public final class Agent {
     /// Logins and authorizations started, by their state.
     var pendingLogins: [String: PendingLogin] = [:]
     /// Token requests waiting for approval, and who waits on them.
-    var requests = RequestBook()
-    var requestWaiters: [String: [RequestWaiter]] = [:]
+    var requests = ApprovalBook()
+    var approvalWaiters: [String: [ApprovalWaiter]] = [:]
     /// Live requests created over the socket (not relayed for an HTTP client), by the pid
-    /// of the process that made them: its waits hold the request (see `RequestWaiter.holds`).
-    var socketRequestCreators: [String: Int32] = [:]
+    /// of the process that made them: its waits hold the request (see `ApprovalWaiter.holds`).
+    var socketApprovalCreators: [String: Int32] = [:]
     /// The listening socket's device and inode, and when to check it is still there
     /// (monotonic milliseconds); see `checkSocket`.
     var socketIdentity: (device: UInt64, inode: UInt64)?
@@ -226,7 +226,7 @@ public final class Agent {
         var deadline = min(now + Limits.maxPollMilliseconds, nextIdleCheck)
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
         if let next = requests.nextDeadline { deadline = min(deadline, next) }
-        for waiters in requestWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
+        for waiters in approvalWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
         if let next = nextRefreshWaiterDeadline { deadline = min(deadline, next) }
         if let next = nextSocketCheck { deadline = min(deadline, next) }
         return max(0, deadline - now)

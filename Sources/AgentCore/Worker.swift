@@ -7,8 +7,8 @@ import Synchronization
 enum Completion: Sendable {
     case refreshed(accountID: UInt32, generation: UInt64, Result<RefreshOutcome, OAuthError>)
     case exchanged(login: PendingLogin, Result<AccessTokenResponse, OAuthError>)
-    case revoked(connectionID: UInt64, requestID: Int64, account: String, accountID: UInt32, Result<Void, OAuthError>)
-    case controlBrowserOpened(connectionID: UInt64, rpcID: Int64, requestID: String, state: String, Result<Void, OAuthError>)
+    case revoked(connectionID: UInt64, rpcID: Int64, account: String, accountID: UInt32, Result<Void, OAuthError>)
+    case controlBrowserOpened(connectionID: UInt64, rpcID: Int64, approvalID: String, state: String, Result<Void, OAuthError>)
 }
 
 /// Runs blocking work (HTTPS to the token endpoint) on Dispatch's global queue and hands

@@ -26,7 +26,7 @@ public enum CallbackOutcome: Equatable, Sendable {
     /// A `login`: the account now held.
     case loggedIn(AccountSummary)
     /// A token request's authorization: the request, now approved.
-    case approved(TokenRequestInfo)
+    case approved(ApprovalRequestInfo)
 
     /// The account's name either way.
     public var accountName: String {
@@ -87,7 +87,7 @@ extension AgentClient {
         if let errorDescription { fields["error_description"] = .string(errorDescription) }
         let result = try call(.oauthCallback, fields)
         do throws(AgentError) {
-            if result["request_id"] != nil { return .approved(try TokenRequestInfo(result)) }
+            if result["request_id"] != nil { return .approved(try ApprovalRequestInfo(result)) }
             return .loggedIn(try AccountSummary(json: result))
         } catch {
             throw AgentClientError(.protocolViolation, "unexpected oauth.callback answer: \(error.message)")

@@ -2,7 +2,7 @@ import AgentPOSIX
 import AgentProtocol
 
 /// A token request as the agent describes it (`request.*` answers).
-public struct TokenRequestInfo: Equatable, Sendable {
+public struct ApprovalRequestInfo: Equatable, Sendable {
     public var id: String
     public var status: String
     public var clientName: String
@@ -83,7 +83,7 @@ extension AgentClient {
     /// - Throws: `too_many_requests` when the agent, or this caller, has its most live
     ///   requests; `bad_request` for fields over their limits.
     public func createRequest(scopes: [String], account: AccountReference? = nil, clientName: String? = nil,
-                              hostname: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
+                              hostname: String? = nil) throws(AgentClientError) -> ApprovalRequestInfo {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
         if let clientName { fields["client_name"] = .string(clientName) }
@@ -93,22 +93,22 @@ extension AgentClient {
 
     /// `request.get`: one request as the agent describes it.
     /// - Throws: `not_found` for an unknown or forgotten request.
-    public func request(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
+    public func request(_ id: String) throws(AgentClientError) -> ApprovalRequestInfo {
         try requestInfo(try call(.requestGet, ["request_id": .string(id)]))
     }
 
     /// `request.list`: the live requests, oldest first, following the pages.
     ///
     /// - Throws: `protocol_violation` also when the pages do not add up.
-    public func listRequests() throws(AgentClientError) -> [TokenRequestInfo] {
+    public func listRequests() throws(AgentClientError) -> [ApprovalRequestInfo] {
         let items = try ListPages.collect(.requestList, key: "requests") { op, fields throws(AgentClientError) in
             try call(op, fields)
         }
         return try decode { () throws(AgentError) in
-            var requests: [TokenRequestInfo] = []
+            var requests: [ApprovalRequestInfo] = []
             for item in items {
                 guard let object = item.objectValue else { throw AgentError(.badRequest, "request entry is not an object") }
-                requests.append(try TokenRequestInfo(object))
+                requests.append(try ApprovalRequestInfo(object))
             }
             return requests
         }
@@ -118,7 +118,7 @@ extension AgentClient {
     /// `tick` about once a second meanwhile (for a progress line).
     ///
     /// - Throws: `not_found` for an unknown request.
-    public func waitForRequest(_ id: String, timeout: Int64, tick: () -> Void = {}) throws(AgentClientError) -> TokenRequestInfo {
+    public func waitForRequest(_ id: String, timeout: Int64, tick: () -> Void = {}) throws(AgentClientError) -> ApprovalRequestInfo {
         let saved = timeoutMilliseconds
         timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
         defer { timeoutMilliseconds = saved }
@@ -135,7 +135,7 @@ extension AgentClient {
     ///   could not open the authorization; `locked` while the agent is locked; `refresh_failed`, `login_required` or
     ///   `rotation_lost` when the held token cannot be refreshed.
     public func selectAccount(_ id: String, account: AccountReference, printURL: Bool = false,
-                              redirectURI: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
+                              redirectURI: String? = nil) throws(AgentClientError) -> ApprovalRequestInfo {
         var fields: JSONObject = ["request_id": .string(id), "account": account.json, "print_url": .bool(printURL)]
         if let redirectURI { fields["redirect_uri"] = .string(redirectURI) }
         return try requestInfo(try call(.requestSelectAccount, fields))
@@ -145,7 +145,7 @@ extension AgentClient {
     ///
     /// - Throws: `not_found` for an unknown request; `invalid_status` when it already ended;
     ///   `locked` while the agent is locked.
-    public func denyRequest(_ id: String, reason: String? = nil) throws(AgentClientError) -> TokenRequestInfo {
+    public func denyRequest(_ id: String, reason: String? = nil) throws(AgentClientError) -> ApprovalRequestInfo {
         var fields: JSONObject = ["request_id": .string(id)]
         if let reason { fields["reason"] = .string(reason) }
         return try requestInfo(try call(.requestDeny, fields))
@@ -154,7 +154,7 @@ extension AgentClient {
     /// `request.cancel`: the asking tool gives up its pending request.
     ///
     /// - Throws: `not_found` for an unknown request; `invalid_status` when it already ended.
-    public func cancelRequest(_ id: String) throws(AgentClientError) -> TokenRequestInfo {
+    public func cancelRequest(_ id: String) throws(AgentClientError) -> ApprovalRequestInfo {
         try requestInfo(try call(.requestCancel, ["request_id": .string(id)]))
     }
 
@@ -164,8 +164,8 @@ extension AgentClient {
         Int(seconds.saturatingAdding(10).saturatingMultiplied(by: 1000))
     }
 
-    private func requestInfo(_ result: JSONObject) throws(AgentClientError) -> TokenRequestInfo {
-        try decode { () throws(AgentError) in try TokenRequestInfo(result) }
+    private func requestInfo(_ result: JSONObject) throws(AgentClientError) -> ApprovalRequestInfo {
+        try decode { () throws(AgentError) in try ApprovalRequestInfo(result) }
     }
 
     func decode<T>(_ body: () throws(AgentError) -> T) throws(AgentClientError) -> T {

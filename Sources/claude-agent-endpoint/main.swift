@@ -4,6 +4,7 @@
 // library), which the static CLI and the agent do not link. It holds tokens only in
 // memory, gets them from the agent's socket, and logs one audit line per request on
 // standard error (the journal under systemd), never a token or a body.
+import AgentArguments
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
@@ -30,54 +31,52 @@ func log(_ message: String) {
     try? FileDescriptor.standardError.writeAll(Array("claude-agent endpoint[\(ProcessControl.currentPID)]: \(message)\n".utf8))
 }
 
-var listen: [SocketAddress] = []
-var account: AccountReference?
-var upstreamText: String?
-var timeoutMilliseconds = EndpointConfiguration.defaultUpstreamTimeoutMilliseconds
-var socket: String?
-
-var arguments = CommandLine.arguments.dropFirst()[...]
-// Swift 6 isolates main.swift's top-level variables to the main actor, on which its
-// top-level code runs; this helper runs there too.
-@MainActor
-func value(for option: String) -> String {
-    guard let next = arguments.popFirst() else { usageError("\(option) needs a value") }
-    return next
+/// The endpoint's options, declared once for the shared parser (EndpointHelp describes them).
+let options: [Option] = [
+    Option("--listen", value: "ADDRESS:PORT", help: []),
+    Option("--account", value: "A", help: []),
+    Option("--upstream", value: "URL", help: []),
+    Option("--upstream-timeout", value: "SECONDS", help: []),
+    Option("-a", aliases: ["--socket"], value: "SOCKET", help: []),
+    Option("-h", aliases: ["--help"], help: []),
+    Option("-V", aliases: ["--version"], help: []),
+]
+let parsed: Arguments
+do throws(Arguments.UsageError) {
+    parsed = try Arguments(Array(CommandLine.arguments.dropFirst()), spec: CommandSpec(options))
+} catch {
+    usageError(error.message)
 }
-while let argument = arguments.popFirst() {
-    switch argument {
-    case "-h", "--help":
-        print(usage, terminator: "")
-        ProcessControl.exit(0)
-    case "-V", "--version":
-        print("claude-agent-endpoint \(agentVersion)")
-        ProcessControl.exit(0)
-    case "--listen":
-        do throws(BridgeError) {
-            listen.append(try BridgeConfiguration.listenAddress(value(for: argument)))
-        } catch {
-            usageError(error.message)
-        }
-    case "--account":
-        let text = value(for: argument)
-        guard let reference = AccountReference(.string(text)) else { usageError("--account \(text) is not an account name or id") }
-        account = reference
-    case "--upstream":
-        upstreamText = value(for: argument)
-    case "--upstream-timeout":
-        let text = value(for: argument)
-        guard let seconds = Int64(text), EndpointConfiguration.upstreamTimeoutSecondsRange.contains(seconds) else {
-            usageError("--upstream-timeout takes whole seconds from 1 to 3600, not \"\(text)\"")
-        }
-        timeoutMilliseconds = seconds * 1000
-    case "-a", "--socket":
-        socket = value(for: argument)
-    case _ where argument.hasPrefix("--socket="):
-        socket = String(argument.dropFirst("--socket=".count))
-    default:
-        usageError(argument.hasPrefix("-") ? "unknown option \(argument)" : "unexpected argument \"\(argument)\"")
+if parsed.has("-h") {
+    print(usage, terminator: "")
+    ProcessControl.exit(0)
+}
+if parsed.has("-V") {
+    print("claude-agent-endpoint \(agentVersion)")
+    ProcessControl.exit(0)
+}
+var listen: [SocketAddress] = []
+for text in parsed.all("--listen") {
+    do throws(BridgeError) {
+        listen.append(try BridgeConfiguration.listenAddress(text))
+    } catch {
+        usageError(error.message)
     }
 }
+var account: AccountReference?
+if let text = parsed.value("--account") {
+    guard let reference = AccountReference(.string(text)) else { usageError("--account \(text) is not an account name or id") }
+    account = reference
+}
+let upstreamText = parsed.value("--upstream")
+var timeoutMilliseconds = EndpointConfiguration.defaultUpstreamTimeoutMilliseconds
+if let text = parsed.value("--upstream-timeout") {
+    guard let seconds = Int64(text), EndpointConfiguration.upstreamTimeoutSecondsRange.contains(seconds) else {
+        usageError("--upstream-timeout takes whole seconds from 1 to 3600, not \"\(text)\"")
+    }
+    timeoutMilliseconds = seconds * 1000
+}
+let socket = parsed.value("-a")
 
 let socketPath = SocketPath.resolve(explicit: socket)
 // Without --upstream, the API of the provider whose tokens are forwarded (its `api_url`,

@@ -29,7 +29,7 @@ enum Requests {
 
     /// The host a request names, and how it reached the agent when it came through a
     /// forwarded socket: "build1 (via ssh alice@build1)".
-    static func host(_ request: TokenRequestInfo) -> String {
+    static func host(_ request: ApprovalRequestInfo) -> String {
         guard let via = request.forwardedVia else { return request.hostname }
         return "\(request.hostname) (via \(via)\(request.forwardedTo.map { " " + $0 } ?? ""))"
     }

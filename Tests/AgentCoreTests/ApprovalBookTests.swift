@@ -12,8 +12,8 @@ struct RequestBookTests {
         "in_progress>error", "in_progress>expired",
     ]
 
-    func book(with status: RequestStatus) throws -> (RequestBook, String) {
-        var book = RequestBook(liveMilliseconds: 1000, retentionMilliseconds: 5000)
+    func book(with status: RequestStatus) throws -> (ApprovalBook, String) {
+        var book = ApprovalBook(liveMilliseconds: 1000, retentionMilliseconds: 5000)
         let id = "00000000-0000-4000-8000-000000000001"
         _ = try book.create(id: id, clientName: "tool", hostname: "box", scopes: ["a"], preferredAccount: nil,
                             caller: CallerInfo(pid: 10, uid: 0, executable: nil, commandLine: nil), now: 100, monotonic: 0)
@@ -62,24 +62,24 @@ struct RequestBookTests {
 
     @Test("caps: too_many_requests past the per-caller and the total limit")
     func caps() throws {
-        var book = RequestBook()
+        var book = ApprovalBook()
         func create(_ n: Int, pid: Int32) throws(AgentError) {
             _ = try book.create(id: "id-\(pid)-\(n)", clientName: "t", hostname: "h", scopes: [], preferredAccount: nil,
                                 caller: CallerInfo(pid: pid, uid: 0), now: 0, monotonic: 0)
         }
-        for n in 0..<RequestBook.maxLivePerCaller { try create(n, pid: 1) }
+        for n in 0..<ApprovalBook.maxLivePerCaller { try create(n, pid: 1) }
         #expect(throws: AgentError.self) { try create(99, pid: 1) }
-        #expect(book.live.count == RequestBook.maxLivePerCaller)
+        #expect(book.live.count == ApprovalBook.maxLivePerCaller)
         // An ended request frees its caller's slot.
         try book.move("id-1-0", to: .cancelled, now: 0, monotonic: 0)
         try create(99, pid: 1)
-        #expect(book.liveCount == RequestBook.maxLivePerCaller)
+        #expect(book.liveCount == ApprovalBook.maxLivePerCaller)
         var pid: Int32 = 2
         var made = 0
-        while book.liveCount < RequestBook.maxLive {
+        while book.liveCount < ApprovalBook.maxLive {
             try create(made, pid: pid)
             made += 1
-            if made % RequestBook.maxLivePerCaller == 0 { pid += 1 }
+            if made % ApprovalBook.maxLivePerCaller == 0 { pid += 1 }
         }
         do {
             try create(0, pid: 9999)
@@ -87,8 +87,8 @@ struct RequestBookTests {
         } catch {
             #expect(error.code == .tooManyRequests)
         }
-        #expect(book.live.count == RequestBook.maxLive)
-        #expect(book.liveCount == RequestBook.maxLive)
+        #expect(book.live.count == ApprovalBook.maxLive)
+        #expect(book.liveCount == ApprovalBook.maxLive)
     }
 
     @Test("request ids are random UUID-form strings, and only such strings are accepted")

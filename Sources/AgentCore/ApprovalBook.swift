@@ -66,7 +66,7 @@ public struct CallerInfo: Equatable, Sendable {
 
 /// A tool's request for a token the agent could not give at once, waiting for a person to
 /// choose an account.
-public struct TokenRequest: Sendable {
+public struct ApprovalRequest: Sendable {
     public let id: String
     public let clientName: String
     public let hostname: String
@@ -124,13 +124,13 @@ public struct TokenRequest: Sendable {
 /// The live and recently ended token requests, with their limits and clock.
 ///
 /// Owned by the agent's loop thread.
-public struct RequestBook {
+public struct ApprovalBook {
     public static let maxLive = 4096
     public static let maxLivePerCaller = 16
     public static let defaultLiveMilliseconds: Int64 = 10 * 60 * 1000
     public static let defaultRetentionMilliseconds: Int64 = 10 * 60 * 1000
 
-    public private(set) var requests: [String: TokenRequest] = [:]
+    public private(set) var requests: [String: ApprovalRequest] = [:]
     /// Creation order, so lists are stable.
     private var order: [String] = []
     /// The `sequence` of the last request created.
@@ -149,24 +149,24 @@ public struct RequestBook {
         self.retentionMilliseconds = retentionMilliseconds
     }
 
-    public var live: [TokenRequest] {
+    public var live: [ApprovalRequest] {
         order.compactMap { requests[$0] }.filter { !$0.status.isTerminal }
     }
 
     /// The live requests created after the one at `sequence` (all when nil), oldest first,
     /// one at a time.
-    public func live(after sequence: UInt64?) -> some Sequence<TokenRequest> {
+    public func live(after sequence: UInt64?) -> some Sequence<ApprovalRequest> {
         let after = sequence ?? 0
         return order.lazy.compactMap { requests[$0] }.filter { $0.sequence > after && !$0.status.isTerminal }
     }
 
-    public subscript(id: String) -> TokenRequest? { requests[id] }
+    public subscript(id: String) -> ApprovalRequest? { requests[id] }
 
     /// Adds a pending request, refusing with `too_many_requests` past the caps (in all, and
     /// per calling pid), so the book never grows without bound.
     public mutating func create(id: String, clientName: String, hostname: String, scopes: [String],
                                 preferredAccount: AccountReference?, caller: CallerInfo?,
-                                now: Int64, monotonic: Int64) throws(AgentError) -> TokenRequest {
+                                now: Int64, monotonic: Int64) throws(AgentError) -> ApprovalRequest {
         guard liveCount < Self.maxLive else {
             throw AgentError(.tooManyRequests, "\(Self.maxLive) token requests are already waiting")
         }
@@ -174,7 +174,7 @@ public struct RequestBook {
             throw AgentError(.tooManyRequests, "process \(caller.pid) already has \(Self.maxLivePerCaller) token requests waiting")
         }
         lastSequence += 1
-        let request = TokenRequest(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
+        let request = ApprovalRequest(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
                                    preferredAccount: preferredAccount, caller: caller, createdAt: now, updatedAt: now,
                                    deadline: monotonic + liveMilliseconds, sequence: lastSequence)
         requests[id] = request
@@ -188,7 +188,7 @@ public struct RequestBook {
     /// Moves a request to `status`, or throws `invalid_status` and changes nothing.
     @discardableResult
     public mutating func move(_ id: String, to status: RequestStatus, now: Int64, monotonic: Int64,
-                              _ update: (inout TokenRequest) -> Void = { _ in }) throws(AgentError) -> TokenRequest {
+                              _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
         guard var request = requests[id] else { throw AgentError(.notFound, "no token request \(id)") }
         guard request.status.canMove(to: status) else {
             throw AgentError(.invalidStatus, "token request \(id) is \(request.status.rawValue); it cannot become \(status.rawValue)")
@@ -232,7 +232,7 @@ public struct RequestBook {
     public var nextDeadline: Int64? { earliestDeadline == .max ? nil : earliestDeadline }
 
     /// The request whose authorization uses `state`.
-    public func request(withState state: String) -> TokenRequest? {
+    public func request(withState state: String) -> ApprovalRequest? {
         requests.values.first { $0.authorizationState == state }
     }
 }

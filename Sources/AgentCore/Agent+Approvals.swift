@@ -5,7 +5,7 @@ import OAuth
 
 /// A client blocked on a request: `request.wait` (answered with the request) or
 /// `token.get` with `wait` (answered with the token or the reason there is none).
-struct RequestWaiter {
+struct ApprovalWaiter {
     enum Kind { case request, token }
     let connectionID: UInt64
     let rpcID: Int64
@@ -28,7 +28,7 @@ extension Agent {
     /// The reason a request is cancelled when its last holding wait is gone.
     static let waiterGoneReason = "waiter gone"
 
-    func createTokenRequest(_ body: JSONObject, caller peer: PeerCredentials) throws(AgentError) -> TokenRequest {
+    func createTokenRequest(_ body: JSONObject, caller peer: PeerCredentials) throws(AgentError) -> ApprovalRequest {
         let scopes = try body.scopes() ?? []
         let clientName = try body.optionalString("client_name") ?? Caller.executableName(pid: peer.pid) ?? "unknown"
         let hostname = try body.optionalString("hostname") ?? Caller.hostname()
@@ -67,13 +67,13 @@ extension Agent {
         // A request relayed for another process (the HTTP bridge's clients poll without a
         // connection) keeps its own lifetime; one made over the socket lives while its
         // maker waits.
-        if pid == peer.pid { socketRequestCreators[id] = peer.pid }
+        if pid == peer.pid { socketApprovalCreators[id] = peer.pid }
         let through = forwarder.map { " through \($0.description)" } ?? ""
         Log.info("token request \(id) from \(clientName) (pid \(peer.pid)\(through)) for [\(Scopes.joined(scopes))]")
         return created
     }
 
-    func requestID(_ body: JSONObject) throws(AgentError) -> String {
+    func approvalID(_ body: JSONObject) throws(AgentError) -> String {
         let id = try body.string("request_id")
         guard RequestID.isValid(id) else { throw AgentError(.badRequest, "request_id \"\(id)\" is not a request id") }
         guard requests[id] != nil else { throw AgentError(.notFound, "no token request \(id)") }
@@ -81,7 +81,7 @@ extension Agent {
     }
 
     func handleRequestGet(_ request: Request) throws(AgentError) -> Reply {
-        let id = try requestID(request.body)
+        let id = try approvalID(request.body)
         return .result(requests[id]?.json(includingToken: true) ?? [:])
     }
 
@@ -103,12 +103,12 @@ extension Agent {
 
     /// Blocks on the socket until the request ends or `timeout` seconds pass.
     func handleRequestWait(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
-        let id = try requestID(request.body)
+        let id = try approvalID(request.body)
         let timeout = try waitTimeout(request.body)
         if let existing = requests[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
-        addRequestWaiter(id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .request,
+        addApprovalWaiter(id, ApprovalWaiter(connectionID: connection.id, rpcID: request.id, kind: .request,
                                            deadline: clock.monotonicMilliseconds() + timeout * 1000,
-                                           holds: socketRequestCreators[id] == connection.peer.pid))
+                                           holds: socketApprovalCreators[id] == connection.peer.pid))
         return .deferred
     }
 
@@ -116,13 +116,13 @@ extension Agent {
         try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? Limits.defaultWaitSeconds
     }
 
-    func addRequestWaiter(_ id: String, _ waiter: RequestWaiter) {
-        requestWaiters[id, default: []].append(waiter)
+    func addApprovalWaiter(_ id: String, _ waiter: ApprovalWaiter) {
+        approvalWaiters[id, default: []].append(waiter)
     }
 
     func handleRequestDeny(_ request: Request) throws(AgentError) -> Reply {
         try requireUnlocked()
-        let id = try requestID(request.body)
+        let id = try approvalID(request.body)
         let reason = try request.body.optionalString("reason") ?? "denied by the user"
         guard reason.utf8.count <= 1024 else { throw AgentError(.badRequest, "field \"reason\" must be at most 1024 bytes") }
         // Printed on the waiting client's terminal: no control characters.
@@ -132,34 +132,34 @@ extension Agent {
     }
 
     func handleRequestCancel(_ request: Request) throws(AgentError) -> Reply {
-        let id = try requestID(request.body)
+        let id = try approvalID(request.body)
         let cancelled = try moveRequest(id, to: .cancelled) { $0.error = "cancelled" }
         return .result(cancelled.json(includingToken: false))
     }
 
     /// Moves a request and, when it ends, answers everyone waiting on it.
     @discardableResult
-    func moveRequest(_ id: String, to status: RequestStatus, _ update: (inout TokenRequest) -> Void = { _ in }) throws(AgentError) -> TokenRequest {
+    func moveRequest(_ id: String, to status: RequestStatus, _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
         let previousState = requests[id]?.authorizationState
         let moved = try requests.move(id, to: status, now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds(), update)
         if let previousState, previousState != moved.authorizationState { pendingLogins[previousState] = nil }
         Log.info("token request \(id) is \(status.rawValue)\(moved.error.map { ": \($0)" } ?? "")")
         if status.isTerminal {
-            socketRequestCreators[id] = nil
+            socketApprovalCreators[id] = nil
             answerRequestWaiters(moved)
         }
         return moved
     }
 
-    func answerRequestWaiters(_ request: TokenRequest) {
-        for waiter in requestWaiters.removeValue(forKey: request.id) ?? [] {
+    func answerRequestWaiters(_ request: ApprovalRequest) {
+        for waiter in approvalWaiters.removeValue(forKey: request.id) ?? [] {
             guard let connection = connections[waiter.connectionID] else { continue }
             answerDeferred(connection, answer(for: waiter, request))
         }
     }
 
     /// What a waiter gets when its request ends.
-    func answer(for waiter: RequestWaiter, _ request: TokenRequest) -> JSONValue {
+    func answer(for waiter: ApprovalWaiter, _ request: ApprovalRequest) -> JSONValue {
         switch waiter.kind {
         case .request:
             return Response.success(id: waiter.rpcID, request.json(includingToken: true))
@@ -186,14 +186,14 @@ extension Agent {
         for id in requests.sweep(now: clock.unixSeconds(), monotonic: monotonic) {
             if let expired = requests[id] {
                 Log.info("token request \(id) expired")
-                socketRequestCreators[id] = nil
+                socketApprovalCreators[id] = nil
                 answerRequestWaiters(expired)
             }
         }
-        for (id, waiters) in requestWaiters {
+        for (id, waiters) in approvalWaiters {
             let (due, waiting) = (waiters.filter { $0.deadline <= monotonic }, waiters.filter { $0.deadline > monotonic })
             guard !due.isEmpty else { continue }
-            requestWaiters[id] = waiting.isEmpty ? nil : waiting
+            approvalWaiters[id] = waiting.isEmpty ? nil : waiting
             let cancelling = due.contains(where: \.holds) && !waiting.contains(where: \.holds)
                 && requests[id].map { !$0.status.isTerminal } == true
             for waiter in due {
@@ -209,9 +209,9 @@ extension Agent {
 
     /// A waiter hung up: a request whose last holding wait it was is cancelled.
     func dropRequestWaiters(of connection: Connection) {
-        for (id, waiters) in requestWaiters where waiters.contains(where: { $0.connectionID == connection.id }) {
+        for (id, waiters) in approvalWaiters where waiters.contains(where: { $0.connectionID == connection.id }) {
             let remaining = waiters.filter { $0.connectionID != connection.id }
-            requestWaiters[id] = remaining.isEmpty ? nil : remaining
+            approvalWaiters[id] = remaining.isEmpty ? nil : remaining
             cancelIfUnheld(id, lost: waiters.filter { $0.connectionID == connection.id })
         }
     }
@@ -219,8 +219,8 @@ extension Agent {
     /// After `lost` waits ended unanswered: when one of them held request `id` and no
     /// holding wait is left, no one will take its token, so it is cancelled at once (and
     /// approvers watching it hear why) rather than left for an approver to act on.
-    func cancelIfUnheld(_ id: String, lost: [RequestWaiter]) {
-        guard lost.contains(where: \.holds), !(requestWaiters[id] ?? []).contains(where: \.holds),
+    func cancelIfUnheld(_ id: String, lost: [ApprovalWaiter]) {
+        guard lost.contains(where: \.holds), !(approvalWaiters[id] ?? []).contains(where: \.holds),
               let request = requests[id], !request.status.isTerminal else { return }
         _ = try? moveRequest(id, to: .cancelled) { $0.error = Self.waiterGoneReason }
     }
@@ -234,7 +234,7 @@ extension Agent {
         let timeout = try waitTimeout(request.body)
         let created = try createTokenRequest(request.body, caller: connection.peer)
         let waitEnds = clock.monotonicMilliseconds() + timeout * 1000
-        addRequestWaiter(created.id, RequestWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
+        addApprovalWaiter(created.id, ApprovalWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
                                                    deadline: min(waitEnds, deadline ?? waitEnds), holds: true))
         return .deferred
     }
@@ -247,7 +247,7 @@ extension Agent {
     func handleSelectAccount(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
         try requireUnlocked()
         let body = request.body
-        let id = try requestID(body)
+        let id = try approvalID(body)
         let reference = try body.account()
         let printURL = try body.optionalBool("print_url") ?? false
         guard let tokenRequest = requests[id] else { throw AgentError(.notFound, "no token request \(id)") }
@@ -308,7 +308,7 @@ extension Agent {
         }
         pendingLogins[state] = PendingLogin(state: state, verifier: pkce.verifier, account: accountName, accountID: accountID,
                                             provider: providerName, redirectURI: redirectURI, scopes: scopes,
-                                            expiresAt: moved.deadline, requestID: id)
+                                            expiresAt: moved.deadline, approvalID: id)
         let url = AuthorizeRequest(authorizationEndpoint: provider.authorizationEndpoint, clientID: provider.clientID, redirectURI: redirectURI,
                                    scopes: scopes, state: state, codeChallenge: pkce.challenge,
                                    extraParameters: provider.extraAuthorizeParameters).url
@@ -323,13 +323,13 @@ extension Agent {
         let connectionID = connection.id
         let rpcID = request.id
         worker.submit {
-            .controlBrowserOpened(connectionID: connectionID, rpcID: rpcID, requestID: id, state: state,
+            .controlBrowserOpened(connectionID: connectionID, rpcID: rpcID, approvalID: id, state: state,
                                   Result { () throws(OAuthError) in try browser.openAuth(accountID: accountID, authorizeURL: url) })
         }
         return .deferred
     }
 
-    func finishControlBrowser(connectionID: UInt64, rpcID: Int64, requestID id: String, state: String, _ result: Result<Void, OAuthError>) {
+    func finishControlBrowser(connectionID: UInt64, rpcID: Int64, approvalID id: String, state: String, _ result: Result<Void, OAuthError>) {
         let answer: JSONValue
         switch result {
         case .success:
