@@ -4,6 +4,9 @@ import Glibc
 /// Process-wide settings and process creation.
 public enum ProcessControl {
     public static var currentPID: Int32 { getpid() }
+    /// The parent's pid (1, or a subreaper's, once the parent has exited). The
+    /// corresponding C function is `getppid`.
+    public static var parentPID: Int32 { getppid() }
     public static var effectiveUID: UInt32 { geteuid() }
 
     /// Keeps tokens out of core dumps and away from ptrace by other processes of the same

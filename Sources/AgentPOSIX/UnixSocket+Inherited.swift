@@ -39,3 +39,18 @@ extension UnixSocket {
         return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 }
+
+extension UnixSocket {
+    /// Whether `fd` is a connected (not listening) Unix-domain stream socket whose other end
+    /// belongs to process `pid` (`SO_PEERCRED`: the process that connected it, or that made
+    /// the pair with socketpair). False for any other descriptor, a closed one included.
+    public static func isStreamSocket(_ fd: FileDescriptor, connectedTo pid: Int32) -> Bool {
+        // Open? A closed descriptor is not an error here, and EBADF would trap (`syscall`).
+        guard (try? FileSystem.readLink("/proc/self/fd/\(fd.rawValue)")) != nil,
+              (try? integerOption(fd, SO_DOMAIN, "SO_DOMAIN")) == AF_UNIX,
+              (try? integerOption(fd, SO_TYPE, "SO_TYPE")) == Int32(SOCK_STREAM.rawValue),
+              (try? integerOption(fd, SO_ACCEPTCONN, "SO_ACCEPTCONN")) == 0,
+              let peer = try? peerCredentials(of: fd) else { return false }
+        return peer.pid == pid
+    }
+}

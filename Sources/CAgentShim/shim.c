@@ -83,6 +83,10 @@ int cagent_spawn_add_closefrom(void *actions, int low) {
     return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, low);
 }
 
+int cagent_close_range(unsigned int first, unsigned int last) {
+    return close_range(first, last, 0);
+}
+
 int cagent_unblock_all_signals(void) {
     sigset_t set;
     sigemptyset(&set);

@@ -116,6 +116,14 @@ do {
 if let inherited, let socketPath, socketPath != inherited.path {
     Log.info("serving the socket passed by the service manager, \(inherited.path), not -a \(socketPath)")
 }
+// Descriptors inherited by accident are closed before the agent opens any of its own
+// (InheritedDescriptors says which stay, and why).
+do throws(Errno) {
+    try InheritedDescriptors.close(keeping: (inherited.map { [$0.fd.rawValue] } ?? [])
+        + InheritedDescriptors.named(by: [configPath] + importPaths.map(\.0)))
+} catch {
+    Log.info("warning: descriptors inherited from the parent stay open: \(error)")
+}
 
 var configuration = AgentConfiguration(
     socketPath: inherited?.path ?? socketPath ?? SocketPath.defaultPath(),

@@ -22,6 +22,10 @@ short cagent_spawn_setsid_flag(void);
 /// stray descriptor from whoever started it.
 int cagent_spawn_add_closefrom(void *actions, int low);
 
+/// close_range(2) (Linux 5.9, glibc >= 2.34), declared only under _GNU_SOURCE: closes every
+/// descriptor from `first` to `last` inclusive. Returns 0 or -1 with errno set.
+int cagent_close_range(unsigned int first, unsigned int last);
+
 /// renameat2(2) with RENAME_NOREPLACE (glibc >= 2.28), declared only under _GNU_SOURCE:
 /// renames `from` to `to` unless `to` exists (then -1 with errno EEXIST).
 int cagent_rename_noreplace(const char *from, const char *to);
