@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "HTTPCodec", dependencies: ["AgentProtocol"]),
         // The argument parser and option tables the executables share (no Foundation: the
         // CLI is a static executable); claude-agentd's options are declared here once.
-        .target(name: "AgentArguments", dependencies: ["AgentProtocol"]),
+        .target(name: "AgentArguments", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .target(name: "AgentCore", dependencies: ["AgentProtocol", "AgentPOSIX", "AgentCrypto", "AgentTransport", "OAuth"]),
         .target(name: "OAuth", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX", "AgentTransport", "HTTPCodec"]),
         // HTTP exchanges, the helper's wire format and the transports that carry them

@@ -65,11 +65,10 @@ public enum DaemonOptions {
         "how often to check that the socket is still ours (default",
         "60000; a shorter one is for tests, which cannot wait a minute)",
     ])
-    public static let version = Option("--version", help: ["print the version and exit"])
-    public static let help = Option("-h", aliases: ["--help"], showsAliases: true, help: ["print this help and exit"])
 
     /// Everything claude-agentd accepts, in the order its help lists them.
-    public static let all: [Option] = [socket, lifetime] + passedThrough + [socketCheckInterval, version, help]
+    public static let all: [Option] = [socket, lifetime] + passedThrough
+        + [socketCheckInterval, CommandLineProgram.versionOption, CommandLineProgram.helpOption]
 
     /// `passedThrough`'s options in `parsed`, in the order they were given, ready to hand on.
     public static func passedThroughArguments(_ parsed: Arguments) -> [String] {

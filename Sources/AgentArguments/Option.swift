@@ -66,3 +66,20 @@ public struct Option: Sendable {
         return lines.joined(separator: "\n")
     }
 }
+
+extension Option {
+    /// `--listen ADDRESS:PORT`, as the bridge and the endpoint take it (both parse the
+    /// value with `BridgeConfiguration.listenAddress`), listening on `defaultAddress`
+    /// when not given.
+    public static func listen(defaultAddress: String) -> Option {
+        Option("--listen", value: "ADDRESS:PORT", help: [
+            "a loopback address to listen on (127.0.0.1:PORT,",
+            "[::1]:PORT, localhost:PORT or a bare PORT); repeat for",
+            "several (default \(defaultAddress); port 0 picks one)",
+        ])
+    }
+
+    /// `-a SOCKET`: the agent's socket, for a program that talks to the agent.
+    public static let agentSocket = Option("-a", aliases: ["--socket"], value: "SOCKET",
+                                           help: ["the agent's socket (default as for start)"])
+}

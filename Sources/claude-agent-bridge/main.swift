@@ -10,66 +10,38 @@ import ClaudeAgentClient
 import Glibc
 import HTTPBridge
 
-/// The bridge's options, declared once: what it parses and what its help lists.
-let options: [Option] = [
-    Option("--listen", value: "ADDRESS:PORT", help: [
-        "a loopback address to listen on (127.0.0.1:PORT,",
-        "[::1]:PORT, localhost:PORT or a bare PORT); repeat for",
-        "several (default 127.0.0.1:7777; port 0 picks one)",
-    ]),
-    Option("-a", aliases: ["--socket"], value: "SOCKET", help: ["the agent's socket (default as for start)"]),
-]
-let helpOption = Option("-h", aliases: ["--help"], showsAliases: true, help: ["print this help and exit"])
-
-let usage = """
-    usage: claude-agent bridge [--listen ADDRESS:PORT]... [-a SOCKET]
-
-    Serves the token-request HTTP API (POST /v1/token-requests, GET
-    /v1/token-requests/ID/status, ...), the OAuth callback and an approval page on
-    loopback, turning each call into an agent operation; see Bridge.md. It keeps no
-    state but a secret, written to bridge.token beside the agent's socket (mode
-    0600), which approvers send as "Authorization: Bearer SECRET"; a browser gets
-    it as a cookie by opening /?token=SECRET once. Runs in the foreground until
-    SIGTERM or SIGINT, then removes bridge.token.
-
-    options:
-    \(Option.helpSection(options))
-
-    """
+/// The bridge's command line: its options, declared once, are what it parses and what its
+/// help lists.
+let program = CommandLineProgram(
+    name: "claude-agent", command: "claude-agent bridge",
+    options: [
+        .listen(defaultAddress: "127.0.0.1:7777"),
+        .agentSocket,
+        CommandLineProgram.helpOption,
+    ],
+    synopsis: "[--listen ADDRESS:PORT]... [-a SOCKET]",
+    description: """
+        Serves the token-request HTTP API (POST /v1/token-requests, GET
+        /v1/token-requests/ID/status, ...), the OAuth callback and an approval page on
+        loopback, turning each call into an agent operation; see Bridge.md. It keeps no
+        state but a secret, written to bridge.token beside the agent's socket (mode
+        0600), which approvers send as "Authorization: Bearer SECRET"; a browser gets
+        it as a cookie by opening /?token=SECRET once. Runs in the foreground until
+        SIGTERM or SIGINT, then removes bridge.token.
+        """)
 
 func err(_ text: String) {
     try? FileDescriptor.standardError.writeAll(Array(text.utf8))
 }
 
-/// A failure as every claude-agent command reports one: `claude-agent: <code>: <message>`
-/// on one line, and the exit status the code maps to.
-func fail(_ code: ErrorCode, _ message: String) -> Never {
-    err("claude-agent: \(code.rawValue): \(message)\n")
-    ProcessControl.exit(ExitCode(code).rawValue)
-}
-
-/// A usage error, pointing at the help, as the CLI's are.
-func usageError(_ message: String) -> Never {
-    fail(.usage, "\(message) (see 'claude-agent bridge --help')")
-}
-
 Signals.unblockAll()
-let parsed: Arguments
-do throws(Arguments.UsageError) {
-    parsed = try Arguments(Array(CommandLine.arguments.dropFirst()), spec: CommandSpec(options + [helpOption]))
-} catch {
-    usageError(error.message)
-}
-if parsed.has("-h") {
-    try? FileDescriptor.standardOutput.writeAll(Array(usage.utf8))
-    ProcessControl.exit(0)
-}
+let parsed = program.parse()
 var listen: [SocketAddress] = []
 for text in parsed.all("--listen") {
     do throws(BridgeError) {
         listen.append(try BridgeConfiguration.listenAddress(text))
     } catch {
-        usageError(error.message)
+        program.usageError(error.message)
     }
 }
 let socket = SocketPath.resolve(explicit: parsed.value("-a"))
@@ -82,13 +54,13 @@ do throws(Errno) {
     try Bridge.prepareProcess()
     signals = try SignalDescriptor([SIGTERM, SIGINT, SIGHUP])
 } catch {
-    fail(.bridgeFailed, "cannot prepare the bridge: \(error)")
+    program.fail(.bridgeFailed, "cannot prepare the bridge: \(error)")
 }
 let bridge: Bridge
 do throws(BridgeError) {
     bridge = try Bridge(configuration: configuration)
 } catch {
-    fail(error.code, error.message)
+    program.fail(error.code, error.message)
 }
 if (try? AgentClient(socketPath: socket, timeoutMilliseconds: 2000).status()) == nil {
     err("claude-agent: warning: no agent answers at \(socket) yet; the bridge answers 503 until one does\n")
@@ -103,6 +75,6 @@ if FileDescriptor.standardError.isTerminal {
 do throws(BridgeError) {
     try bridge.run(signals: signals)
 } catch {
-    fail(error.code, error.message)
+    program.fail(error.code, error.message)
 }
 ProcessControl.exit(0)

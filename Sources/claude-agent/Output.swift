@@ -13,12 +13,10 @@ enum Output {
     }
 
     /// One line on stderr, `claude-agent: <code>: <message>`, then exit with the status
-    /// `ExitCode` maps the code to: the only way this program fails.
-    /// The message may carry text from the agent or a peer: its control characters are
-    /// escaped (`FreeText.escaped`) so it stays one line and cannot drive the terminal.
+    /// `ExitCode` maps the code to: the only way this program fails, as every program of
+    /// the package fails (`CommandLineProgram.fail`).
     static func fail(_ code: ErrorCode, _ message: String) -> Never {
-        err("claude-agent: \(code.rawValue): \(FreeText.escaped(message))\n")
-        ProcessControl.exit(ExitCode(code).rawValue)
+        CommandLineProgram.fail("claude-agent", code, message)
     }
 
     static func fail(_ error: AgentClientError) -> Never {

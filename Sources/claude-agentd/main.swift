@@ -6,53 +6,26 @@ import AgentPOSIX
 import AgentProtocol
 import OAuth
 
-let usage = """
-    usage: claude-agentd [-a SOCKET] [-t SECONDS] [agent options]
-
-    Runs the claude-agent token agent in the foreground, logging to standard error.
-    Normally started by `claude-agent start` (detached) or `claude-agent serve`.
-    Token refreshes, code exchanges and revocations each run a short-lived
-    claude-agent-fetch, so the agent itself links no HTTP or TLS code.
-    Started by systemd with a socket (LISTEN_FDS, contrib/claude-agent.socket) it serves
-    that socket; with NOTIFY_SOCKET it reports READY=1 and STOPPING=1 (Type=notify).
-
-    options:
-    \(Option.helpSection(DaemonOptions.all))
-
-    """
-
 /// One line, `claude-agentd: <code>: <message>`, and the exit status the shared table
 /// gives the code (`claude-agent start` passes the line on under its own name).
-func fail(_ code: ErrorCode, _ message: String) -> Never {
-    try? FileDescriptor.standardError.writeAll(Array("claude-agentd: \(code.rawValue): \(message)\n".utf8))
-    ProcessControl.exit(ExitCode(code).rawValue)
-}
-
-func usageError(_ message: String) -> Never {
-    fail(.usage, "\(message) (see 'claude-agentd --help')")
-}
-
-let parsed: Arguments
-do throws(Arguments.UsageError) {
-    parsed = try Arguments(Array(CommandLine.arguments.dropFirst()), spec: CommandSpec(DaemonOptions.all))
-} catch {
-    usageError(error.message)
-}
-if parsed.has("-h") {
-    print(usage, terminator: "")
-    ProcessControl.exit(0)
-}
-if parsed.has("--version") {
-    print("claude-agentd \(agentVersion)")
-    ProcessControl.exit(0)
-}
+let program = CommandLineProgram(
+    name: "claude-agentd", options: DaemonOptions.all, synopsis: "[-a SOCKET] [-t SECONDS] [agent options]",
+    description: """
+        Runs the claude-agent token agent in the foreground, logging to standard error.
+        Normally started by `claude-agent start` (detached) or `claude-agent serve`.
+        Token refreshes, code exchanges and revocations each run a short-lived
+        claude-agent-fetch, so the agent itself links no HTTP or TLS code.
+        Started by systemd with a socket (LISTEN_FDS, contrib/claude-agent.socket) it serves
+        that socket; with NOTIFY_SOCKET it reports READY=1 and STOPPING=1 (Type=notify).
+        """)
+let parsed = program.parse()
 
 /// `option`'s value as a whole number of `unit` within `range` (`NumberRange`), nil when
 /// absent, else a usage error (exit 2).
 func number(_ option: String, in range: ClosedRange<Int64>, unit: String) -> Int64? {
     guard let text = parsed.value(option) else { return nil }
     guard let value = Int64(text), range.contains(value) else {
-        usageError("\(option) needs a whole number of \(unit) \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
+        program.usageError("\(option) needs a whole number of \(unit) \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
     }
     return value
 }
@@ -91,14 +64,14 @@ func loadSettings() -> AgentSettings {
     } catch let error as Errno where error == .noSuchFile && explicit == nil {
         // No configuration file: the built-in provider.
     } catch let error as ConfigurationError {
-        fail(.badConfiguration, "\(error)")
+        program.fail(.badConfiguration, "\(error)")
     } catch {
-        fail(.badConfiguration, "cannot read \(path): \(error)")
+        program.fail(.badConfiguration, "cannot read \(path): \(error)")
     }
     do {
         return try settings.applyingEnvironment(environment)
     } catch {
-        fail(.badConfiguration, "\(error)")
+        program.fail(.badConfiguration, "\(error)")
     }
 }
 
@@ -111,7 +84,7 @@ let inherited: InheritedListener?
 do {
     inherited = try InheritedListener.fromServiceManager()
 } catch {
-    fail(.startFailed, "\(error)")
+    program.fail(.startFailed, "\(error)")
 }
 if let inherited, let socketPath, socketPath != inherited.path {
     Log.info("serving the socket passed by the service manager, \(inherited.path), not -a \(socketPath)")
@@ -147,7 +120,7 @@ do {
     try agent.start()
     try agent.run()
 } catch let error as AgentError {
-    fail(error.code, error.message)
+    program.fail(error.code, error.message)
 } catch {
-    fail(.startFailed, "\(error)")
+    program.fail(.startFailed, "\(error)")
 }

@@ -21,7 +21,7 @@ _claude_agent_options() {
         approve) echo "--account --print-url --timeout -a" ;;
         deny) echo "--reason -a" ;;
         bridge) echo "--listen -a" ;;
-        endpoint) echo "--listen --account --upstream --upstream-timeout -a" ;;
+        endpoint) echo "--listen --account --upstream --upstream-timeout -a -V --version" ;;
     esac
 }
 

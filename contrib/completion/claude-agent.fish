@@ -78,6 +78,7 @@ complete -c claude-agent -n "__fish_seen_subcommand_from deny" -l reason -x
 complete -c claude-agent -n "__fish_seen_subcommand_from bridge endpoint" -l listen -x
 complete -c claude-agent -n "__fish_seen_subcommand_from endpoint" -l upstream -x -d "the API to forward to"
 complete -c claude-agent -n "__fish_seen_subcommand_from endpoint" -l upstream-timeout -x -d "seconds the upstream may stay silent"
+complete -c claude-agent -n "__fish_seen_subcommand_from endpoint" -s V -l version -d "print the version"
 
 # Arguments: request ids for approve and deny, accounts for remove.
 complete -c claude-agent -n "__fish_seen_subcommand_from approve deny; and __claude_agent_no_positional" -a "(__claude_agent_column requests 1)"
