@@ -225,7 +225,7 @@ final class RawConnection {
         var buffer = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
-            let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress! + got, count - got, 0) }
+            let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, UnsafeMutableRawBufferPointer(rebasing: $0[got...]).baseAddress, count - got, 0) }
             if n <= 0 { return nil }
             got += n
         }
