@@ -65,19 +65,9 @@ struct HTTPResponseSplitTests {
     /// The response's status and body size, or its error; the size is `bodyByteCount`,
     /// checked against the body when it is kept, and the body checked empty when not.
     func sizeTranscript(_ chunks: [[UInt8]], method: String, limits: HTTPLimits, keepsBody: Bool) -> String {
-        var parser = HTTPResponseParser(requestMethod: method, limits: limits, keepsBody: keepsBody)
-        func line(_ response: HTTPReceivedResponse) -> String {
-            #expect(keepsBody ? response.body.count == parser.bodyByteCount : response.body.isEmpty)
-            return "\(response.version) \(response.status) \(parser.bodyByteCount) bytes"
-        }
-        do throws(HTTPResponseError) {
-            for chunk in chunks {
-                parser.append(chunk)
-                if let response = try parser.next() { return line(response) }
-            }
-            return line(try parser.finish())
-        } catch {
-            return "error \(error.kind) \(error.message)"
+        responseTranscript(chunks, method: method, limits: limits, keepsBody: keepsBody) { response, bodyByteCount in
+            #expect(keepsBody ? response.body.count == bodyByteCount : response.body.isEmpty)
+            return "\(response.version) \(response.status) \(bodyByteCount) bytes"
         }
     }
 }
