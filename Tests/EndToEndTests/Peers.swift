@@ -232,6 +232,14 @@ final class BackgroundCommand: @unchecked Sendable {
         throw TestFailure("no line on stdout within \(timeout) s; stderr: \(stderr)")
     }
 
+    /// Waits until stderr holds `line` (a server saying it listens); throws, naming `what`
+    /// and quoting its stderr, when it does not within `timeout` seconds.
+    func waitUntilStarted(saying line: String, _ what: String, timeout: TimeInterval = 10) throws {
+        guard try eventually(timeout: timeout, { stderr.contains(line) }) else {
+            throw TestFailure("\(what) did not start: \(stderr)")
+        }
+    }
+
     /// Waits for the exit and returns the status.
     func wait(timeout: TimeInterval = 60) throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
