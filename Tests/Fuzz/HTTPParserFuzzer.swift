@@ -25,7 +25,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
             let counted = responseTranscript(chunks, method: method, limits: limits, keepsBody: false) {
                 "\($0.status) \($1) bytes, \($0.body.count) kept"
             }
-            let kept = responseTranscript(chunks, method: method, limits: limits) { "\($0.status) \($0.body.count) bytes, 0 kept" }
+            let kept = responseTranscript(chunks, method: method, limits: limits) { response, _ in
+                "\(response.status) \(response.body.count) bytes, 0 kept"
+            }
             precondition(counted == kept, "counting the body gave \(counted), keeping it \(kept)")
             return [responseTranscript(chunks, method: method, limits: limits), counted]
         }
