@@ -34,7 +34,10 @@ final class PeerProcess {
         let fd = output.fileHandleForReading.fileDescriptor
         var byte: UInt8 = 0
         while !line.contains(UInt8(ascii: "\n")) {
-            guard Glibc.read(fd, &byte, 1) == 1 else { throw TestFailure("\(script) exited before it was ready") }
+            let count = Glibc.read(fd, &byte, 1)
+            // A signal (another test's child exiting) can interrupt the wait: read again.
+            if count == -1 && errno == EINTR { continue }
+            guard count == 1 else { throw TestFailure("\(script) exited before it was ready (read: \(count), errno \(errno))") }
             line.append(byte)
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
