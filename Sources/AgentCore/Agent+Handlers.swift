@@ -215,7 +215,6 @@ extension Agent {
         try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: requestedID, provider: provider, token: token,
                                       forgetAt: lifetime.map { now.saturatingAdding($0) }, now: now)
-        store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
         Log.info("added account \(account.name) (#\(account.id)), token \(token.fingerprint)")
         return .result(summary(of: store.account(id: account.id) ?? account, now: now).json)
     }
