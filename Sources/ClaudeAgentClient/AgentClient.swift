@@ -80,8 +80,8 @@ public final class AgentClient {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
         if refresh { fields["refresh"] = true }
-        // The protocol's range for timeout_ms is 1 ms to an hour.
-        fields["timeout_ms"] = .int(Int64(min(max(1, timeoutMilliseconds), 3_600_000)))
+        let range = NumberRange.requestTimeoutMilliseconds
+        fields["timeout_ms"] = .int(min(max(range.lowerBound, Int64(timeoutMilliseconds)), range.upperBound))
         let result = try call(.tokenGet, fields, waitMilliseconds: timeoutMilliseconds + Self.answerGraceMilliseconds)
         return try decoding { () throws(AgentError) in try AccessToken(json: result) }
     }
