@@ -91,7 +91,7 @@ public final class Agent {
         var endpoints: [String: TokenEndpointClient] = [:]
         for (name, provider) in settings.providers {
             endpoints[name] = TokenEndpointClient(provider: provider, transport: transport,
-                                                  timeoutSeconds: Double(configuration.refreshTimeoutSeconds))
+                                                  timeoutSeconds: Double(settings.refreshTimeoutSeconds))
         }
         self.endpoints = endpoints
         worker = try Worker()
@@ -365,12 +365,13 @@ public final class Agent {
         guard connection.wantsInput else { return }
         let count: Int
         switch connection.fd.readAvailable(into: &readBuffer) {
-        case .bytes(let n): count = n
-        case .wouldBlock: return
-        case .failed: return close(connection)
-        case .endOfFile: count = 0
-        }
-        if count == 0 {
+        case .bytes(let n):
+            count = n
+        case .wouldBlock:
+            return
+        case .failed:
+            return close(connection)
+        case .endOfFile:
             if connection.decoder.hasPartialFrame {
                 Log.info("connection from pid \(connection.peer.pid) closed inside a frame")
             }
