@@ -43,7 +43,7 @@ public struct AgentConfiguration: Sendable {
     public var socketCheckIntervalMilliseconds: Int64 = Limits.socketCheckIntervalMilliseconds
     /// Each attempt's time-out at a token endpoint, in seconds (`--refresh-timeout`, or the
     /// configuration's `refresh_timeout_seconds`).
-    public var refreshTimeoutSeconds: Int64 = Int64(TokenEndpointClient.defaultTimeoutSeconds)
+    public var refreshTimeoutSeconds: Int64 = TokenEndpointClient.defaultTimeoutMilliseconds / 1000
     /// The program that performs each HTTP exchange (`claude-agent-fetch`); nil finds it
     /// beside the agent's executable, else on PATH, at each exchange.
     public var fetchHelperPath: String?
