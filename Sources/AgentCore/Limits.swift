@@ -61,7 +61,7 @@ public enum Limits {
     /// (or a tenth of the time-out, when that is less), so the answer arrives in time.
     public static let tokenDeadlineMarginMilliseconds: Int64 = 500
     /// `request.wait`'s time-out when the request gives none.
-    public static let defaultWaitSeconds: Int64 = 300
+    public static let defaultWaitSeconds = NumberRange.defaultWaitSeconds
     /// How often the agent looks for refresh tokens entering that last day.
     public static let refreshExpiryCheckMilliseconds: Int64 = 60_000
 }

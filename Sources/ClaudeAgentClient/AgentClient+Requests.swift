@@ -66,7 +66,7 @@ extension AgentClient {
     ///
     /// - Throws: as `token(scopes:account:refresh:)`, and with `wait`, `denied`, `cancelled`,
     ///   `timeout` or `request_failed` as the request ends.
-    public func token(scopes: [String], account: AccountReference?, wait: Bool, timeout: Int64 = 300,
+    public func token(scopes: [String], account: AccountReference?, wait: Bool, timeout: Int64 = NumberRange.defaultWaitSeconds,
                       clientName: String? = nil) throws(AgentClientError) -> AccessToken {
         guard wait else { return try token(scopes: scopes, account: account) }
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string)), "wait": true, "timeout": .int(timeout)]
