@@ -46,7 +46,7 @@ public enum Limits {
     /// clients refused at once causes one refresh, not one each.
     public static let forcedRefreshIntervalMilliseconds: Int64 = 5_000
     /// The largest `timeout_ms` a `token.get` may give (an hour, as `request.wait`'s).
-    public static let maxRequestTimeoutMilliseconds: Int64 = 3_600_000
+    public static let maxRequestTimeoutMilliseconds = NumberRange.requestTimeoutMilliseconds.upperBound
     /// How often the agent checks that its socket is still there and its own (gpg-agent
     /// checks its socket about once a minute too).
     public static let socketCheckIntervalMilliseconds: Int64 = 60_000

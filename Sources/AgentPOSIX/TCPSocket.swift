@@ -159,7 +159,7 @@ public enum TCPSocket {
     /// loopback HTTP). With `timeoutMilliseconds`, a peer that neither accepts nor refuses
     /// in time (a listener whose backlog is full) fails with ETIMEDOUT instead of holding
     /// the caller for the kernel's minutes of retries.
-    public static func connect(_ address: SocketAddress, timeoutMilliseconds: Int? = nil) throws(Errno) -> FileDescriptor {
+    public static func connect(_ address: SocketAddress, timeoutMilliseconds: Int64? = nil) throws(Errno) -> FileDescriptor {
         let domain = address.family == .inet ? AF_INET : AF_INET6
         let nonBlocking = timeoutMilliseconds == nil ? 0 : Int32(SOCK_NONBLOCK.rawValue)
         let fd = FileDescriptor(rawValue: try syscall("socket") {

@@ -64,7 +64,7 @@ enum LoopbackHTTP {
         let deadline = Clock.monotonicMilliseconds().saturatingAdding(timeout)
         let fd: FileDescriptor
         do throws(Errno) {
-            fd = try TCPSocket.connect(target.address, timeoutMilliseconds: Int(max(1, deadline - Clock.monotonicMilliseconds())))
+            fd = try TCPSocket.connect(target.address, timeoutMilliseconds: deadline - Clock.monotonicMilliseconds())
         } catch {
             // No connection, so not a byte of the request left: any request may be resent.
             switch error.code {
@@ -80,7 +80,7 @@ enum LoopbackHTTP {
         var request = Array((head + "\r\n").utf8) + exchange.body
         defer { Memory.wipe(&request) }
         do throws(Errno) {
-            try fd.setTimeouts(milliseconds: Int(max(1, deadline - Clock.monotonicMilliseconds())))
+            try fd.setTimeouts(milliseconds: deadline - Clock.monotonicMilliseconds())
             try fd.sendAll(request)
         } catch {
             return .failed(error.code == EAGAIN ? timedOut : "connection lost: \(error)")
@@ -92,7 +92,7 @@ enum LoopbackHTTP {
             guard left > 0 else { return .failed(timedOut) }
             var chunk: [UInt8]
             do throws(Errno) {
-                try fd.setTimeouts(milliseconds: Int(left))
+                try fd.setTimeouts(milliseconds: left)
                 chunk = try fd.read(upTo: readChunkBytes)
             } catch {
                 if error.code == EAGAIN || error.code == EWOULDBLOCK { return .failed(timedOut) }

@@ -7,9 +7,9 @@ enum CLILimits {
     static let startWaitMilliseconds: Int64 = 10_000
     /// `start`: how long the probe of an already running agent waits for its `status`. A
     /// live agent answers at once; a hung one should not make `start` hang long.
-    static let runningAgentProbeMilliseconds = 5_000
+    static let runningAgentProbeMilliseconds: Int64 = 5_000
     /// `start`: how long each probe of the agent being started waits for its `status`.
-    static let startProbeMilliseconds = 2_000
+    static let startProbeMilliseconds: Int64 = 2_000
     /// `start` and `stop`: the pause between looks at a starting or exiting agent, short
     /// against the few milliseconds an agent takes either way.
     static let lifecyclePollMilliseconds: Int64 = 5
@@ -21,18 +21,14 @@ enum CLILimits {
     /// `login`, `logout` and `approve`: each call to the agent while relaying a login,
     /// which may include a code exchange (30 s per attempt at the token endpoint) or a
     /// revocation, so longer than the client's default.
-    static let relayCallMilliseconds = 60_000
+    static let relayCallMilliseconds: Int64 = 60_000
     /// `token`'s deadline without `--timeout`: longer than the agent's worst refresh (one
     /// 30 s attempt, its helper's grace, the backoff of a retry that never left), so the
     /// agent's own outcome is what the user sees.
-    static let tokenDeadlineMilliseconds = 60_000
+    static let tokenDeadlineMilliseconds: Int64 = 60_000
     /// `login` and `approve`: the longest single wait in their loops, so the progress line
     /// counts seconds and the deadline is seen on time.
     static let waitSliceMilliseconds: Int64 = 1_000
-    /// `approve`: how much longer than the wait it asked for the command waits for the
-    /// agent's answer to `request.wait`, which the agent gives by its own deadline; this
-    /// only guards against an agent that never does.
-    static let approvalAnswerGraceSeconds: Int64 = 10
     /// The login callback listener: how long the browser has to send its whole request.
     static let callbackRequestMilliseconds: Int64 = 5_000
     /// The login callback listener: bytes asked of each `read` of the browser's request

@@ -113,7 +113,7 @@ struct CallbackListener {
         var parser = HTTPParser()
         while true {
             let left = deadline - Clock.monotonicMilliseconds()
-            guard left > 0, (try? fd.setTimeouts(milliseconds: Int(left))) != nil,
+            guard left > 0, (try? fd.setTimeouts(milliseconds: left)) != nil,
                   let chunk = try? fd.read(upTo: CLILimits.callbackReadChunkBytes), !chunk.isEmpty else { return nil }
             parser.append(chunk)
             do throws(HTTPParseError) {

@@ -35,3 +35,15 @@ struct ExchangeTimeoutTests {
         #expect(TokenEndpointClient.defaultTimeoutMilliseconds == 30_000)
     }
 }
+
+@Suite("Retry backoff in milliseconds")
+struct BackoffTests {
+    @Test("any first backoff is kept within 0 … 8 s, so doubling it never traps", arguments: [
+        (.min, 0), (-1, 0), (0, 0), (250, 250), (8_000, 8_000), (8_001, 8_000), (.max, 8_000),
+    ] as [(Int64, Int64)])
+    func bounded(given: Int64, kept: Int64) {
+        let provider = TokenEndpointClientTests.provider("http://127.0.0.1:9/o/token/")
+        let client = TokenEndpointClient(provider: provider, transport: Carrier.loopback.transport, initialBackoffMilliseconds: given)
+        #expect(client.initialBackoffMilliseconds == kept)
+    }
+}
