@@ -1,3 +1,4 @@
+import AgentPOSIX
 import AgentProtocol
 
 /// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
@@ -15,7 +16,7 @@ public enum Limits {
     /// Unanswered output a client may leave unread before we stop reading its requests.
     public static let maxPendingOutput = 1 << 20
     /// Bytes read per `read` call.
-    public static let readChunk = 64 * 1024
+    public static let readChunk = POSIXLimits.readChunkBytes
     /// The most entries one page of `account.list` or `request.list` holds (and the
     /// default `limit`).
     public static let maxPageEntries = 1000

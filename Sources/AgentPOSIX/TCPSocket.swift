@@ -94,7 +94,7 @@ public struct SocketAddress: Equatable, Sendable, CustomStringConvertible {
 /// TCP sockets for loopback HTTP listeners.
 public enum TCPSocket {
     /// A non-blocking, close-on-exec listening socket bound to `address` (port 0: any).
-    public static func listen(_ address: SocketAddress, backlog: Int32 = 128) throws(Errno) -> FileDescriptor {
+    public static func listen(_ address: SocketAddress, backlog: Int32 = POSIXLimits.listenBacklog) throws(Errno) -> FileDescriptor {
         let domain = address.family == .inet ? AF_INET : AF_INET6
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         let fd = FileDescriptor(rawValue: try syscall("socket") { socket(domain, type, 0) })

@@ -280,7 +280,7 @@ public final class AgentClient {
             } catch {
                 return nil
             }
-            guard let chunk = try? connection.read(upTo: 65536), !chunk.isEmpty else { return nil }
+            guard let chunk = try? connection.read(upTo: POSIXLimits.readChunkBytes), !chunk.isEmpty else { return nil }
             decoder.append(chunk)
         }
     }
@@ -325,7 +325,7 @@ public final class AgentClient {
     private func readChunk(from connection: FileDescriptor) throws(AgentClientError) -> [UInt8] {
         let chunk: [UInt8]
         do throws(Errno) {
-            chunk = try connection.read(upTo: 65536)
+            chunk = try connection.read(upTo: POSIXLimits.readChunkBytes)
         } catch where error == .wouldBlock {
             close()
             throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")
