@@ -91,7 +91,7 @@ public final class Agent {
         var endpoints: [String: TokenEndpointClient] = [:]
         for (name, provider) in settings.providers {
             endpoints[name] = TokenEndpointClient(provider: provider, transport: transport,
-                                                  timeoutSeconds: Double(settings.refreshTimeoutSeconds))
+                                                  timeoutMilliseconds: settings.refreshTimeoutSeconds.saturatingMultiplied(by: 1000))
         }
         self.endpoints = endpoints
         worker = try Worker()

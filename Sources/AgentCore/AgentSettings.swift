@@ -102,7 +102,7 @@ public struct AgentSettings: Sendable, Equatable {
     /// one is noticed within minutes.
     public static let refreshTimeoutRange: ClosedRange<Int64> = 1...600
     /// The token endpoint client's own default.
-    public static let defaultRefreshTimeoutSeconds = Int64(TokenEndpointClient.defaultTimeoutSeconds)
+    public static let defaultRefreshTimeoutSeconds = TokenEndpointClient.defaultTimeoutMilliseconds / 1000
 
     public static let defaultControlBrowserURL = "http://127.0.0.1:7780"
 

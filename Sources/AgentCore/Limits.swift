@@ -1,3 +1,4 @@
+import AgentPOSIX
 import AgentProtocol
 
 /// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
@@ -15,7 +16,7 @@ public enum Limits {
     /// Unanswered output a client may leave unread before we stop reading its requests.
     public static let maxPendingOutput = 1 << 20
     /// Bytes read per `read` call.
-    public static let readChunk = 64 * 1024
+    public static let readChunk = POSIXLimits.readChunkBytes
     /// The most entries one page of `account.list` or `request.list` holds (and the
     /// default `limit`).
     public static let maxPageEntries = 1000
@@ -59,7 +60,7 @@ public enum Limits {
     /// (or a tenth of the time-out, when that is less), so the answer arrives in time.
     public static let tokenDeadlineMarginMilliseconds: Int64 = 500
     /// `request.wait`'s time-out when the request gives none.
-    public static let defaultWaitSeconds: Int64 = 300
+    public static let defaultWaitSeconds = NumberRange.defaultWaitSeconds
     /// How often the agent looks for refresh tokens entering that last day.
     public static let refreshExpiryCheckMilliseconds: Int64 = 60_000
 }
