@@ -8,18 +8,25 @@ import PackageDescription
 /// HTTPS goes through claude-agent-fetch) and idles at a fraction of the memory.
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"])]
 
+/// Programs that link static archives use the toolchain's lld. gold copies every
+/// `.gnu.warning` note of glibc into the build log when a static archive merely references
+/// a function (`dlopen` in the Swift runtime's prespecialization lookup, `mktemp` in
+/// Foundation's temporary-file fallback); our code calls neither, and a build should print
+/// no warning that is not ours to act on. lld ships with every Swift toolchain for Linux.
+let staticLinker = "-use-ld=lld"
+
 /// The CLI links glibc statically too: no dynamic loader at all, so `claude-agent token`
 /// starts in about half the time (BENCHMARKS.md). A static glibc cannot load NSS modules,
 /// so this is only for a program that never resolves a name or looks up a user: the CLI
 /// talks to a Unix socket and to loopback literals (a test checks that no getaddrinfo,
 /// gethostbyname or getpw* is linked in). The agent and the HTTPS helper stay dynamic.
-let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
+let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable", staticLinker])]
 
 /// The HTTPS helper's Foundation, linked statically. The modules were compiled against the
 /// shared Foundation (tests link it too), so their autolink entries name the shared
 /// libraries' dependencies; the static archives' own C parts are named here instead.
 let staticFoundation: [LinkerSetting] = [.unsafeFlags([
-    "-static-stdlib", "-Xlinker", "--start-group",
+    "-static-stdlib", staticLinker, "-Xlinker", "--start-group",
     "-lFoundationNetworking", "-l_CFURLSessionInterface", "-lFoundation", "-lCoreFoundation",
     "-lFoundationInternationalization", "-l_FoundationICU", "-lFoundationEssentials", "-l_FoundationCShims",
     "-l_FoundationCollections", "-lswiftSynchronization", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime",

@@ -140,13 +140,12 @@ extension Agent {
     }
 
     /// The monotonic moment by which to answer a request that carries `timeout_ms` (its
-    /// client's deadline, 1 to 3,600,000): that long after it arrived, less a margin of a
-    /// tenth of it (at most 500 ms), so the answer is on the wire before the client gives
-    /// up. nil without `timeout_ms`.
+    /// client's deadline, `NumberRange.requestTimeoutMilliseconds`): that long after it
+    /// arrived, less a margin of a tenth of it (at most 500 ms), so the answer is on the
+    /// wire before the client gives up. nil without `timeout_ms`.
     func tokenDeadline(_ body: JSONObject) throws(AgentError) -> Int64? {
-        guard let timeout = try body.optionalInt("timeout_ms") else { return nil }
-        guard (1...Limits.maxRequestTimeoutMilliseconds).contains(timeout) else {
-            throw AgentError(.badRequest, "field \"timeout_ms\" must be from 1 to \(Limits.maxRequestTimeoutMilliseconds) milliseconds")
+        guard let timeout = try body.optionalInt("timeout_ms", in: NumberRange.requestTimeoutMilliseconds, unit: "milliseconds") else {
+            return nil
         }
         return clock.monotonicMilliseconds() + timeout - min(Limits.tokenDeadlineMarginMilliseconds, timeout / 10)
     }
@@ -215,7 +214,6 @@ extension Agent {
         try refuseDeadOnArrival(token, account: name, now: now)
         let account = try store.store(name: name, requestedID: requestedID, provider: provider, token: token,
                                       forgetAt: lifetime.map { now.saturatingAdding($0) }, now: now)
-        store.update(account.id) { $0.refreshAheadAt = refreshAheadTime(for: token) }
         Log.info("added account \(account.name) (#\(account.id)), token \(token.fingerprint)")
         return .result(summary(of: store.account(id: account.id) ?? account, now: now).json)
     }

@@ -109,12 +109,11 @@ extension Agent {
                                   tokenType: grant.tokenType, scopes: grant.scopes ?? login.scopes,
                                   refreshTokenExpiresAt: grant.refreshTokenExpiresAt)
             do throws(AgentError) {
+                // Fresh from the provider: its lifetime is known (see `ExpiryRule`).
                 let account = try store.store(name: login.account, requestedID: login.accountID, provider: login.provider,
-                                              token: token, forgetAt: configuration.defaultLifetimeSeconds.map { now.saturatingAdding($0) }, now: now)
+                                              token: token, obtainedAt: now,
+                                              forgetAt: configuration.defaultLifetimeSeconds.map { now.saturatingAdding($0) }, now: now)
                 store.update(account.id) {
-                    // Fresh from the provider: its lifetime is known (see `ExpiryRule`).
-                    $0.obtainedAt = now
-                    $0.refreshAheadAt = refreshAheadTime(for: token, obtainedAt: now)
                     $0.profile = grant.profile ?? $0.profile
                     $0.refreshExpiryWarned = false
                 }
@@ -258,7 +257,6 @@ extension Agent {
             $0.persistPath = persist ? path : nil
             $0.sourcePath = path
             $0.sourceStamp = stamp
-            $0.refreshAheadAt = refreshAheadTime(for: token)
         }
         Log.info("imported account \(name) (#\(account.id)) from \(path) (\(file.dialect.rawValue)), token \(token.fingerprint)")
         let imported = store.account(id: account.id) ?? account

@@ -153,30 +153,22 @@ extension Agent {
                 fresh = token
             case .failure(let error) where error.kind == .invalidGrant:
                 let lost = account.refreshTokenMayBeSpent
-                failure = lost
+                let rejected = lost
                     ? AgentError(.rotationLost, "the refresh token of account \(account.name) was rejected (\(error.code ?? "invalid_grant")) "
                                  + "after an earlier refresh with it got no answer: the provider rotated it and the new one was lost. "
                                  + "Run claude-agent login --account \(account.name)")
                     : AgentError(.loginRequired, "the refresh token of account \(account.name) was rejected (\(error.code ?? "invalid_grant")): "
                                  + "run claude-agent login --account \(account.name)")
-                store.update(accountID) { account in
-                    account.token = nil
-                    account.lastRefreshError = lost ? "rotation lost: \(error.message)" : "refresh token rejected: \(error.message)"
-                    account.refreshAheadAt = nil
-                    account.refreshTokenMayBeSpent = false
-                    account.lastRefreshEndedAt = ended
-                    account.lastRefreshFailure = failure
-                }
+                failure = rejected
+                store.noteRefreshFailure(of: accountID, rejected,
+                                         reason: lost ? "rotation lost: \(error.message)" : "refresh token rejected: \(error.message)",
+                                         dropTokens: true, mayHaveArrived: false, endedAt: ended, now: now)
                 Log.info("account \(account.name) (#\(accountID)) needs a login: \(lost ? "rotation lost: " : "")\(error.message)")
             case .failure(let error):
-                failure = AgentError(.refreshFailed, "refreshing account \(account.name) failed: \(error.message)")
-                store.update(accountID) { account in
-                    account.lastRefreshError = error.message
-                    account.refreshAheadAt = account.refreshAheadAt.map { _ in clock.unixSeconds() + Limits.refreshAheadRetrySeconds }
-                    if error.mayHaveArrived { account.refreshTokenMayBeSpent = true }
-                    account.lastRefreshEndedAt = ended
-                    account.lastRefreshFailure = failure
-                }
+                let failed = AgentError(.refreshFailed, "refreshing account \(account.name) failed: \(error.message)")
+                failure = failed
+                store.noteRefreshFailure(of: accountID, failed, reason: error.message, dropTokens: false,
+                                         mayHaveArrived: error.mayHaveArrived, endedAt: ended, now: now)
                 Log.info("refreshing account \(account.name) (#\(accountID)) failed: \(error.message)")
             }
         }
@@ -190,17 +182,8 @@ extension Agent {
     /// Holds `token` as the account's new token: from the provider just `now`
     /// (`obtainedAt`), or nil when it was found in a file (its grant was not seen).
     private func adopt(_ token: HeldToken, for accountID: UInt32, obtainedAt: Int64?, ended: Int64, stamp: FileStamp?) {
-        store.update(accountID) { account in
-            account.token = token
-            account.scopes = token.scopes
-            account.obtainedAt = obtainedAt
-            account.lastRefreshError = nil
-            account.refreshTokenMayBeSpent = false
-            account.lastRefreshEndedAt = ended
-            account.lastRefreshFailure = nil
-            if let stamp { account.sourceStamp = stamp }
-        }
-        store.update(accountID) { $0.refreshAheadAt = refreshAheadTime(for: token, obtainedAt: obtainedAt) }
+        store.holdRefreshed(token, for: accountID, obtainedAt: obtainedAt, refreshEndedAt: ended, now: clock.unixSeconds())
+        if let stamp { store.update(accountID) { $0.sourceStamp = stamp } }
     }
 
     /// What a waiter gets once the refresh it waited for is over: `fresh`, the token that
@@ -245,30 +228,11 @@ extension Agent {
         }
     }
 
-    /// With `--refresh-ahead`: once about 2/3 of a token's life is used, less a random
-    /// jitter of up to a tenth of it (Vault Agent's rule), so callers rarely wait and many
-    /// agents do not refresh in step.
-    ///
-    /// Never later than the moment the token starts to count as expired (its expiry less
-    /// the skew, which `ExpiryRule` bounds by half its life), so a client never waits for
-    /// a refresh that refresh-ahead could have done.
-    /// - Parameter obtainedAt: when the provider granted it (nil: unknown, see `Account`).
-    func refreshAheadTime(for token: HeldToken, obtainedAt: Int64? = nil) -> Int64? {
-        guard configuration.refreshAhead, token.refreshToken != nil, let expiresAt = token.expiresAt else { return nil }
-        let now = clock.unixSeconds()
-        // Past the year 10^11 no one minds when; saturating keeps the sums from trapping.
-        let (difference, overflow) = expiresAt.subtractingReportingOverflow(now)
-        let life = overflow ? (expiresAt > now ? Int64.max / 2 : 0) : min(max(0, difference), Int64.max / 2)
-        let jitter = life >= 10 ? Int64((try? RandomBytes.uniform(below: UInt64(life / 10))) ?? 0) : 0
-        let ahead = now.addingReportingOverflow(life / 3 * 2 - jitter).overflow ? Int64.max : now + (life / 3 * 2 - jitter)
-        return min(ahead, expiry.lastUsableSecond(token, obtainedAt: obtainedAt) ?? ahead)
-    }
-
-    /// Starts the refreshes that are due ahead of expiry.
+    /// Starts the refreshes that are due ahead of expiry. A due time stays until the
+    /// refresh ends, which sets the next one (see `TokenStore`): after a failure, a retry.
     func refreshAheadIfDue(now: Int64) {
         for account in store.accounts {
             if let due = account.refreshAheadAt, due <= now, canRefresh(account), refreshWaiters[account.id] == nil {
-                store.update(account.id) { $0.refreshAheadAt = nil }
                 startRefresh(of: account)
             }
         }

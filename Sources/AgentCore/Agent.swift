@@ -8,7 +8,7 @@ import OAuth
 /// socket, the signal descriptor and every client connection (as ssh-agent.c does).
 public final class Agent {
     let configuration: AgentConfiguration
-    var store = TokenStore()
+    var store: TokenStore
     var lock = LockState()
     var connections: [UInt64: Connection] = [:]
     var nextConnectionID: UInt64 = 1
@@ -18,6 +18,8 @@ public final class Agent {
     let startedAt: Int64
     /// Wall-clock and monotonic time (`AgentConfiguration.clock`).
     let clock: any AgentClock
+    /// When a held token counts as expired (`AgentConfiguration.expirySkewSeconds`).
+    let expiry: ExpiryRule
     var stopping = false
     /// Answers held back until a moment (the delay after a failed unlock).
     var delayedAnswers: [DelayedAnswer] = []
@@ -81,13 +83,15 @@ public final class Agent {
         self.configuration = configuration
         settings = configuration.settings
         clock = configuration.clock
+        expiry = ExpiryRule(skewSeconds: configuration.expirySkewSeconds)
+        store = TokenStore(refreshAheadUnder: configuration.refreshAhead ? expiry : nil)
         startedAt = clock.unixSeconds()
         helper = HelperTransport(path: configuration.fetchHelperPath)
         transport = configuration.transport ?? LoopbackTransport(remote: helper)
         var endpoints: [String: TokenEndpointClient] = [:]
         for (name, provider) in settings.providers {
             endpoints[name] = TokenEndpointClient(provider: provider, transport: transport,
-                                                  timeoutSeconds: Double(configuration.refreshTimeoutSeconds))
+                                                  timeoutMilliseconds: settings.refreshTimeoutSeconds.saturatingMultiplied(by: 1000))
         }
         self.endpoints = endpoints
         worker = try Worker()
@@ -361,12 +365,13 @@ public final class Agent {
         guard connection.wantsInput else { return }
         let count: Int
         switch connection.fd.readAvailable(into: &readBuffer) {
-        case .bytes(let n): count = n
-        case .wouldBlock: return
-        case .failed: return close(connection)
-        case .endOfFile: count = 0
-        }
-        if count == 0 {
+        case .bytes(let n):
+            count = n
+        case .wouldBlock:
+            return
+        case .failed:
+            return close(connection)
+        case .endOfFile:
             if connection.decoder.hasPartialFrame {
                 Log.info("connection from pid \(connection.peer.pid) closed inside a frame")
             }

@@ -1,5 +1,4 @@
 import AgentTransport
-import OAuth
 
 /// A credentials file to import at start (`--import`, `--persist`).
 public struct CredentialsImport: Sendable {
@@ -15,7 +14,8 @@ public struct CredentialsImport: Sendable {
     }
 }
 
-/// Everything the agent is started with; the daemon's argument parser fills it in.
+/// Everything the agent is started with; the daemon's argument parser fills it in. The
+/// providers and what the configuration file and environment set are `settings`.
 public struct AgentConfiguration: Sendable {
     /// The socket to listen on.
     public var socketPath: String
@@ -24,11 +24,12 @@ public struct AgentConfiguration: Sendable {
     public var managesDirectory: Bool
     /// Default lifetime of an added token, in seconds (`-t`, as ssh-agent); nil: forever.
     public var defaultLifetimeSeconds: Int64?
-    /// A token this close to its expiry counts as expired, in seconds.
+    /// A token this close to its expiry counts as expired, in seconds (`--skew`; see
+    /// `ExpiryRule`).
     public var expirySkewSeconds: Int64
     /// The version reported by `hello` and `status`.
     public var version: String
-    /// OAuth providers and the control browser.
+    /// OAuth providers, their time-out and the control browser.
     public var settings: AgentSettings
     /// Refresh tokens in the background before they expire.
     public var refreshAhead: Bool
@@ -41,9 +42,6 @@ public struct AgentConfiguration: Sendable {
     public var idleTimeoutMilliseconds: Int64 = Limits.idleTimeoutMilliseconds
     /// How often the agent checks that its socket is still its own (see `checkSocket`).
     public var socketCheckIntervalMilliseconds: Int64 = Limits.socketCheckIntervalMilliseconds
-    /// Each attempt's time-out at a token endpoint, in seconds (`--refresh-timeout`, or the
-    /// configuration's `refresh_timeout_seconds`).
-    public var refreshTimeoutSeconds: Int64 = Int64(TokenEndpointClient.defaultTimeoutSeconds)
     /// The program that performs each HTTP exchange (`claude-agent-fetch`); nil finds it
     /// beside the agent's executable, else on PATH, at each exchange.
     public var fetchHelperPath: String?
@@ -63,10 +61,15 @@ public struct AgentConfiguration: Sendable {
     /// `fetchHelperPath`. Tests pass a token endpoint played in process.
     public var transport: (any HTTPTransport)?
 
+    /// `--skew`'s default.
+    public static let defaultExpirySkewSeconds: Int64 = 60
+    /// `--callback-url`'s default: the bridge's callback at its default address.
+    public static let defaultCallbackURL = "http://127.0.0.1:7777/oauth/callback"
+
     public init(socketPath: String, managesDirectory: Bool, defaultLifetimeSeconds: Int64? = nil,
-                expirySkewSeconds: Int64 = 60, version: String, settings: AgentSettings = .builtIn,
+                expirySkewSeconds: Int64 = defaultExpirySkewSeconds, version: String, settings: AgentSettings = .builtIn,
                 refreshAhead: Bool = false, imports: [CredentialsImport] = [],
-                callbackURL: String = "http://127.0.0.1:7777/oauth/callback") {
+                callbackURL: String = defaultCallbackURL) {
         self.socketPath = socketPath
         self.managesDirectory = managesDirectory
         self.defaultLifetimeSeconds = defaultLifetimeSeconds

@@ -11,19 +11,14 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
     public var key: String
     public var message: String
 
-    public init(file: String, key: String, message: String) {
-        self.file = file
-        self.key = key
-        self.message = message
-    }
-
     /// `<file>: <key>: <message>` (`<file>: <message>` when no key is to blame).
     public var description: String {
         key.isEmpty ? "\(file): \(message)" : "\(file): \(key): \(message)"
     }
 }
 
-/// The agent's settings: its OAuth providers and the control browser.
+/// The agent's settings: its OAuth providers, their token endpoints' time-out, and the
+/// control browser. Everything else the agent is started with is `AgentConfiguration`.
 ///
 /// They come from the built-in values, then the configuration file (the agent chooses its
 /// path), then environment variables. The file is JSON:
@@ -56,8 +51,8 @@ public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConver
 ///   `authorize_url` and `token_url`. A provider named `claude` starts from the built-in
 ///   one and replaces only the keys it gives, so `{"providers": {"claude": {"token_url":
 ///   "…"}}}` follows a moved endpoint.
-/// - `refresh_timeout_seconds` (1 to 600, default 30) is each attempt's time-out at a
-///   token endpoint; `--refresh-timeout` overrides it.
+/// - `refresh_timeout_seconds` (`refreshTimeoutRange`, default 30) is each attempt's
+///   time-out at a token endpoint; `--refresh-timeout` overrides it.
 /// - `default_provider` (default `claude`) is the provider used when a login names none;
 ///   it must name a provider. `control_browser_url` (default `http://127.0.0.1:7780`) is
 ///   where the control browser listens.
@@ -89,12 +84,13 @@ public struct AgentSettings: Sendable, Equatable {
     /// The control browser (the Electron app that opens authorize pages in one account's
     /// browser profile).
     public var controlBrowserURL: String
-    /// `refresh_timeout_seconds`: each attempt's time-out at a token endpoint, from
-    /// `refreshTimeoutRange`; nil: the agent's default (30 s, or `--refresh-timeout`).
-    public var refreshTimeoutSeconds: Int64?
+    /// Each attempt's time-out at a token endpoint, in seconds, from `refreshTimeoutRange`:
+    /// `--refresh-timeout`, else the file's `refresh_timeout_seconds`, else
+    /// `defaultRefreshTimeoutSeconds`.
+    public var refreshTimeoutSeconds: Int64
 
     public init(providers: [String: ProviderConfiguration], defaultProvider: String, controlBrowserURL: String,
-                refreshTimeoutSeconds: Int64? = nil) {
+                refreshTimeoutSeconds: Int64 = defaultRefreshTimeoutSeconds) {
         self.providers = providers
         self.defaultProvider = defaultProvider
         self.controlBrowserURL = controlBrowserURL
@@ -105,6 +101,8 @@ public struct AgentSettings: Sendable, Equatable {
     /// slow provider that rotates on receipt and answers late, short enough that a dead
     /// one is noticed within minutes.
     public static let refreshTimeoutRange: ClosedRange<Int64> = 1...600
+    /// The token endpoint client's own default.
+    public static let defaultRefreshTimeoutSeconds = TokenEndpointClient.defaultTimeoutMilliseconds / 1000
 
     public static let defaultControlBrowserURL = "http://127.0.0.1:7780"
 

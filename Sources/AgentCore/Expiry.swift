@@ -56,8 +56,6 @@ public struct ExpiryRule: Sendable {
 }
 
 extension Agent {
-    var expiry: ExpiryRule { ExpiryRule(skewSeconds: configuration.expirySkewSeconds) }
-
     /// Whether the account's token must not be handed out at `now` (none held, or expired
     /// under the expiry rule).
     func tokenIsExpired(_ account: Account, now: Int64) -> Bool {

@@ -1,3 +1,4 @@
+import AgentPOSIX
 import AgentProtocol
 
 /// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
@@ -15,7 +16,7 @@ public enum Limits {
     /// Unanswered output a client may leave unread before we stop reading its requests.
     public static let maxPendingOutput = 1 << 20
     /// Bytes read per `read` call.
-    public static let readChunk = 64 * 1024
+    public static let readChunk = POSIXLimits.readChunkBytes
     /// The most entries one page of `account.list` or `request.list` holds (and the
     /// default `limit`).
     public static let maxPageEntries = 1000
@@ -45,8 +46,6 @@ public enum Limits {
     /// refresh of the account ended is answered with that refresh's outcome: a burst of
     /// clients refused at once causes one refresh, not one each.
     public static let forcedRefreshIntervalMilliseconds: Int64 = 5_000
-    /// The largest `timeout_ms` a `token.get` may give (an hour, as `request.wait`'s).
-    public static let maxRequestTimeoutMilliseconds: Int64 = 3_600_000
     /// How often the agent checks that its socket is still there and its own (gpg-agent
     /// checks its socket about once a minute too).
     public static let socketCheckIntervalMilliseconds: Int64 = 60_000
@@ -61,7 +60,7 @@ public enum Limits {
     /// (or a tenth of the time-out, when that is less), so the answer arrives in time.
     public static let tokenDeadlineMarginMilliseconds: Int64 = 500
     /// `request.wait`'s time-out when the request gives none.
-    public static let defaultWaitSeconds: Int64 = 300
+    public static let defaultWaitSeconds = NumberRange.defaultWaitSeconds
     /// How often the agent looks for refresh tokens entering that last day.
     public static let refreshExpiryCheckMilliseconds: Int64 = 60_000
 }

@@ -35,8 +35,9 @@ public struct Account: Sendable {
     public var generation: UInt64 = 0
     /// Why the last refresh failed (cleared by a success).
     public var lastRefreshError: String?
-    /// When to refresh ahead of expiry (`--refresh-ahead`), Unix seconds.
-    public var refreshAheadAt: Int64?
+    /// When to refresh ahead of expiry (`--refresh-ahead`), Unix seconds. Set by the
+    /// store alone, whenever the tokens change or a refresh fails (see `TokenStore`).
+    public fileprivate(set) var refreshAheadAt: Int64?
     /// A credentials file to write rotated tokens back to (`--persist`).
     public var persistPath: String?
     /// Who the account is, from the provider's token response.
@@ -65,7 +66,10 @@ public struct Account: Sendable {
     public var lastRefreshFailure: AgentError?
 }
 
-/// The accounts, in memory only, keyed by id and found by id or name.
+/// The accounts, in memory only, keyed by id and found by id or name, with what follows
+/// from their tokens: the answer served for each (`serializedAnswer`) and when to refresh
+/// it ahead of expiry (`Account.refreshAheadAt`). Both are kept here, and only here, so a
+/// change of tokens updates them in one place.
 ///
 /// Every lookup the hot path makes (by id, by name, the lowest id covering some scopes)
 /// costs the same with ten accounts or ten thousand: dictionaries for the keys, a sorted
@@ -93,8 +97,15 @@ public struct TokenStore {
     /// two accounts holding one would burn it for each other, the very race the agent
     /// exists to end, so `store` refuses a second holder.
     private var idByRefreshToken: [String: UInt32] = [:]
+    /// With `--refresh-ahead`, the expiry rule that bounds when tokens are refreshed ahead
+    /// (see `refreshAheadTime`); nil: no background refresh.
+    private let refreshAheadExpiry: ExpiryRule?
 
-    public init() {}
+    /// - Parameter refreshAheadExpiry: the agent's expiry rule when it refreshes tokens
+    ///   ahead of expiry (`--refresh-ahead`); nil when it does not.
+    public init(refreshAheadUnder refreshAheadExpiry: ExpiryRule? = nil) {
+        self.refreshAheadExpiry = refreshAheadExpiry
+    }
 
     public var count: Int { ids.count }
 
@@ -125,8 +136,10 @@ public struct TokenStore {
 
     /// Adds or replaces the account named `name` (keeping its id), or creates one with
     /// `requestedID` or `nextID()`.
+    /// - Parameter obtainedAt: when the provider granted `token` (Unix seconds), for tokens
+    ///   the agent obtained itself (a login); nil for tokens handed in (see `Account`).
     public mutating func store(name: String, requestedID: UInt32?, provider: String?, token: HeldToken,
-                               forgetAt: Int64?, now: Int64) throws(AgentError) -> Account {
+                               obtainedAt: Int64? = nil, forgetAt: Int64?, now: Int64) throws(AgentError) -> Account {
         let generation = nextGeneration
         nextGeneration += 1
         // The account of that name or that id; when they are two, the lower id speaks first.
@@ -144,17 +157,11 @@ public struct TokenStore {
                 throw AgentError(.badRequest, "account \"\(name)\" already has id \(existing.id), not \(requestedID)")
             }
             reindexRefreshToken(from: existing.token?.refreshToken, to: token.refreshToken, id: existing.id)
-            existing.token = token
-            existing.scopes = token.scopes
+            Self.hold(token, in: &existing, obtainedAt: obtainedAt, refreshEndedAt: nil,
+                      refreshAheadAt: refreshAheadTime(for: token, obtainedAt: obtainedAt, now: now))
             existing.provider = provider
             existing.forgetAt = forgetAt
             existing.generation = generation
-            existing.lastRefreshError = nil
-            existing.obtainedAt = nil
-            existing.refreshTokenMayBeSpent = false
-            // New tokens: the last refresh's outcome says nothing about them.
-            existing.lastRefreshEndedAt = nil
-            existing.lastRefreshFailure = nil
             byID[existing.id] = existing
             served[existing.id] = nil
             noteForgetAt(forgetAt)
@@ -163,8 +170,10 @@ public struct TokenStore {
         guard ids.count < Limits.maxAccounts else {
             throw AgentError(.badRequest, "the agent holds \(Limits.maxAccounts) accounts, its limit")
         }
-        let account = Account(id: requestedID ?? nextID(), name: name, provider: provider, token: token,
+        var account = Account(id: requestedID ?? nextID(), name: name, provider: provider, token: token,
                               scopes: token.scopes, forgetAt: forgetAt, addedAt: now, generation: generation)
+        Self.hold(token, in: &account, obtainedAt: obtainedAt, refreshEndedAt: nil,
+                  refreshAheadAt: refreshAheadTime(for: token, obtainedAt: obtainedAt, now: now))
         byID[account.id] = account
         idByName[name] = account.id
         reindexRefreshToken(from: nil, to: token.refreshToken, id: account.id)
@@ -198,6 +207,39 @@ public struct TokenStore {
         }
         byID[id] = account
         noteForgetAt(account.forgetAt)
+    }
+
+    /// Holds `token`, the outcome of a refresh that ended at `refreshEndedAt` (monotonic
+    /// milliseconds), as account `id`'s tokens: from the provider at `obtainedAt`, or nil
+    /// for tokens found in its credentials file (their grant was not seen).
+    public mutating func holdRefreshed(_ token: HeldToken, for id: UInt32, obtainedAt: Int64?, refreshEndedAt: Int64,
+                                       now: Int64) {
+        let refreshAheadAt = refreshAheadTime(for: token, obtainedAt: obtainedAt, now: now)
+        update(id) { Self.hold(token, in: &$0, obtainedAt: obtainedAt, refreshEndedAt: refreshEndedAt, refreshAheadAt: refreshAheadAt) }
+    }
+
+    /// Notes that a refresh of account `id` ended at `endedAt` (monotonic milliseconds) in
+    /// `failure`, for `reason` (shown by `account.list`). With `dropTokens` (the provider
+    /// refused the refresh token) the account holds no token until a login and is not
+    /// refreshed ahead; otherwise a background refresh is tried again
+    /// `Limits.refreshAheadRetrySeconds` after `now` (Unix seconds).
+    /// - Parameter mayHaveArrived: the request may have reached the provider, so the held
+    ///   refresh token may be spent (see `Account.refreshTokenMayBeSpent`).
+    public mutating func noteRefreshFailure(of id: UInt32, _ failure: AgentError, reason: String, dropTokens: Bool,
+                                            mayHaveArrived: Bool, endedAt: Int64, now: Int64) {
+        update(id) { account in
+            if dropTokens {
+                account.token = nil
+                account.refreshAheadAt = nil
+                account.refreshTokenMayBeSpent = false
+            } else {
+                account.refreshAheadAt = account.refreshAheadAt.map { _ in now.saturatingAdding(Limits.refreshAheadRetrySeconds) }
+                if mayHaveArrived { account.refreshTokenMayBeSpent = true }
+            }
+            account.lastRefreshError = reason
+            account.lastRefreshEndedAt = endedAt
+            account.lastRefreshFailure = failure
+        }
     }
 
     /// Forgets accounts whose lifetime has run out; returns them. Free until one is due.
@@ -258,13 +300,47 @@ public struct TokenStore {
         return id
     }
 
-    /// Where `id` is, or would go, in `ids`.
+    /// Puts new tokens in `account`. The last refresh's outcome says nothing about them:
+    /// it is forgotten, except that a refresh which produced them ended at
+    /// `refreshEndedAt` (a forced refresh soon after answers with them).
+    private static func hold(_ token: HeldToken, in account: inout Account, obtainedAt: Int64?, refreshEndedAt: Int64?,
+                             refreshAheadAt: Int64?) {
+        account.token = token
+        account.scopes = token.scopes
+        account.obtainedAt = obtainedAt
+        account.lastRefreshError = nil
+        account.refreshTokenMayBeSpent = false
+        account.lastRefreshEndedAt = refreshEndedAt
+        account.lastRefreshFailure = nil
+        account.refreshAheadAt = refreshAheadAt
+    }
+
+    /// With `--refresh-ahead`: once about 2/3 of a token's life is used, less a random
+    /// jitter of up to a tenth of it (Vault Agent's rule), so callers rarely wait and many
+    /// agents do not refresh in step.
+    ///
+    /// Never later than the moment the token starts to count as expired (its expiry less
+    /// the skew, which `ExpiryRule` bounds by half its life), so a client never waits for
+    /// a refresh that refresh-ahead could have done.
+    /// - Parameter obtainedAt: when the provider granted it (nil: unknown, see `Account`).
+    func refreshAheadTime(for token: HeldToken, obtainedAt: Int64?, now: Int64) -> Int64? {
+        guard let expiry = refreshAheadExpiry, token.refreshToken != nil, let expiresAt = token.expiresAt else { return nil }
+        // Past the year 10^11 no one minds when; saturating keeps the sums from trapping.
+        let (difference, overflow) = expiresAt.subtractingReportingOverflow(now)
+        let life = overflow ? (expiresAt > now ? Int64.max / 2 : 0) : min(max(0, difference), Int64.max / 2)
+        let jitter = life >= 10 ? Int64((try? RandomBytes.uniform(below: UInt64(life / 10))) ?? 0) : 0
+        let ahead = now.saturatingAdding(life / 3 * 2 - jitter)
+        return min(ahead, expiry.lastUsableSecond(token, obtainedAt: obtainedAt) ?? ahead)
+    }
+
+    /// Moves account `id`'s entry in the refresh token index from `old` to `new`.
     private mutating func reindexRefreshToken(from old: String?, to new: String?, id: UInt32) {
         guard old != new else { return }
         if let old, idByRefreshToken[old] == id { idByRefreshToken[old] = nil }
         if let new { idByRefreshToken[new] = id }
     }
 
+    /// Where `id` is, or would go, in `ids`.
     private func insertionPoint(of id: UInt32) -> Int {
         var low = 0
         var high = ids.count

@@ -121,8 +121,10 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     }
 
     /// Sets `SO_RCVTIMEO` and `SO_SNDTIMEO` so blocking calls give up with `EAGAIN`.
-    public func setTimeouts(milliseconds: Int) throws(Errno) {
-        var tv = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
+    /// Less than 1 ms is 1 ms: a zero `timeval` would mean waiting forever.
+    public func setTimeouts(milliseconds: Int64) throws(Errno) {
+        let milliseconds = max(1, milliseconds)
+        var tv = timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int(milliseconds % 1000) * 1000)
         let size = socklen_t(MemoryLayout<timeval>.size)
         _ = try syscall("setsockopt") { setsockopt(rawValue, SOL_SOCKET, SO_RCVTIMEO, &tv, size) }
         _ = try syscall("setsockopt") { setsockopt(rawValue, SOL_SOCKET, SO_SNDTIMEO, &tv, size) }

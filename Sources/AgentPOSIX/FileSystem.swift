@@ -44,12 +44,12 @@ public enum FileSystem {
     }
 
     /// The whole content of a regular file, refusing anything larger than `limit` bytes.
-    public static func readFile(_ path: String, limit: Int = 1 << 20) throws(Errno) -> [UInt8] {
+    public static func readFile(_ path: String, limit: Int = POSIXLimits.maxFileBytes) throws(Errno) -> [UInt8] {
         let fd = try FileDescriptor.open(path, O_RDONLY)
         defer { fd.close() }
         var content: [UInt8] = []
         while true {
-            let chunk = try fd.read(upTo: 65536)
+            let chunk = try fd.read(upTo: POSIXLimits.readChunkBytes)
             if chunk.isEmpty { return content }
             content += chunk
             if content.count > limit { throw Errno(EFBIG, operation: "read \(path)") }

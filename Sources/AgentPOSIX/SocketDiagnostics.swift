@@ -28,6 +28,9 @@ public enum SocketDiagnostics {
     static let stateOffset = 16 + 1
     static let uidOffset = 16 + 4 + 48 + 12
     static let inodeOffset = uidOffset + 4
+    /// How long to wait for the kernel's answer, which comes at once; a second only
+    /// bounds a netlink that never answers.
+    static let answerTimeoutMilliseconds: Int64 = 1_000
 
     /// The TCP socket whose local address is `local` and remote address is `remote`, or
     /// nil when there is none.
@@ -39,7 +42,7 @@ public enum SocketDiagnostics {
         let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = FileDescriptor(rawValue: try syscall("socket(AF_NETLINK)") { socket(AF_NETLINK, type, netlinkSocketDiagnostics) })
         defer { fd.close() }
-        try fd.setTimeouts(milliseconds: 1000)
+        try fd.setTimeouts(milliseconds: answerTimeoutMilliseconds)
         let request = lookupRequest(local: local, remote: remote)
         _ = try syscall("send(NETLINK_SOCK_DIAG)") {
             request.withUnsafeBytes { Glibc.send(fd.rawValue, $0.baseAddress, $0.count, 0) }

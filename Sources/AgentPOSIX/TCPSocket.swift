@@ -94,7 +94,7 @@ public struct SocketAddress: Equatable, Sendable, CustomStringConvertible {
 /// TCP sockets for loopback HTTP listeners.
 public enum TCPSocket {
     /// A non-blocking, close-on-exec listening socket bound to `address` (port 0: any).
-    public static func listen(_ address: SocketAddress, backlog: Int32 = 128) throws(Errno) -> FileDescriptor {
+    public static func listen(_ address: SocketAddress, backlog: Int32 = POSIXLimits.listenBacklog) throws(Errno) -> FileDescriptor {
         let domain = address.family == .inet ? AF_INET : AF_INET6
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         let fd = FileDescriptor(rawValue: try syscall("socket") { socket(domain, type, 0) })
@@ -159,7 +159,7 @@ public enum TCPSocket {
     /// loopback HTTP). With `timeoutMilliseconds`, a peer that neither accepts nor refuses
     /// in time (a listener whose backlog is full) fails with ETIMEDOUT instead of holding
     /// the caller for the kernel's minutes of retries.
-    public static func connect(_ address: SocketAddress, timeoutMilliseconds: Int? = nil) throws(Errno) -> FileDescriptor {
+    public static func connect(_ address: SocketAddress, timeoutMilliseconds: Int64? = nil) throws(Errno) -> FileDescriptor {
         let domain = address.family == .inet ? AF_INET : AF_INET6
         let nonBlocking = timeoutMilliseconds == nil ? 0 : Int32(SOCK_NONBLOCK.rawValue)
         let fd = FileDescriptor(rawValue: try syscall("socket") {

@@ -20,7 +20,7 @@ public enum Terminal {
 
     /// Reads one line (without its newline) from `fd`, byte by byte so nothing past the
     /// line is consumed. Returns nil at end of input before any byte.
-    public static func readLine(from fd: FileDescriptor, limit: Int = 4096) -> String? {
+    public static func readLine(from fd: FileDescriptor, limit: Int = POSIXLimits.maxLineBytes) -> String? {
         var bytes: [UInt8] = []
         while bytes.count < limit {
             guard let chunk = try? fd.read(upTo: 1), let byte = chunk.first else {
@@ -37,7 +37,7 @@ public enum Terminal {
     public static func readAll(from fd: FileDescriptor, limit: Int) -> [UInt8]? {
         var content: [UInt8] = []
         while true {
-            guard let chunk = try? fd.read(upTo: 65536) else { return nil }
+            guard let chunk = try? fd.read(upTo: POSIXLimits.readChunkBytes) else { return nil }
             if chunk.isEmpty { return content }
             content += chunk
             if content.count > limit { return nil }

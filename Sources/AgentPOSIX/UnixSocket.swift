@@ -7,12 +7,6 @@ public struct PeerCredentials: Equatable, Sendable {
     public let pid: Int32
     public let uid: UInt32
     public let gid: UInt32
-
-    public init(pid: Int32, uid: UInt32, gid: UInt32) {
-        self.pid = pid
-        self.uid = uid
-        self.gid = gid
-    }
 }
 
 /// Unix-domain stream sockets: the agent's listener and its clients.
@@ -55,7 +49,7 @@ public enum UnixSocket {
     /// renamed into place once it listens (never over an existing file): whoever sees `path`
     /// can connect. When the
     /// staging name would not fit `sun_path`, it binds `path` directly.
-    public static func listen(path: String, backlog: Int32 = 128) throws(Errno) -> FileDescriptor {
+    public static func listen(path: String, backlog: Int32 = POSIXLimits.listenBacklog) throws(Errno) -> FileDescriptor {
         let staging = path + ".\(getpid()).new"
         let direct = staging.utf8.count > maxPathLength
         let bound = direct ? path : staging

@@ -17,6 +17,11 @@ public enum NumberRange {
     /// A wait for a token request (`request.wait`, `token.get` with `wait`, the CLI's
     /// `--timeout`): 1 s … 1 hour.
     public static let waitSeconds: ClosedRange<Int64> = 1...3600
+    /// Such a wait when none is given: five minutes, time for a person to see the request
+    /// and approve it (or to log in) in a browser.
+    public static let defaultWaitSeconds: Int64 = 300
+    /// `token.get`'s `timeout_ms`, the client's deadline: 1 ms … 1 hour, as a wait.
+    public static let requestTimeoutMilliseconds: ClosedRange<Int64> = 1...3_600_000
     /// `account.add`'s `expires_in`: ten years either way; a negative one is a token that
     /// expired that long ago.
     public static let expiresInSeconds: ClosedRange<Int64> = -maxDurationSeconds...maxDurationSeconds

@@ -7,7 +7,10 @@ import AgentProtocol
 // Request (agent to helper, then end of file):
 //
 //     {"method": "POST", "url": "https://…", "headers": {"Accept": "application/json", …},
-//      "body": "<base64>", "timeout": 10, "follow_redirects": false}
+//      "body": "<base64>", "timeout_ms": 10000, "follow_redirects": false}
+//
+// `timeout_ms` is the exchange's time-out in milliseconds, an integer from 1 to 3600000
+// (`HTTPExchange.maximumTimeoutMilliseconds`); anything else is refused.
 //
 // Answer (helper to agent, then the helper exits 0), exactly one of:
 //
@@ -36,9 +39,6 @@ extension HTTPExchange {
     /// The most bytes either side accepts as one message: a maximal body in base64 plus
     /// room for the URL and headers.
     public static let maximumWireLength = maximumBodyLength / 3 * 4 + 64 * 1024
-    /// The longest time-out one exchange may ask the helper for, in seconds.
-    public static let maximumTimeoutSeconds: Double = 3600
-
     /// The request as the helper reads it.
     public func wireEncoded() -> [UInt8] {
         JSONValue.object([
@@ -46,7 +46,7 @@ extension HTTPExchange {
             "url": .string(url),
             "headers": .object(JSONObject(headers.map { ($0.name, JSONValue.string($0.value)) })),
             "body": .string(Base64.encode(body)),
-            "timeout": .double(timeoutSeconds),
+            "timeout_ms": .int(boundedTimeoutMilliseconds),
             "follow_redirects": .bool(followsRedirects),
         ]).serialized()
     }
@@ -63,14 +63,18 @@ extension HTTPExchange {
             headers.append(Header(name, text))
         }
         let body = try wireBody(object, "request")
-        guard let timeout = object["timeout"]?.doubleValue, timeout > 0, timeout <= HTTPExchange.maximumTimeoutSeconds else {
-            throw HTTPWireError("the request's timeout is not a number of seconds between 0 and 3600")
+        // Checked at the door: the helper hands it to URLSession and its own deadline.
+        guard let timeout = object["timeout_ms"]?.intValue, Self.timeoutRange.contains(timeout) else {
+            throw HTTPWireError("the request's timeout_ms is not an integer \(NumberRange.describe(Self.timeoutRange, unit: "milliseconds"))")
         }
         guard let follows = object["follow_redirects"]?.boolValue else {
             throw HTTPWireError("the request has no follow_redirects boolean")
         }
-        self.init(method: method, url: url, headers: headers, body: body, timeoutSeconds: timeout, followsRedirects: follows)
+        self.init(method: method, url: url, headers: headers, body: body, timeoutMilliseconds: timeout, followsRedirects: follows)
     }
+
+    /// What `timeout_ms` may be on the wire.
+    static let timeoutRange: ClosedRange<Int64> = 1...maximumTimeoutMilliseconds
 }
 
 extension HTTPOutcome {

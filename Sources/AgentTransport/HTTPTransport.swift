@@ -9,8 +9,9 @@ public struct HTTPExchange: Equatable, Sendable {
     /// Content-Length) and may add its own defaults (User-Agent, Accept-Encoding).
     public var headers: [Header]
     public var body: [UInt8]
-    /// For the whole exchange, connection to last byte.
-    public var timeoutSeconds: Double
+    /// For the whole exchange, connection to last byte, in milliseconds. Senders use
+    /// `boundedTimeoutMilliseconds`, so any value is safe to give.
+    public var timeoutMilliseconds: Int64
     /// When false a 3xx is the answer: a token endpoint has no reason to redirect, and
     /// following one would send a code or refresh token to wherever it pointed.
     public var followsRedirects: Bool
@@ -26,18 +27,30 @@ public struct HTTPExchange: Equatable, Sendable {
     }
 
     public init(method: String, url: String, headers: [Header] = [], body: [UInt8] = [],
-                timeoutSeconds: Double, followsRedirects: Bool = false) {
+                timeoutMilliseconds: Int64, followsRedirects: Bool = false) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
-        self.timeoutSeconds = timeoutSeconds
+        self.timeoutMilliseconds = timeoutMilliseconds
         self.followsRedirects = followsRedirects
     }
 
     /// The largest body either way. Token endpoint answers are a few hundred bytes; a
     /// megabyte is an endpoint gone wrong, and refusing it bounds what the agent holds.
     public static let maximumBodyLength = 1 << 20
+
+    /// The longest time-out one exchange may have, in milliseconds: an hour, far beyond
+    /// any token endpoint's answer, and short enough that every sum on it fits anywhere.
+    public static let maximumTimeoutMilliseconds: Int64 = 3_600_000
+
+    /// The time-out every sender applies: `timeoutMilliseconds` brought into 1 ms …
+    /// `maximumTimeoutMilliseconds`. A time-out of zero or less has already run out (so
+    /// the shortest wait, rather than none or an endless one), and a longer one than the
+    /// maximum is a caller's mistake that must not become a wait of days.
+    public var boundedTimeoutMilliseconds: Int64 {
+        min(max(timeoutMilliseconds, 1), Self.maximumTimeoutMilliseconds)
+    }
 }
 
 /// How an exchange ended.
@@ -57,11 +70,18 @@ public enum HTTPOutcome: Equatable, Sendable {
     /// is missing or died, or it refused the request): retrying at once will not help.
     case transportFailed(String)
 
-    /// "timed out after 10 s", with the fraction only when there is one.
-    public static func timedOut(after seconds: Double) -> String {
-        // Truncate and compare rather than call `rounded()`, which needs libm.
-        let whole = seconds > -1e15 && seconds < 1e15 ? Int64(seconds) : nil
-        let text = whole.map { Double($0) == seconds ? String($0) : String(seconds) } ?? String(seconds)
+    /// "timed out after 10 s" for 10 000 ms, "timed out after 0.5 s" for 500: whole
+    /// seconds, with the fraction only when there is one, exact to the millisecond (no
+    /// binary fraction in between), for any `Int64`.
+    public static func timedOut(afterMilliseconds milliseconds: Int64) -> String {
+        // `magnitude` is a UInt64, so even Int64.min has one and nothing traps.
+        let whole = milliseconds.magnitude / 1000
+        var fraction = String(milliseconds.magnitude % 1000)
+        if fraction != "0" {
+            while fraction.count < 3 { fraction = "0" + fraction }
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+        }
+        let text = (milliseconds < 0 ? "-" : "") + String(whole) + (fraction == "0" ? "" : "." + fraction)
         return "timed out after \(text) s"
     }
 }

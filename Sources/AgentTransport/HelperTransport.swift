@@ -37,11 +37,11 @@ public struct HelperTransport: HTTPTransport {
         }
         var request = exchange.wireEncoded()
         defer { Memory.wipe(&request) }
-        let seconds = exchange.timeoutSeconds.isFinite ? min(max(exchange.timeoutSeconds, 0), HTTPExchange.maximumTimeoutSeconds) : HTTPExchange.maximumTimeoutSeconds
+        let timeout = exchange.boundedTimeoutMilliseconds
         let result: HelperProcess.Result
         do throws(Errno) {
             result = try HelperProcess.run(helper, input: request,
-                                           timeoutMilliseconds: Int64(seconds * 1000) + Self.graceMilliseconds,
+                                           timeoutMilliseconds: timeout + Self.graceMilliseconds,
                                            outputLimit: HTTPExchange.maximumWireLength)
         } catch {
             return .transportFailed("cannot run \(Self.executableName): \(error)")
@@ -50,7 +50,7 @@ public struct HelperTransport: HTTPTransport {
         defer { Memory.wipe(&output) }
         switch result.interruption {
         case .deadline?:
-            return .failed(HTTPOutcome.timedOut(after: exchange.timeoutSeconds))
+            return .failed(HTTPOutcome.timedOut(afterMilliseconds: timeout))
         case .outputLimit?:
             return .transportFailed("\(Self.executableName) failed: its answer is over \(HTTPExchange.maximumWireLength) bytes")
         case nil:

@@ -59,16 +59,17 @@ struct LoopbackTarget: Equatable {
 /// the close, read by `HTTPResponseParser`), all within the exchange's time-out.
 enum LoopbackHTTP {
     static func send(_ exchange: HTTPExchange, to target: LoopbackTarget) -> HTTPOutcome {
-        let seconds = exchange.timeoutSeconds.isFinite && exchange.timeoutSeconds > 0 ? min(exchange.timeoutSeconds, 3600) : 3600
-        let deadline = Clock.monotonicMilliseconds() + Int64(seconds * 1000)
+        let timeout = exchange.boundedTimeoutMilliseconds
+        let timedOut = HTTPOutcome.timedOut(afterMilliseconds: timeout)
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(timeout)
         let fd: FileDescriptor
         do throws(Errno) {
-            fd = try TCPSocket.connect(target.address, timeoutMilliseconds: Int(max(1, deadline - Clock.monotonicMilliseconds())))
+            fd = try TCPSocket.connect(target.address, timeoutMilliseconds: deadline - Clock.monotonicMilliseconds())
         } catch {
             // No connection, so not a byte of the request left: any request may be resent.
             switch error.code {
             case ECONNREFUSED: return .notSent("connection refused")
-            case ETIMEDOUT: return .notSent("connecting " + HTTPOutcome.timedOut(after: exchange.timeoutSeconds))
+            case ETIMEDOUT: return .notSent("connecting " + timedOut)
             default: return .notSent("cannot connect: \(error)")
             }
         }
@@ -79,22 +80,22 @@ enum LoopbackHTTP {
         var request = Array((head + "\r\n").utf8) + exchange.body
         defer { Memory.wipe(&request) }
         do throws(Errno) {
-            try fd.setTimeouts(milliseconds: Int(max(1, deadline - Clock.monotonicMilliseconds())))
+            try fd.setTimeouts(milliseconds: deadline - Clock.monotonicMilliseconds())
             try fd.sendAll(request)
         } catch {
-            return .failed(error.code == EAGAIN ? HTTPOutcome.timedOut(after: exchange.timeoutSeconds) : "connection lost: \(error)")
+            return .failed(error.code == EAGAIN ? timedOut : "connection lost: \(error)")
         }
         var parser = HTTPResponseParser(requestMethod: exchange.method, limits: answerLimits)
         defer { parser.wipe { Memory.wipe(&$0) } }  // the answer may hold tokens
         while true {
             let left = deadline - Clock.monotonicMilliseconds()
-            guard left > 0 else { return .failed(HTTPOutcome.timedOut(after: exchange.timeoutSeconds)) }
+            guard left > 0 else { return .failed(timedOut) }
             var chunk: [UInt8]
             do throws(Errno) {
-                try fd.setTimeouts(milliseconds: Int(left))
-                chunk = try fd.read(upTo: 16 * 1024)
+                try fd.setTimeouts(milliseconds: left)
+                chunk = try fd.read(upTo: readChunkBytes)
             } catch {
-                if error.code == EAGAIN || error.code == EWOULDBLOCK { return .failed(HTTPOutcome.timedOut(after: exchange.timeoutSeconds)) }
+                if error.code == EAGAIN || error.code == EWOULDBLOCK { return .failed(timedOut) }
                 return .failed("connection lost: \(error)")
             }
             defer { Memory.wipe(&chunk) }
@@ -108,10 +109,17 @@ enum LoopbackHTTP {
         }
     }
 
-    /// The answer's limits: a body as long as any exchange may carry, a head of up to 64 KiB.
+    /// Bytes asked of each `read`: a token endpoint's whole answer, usually.
+    static let readChunkBytes = 16 * 1024
+    /// The longest status line and headers of an answer: far beyond any token endpoint's
+    /// (a few hundred bytes), as nothing here controls what a server sends.
+    static let maximumAnswerHeadBytes = 64 * 1024
+
+    /// The answer's limits: a body as long as any exchange may carry, a head of up to
+    /// `maximumAnswerHeadBytes`.
     static var answerLimits: HTTPLimits {
         var limits = HTTPLimits()
-        limits.maxHeadBytes = 64 * 1024
+        limits.maxHeadBytes = maximumAnswerHeadBytes
         limits.maxBodyBytes = HTTPExchange.maximumBodyLength
         return limits
     }

@@ -66,7 +66,7 @@ extension AgentClient {
     ///
     /// - Throws: as `token(scopes:account:refresh:)`, and with `wait`, `denied`, `cancelled`,
     ///   `timeout` or `request_failed` as the request ends.
-    public func token(scopes: [String], account: AccountReference?, wait: Bool, timeout: Int64 = 300,
+    public func token(scopes: [String], account: AccountReference?, wait: Bool, timeout: Int64 = NumberRange.defaultWaitSeconds,
                       clientName: String? = nil) throws(AgentClientError) -> AccessToken {
         guard wait else { return try token(scopes: scopes, account: account) }
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string)), "wait": true, "timeout": .int(timeout)]
@@ -158,10 +158,15 @@ extension AgentClient {
         try requestInfo(try call(.requestCancel, ["request_id": .string(id)]))
     }
 
-    /// How long to wait for the answer to a wait of `seconds`: ten seconds more, in
-    /// milliseconds, saturating rather than trapping on a huge `seconds`.
-    static func milliseconds(waitingSeconds seconds: Int64) -> Int {
-        Int(seconds.saturatingAdding(10).saturatingMultiplied(by: 1000))
+    /// How much longer than a wait it asked for (`request.wait`, `token.get` with `wait`)
+    /// a client waits for the answer, which the agent gives by its own deadline; this only
+    /// guards against an agent that never does.
+    public static let waitAnswerGraceSeconds: Int64 = 10
+
+    /// How long to wait for the answer to a wait of `seconds`: `waitAnswerGraceSeconds`
+    /// more, in milliseconds, saturating rather than trapping on a huge `seconds`.
+    static func milliseconds(waitingSeconds seconds: Int64) -> Int64 {
+        seconds.saturatingAdding(waitAnswerGraceSeconds).saturatingMultiplied(by: 1000)
     }
 
     private func requestInfo(_ result: JSONObject) throws(AgentClientError) -> ApprovalRequestInfo {

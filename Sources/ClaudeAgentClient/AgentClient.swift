@@ -17,18 +17,19 @@ import AgentProtocol
 ///   does not know the operation (an older agent), or failed itself.
 public final class AgentClient {
     public let socketPath: String
-    /// How long one call may wait for its answer.
-    public var timeoutMilliseconds: Int
+    /// How long one call may wait for its answer. Any value is safe: the waits built on
+    /// it saturate, and less than 1 ms is 1 ms.
+    public var timeoutMilliseconds: Int64
     private var fd: FileDescriptor?
     private var decoder = FrameDecoder()
     private var nextID: Int64 = 1
 
     /// How long a call waits for the agent's answer unless told otherwise.
-    public static let defaultTimeoutMilliseconds = 30_000
+    public static let defaultTimeoutMilliseconds: Int64 = 30_000
     /// A long wait (`request.wait`) polls its socket in slices this long, so progress can show.
     static let waitSliceMilliseconds: Int32 = 1000
 
-    public init(socketPath: String, timeoutMilliseconds: Int = AgentClient.defaultTimeoutMilliseconds) {
+    public init(socketPath: String, timeoutMilliseconds: Int64 = AgentClient.defaultTimeoutMilliseconds) {
         self.socketPath = socketPath
         self.timeoutMilliseconds = timeoutMilliseconds
     }
@@ -80,14 +81,15 @@ public final class AgentClient {
         var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string))]
         if let account { fields["account"] = account.json }
         if refresh { fields["refresh"] = true }
-        // The protocol's range for timeout_ms is 1 ms to an hour.
-        fields["timeout_ms"] = .int(Int64(min(max(1, timeoutMilliseconds), 3_600_000)))
-        let result = try call(.tokenGet, fields, waitMilliseconds: timeoutMilliseconds + Self.answerGraceMilliseconds)
+        // Sent within the protocol's range for timeout_ms.
+        let range = NumberRange.requestTimeoutMilliseconds
+        fields["timeout_ms"] = .int(min(max(range.lowerBound, timeoutMilliseconds), range.upperBound))
+        let result = try call(.tokenGet, fields, waitMilliseconds: timeoutMilliseconds.saturatingAdding(Self.answerGraceMilliseconds))
         return try decoding { () throws(AgentError) in try AccessToken(json: result) }
     }
 
     /// How much longer than the deadline it sent a client waits for the agent's answer.
-    public static let answerGraceMilliseconds = 2_000
+    public static let answerGraceMilliseconds: Int64 = 2_000
 
     /// The least time a client waits for `op`'s answer, whatever its `timeoutMilliseconds`:
     /// an operation that waits for the provider must outlast the agent's worst case with
@@ -96,7 +98,7 @@ public final class AgentClient {
     /// (`request.select_account`) is one attempt plus the HTTPS helper's 2 s grace and the
     /// backoff of retries that never left: 60 s. A revocation (`account.logout`), which is
     /// idempotent and retried, is up to three: 100 s. 0 for the others.
-    public static func leastWaitMilliseconds(for op: Op) -> Int {
+    public static func leastWaitMilliseconds(for op: Op) -> Int64 {
         switch op {
         case .oauthCallback, .requestSelectAccount: return 60_000
         case .accountLogout: return 100_000
@@ -180,11 +182,11 @@ public final class AgentClient {
     ///
     /// - Throws: the agent's error for this request, with its own code, or the client's
     ///   (`agent_not_running`, `io`, `timeout`, `protocol_violation`).
-    public func call(_ op: Op, _ fields: JSONObject = JSONObject(), waitMilliseconds: Int? = nil,
+    public func call(_ op: Op, _ fields: JSONObject = JSONObject(), waitMilliseconds: Int64? = nil,
                      tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
         let id = try send(op, fields)
         let wait = waitMilliseconds ?? max(timeoutMilliseconds, Self.leastWaitMilliseconds(for: op))
-        let deadline = Clock.monotonicMilliseconds() + Int64(wait)
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(wait)
         while true {
             let connection = try connected()
             let payload = try readFrame(from: connection, deadline: deadline, waitMilliseconds: wait, tick: tick)
@@ -278,7 +280,7 @@ public final class AgentClient {
             } catch {
                 return nil
             }
-            guard let chunk = try? connection.read(upTo: 65536), !chunk.isEmpty else { return nil }
+            guard let chunk = try? connection.read(upTo: POSIXLimits.readChunkBytes), !chunk.isEmpty else { return nil }
             decoder.append(chunk)
         }
     }
@@ -298,7 +300,7 @@ public final class AgentClient {
     /// - Parameters:
     ///   - deadline: monotonic milliseconds by which the frame must have arrived.
     ///   - waitMilliseconds: the wait that deadline ends, for the message.
-    private func readFrame(from connection: FileDescriptor, deadline: Int64, waitMilliseconds: Int,
+    private func readFrame(from connection: FileDescriptor, deadline: Int64, waitMilliseconds: Int64,
                            tick: () -> Void) throws(AgentClientError) -> [UInt8] {
         while true {
             do throws(FrameError) {
@@ -323,7 +325,7 @@ public final class AgentClient {
     private func readChunk(from connection: FileDescriptor) throws(AgentClientError) -> [UInt8] {
         let chunk: [UInt8]
         do throws(Errno) {
-            chunk = try connection.read(upTo: 65536)
+            chunk = try connection.read(upTo: POSIXLimits.readChunkBytes)
         } catch where error == .wouldBlock {
             close()
             throw AgentClientError(.timeout, "the agent did not answer within \(timeoutMilliseconds) ms")

@@ -46,10 +46,10 @@ public final class AgentTokens: TokenSource {
 
     private let socketPath: String
     private let scopes: [String]
-    private let timeoutMilliseconds: Int
+    private let timeoutMilliseconds: Int64
     private let cache = Mutex<[String: EndpointToken]>([:])
 
-    public init(socketPath: String, scopes: [String], timeoutMilliseconds: Int) {
+    public init(socketPath: String, scopes: [String], timeoutMilliseconds: Int64) {
         self.socketPath = socketPath
         self.scopes = scopes
         self.timeoutMilliseconds = timeoutMilliseconds

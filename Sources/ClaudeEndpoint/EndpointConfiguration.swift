@@ -1,5 +1,6 @@
 import AgentPOSIX
 import AgentProtocol
+import ClaudeAgentClient
 import HTTPBridge
 
 /// How to run the local API endpoint.
@@ -38,7 +39,7 @@ public struct EndpointConfiguration: Sendable {
     /// Scopes asked of the agent for each token.
     public var scopes = ["user:inference"]
     /// How long one agent call may take (a refresh included).
-    public var agentTimeoutMilliseconds = 30_000
+    public var agentTimeoutMilliseconds = AgentClient.defaultTimeoutMilliseconds
     public var server: HTTPServerConfiguration
 
     public init(socketPath: String, upstream: UpstreamURL, listen: [SocketAddress] = [EndpointConfiguration.defaultListen]) {

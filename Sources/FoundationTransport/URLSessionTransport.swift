@@ -22,7 +22,8 @@ public struct URLSessionTransport: HTTPTransport {
               scheme == "http" || scheme == "https", url.host != nil else {
             return .transportFailed("the URL is not a valid http or https URL")
         }
-        let timeout = exchange.timeoutSeconds
+        let timeoutMilliseconds = exchange.boundedTimeoutMilliseconds
+        let timeout = Self.timeInterval(milliseconds: timeoutMilliseconds)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
@@ -45,7 +46,7 @@ public struct URLSessionTransport: HTTPTransport {
         let done = DispatchSemaphore(value: 0)
         let task = session.dataTask(with: request) { data, response, error in
             if let error {
-                let reason = Self.describe(error, timeoutSeconds: timeout)
+                let reason = Self.describe(error, timeoutMilliseconds: timeoutMilliseconds)
                 box.set(Self.neverSent(error) ? .notSent(reason) : .failed(reason))
             } else if let response = response as? HTTPURLResponse {
                 let body = data ?? Data()
@@ -62,21 +63,32 @@ public struct URLSessionTransport: HTTPTransport {
         task.resume()
         // URLSession enforces the time-out itself; this deadline only guards against a
         // completion handler that never comes, which would otherwise hang forever.
-        if done.wait(timeout: .now() + timeout + 2) == .timedOut {
+        let grace = Self.timeInterval(milliseconds: Self.completionGraceMilliseconds)
+        if done.wait(timeout: .now() + timeout + grace) == .timedOut {
             task.cancel()
-            _ = done.wait(timeout: .now() + 2)
-            return .failed(HTTPOutcome.timedOut(after: timeout))
+            _ = done.wait(timeout: .now() + grace)
+            return .failed(HTTPOutcome.timedOut(afterMilliseconds: timeoutMilliseconds))
         }
         return box.get() ?? .failed("no answer")
     }
 
+    /// How long past the exchange's time-out we wait for URLSession's completion handler,
+    /// and again after cancelling, before giving up on it.
+    static let completionGraceMilliseconds: Int64 = 2_000
+
+    /// `milliseconds` as Foundation's seconds. Exact for every time-out an exchange may
+    /// have; any `Int64` converts (to the nearest `Double`) without trapping.
+    static func timeInterval(milliseconds: Int64) -> TimeInterval {
+        TimeInterval(milliseconds) / 1000
+    }
+
     /// Transport errors in words a person can act on, rather than Foundation's
     /// "The operation could not be completed".
-    static func describe(_ error: any Error, timeoutSeconds: Double) -> String {
+    static func describe(_ error: any Error, timeoutMilliseconds: Int64) -> String {
         guard let urlError = error as? URLError else { return error.localizedDescription }
         switch urlError.code {
         case .cannotConnectToHost: return "connection refused"
-        case .timedOut: return HTTPOutcome.timedOut(after: timeoutSeconds)
+        case .timedOut: return HTTPOutcome.timedOut(afterMilliseconds: timeoutMilliseconds)
         case .cannotFindHost, .dnsLookupFailed: return "host not found"
         case .networkConnectionLost: return "connection lost"
         case .notConnectedToInternet: return "no network"

@@ -17,9 +17,9 @@ public struct AgentSocketCaller: AgentCalling {
     public let socketPath: String
     /// How long one call may take. Selecting an account waits for the control browser and
     /// a callback for the token exchange, so this is generous.
-    public var timeoutMilliseconds: Int
+    public var timeoutMilliseconds: Int64
 
-    public init(socketPath: String, timeoutMilliseconds: Int = AgentClient.defaultTimeoutMilliseconds) {
+    public init(socketPath: String, timeoutMilliseconds: Int64 = AgentClient.defaultTimeoutMilliseconds) {
         self.socketPath = socketPath
         self.timeoutMilliseconds = timeoutMilliseconds
     }

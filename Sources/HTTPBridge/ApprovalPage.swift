@@ -232,6 +232,10 @@ public enum ApprovalPage {
         .problem{background:#fee;border:1px solid #c99;padding:.5rem}
         """
 
+    /// How often the open page asks the bridge for requests and accounts again: new
+    /// requests show within a couple of seconds, at a few cheap calls a second at most.
+    static let refreshIntervalMilliseconds: Int64 = 2_000
+
     static let script = """
         "use strict";
         (function () {
@@ -349,7 +353,7 @@ public enum ApprovalPage {
               .then(function (body) { renderRequests(body.requests || []); }, function () {});
           }
           poll();
-          setInterval(poll, 2000);
+          setInterval(poll, \(refreshIntervalMilliseconds));
         })();
         """
 

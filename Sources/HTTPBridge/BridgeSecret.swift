@@ -53,9 +53,13 @@ public struct BridgeSecret: Sendable {
         }
     }
 
+    /// The most bytes read of a secret file to compare: a secret is 43 characters, and a
+    /// longer file is not one this bridge wrote.
+    static let maxFileBytes = 4096
+
     /// Removes `path` if it still holds this secret (another bridge may have replaced it).
     public func remove(from path: String) {
-        guard let content = try? FileSystem.readFile(path, limit: 4096) else { return }
+        guard let content = try? FileSystem.readFile(path, limit: Self.maxFileBytes) else { return }
         let text = String(decoding: content, as: UTF8.self)
         if text == value + "\n" || text == value { try? FileSystem.removeFile(path) }
     }

@@ -78,7 +78,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// spinning.
     private var acceptPausedUntil: Int64 = 0
     private var pollSet = PollSet()
-    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    private var readBuffer = [UInt8](repeating: 0, count: POSIXLimits.readChunkBytes)
     /// Connections whose stream has news for the loop, filled from producer threads.
     private let signalledStreams = Mutex<[UInt64]>([])
 
@@ -129,6 +129,9 @@ public final class HTTPServer: @unchecked Sendable {
 
     private static let stopByte: UInt8 = 1
     private static let streamByte: UInt8 = 2
+    /// Wake-up bytes read from the pipe per loop turn; more only wake the next turn, which
+    /// finds the same work.
+    private static let wakeDrainBytes = 256
 
     private func wakeLoop(_ byte: UInt8) {
         var byte = byte
@@ -194,7 +197,7 @@ public final class HTTPServer: @unchecked Sendable {
             index += listeners.count
         }
         if !pollSet.returnedEvents(at: index).isEmpty {
-            var drain = [UInt8](repeating: 0, count: 256)
+            var drain = [UInt8](repeating: 0, count: Self.wakeDrainBytes)
             let count = drain.withUnsafeMutableBytes { (try? wake.read.read(into: $0)) ?? 0 }
             if drain[0..<count].contains(Self.stopByte) { stopping = true }
             pumpSignalledStreams(now: now)

@@ -61,7 +61,7 @@ public enum PeerUID {
         }
         defer { fd.close() }
         var pending: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var chunk = [UInt8](repeating: 0, count: POSIXLimits.readChunkBytes)
         var found: UInt32?
         while true {
             let result = chunk.withUnsafeMutableBytes { raw in Result { () throws(Errno) in try fd.read(into: raw) } }

@@ -8,12 +8,18 @@ import AgentTransport
 public struct ControlBrowserClient: Sendable {
     private let baseURL: String
     private let transport: any HTTPTransport
-    private let timeoutSeconds: Double
+    private let timeoutMilliseconds: Int64
 
-    public init(baseURL: String, transport: any HTTPTransport = HelperTransport(), timeoutSeconds: Double = 5) {
+    /// How long `openAuth` waits for the control browser when not told, in milliseconds:
+    /// it is on loopback and answers at once, or is not running.
+    public static let defaultTimeoutMilliseconds: Int64 = 5_000
+
+    /// - Parameter timeoutMilliseconds: the whole exchange's time-out.
+    public init(baseURL: String, transport: any HTTPTransport = HelperTransport(),
+                timeoutMilliseconds: Int64 = ControlBrowserClient.defaultTimeoutMilliseconds) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.transport = transport
-        self.timeoutSeconds = timeoutSeconds
+        self.timeoutMilliseconds = timeoutMilliseconds
     }
 
     /// Succeeds on a 2xx answer; anything else (non-2xx, refused, timed out) is an error
@@ -23,7 +29,7 @@ public struct ControlBrowserClient: Sendable {
             throw OAuthError(kind: .rejected, code: nil, message: "control_browser_url \(baseURL) is not a valid URL", status: nil)
         }
         let target = "\(baseURL)/open-auth?account_id=\(accountID)&auth_url=\(PercentEncoding.encode(authorizeURL))"
-        let exchange = HTTPExchange(method: "GET", url: target, timeoutSeconds: timeoutSeconds, followsRedirects: true)
+        let exchange = HTTPExchange(method: "GET", url: target, timeoutMilliseconds: timeoutMilliseconds, followsRedirects: true)
         switch transport.send(exchange) {
         case .answered(let status, _):
             guard (200..<300).contains(status) else {

@@ -161,18 +161,24 @@ public enum ProviderHeaders {
     /// Headers a provider may not set: the agent hands out `Authorization` itself, and the
     /// others belong to the HTTP client.
     static let reserved = ["authorization", "host", "content-length", "content-type", "transfer-encoding", "connection"]
+    /// The longest header name a provider may configure: real ones (`anthropic-beta`) are
+    /// a dozen or two characters.
+    public static let maxNameBytes = 64
+    /// The longest header value a provider may configure: a list of beta flags fits many
+    /// times over, and every token answer carries it, so it stays small.
+    public static let maxValueBytes = 1024
 
     /// Why a header is unacceptable, or nil: the name must be an RFC 9110 §5.6.2 token and
     /// not reserved; the value visible ASCII and spaces only (no CR or LF, which would
     /// split a header line when printed by `token --header`).
     public static func problem(name: String, value: String) -> String? {
         let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
-        guard !name.isEmpty, name.utf8.count <= 64, name.utf8.allSatisfy(tchar.contains) else {
-            return "a header name is 1 to 64 letters, digits or !#$%&'*+-.^_`|~ (RFC 9110 token)"
+        guard !name.isEmpty, name.utf8.count <= maxNameBytes, name.utf8.allSatisfy(tchar.contains) else {
+            return "a header name is 1 to \(maxNameBytes) letters, digits or !#$%&'*+-.^_`|~ (RFC 9110 token)"
         }
         guard !reserved.contains(name.lowercased()) else { return "header \(name) is set by the agent or the HTTP client, not by a provider" }
-        guard value.utf8.count <= 1024, value.utf8.allSatisfy({ $0 == 0x20 || (0x21...0x7E).contains($0) }) else {
-            return "a header value is at most 1024 visible ASCII characters or spaces"
+        guard value.utf8.count <= maxValueBytes, value.utf8.allSatisfy({ $0 == 0x20 || (0x21...0x7E).contains($0) }) else {
+            return "a header value is at most \(maxValueBytes) visible ASCII characters or spaces"
         }
         return nil
     }

@@ -32,27 +32,32 @@ import Synchronization
 public final class TokenEndpointClient: Sendable {
     public let provider: ProviderConfiguration
     public let transport: any HTTPTransport
-    public let timeoutSeconds: Double
+    /// Each attempt's time-out, connection to last byte, in milliseconds.
+    public let timeoutMilliseconds: Int64
     public let maxAttempts: Int
-    public let initialBackoffMilliseconds: Int
+    /// The pause before the first retry, doubled before each next one.
+    public let initialBackoffMilliseconds: Int64
     private let attempts = Mutex(0)
 
     /// Backoff never grows past this, whatever `maxAttempts` is.
-    private static let maximumBackoffMilliseconds = 8_000
+    private static let maximumBackoffMilliseconds: Int64 = 8_000
 
-    /// Each attempt's time-out when none is configured, in seconds: long enough for a slow
-    /// provider that rotates on receipt and answers late (a shorter one loses the rotation).
-    public static let defaultTimeoutSeconds: Double = 30
+    /// Each attempt's time-out when none is configured, in milliseconds (30 s): long enough
+    /// for a slow provider that rotates on receipt and answers late (a shorter one loses
+    /// the rotation).
+    public static let defaultTimeoutMilliseconds: Int64 = 30_000
 
-    /// - Parameter timeoutSeconds: each attempt's time-out, connection to last byte.
+    /// - Parameter timeoutMilliseconds: each attempt's time-out, connection to last byte;
+    ///   zero or less is the default, and the transports cap it at
+    ///   `HTTPExchange.maximumTimeoutMilliseconds`.
     public init(provider: ProviderConfiguration, transport: any HTTPTransport = HelperTransport(),
-                timeoutSeconds: Double = TokenEndpointClient.defaultTimeoutSeconds, maxAttempts: Int = 3,
-                initialBackoffMilliseconds: Int = 250) {
+                timeoutMilliseconds: Int64 = TokenEndpointClient.defaultTimeoutMilliseconds, maxAttempts: Int = 3,
+                initialBackoffMilliseconds: Int64 = 250) {
         self.provider = provider
         self.transport = transport
-        self.timeoutSeconds = timeoutSeconds > 0 && timeoutSeconds.isFinite ? timeoutSeconds : Self.defaultTimeoutSeconds
+        self.timeoutMilliseconds = timeoutMilliseconds > 0 ? timeoutMilliseconds : Self.defaultTimeoutMilliseconds
         self.maxAttempts = max(1, maxAttempts)
-        self.initialBackoffMilliseconds = max(0, initialBackoffMilliseconds)
+        self.initialBackoffMilliseconds = min(max(0, initialBackoffMilliseconds), Self.maximumBackoffMilliseconds)
     }
 
     /// How many HTTP requests this client has sent, retries included (for tests and logs).
@@ -143,8 +148,8 @@ public final class TokenEndpointClient: Sendable {
             case .transportFailed(let reason):
                 throw OAuthError(kind: .transient, code: nil, message: "\(name) not reached: \(reason)", status: nil)
             }
-            Clock.sleep(milliseconds: Int64(backoff))
-            backoff = min(backoff * 2, Self.maximumBackoffMilliseconds)
+            Clock.sleep(milliseconds: backoff)
+            backoff = min(backoff.saturatingMultiplied(by: 2), Self.maximumBackoffMilliseconds)
             attempt += 1
         }
     }
@@ -169,6 +174,6 @@ public final class TokenEndpointClient: Sendable {
             headers.append(HTTPExchange.Header("Authorization", "Basic " + Base64.encode(Array(credentials.utf8))))
         }
         return HTTPExchange(method: "POST", url: endpoint, headers: headers, body: body,
-                            timeoutSeconds: timeoutSeconds, followsRedirects: false)
+                            timeoutMilliseconds: timeoutMilliseconds, followsRedirects: false)
     }
 }

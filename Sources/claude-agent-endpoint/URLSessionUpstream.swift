@@ -16,8 +16,10 @@ import Synchronization
 final class URLSessionUpstream: Upstream, @unchecked Sendable {
     private let session: URLSession
     private let exchanges: Exchanges
-    /// URLSession's own limit, far beyond any answer's.
-    static let outerLimitSeconds: Double = 86_400
+    /// URLSession's own limit, far beyond any answer's: a day, in milliseconds.
+    static let outerLimitMilliseconds: Int64 = 86_400_000
+    /// `outerLimitMilliseconds` as Foundation's seconds (exact: a whole number of them).
+    static let outerLimit = TimeInterval(outerLimitMilliseconds) / 1000
 
     /// - Parameter maxConnectionsPerHost: concurrent connections to the API; each stream
     ///   holds one for its whole length.
@@ -30,8 +32,8 @@ final class URLSessionUpstream: Upstream, @unchecked Sendable {
         configuration.httpCookieAcceptPolicy = .never
         configuration.urlCredentialStorage = nil
         configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
-        configuration.timeoutIntervalForRequest = Self.outerLimitSeconds
-        configuration.timeoutIntervalForResource = Self.outerLimitSeconds
+        configuration.timeoutIntervalForRequest = Self.outerLimit
+        configuration.timeoutIntervalForResource = Self.outerLimit
         // One delegate thread: each exchange's events arrive in order, and none blocks.
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
@@ -47,7 +49,7 @@ final class URLSessionUpstream: Upstream, @unchecked Sendable {
         // The exchange bounds the upstream's silence itself (ProxyExchange); URLSession's
         // time-outs only stop a stream that lives past a day.
         var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData,
-                                    timeoutInterval: Self.outerLimitSeconds)
+                                    timeoutInterval: Self.outerLimit)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.addValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }

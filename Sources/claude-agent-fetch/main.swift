@@ -22,7 +22,7 @@ let usage = """
 func readStandardInput(limit: Int) -> [UInt8]? {
     var input: [UInt8] = []
     while true {
-        guard let chunk = try? FileDescriptor.standardInput.read(upTo: 64 * 1024) else { return nil }
+        guard let chunk = try? FileDescriptor.standardInput.read(upTo: POSIXLimits.readChunkBytes) else { return nil }
         if chunk.isEmpty { return input }
         input += chunk
         if input.count > limit { return nil }

@@ -104,20 +104,17 @@ struct CallbackListener {
         }
     }
 
-    /// How long the browser has to send its whole request, and how big the head may be.
-    static let requestDeadlineMilliseconds: Int64 = 5000
-
     /// One request from the browser, read by the same parser as the bridge's server; nil
-    /// when it does not come whole within `requestDeadlineMilliseconds` (a malformed one is
+    /// when it does not come whole within `CLILimits.callbackRequestMilliseconds` (a malformed one is
     /// answered with the parser's status first).
     static func readRequest(_ fd: FileDescriptor) -> HTTPRequest? {
         try? fd.setNonBlocking(false)
-        let deadline = Clock.monotonicMilliseconds() + requestDeadlineMilliseconds
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(CLILimits.callbackRequestMilliseconds)
         var parser = HTTPParser()
         while true {
             let left = deadline - Clock.monotonicMilliseconds()
-            guard left > 0, (try? fd.setTimeouts(milliseconds: Int(left))) != nil,
-                  let chunk = try? fd.read(upTo: 8192), !chunk.isEmpty else { return nil }
+            guard left > 0, (try? fd.setTimeouts(milliseconds: left)) != nil,
+                  let chunk = try? fd.read(upTo: CLILimits.callbackReadChunkBytes), !chunk.isEmpty else { return nil }
             parser.append(chunk)
             do throws(HTTPParseError) {
                 if let request = try parser.next() { return request }

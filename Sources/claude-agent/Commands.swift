@@ -192,13 +192,13 @@ enum Commands {
 
     static func token(_ arguments: [String]) {
         let parsed = CommandTable.parse("token", arguments)
-        let timeout = CommandTable.seconds(parsed, "--timeout", command: "token") ?? 300
+        let timeout = CommandTable.seconds(parsed, "--timeout", command: "token") ?? NumberRange.defaultWaitSeconds
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = client(parsed)
         // The deadline sent with the request: the agent answers before it (a slow refresh
         // as `timeout`, with its reason), and the client waits a little longer.
-        client.timeoutMilliseconds = Int(tokenDeadlineSeconds) * 1000
+        client.timeoutMilliseconds = CLILimits.tokenDeadlineMilliseconds
         let token: AccessToken
         do throws(AgentClientError) {
             token = try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
@@ -219,11 +219,6 @@ enum Commands {
             Output.out(token.accessToken + "\n")
         }
     }
-
-    /// `token`'s deadline without `--timeout`: longer than the agent's worst refresh (one
-    /// 30 s attempt, its helper's grace, the backoff of a retry that never left), so the
-    /// agent's own outcome is what the user sees.
-    static let tokenDeadlineSeconds: Int64 = 60
 
     static func duration(_ seconds: Int64) -> String {
         if seconds < 60 { return "\(seconds)s" }

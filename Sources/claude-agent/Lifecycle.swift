@@ -12,7 +12,7 @@ enum Lifecycle {
         let lifetime = CommandTable.seconds(parsed, "-t", command: "start")
         let path = parsed.value("-a") ?? SocketPath.defaultPath()
 
-        if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: 5000).status() {
+        if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: CLILimits.runningAgentProbeMilliseconds).status() {
             let unused = (["-t"] + daemonFlags.keys.sorted() + daemonOptions.keys.sorted()).filter(parsed.given)
             if !unused.isEmpty {
                 Output.warn("an agent is already running (pid \(status.pid)); \(unused.joined(separator: ", ")) not applied")
@@ -47,21 +47,21 @@ enum Lifecycle {
             Output.fail(.startFailed, "could not start \(daemon): \(error)")
         }
         defer { errors.close() }
-        let deadline = Clock.monotonicMilliseconds() + 10_000
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(CLILimits.startWaitMilliseconds)
         while Clock.monotonicMilliseconds() < deadline {
-            if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: 2000).status() {
+            if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: CLILimits.startProbeMilliseconds).status() {
                 return status.pid
             }
             if let exitStatus = ProcessControl.reapIfExited(child) {
-                if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: 2000).status() {
+                if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: CLILimits.startProbeMilliseconds).status() {
                     return status.pid
                 }
-                let message = String(decoding: Terminal.readAll(from: errors, limit: 4096) ?? [], as: UTF8.self)
+                let message = String(decoding: Terminal.readAll(from: errors, limit: CLILimits.startErrorBytes) ?? [], as: UTF8.self)
                 failStart(daemonError: message.trimmingTrailingNewlines, exitStatus: exitStatus)
             }
-            Clock.sleep(milliseconds: 5)
+            Clock.sleep(milliseconds: CLILimits.lifecyclePollMilliseconds)
         }
-        Output.fail(.startFailed, "the agent (pid \(child)) did not answer at \(path) within 10 s")
+        Output.fail(.startFailed, "the agent (pid \(child)) did not answer at \(path) within \(CLILimits.startWaitMilliseconds / 1000) s")
     }
 
     /// claude-agentd failed before answering: its own `claude-agentd: <code>: <message>`
@@ -103,10 +103,10 @@ enum Lifecycle {
             Output.fail(error)
         }
         // The agent removed its socket before answering; wait briefly for it to exit.
-        let deadline = Clock.monotonicMilliseconds() + 3000
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(CLILimits.stopWaitMilliseconds)
         while pid > 0 && Signals.processExists(pid) && Clock.monotonicMilliseconds() < deadline {
             _ = ProcessControl.reapIfExited(pid)
-            Clock.sleep(milliseconds: 5)
+            Clock.sleep(milliseconds: CLILimits.lifecyclePollMilliseconds)
         }
         Output.out(shell.unset("CLAUDE_AGENT_SOCK") + shell.unset("CLAUDE_AGENT_PID") + "echo Agent pid \(pid) killed;\n")
     }

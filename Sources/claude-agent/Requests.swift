@@ -44,7 +44,7 @@ enum Requests {
         let parsed = CommandTable.parse("approve", arguments)
         let id = parsed.positionals[0]
         guard let accountText = parsed.value("--account") else { Output.usage("--account is required", command: "approve") }
-        let timeout = CommandTable.seconds(parsed, "--timeout", command: "approve") ?? 300
+        let timeout = CommandTable.seconds(parsed, "--timeout", command: "approve") ?? NumberRange.defaultWaitSeconds
         let account = AccountReference(text: accountText)
         let client = Commands.client(parsed)
         // The provider redirects to this command's own listener where it may (so an
@@ -92,13 +92,13 @@ enum Requests {
         let call = Commands.run { () throws(AgentClientError) in
             try waiter.send(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)])
         }
-        client.timeoutMilliseconds = 60_000
+        client.timeoutMilliseconds = CLILimits.relayCallMilliseconds
         var readStdin = state != nil
         let progress = FileDescriptor.standardError.isTerminal
         let began = Clock.monotonicMilliseconds()
         // The agent answers the wait by its own deadline; this one only guards against an
         // agent that never does.
-        let deadline = began.saturatingAdding(timeout.saturatingAdding(10).saturatingMultiplied(by: 1000))
+        let deadline = began.saturatingAdding(timeout.saturatingAdding(AgentClient.waitAnswerGraceSeconds).saturatingMultiplied(by: 1000))
         while true {
             let now = Clock.monotonicMilliseconds()
             if now >= deadline { Output.fail(.timeout, "the agent did not answer the wait for request \(id)") }
@@ -116,7 +116,7 @@ enum Requests {
                 stdinIndex = set.count
                 set.add(.standardInput, .readable)
             }
-            _ = try? set.wait(timeoutMilliseconds: Int32(min(1000, deadline - now)))
+            _ = try? set.wait(timeoutMilliseconds: Int32(min(CLILimits.waitSliceMilliseconds, deadline - now)))
             if !set.returnedEvents(at: 0).isEmpty {
                 let answer: JSONObject?
                 do throws(AgentClientError) {

@@ -32,7 +32,7 @@ func number(_ option: String, in range: ClosedRange<Int64>, unit: String) -> Int
 
 let socketPath = parsed.value("-a")
 let lifetime = number("-t", in: NumberRange.durationSeconds, unit: "seconds")
-let skew = number("--skew", in: NumberRange.offsetSeconds, unit: "seconds") ?? 60
+let skew = number("--skew", in: NumberRange.offsetSeconds, unit: "seconds") ?? AgentConfiguration.defaultExpirySkewSeconds
 let configPath = parsed.value("--config")
 let refreshAhead = parsed.has("--refresh-ahead")
 // In the order given: each import reads its file, and a later one of the same account wins.
@@ -41,8 +41,8 @@ let importPaths: [(String, Bool)] = parsed.ordered.compactMap { option in
     return (value, option.name == "--persist")
 }
 let importAccount = parsed.value("--import-account") ?? "default"
-let callbackURL = parsed.value("--callback-url") ?? "http://127.0.0.1:7777/oauth/callback"
-let idleTimeout = number("--idle-timeout", in: NumberRange.durationSeconds, unit: "seconds") ?? 60
+let callbackURL = parsed.value("--callback-url") ?? AgentConfiguration.defaultCallbackURL
+let idleTimeout = number("--idle-timeout", in: NumberRange.durationSeconds, unit: "seconds")
 let fetchHelper = parsed.value("--fetch-helper")
 let refusesForwarded = parsed.has("--no-forward")
 let refreshTimeout = number("--refresh-timeout", in: AgentSettings.refreshTimeoutRange, unit: "seconds")
@@ -108,12 +108,12 @@ var configuration = AgentConfiguration(
     refreshAhead: refreshAhead,
     imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
     callbackURL: callbackURL)
-configuration.idleTimeoutMilliseconds = idleTimeout.saturatingMultiplied(by: 1000)
+if let idleTimeout { configuration.idleTimeoutMilliseconds = idleTimeout.saturatingMultiplied(by: 1000) }
 configuration.fetchHelperPath = fetchHelper
 configuration.inheritedListener = inherited
 configuration.notifySocketPath = ServiceManager.takeNotifySocket()
 configuration.refusesForwarded = refusesForwarded
-configuration.refreshTimeoutSeconds = refreshTimeout ?? settings.refreshTimeoutSeconds ?? configuration.refreshTimeoutSeconds
+if let refreshTimeout { configuration.settings.refreshTimeoutSeconds = refreshTimeout }
 configuration.socketCheckIntervalMilliseconds = socketCheckInterval
 do {
     let agent = try Agent(configuration: configuration)

@@ -68,7 +68,7 @@ struct ProviderConfigurationTests {
     @Test("refresh_timeout_seconds sets each token endpoint attempt's time-out; absent, the agent's default applies")
     func refreshTimeout() throws {
         #expect(try Self.parse("{\"refresh_timeout_seconds\": 45}").refreshTimeoutSeconds == 45)
-        #expect(try Self.parse("{}").refreshTimeoutSeconds == nil)
+        #expect(try Self.parse("{}").refreshTimeoutSeconds == 30)
     }
 
     @Test("api_url: Claude's API built in, set per provider, null clears it, and it must be an http(s) URL")
@@ -258,7 +258,7 @@ struct ProviderConfigurationTests {
     ])
     func fileErrors(text: String, key: String, message: String) throws {
         let error = try #require(Self.error(text))
-        #expect(error == ConfigurationError(file: Self.path, key: key, message: message))
+        #expect(error.file == Self.path && error.key == key && error.message == message)
         #expect(error.description == "\(Self.path): \(key): \(message)")
     }
 

@@ -30,9 +30,10 @@ final class FakeClock: AgentClock {
 
 /// A token endpoint played in process. Each refresh answers a new pair (`at-1`/`rt-1`,
 /// `at-2`/`rt-2`, …); while `held`, exchanges wait at the gate until `release()`, so a
-/// test can pile clients up behind one refresh.
+/// test can pile clients up behind one refresh; while `unreachable`, each exchange fails
+/// before it is sent (counted all the same).
 final class GatedTokenEndpoint: HTTPTransport {
-    private let state = Mutex((calls: 0, entered: 0, held: false))
+    private let state = Mutex((calls: 0, entered: 0, held: false, unreachable: false))
     private let gate = DispatchSemaphore(value: 0)
     let lifetimeSeconds: Int64
 
@@ -45,6 +46,12 @@ final class GatedTokenEndpoint: HTTPTransport {
     var calls: Int { state.withLock { $0.calls } }
     /// Exchanges that reached the gate (sent, and waiting when held).
     var entered: Int { state.withLock { $0.entered } }
+
+    /// Whether exchanges fail without reaching the provider.
+    var unreachable: Bool {
+        get { state.withLock { $0.unreachable } }
+        set { state.withLock { $0.unreachable = newValue } }
+    }
 
     /// Lets every waiting exchange (and every later one) through.
     func release() {
@@ -61,10 +68,11 @@ final class GatedTokenEndpoint: HTTPTransport {
             return state.held
         }
         if held { gate.wait() }
-        let n = state.withLock { state -> Int in
+        let (n, unreachable) = state.withLock { state -> (Int, Bool) in
             state.calls += 1
-            return state.calls
+            return (state.calls, state.unreachable)
         }
+        if unreachable { return .transportFailed("the test made the provider unreachable") }
         let body = #"{"access_token": "at-\#(n)", "refresh_token": "rt-\#(n)", "token_type": "Bearer", "expires_in": \#(lifetimeSeconds), "scope": "user:inference"}"#
         return .answered(status: 200, body: Array(body.utf8))
     }
@@ -126,11 +134,13 @@ final class InProcessAgent {
     let endpoint: GatedTokenEndpoint
     let agent: Agent
 
-    init(endpoint: GatedTokenEndpoint = GatedTokenEndpoint(), defaultLifetime: Int64? = nil) throws {
+    init(endpoint: GatedTokenEndpoint = GatedTokenEndpoint(), defaultLifetime: Int64? = nil, skewSeconds: Int64 = 60,
+         refreshAhead: Bool = false) throws {
         self.endpoint = endpoint
         // Never bound: the agent is not started, its clients come through `connect()`.
         var configuration = AgentConfiguration(socketPath: "/nonexistent/in-process.sock", managesDirectory: false,
-                                               defaultLifetimeSeconds: defaultLifetime, version: "test")
+                                               defaultLifetimeSeconds: defaultLifetime, expirySkewSeconds: skewSeconds,
+                                               version: "test", refreshAhead: refreshAhead)
         configuration.clock = clock
         configuration.transport = endpoint
         agent = try Agent(configuration: configuration)
@@ -195,5 +205,6 @@ struct NoAnswer: Error { let id: Int64 }
 
 extension JSONValue {
     var errorCode: String? { self["error"]?["code"]?.stringValue }
+    var errorMessage: String? { self["error"]?["message"]?.stringValue }
     var accessToken: String? { self["result"]?["access_token"]?.stringValue }
 }

@@ -92,7 +92,7 @@ struct TokenStoreTests {
 
         let replaced = try add(&store, "work")
         _ = store.serializedAnswer(served(replaced))
-        try store.store(name: "work", requestedID: nil, provider: nil, token: token("t-new"), forgetAt: nil, now: 0)
+        _ = try store.store(name: "work", requestedID: nil, provider: nil, token: token("t-new"), forgetAt: nil, now: 0)
         #expect(!store.holdsServedAnswer(for: work.id))
         let renewed = try #require(store.account(id: work.id))
         #expect(String(decoding: store.serializedAnswer(served(renewed)), as: UTF8.self).contains("t-new"))
@@ -157,5 +157,67 @@ struct TokenStoreTests {
         store.update(store.account(.name("forever"))!.id) { $0.forgetAt = 150 }
         #expect(store.removeExpiredLifetimes(now: 160).map(\.name) == ["forever"])
         #expect(store.accounts.map(\.name) == ["long"])
+    }
+
+    @Test("a refresh's new tokens forget the last outcome as new tokens handed in do, but note when the refresh ended")
+    func refreshedForgetsRefreshHistory() throws {
+        var store = TokenStore()
+        let work = try add(&store, "work")
+        store.noteRefreshFailure(of: work.id, AgentError(.refreshFailed, "down"), reason: "down", dropTokens: false,
+                                 mayHaveArrived: true, endedAt: 9, now: 10)
+        #expect(store.account(id: work.id)?.refreshTokenMayBeSpent == true)
+        #expect(store.account(id: work.id)?.lastRefreshFailure?.code == .refreshFailed)
+        _ = store.serializedAnswer(served(work))
+        #expect(store.holdsServedAnswer(for: work.id))
+        store.holdRefreshed(token("fresh"), for: work.id, obtainedAt: 20, refreshEndedAt: 21, now: 20)
+        let refreshed = try #require(store.account(id: work.id))
+        #expect(refreshed.token?.accessToken == "fresh")
+        #expect(refreshed.obtainedAt == 20)
+        #expect(refreshed.lastRefreshError == nil)
+        #expect(!refreshed.refreshTokenMayBeSpent)
+        #expect(refreshed.lastRefreshEndedAt == 21)
+        #expect(refreshed.lastRefreshFailure == nil)
+        #expect(!store.holdsServedAnswer(for: work.id))
+    }
+
+    @Test("refresh-ahead times: about 2/3 of the life less up to a tenth, never past expiry less the skew, none without a refresh token")
+    func refreshAheadTimes() throws {
+        func refreshable(_ access: String, expiresAt: Int64) -> HeldToken {
+            HeldToken(accessToken: access, refreshToken: "r-" + access, expiresAt: expiresAt, tokenType: "Bearer",
+                      scopes: ["user:inference"])
+        }
+        var store = TokenStore(refreshAheadUnder: ExpiryRule(skewSeconds: 60))
+        let now: Int64 = 1_000
+        for name in ["a", "b", "c", "d", "e"] {
+            let account = try store.store(name: name, requestedID: nil, provider: "claude",
+                                          token: refreshable(name, expiresAt: now + 3000), forgetAt: nil, now: now)
+            let due = try #require(account.refreshAheadAt)
+            #expect((now + 1700...now + 2000).contains(due), "\(due - now)")
+        }
+        // A short life: the skew comes first (the whole skew for a token handed in, half
+        // the life for one the agent saw granted).
+        let short = try store.store(name: "short", requestedID: nil, provider: "claude",
+                                    token: refreshable("short", expiresAt: now + 90), forgetAt: nil, now: now)
+        #expect(short.refreshAheadAt == now + 30)
+        let granted = try store.store(name: "granted", requestedID: nil, provider: "claude",
+                                      token: refreshable("granted", expiresAt: now + 90), obtainedAt: now, forgetAt: nil, now: now)
+        #expect(granted.refreshAheadAt == now + 45)
+        store.holdRefreshed(refreshable("short-2", expiresAt: now + 190), for: short.id, obtainedAt: now + 100,
+                            refreshEndedAt: 0, now: now + 100)
+        #expect(store.account(id: short.id)?.refreshAheadAt == now + 145)
+        // A failed refresh is tried again 30 s on; a refused refresh token ends refresh-ahead.
+        store.noteRefreshFailure(of: short.id, AgentError(.refreshFailed, "down"), reason: "down", dropTokens: false,
+                                 mayHaveArrived: false, endedAt: 0, now: now + 150)
+        #expect(store.account(id: short.id)?.refreshAheadAt == now + 180)
+        store.noteRefreshFailure(of: short.id, AgentError(.loginRequired, "refused"), reason: "refused", dropTokens: true,
+                                 mayHaveArrived: false, endedAt: 0, now: now + 180)
+        #expect(store.account(id: short.id)?.refreshAheadAt == nil)
+        #expect(store.account(id: short.id)?.token == nil)
+        // Nothing to refresh with, or no refresh-ahead: no time.
+        #expect(try add(&store, "bare").refreshAheadAt == nil)
+        var plain = TokenStore()
+        let off = try plain.store(name: "off", requestedID: nil, provider: "claude", token: refreshable("off", expiresAt: now + 3000),
+                                  forgetAt: nil, now: now)
+        #expect(off.refreshAheadAt == nil)
     }
 }

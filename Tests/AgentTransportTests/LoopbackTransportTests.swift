@@ -18,7 +18,7 @@ struct LoopbackTransportTests {
                       "http://user@127.0.0.1/token", "ftp://127.0.0.1/x"])
     func routing(url: String) {
         let remote = Recorder()
-        let outcome = LoopbackTransport(remote: remote).send(HTTPExchange(method: "POST", url: url, timeoutSeconds: 1))
+        let outcome = LoopbackTransport(remote: remote).send(HTTPExchange(method: "POST", url: url, timeoutMilliseconds: 1_000))
         #expect(outcome == .answered(status: 299, body: []))
         #expect(remote.urls.withLock { $0 } == [url])
     }
@@ -27,7 +27,7 @@ struct LoopbackTransportTests {
     func refused() {
         let remote = Recorder()
         // Port 1 on loopback: nothing listens there on a test machine.
-        let outcome = LoopbackTransport(remote: remote).send(HTTPExchange(method: "GET", url: "http://127.0.0.1:1/open-auth", timeoutSeconds: 1))
+        let outcome = LoopbackTransport(remote: remote).send(HTTPExchange(method: "GET", url: "http://127.0.0.1:1/open-auth", timeoutMilliseconds: 1_000))
         #expect(outcome == .notSent("connection refused"))
         #expect(remote.urls.withLock { $0 }.isEmpty)
     }

@@ -38,18 +38,9 @@ struct RefreshSurvivalTests {
         #expect(try sandbox.cli("list", "-a", daemon.socket).stdout.contains(" ok "))
     }
 
-    @Test("\"cannot be refreshed\" is said only of an account without a refresh token")
-    func cannotBeRefreshed() throws {
-        let provider = try ScriptedProvider.start()
-        let sandbox = try Sandbox()
-        let daemon = try agent(sandbox, provider, key: ScriptedProvider.newKey(), "mode=rotate", extra: ["--skew", "1"])
-        #expect(try sandbox.cli("add", "--account", "w", "-a", daemon.socket, stdin: bundle(expiresIn: 3, refresh: nil)).status == 0)
-        Thread.sleep(forTimeInterval: 3.5)
-        let token = try sandbox.cli("token", "--account", "w", "-a", daemon.socket)
-        #expect(token.status == 4)
-        #expect(token.stderr.hasPrefix("claude-agent: expired: the token of account w expired at "))
-        #expect(token.stderr.hasSuffix(" and cannot be refreshed: it came without a refresh token\n"), "\(token.stderr)")
-    }
+    // "Cannot be refreshed" is said only of an account without a refresh token: tested in
+    // process under a fake clock (ExpiredTokenTests), so that no test waits for a token to
+    // lapse.
 
     // MARK: 2. A slow answer to a rotating refresh
 

@@ -50,8 +50,8 @@ struct HelperTransportTests {
         revocationEndpoint: nil, scopes: ["user:inference"], clientSecret: nil, tokenRequestEncoding: .form, userAgent: "oauth-tests/1.0")
 
     /// A refresh through `helper`, expected to fail; returns the error and the client.
-    static func refresh(through helper: String, timeout: Double = 5) throws -> (OAuthError, TokenEndpointClient) {
-        let client = TokenEndpointClient(provider: provider, transport: HelperTransport(path: helper), timeoutSeconds: timeout,
+    static func refresh(through helper: String, timeoutMilliseconds: Int64 = 5_000) throws -> (OAuthError, TokenEndpointClient) {
+        let client = TokenEndpointClient(provider: provider, transport: HelperTransport(path: helper), timeoutMilliseconds: timeoutMilliseconds,
                                          maxAttempts: 3, initialBackoffMilliseconds: 10)
         do {
             _ = try client.refresh(refreshToken: "rt-secret", scopes: nil, now: { 0 })
@@ -98,7 +98,7 @@ struct HelperTransportTests {
         let helper = try standIns.script("helper", "exec sleep 30")
         let transport = HelperTransport(path: helper)
         let started = Date()
-        let outcome = transport.send(HTTPExchange(method: "GET", url: "http://127.0.0.1:9/", timeoutSeconds: 0.5))
+        let outcome = transport.send(HTTPExchange(method: "GET", url: "http://127.0.0.1:9/", timeoutMilliseconds: 500))
         let elapsed = Date().timeIntervalSince(started)
         #expect(outcome == .failed("timed out after 0.5 s"))
         #expect(elapsed >= 2.4, "\(elapsed) s")
@@ -115,7 +115,7 @@ struct HelperTransportTests {
             printf '{"status": 204, "body": ""}'
             """)
         let exchange = HTTPExchange(method: "POST", url: "http://127.0.0.1:9/t", headers: [.init("Accept", "application/json")],
-                                    body: Array("refresh_token=rt-secret".utf8), timeoutSeconds: 3)
+                                    body: Array("refresh_token=rt-secret".utf8), timeoutMilliseconds: 3_000)
         #expect(HelperTransport(path: helper).send(exchange) == .answered(status: 204, body: []))
         let request = try HTTPExchange(wire: [UInt8](try Data(contentsOf: URL(fileURLWithPath: seen))))
         #expect(request == exchange)

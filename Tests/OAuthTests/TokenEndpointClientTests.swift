@@ -48,9 +48,9 @@ struct TokenEndpointClientTests {
     }
 
     /// A client that retries quickly, so the retry tests take milliseconds.
-    static func client(_ provider: ProviderConfiguration, _ carrier: Carrier, timeout: Double = 5,
+    static func client(_ provider: ProviderConfiguration, _ carrier: Carrier, timeoutMilliseconds: Int64 = 5_000,
                        attempts: Int = 3) -> TokenEndpointClient {
-        TokenEndpointClient(provider: provider, transport: carrier.transport, timeoutSeconds: timeout, maxAttempts: attempts,
+        TokenEndpointClient(provider: provider, transport: carrier.transport, timeoutMilliseconds: timeoutMilliseconds, maxAttempts: attempts,
                             initialBackoffMilliseconds: 10)
     }
 
@@ -229,7 +229,7 @@ struct TokenEndpointClientTests {
     func slowEndpoint(carrier: Carrier) throws {
         let server = try FakeTokenEndpoint.start()
         let key = FakeTokenEndpoint.newKey()
-        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=slow&delay=4")), carrier, timeout: 0.5, attempts: 2)
+        let client = Self.client(Self.provider(server.tokenURL(key: key, "mode=slow&delay=4")), carrier, timeoutMilliseconds: 500, attempts: 2)
         let error = try #require(Self.failure { _ = try client.refresh(refreshToken: "rt", scopes: nil, now: { Self.now }) })
         #expect(error.kind == .transient)
         #expect(error.mayHaveArrived)
@@ -245,7 +245,7 @@ struct TokenEndpointClientTests {
         let key = FakeTokenEndpoint.newKey()
         let client = TokenEndpointClient(provider: Self.provider(server.tokenURL(key: key, "mode=rotate&seed=rt-b&delay=2")),
                                          transport: carrier.transport)
-        #expect(client.timeoutSeconds == 30)
+        #expect(client.timeoutMilliseconds == 30_000)
         let grant = try client.refresh(refreshToken: "rt-b", scopes: nil, now: { Self.now })
         #expect(grant.refreshToken == "rt-1")
         #expect(try server.log(key: key).count == 1)

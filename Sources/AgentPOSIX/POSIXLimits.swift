@@ -1,0 +1,15 @@
+/// The sizes the POSIX wrappers use when their caller gives none, and that the targets
+/// above share, in one place (as ssh-agent keeps its limits at the top of one file).
+public enum POSIXLimits {
+    /// `listen(2)`'s backlog: connections the kernel queues before we accept them. 128
+    /// was Linux's `SOMAXCONN` until 5.4, and the kernel caps a larger one at its own.
+    public static let listenBacklog: Int32 = 128
+    /// Bytes asked of one `read(2)` when reading a stream to its end or a burst of
+    /// frames: the socket buffer's default size, so one call usually empties it.
+    public static let readChunkBytes = 64 * 1024
+    /// `FileSystem.readFile`'s default limit: the files read whole here (credentials,
+    /// configuration, `/proc` entries, secrets) are a few KiB.
+    public static let maxFileBytes = 1 << 20
+    /// `Terminal.readLine`'s default limit: a pasted code, URL or passphrase.
+    public static let maxLineBytes = 4096
+}

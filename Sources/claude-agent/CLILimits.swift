@@ -1,0 +1,37 @@
+/// The command line's own waits, polls and sizes, in one place (the agent keeps its
+/// limits in AgentCore's `Limits`; the waits a user chooses are in `NumberRange`).
+/// Each duration carries its unit in its name.
+enum CLILimits {
+    /// `start`: how long a new agent has to answer on its socket. It answers within
+    /// milliseconds; ten seconds leaves room for a loaded machine's first start.
+    static let startWaitMilliseconds: Int64 = 10_000
+    /// `start`: how long the probe of an already running agent waits for its `status`. A
+    /// live agent answers at once; a hung one should not make `start` hang long.
+    static let runningAgentProbeMilliseconds: Int64 = 5_000
+    /// `start`: how long each probe of the agent being started waits for its `status`.
+    static let startProbeMilliseconds: Int64 = 2_000
+    /// `start` and `stop`: the pause between looks at a starting or exiting agent, short
+    /// against the few milliseconds an agent takes either way.
+    static let lifecyclePollMilliseconds: Int64 = 5
+    /// `stop`: how long to wait for the agent's process to exit after it answered (it
+    /// removed its socket first, so a slower exit harms no one).
+    static let stopWaitMilliseconds: Int64 = 3_000
+    /// The most bytes of a failing agent's standard error `start` reads to report it.
+    static let startErrorBytes = 4_096
+    /// `login`, `logout` and `approve`: each call to the agent while relaying a login,
+    /// which may include a code exchange (30 s per attempt at the token endpoint) or a
+    /// revocation, so longer than the client's default.
+    static let relayCallMilliseconds: Int64 = 60_000
+    /// `token`'s deadline without `--timeout`: longer than the agent's worst refresh (one
+    /// 30 s attempt, its helper's grace, the backoff of a retry that never left), so the
+    /// agent's own outcome is what the user sees.
+    static let tokenDeadlineMilliseconds: Int64 = 60_000
+    /// `login` and `approve`: the longest single wait in their loops, so the progress line
+    /// counts seconds and the deadline is seen on time.
+    static let waitSliceMilliseconds: Int64 = 1_000
+    /// The login callback listener: how long the browser has to send its whole request.
+    static let callbackRequestMilliseconds: Int64 = 5_000
+    /// The login callback listener: bytes asked of each `read` of the browser's request
+    /// (a whole request, usually; `HTTPParser` bounds the total).
+    static let callbackReadChunkBytes = 8_192
+}
