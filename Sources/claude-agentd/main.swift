@@ -6,8 +6,9 @@ import AgentPOSIX
 import AgentProtocol
 import OAuth
 
-/// One line, `claude-agentd: <code>: <message>`, and the exit status the shared table
-/// gives the code (`claude-agent start` passes the line on under its own name).
+/// claude-agentd's command line; it fails with one line, `claude-agentd: <code>: <message>`,
+/// and the exit status the shared table gives the code (`claude-agent start` passes the
+/// line on under its own name).
 let program = CommandLineProgram(
     name: "claude-agentd", options: DaemonOptions.all, synopsis: "[-a SOCKET] [-t SECONDS] [agent options]",
     description: """
