@@ -249,7 +249,7 @@ public final class Agent {
         }
         if configuration.refreshAhead && now >= nextRefreshAheadCheck {
             refreshAheadIfDue(now: wallClock)
-            nextRefreshAheadCheck = now + 1000
+            nextRefreshAheadCheck = now + Limits.refreshAheadCheckMilliseconds
         }
         sweepRequests(monotonic: now)
         expireRefreshWaiters(monotonic: now)

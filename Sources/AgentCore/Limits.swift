@@ -63,4 +63,21 @@ public enum Limits {
     public static let defaultWaitSeconds = NumberRange.defaultWaitSeconds
     /// How often the agent looks for refresh tokens entering that last day.
     public static let refreshExpiryCheckMilliseconds: Int64 = 60_000
+    /// How often the agent looks for tokens due a background refresh (`--refresh-ahead`):
+    /// due times are whole seconds, so once a second finds each one as it falls due.
+    public static let refreshAheadCheckMilliseconds: Int64 = 1_000
+    /// The longest `client_name` or `hostname` a token request may carry, in bytes: a
+    /// program's or a machine's name (a DNS name is at most 253), shown on one line of
+    /// `claude-agent requests` and the approval page.
+    public static let maxClientNameBytes = 256
+    /// The longest `reason` a `request.deny` may give, in bytes: no more than a request's
+    /// `error` repeats (`ApprovalRequest.maxErrorCharacters`), so the reason is shown whole.
+    public static let maxDenyReasonBytes = ApprovalRequest.maxErrorCharacters
+    /// The most bytes read of a caller's `/proc/<pid>/cmdline` or `/proc/<pid>/status`:
+    /// `status` is a few KiB; a longer command line is not read at all (the request shows
+    /// none), so a caller cannot make the agent read megabytes per request.
+    public static let maxCallerFileBytes = 64 * 1024
+    /// The most bytes of a caller's command line a request keeps to show (`caller.command_line`):
+    /// enough to tell one tool's invocation from another, on one line of a listing.
+    public static let maxCallerCommandLineBytes = 1024
 }

@@ -127,11 +127,10 @@ public final class HTTPServer: @unchecked Sendable {
         wakeLoop(Self.stopByte)
     }
 
+    /// The wake-up byte `stop()` writes: the loop ends.
     private static let stopByte: UInt8 = 1
+    /// The wake-up byte a streamed response writes when it has bytes for its client.
     private static let streamByte: UInt8 = 2
-    /// Wake-up bytes read from the pipe per loop turn; more only wake the next turn, which
-    /// finds the same work.
-    private static let wakeDrainBytes = 256
 
     private func wakeLoop(_ byte: UInt8) {
         var byte = byte
@@ -197,7 +196,7 @@ public final class HTTPServer: @unchecked Sendable {
             index += listeners.count
         }
         if !pollSet.returnedEvents(at: index).isEmpty {
-            var drain = [UInt8](repeating: 0, count: Self.wakeDrainBytes)
+            var drain = [UInt8](repeating: 0, count: POSIXLimits.wakeDrainBytes)
             let count = drain.withUnsafeMutableBytes { (try? wake.read.read(into: $0)) ?? 0 }
             if drain[0..<count].contains(Self.stopByte) { stopping = true }
             pumpSignalledStreams(now: now)
