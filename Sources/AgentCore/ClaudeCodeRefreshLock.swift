@@ -55,7 +55,7 @@ final class ClaudeCodeRefreshLock: @unchecked Sendable {
     private init(locks: [DirectoryLock]) {
         self.locks = locks
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
-        let touch = DispatchTimeInterval.milliseconds(Int(Self.touchMilliseconds))
+        let touch = DispatchTimeInterval.milliseconds(Int(clamping: Self.touchMilliseconds))
         timer.schedule(deadline: .now() + touch, repeating: touch)
         timer.setEventHandler { [locks] in for lock in locks { lock.touch() } }
         timer.resume()

@@ -13,8 +13,9 @@ public enum Limits {
     /// A connection with nothing in flight and no bytes for this long is closed (the
     /// default of `--idle-timeout`).
     public static let idleTimeoutMilliseconds: Int64 = 60_000
-    /// Unanswered output a client may leave unread before we stop reading its requests.
-    public static let maxPendingOutput = 1 << 20
+    /// Unanswered output a client may leave unread before we stop reading its requests,
+    /// in bytes.
+    public static let maxPendingOutput = POSIXLimits.maxPendingOutputBytes
     /// Bytes read per `read` call.
     public static let readChunk = POSIXLimits.readChunkBytes
     /// The most entries one page of `account.list` or `request.list` holds (and the

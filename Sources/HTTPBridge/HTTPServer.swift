@@ -14,8 +14,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Open connections; one more is answered 503 and closed.
     public var maxConnections = 512
     public var limits = HTTPLimits()
-    /// Answers a client may leave unread before we stop reading its pipelined requests.
-    public var maxPendingOutput = 1 << 20
+    /// Answers a client may leave unread before we stop reading its pipelined requests,
+    /// in bytes.
+    public var maxPendingOutput = POSIXLimits.maxPendingOutputBytes
     /// How long a connection closing after an error answer is drained (see
     /// `HTTPConnection.Phase.lingering`).
     public var lingerMilliseconds: Int64 = 2_000
