@@ -36,8 +36,11 @@ public enum Limits {
     public static let maxBufferedBytes = 64 << 20
     /// Accounts held at once (lookups cost the same however many are held).
     public static let maxAccounts = 16_384
-    /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped.
+    /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped at
+    /// `maxUnlockDelayMilliseconds`.
     public static let unlockFailureDelayMilliseconds: Int64 = 100
+    /// The longest delay failed unlocks add: guessing stays slow (a hundred failures in,
+    /// each costs ten seconds), yet the owner who mistyped is never locked out for long.
     public static let maxUnlockDelayMilliseconds: Int64 = 10_000
     /// Logins started and not yet called back.
     public static let maxPendingLogins = 64
