@@ -83,7 +83,9 @@ let package = Package(
         // statically like it; the CLI only execs it.
         .executableTarget(
             name: "claude-agent-endpoint",
-            dependencies: ["ClaudeEndpoint", "ClaudeAgentClient", "AgentArguments", "HTTPBridge", "AgentPOSIX", "AgentProtocol", "FoundationSession"],
+            dependencies: [
+                "ClaudeEndpoint", "ClaudeAgentClient", "AgentArguments", "HTTPBridge", "AgentPOSIX", "AgentProtocol", "FoundationSession",
+            ],
             linkerSettings: staticFoundation),
         // The HTTPS helper links Foundation statically too, so no installed executable needs
         // the toolchain's shared libraries; it still links the system's libcurl (libcurl4),

@@ -14,15 +14,20 @@ enum Caller {
     /// The command line with its NUL separators as spaces, at most
     /// `Limits.maxCallerCommandLineBytes`.
     static func commandLine(pid: Int32) -> String? {
-        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline", limit: Limits.maxCallerFileBytes), !bytes.isEmpty else { return nil }
-        let text = String(decoding: bytes.prefix(Limits.maxCallerCommandLineBytes).map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline", limit: Limits.maxCallerFileBytes), !bytes.isEmpty else {
+            return nil
+        }
+        let shown = bytes.prefix(Limits.maxCallerCommandLineBytes).map { $0 == 0 ? UInt8(ascii: " ") : $0 }
+        let text = String(decoding: shown, as: UTF8.self)
         return text.hasSuffix(" ") ? String(text.dropLast()) : text
     }
 
     /// The command line's arguments after `argv[0]`, split at its NULs (at most
     /// `Limits.maxCallerFileBytes` read).
     static func arguments(pid: Int32) -> [String]? {
-        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline", limit: Limits.maxCallerFileBytes), !bytes.isEmpty else { return nil }
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/cmdline", limit: Limits.maxCallerFileBytes), !bytes.isEmpty else {
+            return nil
+        }
         let words = bytes.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         // The command line ends with a NUL, which leaves one empty word at the end.
         return Array(words.dropFirst().dropLast(words.last == "" ? 1 : 0))

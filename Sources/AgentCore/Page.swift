@@ -59,7 +59,8 @@ extension JSONObject {
         let limit = try optionalInt("limit", in: 1...Int64(Limits.maxPageEntries)) ?? Int64(Limits.maxPageEntries)
         var after: UInt64?
         if let cursor = try optionalString("cursor") {
-            guard cursor.utf8.count <= Self.maxCursorDigits, cursor.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let position = UInt64(cursor) else {
+            guard cursor.utf8.count <= Self.maxCursorDigits, cursor.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let position = UInt64(cursor) else {
                 throw AgentError(.badRequest, "field \"cursor\" must be a next_cursor this agent gave")
             }
             after = position

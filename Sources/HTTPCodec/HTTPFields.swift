@@ -72,7 +72,8 @@ func contentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
     var length: Int?
     for text in declared {
         let digits = trimmed(text)
-        guard !digits.isEmpty, digits.utf8.count <= maxContentLengthDigits, digits.utf8.allSatisfy(isDigit), let value = Int(digits) else {
+        guard !digits.isEmpty, digits.utf8.count <= maxContentLengthDigits, digits.utf8.allSatisfy(isDigit),
+              let value = Int(digits) else {
             throw .badRequest("Content-Length is not a number")
         }
         if let length, length != value { throw .badRequest("Content-Length values differ") }

@@ -24,7 +24,8 @@ public struct PKCE: Sendable, Equatable {
     public init(verifier: String) throws(PKCEError) {
         let bytes = verifier.utf8
         guard PKCE.verifierLength.contains(bytes.count) else {
-            throw PKCEError(message: "PKCE verifier must be \(PKCE.verifierLength.lowerBound) to \(PKCE.verifierLength.upperBound) characters, got \(bytes.count)")
+            let range = PKCE.verifierLength
+            throw PKCEError(message: "PKCE verifier must be \(range.lowerBound) to \(range.upperBound) characters, got \(bytes.count)")
         }
         for b in bytes where !PKCE.isUnreserved(b) {
             throw PKCEError(message: "PKCE verifier contains a character outside [A-Za-z0-9-._~]")
@@ -36,11 +37,12 @@ public struct PKCE: Sendable, Equatable {
     /// the usual 43 characters). The caller supplies the bytes (from the OS
     /// RNG) so this stays pure and testable. Requires `randomByteCount` bytes.
     public init(randomBytes: [UInt8]) throws(PKCEError) {
-        guard randomBytes.count >= PKCE.randomByteCount.lowerBound else {
-            throw PKCEError(message: "PKCE verifier needs at least \(PKCE.randomByteCount.lowerBound) random bytes, got \(randomBytes.count)")
+        let range = PKCE.randomByteCount
+        guard randomBytes.count >= range.lowerBound else {
+            throw PKCEError(message: "PKCE verifier needs at least \(range.lowerBound) random bytes, got \(randomBytes.count)")
         }
-        guard randomBytes.count <= PKCE.randomByteCount.upperBound else {
-            throw PKCEError(message: "PKCE verifier takes at most \(PKCE.randomByteCount.upperBound) random bytes, got \(randomBytes.count)")
+        guard randomBytes.count <= range.upperBound else {
+            throw PKCEError(message: "PKCE verifier takes at most \(range.upperBound) random bytes, got \(randomBytes.count)")
         }
         try self.init(verifier: Base64URL.encode(randomBytes))
     }

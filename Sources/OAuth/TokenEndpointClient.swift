@@ -61,7 +61,8 @@ public final class TokenEndpointClient: Sendable {
     ///   zero or less is the default, and the transports cap it at
     ///   `HTTPExchange.maximumTimeoutMilliseconds`.
     public init(provider: ProviderConfiguration, transport: any HTTPTransport = HelperTransport(),
-                timeoutMilliseconds: Int64 = TokenEndpointClient.defaultTimeoutMilliseconds, maxAttempts: Int = TokenEndpointClient.defaultMaxAttempts,
+                timeoutMilliseconds: Int64 = TokenEndpointClient.defaultTimeoutMilliseconds,
+                maxAttempts: Int = TokenEndpointClient.defaultMaxAttempts,
                 initialBackoffMilliseconds: Int64 = TokenEndpointClient.defaultInitialBackoffMilliseconds) {
         self.provider = provider
         self.transport = transport
