@@ -74,9 +74,10 @@ public struct SHA256: Sendable {
         // Top up a partially filled buffer first.
         if bufferCount > 0 {
             let take = min(SHA256.blockLength - bufferCount, count)
+            let start = bufferCount
             buffer.withUnsafeMutableBytes { dst in
-                dst.baseAddress!.advanced(by: bufferCount)
-                    .copyMemory(from: raw.baseAddress!, byteCount: take)
+                UnsafeMutableRawBufferPointer(rebasing: dst[start ..< start + take])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0 ..< take]))
             }
             bufferCount += take
             offset = take
@@ -94,7 +95,8 @@ public struct SHA256: Sendable {
         let rest = count - offset
         if rest > 0 {
             buffer.withUnsafeMutableBytes { dst in
-                dst.baseAddress!.copyMemory(from: raw.baseAddress!.advanced(by: offset), byteCount: rest)
+                UnsafeMutableRawBufferPointer(rebasing: dst[0 ..< rest])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset ..< count]))
             }
             bufferCount = rest
         }
@@ -159,10 +161,9 @@ public struct SHA256: Sendable {
     /// Processes one 64-byte block (FIPS 180-4 §6.2.2).
     private mutating func compress(_ block: UnsafeRawBufferPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            let p = block.baseAddress!.assumingMemoryBound(to: UInt8.self)
             for t in 0 ..< 16 {
-                w[t] = UInt32(p[4 * t]) << 24 | UInt32(p[4 * t + 1]) << 16
-                    | UInt32(p[4 * t + 2]) << 8 | UInt32(p[4 * t + 3])
+                w[t] = UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16
+                    | UInt32(block[4 * t + 2]) << 8 | UInt32(block[4 * t + 3])
             }
             for t in 16 ..< 64 {
                 let x = w[t - 15], y = w[t - 2]

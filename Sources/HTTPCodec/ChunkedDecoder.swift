@@ -18,10 +18,18 @@ struct ChunkedDecoder {
     }
 
     private var state = State.size
-    /// The decoded body so far.
+    /// Whether `body` keeps the decoded bytes; when false they are only counted.
+    let keepsData: Bool
+    /// The decoded body so far (empty when `keepsData` is false).
     private(set) var body: [UInt8] = []
+    /// How many bytes have been decoded so far.
+    private(set) var dataCount = 0
     /// Bytes of the trailer section so far, bounded like a head.
     private var trailerBytes = 0
+
+    init(keepsData: Bool = true) {
+        self.keepsData = keepsData
+    }
 
     var isDone: Bool {
         if case .done = state { return true }
@@ -51,7 +59,8 @@ struct ChunkedDecoder {
             case .data(let remaining):
                 let available = min(remaining, buffer.count - position)
                 guard available > 0 else { return position }
-                body += buffer[position..<position + available]
+                if keepsData { body += buffer[position..<position + available] }
+                dataCount += available
                 position += available
                 state = remaining == available ? .dataEnd : .data(remaining: remaining - available)
             case .dataEnd:
@@ -108,7 +117,7 @@ struct ChunkedDecoder {
     /// `chunk-size [ chunk-ext ]`: hex digits, then nothing or `;` extensions (optional
     /// whitespace before the `;`, RFC 9112 §7.1.1).
     private func chunkSize(_ line: ArraySlice<UInt8>, limits: HTTPLimits) throws(HTTPParseError) -> Int {
-        let room = limits.maxBodyBytes - body.count
+        let room = limits.maxBodyBytes - dataCount
         var size = 0
         var index = line.startIndex
         while index < line.endIndex, let digit = hexValue(line[index]) {

@@ -53,22 +53,37 @@ public struct HTTPResponseParser {
     public let limits: HTTPLimits
     /// The request's method: the answer to HEAD has no body (RFC 9110 §9.3.2).
     public let requestMethod: String
+    /// False for a client that needs only a body's size, not its bytes (a benchmark
+    /// streaming hundreds of MiB): the body is counted in `bodyByteCount` as it arrives and
+    /// dropped, and the response comes out with an empty `body`. `limits.maxBodyBytes`
+    /// bounds the count all the same.
+    public let keepsBody: Bool
+    /// Body bytes received so far, without their transfer coding.
+    public private(set) var bodyByteCount = 0
     private var buffer: [UInt8] = []
     private var start = 0
     private var scan = 0
     private var lineStart = 0
     private enum Framing {
         case length(Int)
-        case chunked(ChunkedDecoder)
+        case chunked
         case close
     }
 
     private var head: (HTTPVersion, Int, HTTPHeaders, Framing)?
+    /// A chunked body's decoder, kept apart from `head` and taken out while it works so
+    /// that it is never shared: a shared copy made each read copy the whole body so far
+    /// (quadratic in the body's size) and made `wipe` clear a copy.
+    private var decoder: ChunkedDecoder?
+    /// True once the final response's head has been read and a byte after it has arrived:
+    /// a client's time to the first byte of the body (a benchmark times streamed answers).
+    public private(set) var bodyHasBegun = false
     private var finished = false
 
-    public init(requestMethod: String, limits: HTTPLimits = HTTPLimits()) {
+    public init(requestMethod: String, limits: HTTPLimits = HTTPLimits(), keepsBody: Bool = true) {
         self.requestMethod = requestMethod
         self.limits = limits
+        self.keepsBody = keepsBody
     }
 
     public mutating func append(_ bytes: some Sequence<UInt8>) {
@@ -120,23 +135,45 @@ public struct HTTPResponseParser {
                 head = (version, status, headers, try framing(status: status, headers: headers))
             }
             guard let (version, status, headers, framing) = head else { return nil }
+            if buffer.count > start { bodyHasBegun = true }
             var body: [UInt8]
             switch framing {
-            case .length(let length):
-                guard buffer.count - start >= length else { return nil }
+            case .length(let length) where keepsBody:
+                bodyByteCount = min(length, buffer.count - start)
+                guard bodyByteCount == length else { return nil }
                 body = Array(buffer[start..<start + length])
-            case .chunked(var decoder):
-                start = try decoder.decode(buffer, from: start, limits: limits)
-                head = (version, status, headers, .chunked(decoder))
+            case .length(let length):
+                let taken = min(length - bodyByteCount, buffer.count - start)
+                bodyByteCount += taken
+                start += taken
                 compact()
-                guard decoder.isDone else { return nil }
-                body = decoder.body
-            case .close:
+                guard bodyByteCount == length else { return nil }
+                body = []
+            case .chunked:
+                var chunks = decoder ?? ChunkedDecoder(keepsData: keepsBody)
+                decoder = nil
+                defer { decoder = chunks }
+                start = try chunks.decode(buffer, from: start, limits: limits)
+                bodyByteCount = chunks.dataCount
+                compact()
+                guard chunks.isDone else { return nil }
+                body = chunks.body
+            case .close where keepsBody:
                 guard buffer.count - start <= limits.maxBodyBytes else {
                     throw HTTPParseError(413, .payloadTooLarge, "the response body exceeds \(limits.maxBodyBytes) bytes")
                 }
+                bodyByteCount = buffer.count - start
                 guard atEnd else { return nil }
                 body = Array(buffer[start...])
+            case .close:
+                bodyByteCount += buffer.count - start
+                start = buffer.count
+                compact()
+                guard bodyByteCount <= limits.maxBodyBytes else {
+                    throw HTTPParseError(413, .payloadTooLarge, "the response body exceeds \(limits.maxBodyBytes) bytes")
+                }
+                guard atEnd else { return nil }
+                body = []
             }
             return HTTPReceivedResponse(version: version, status: status, headers: headers, body: body)
         } catch {
@@ -148,8 +185,9 @@ public struct HTTPResponseParser {
     /// the caller owns the way to clear memory), and empties them.
     public mutating func wipe(_ wipe: (inout [UInt8]) -> Void) {
         wipe(&buffer)
-        if case .chunked(var decoder)? = head.map({ $0.3 }) {
-            decoder.wipe(wipe)
+        if var chunks = decoder {
+            decoder = nil
+            chunks.wipe(wipe)
             head = nil
         }
         buffer = []
@@ -198,7 +236,7 @@ public struct HTTPResponseParser {
             guard codings.count == 1, HTTPHeaders.sameName(codings[0], "chunked") else {
                 throw .badRequest("a transfer coding other than chunked")
             }
-            return .chunked(ChunkedDecoder())
+            return .chunked
         }
         guard let length else { return .close }
         guard length <= limits.maxBodyBytes else {

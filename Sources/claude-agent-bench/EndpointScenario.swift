@@ -2,6 +2,7 @@ import AgentPOSIX
 import AgentProtocol
 import Foundation
 import Glibc
+import HTTPCodec
 import Synchronization
 
 /// 6. The local API endpoint: what `claude-agent endpoint` adds to a Messages call, side by
@@ -123,7 +124,7 @@ private func percentile(_ values: [Double], _ fraction: Double) -> Double {
 /// One kept-alive client connection speaking just enough HTTP/1.1 for the benchmark.
 final class BenchHTTP {
     private let fd: FileDescriptor
-    private var reader: ByteReader
+    private var reader: HTTPReader
 
     init(port: UInt16) throws {
         guard let address = SocketAddress(parsing: "127.0.0.1:\(port)") else { throw BenchError("bad port") }
@@ -135,10 +136,17 @@ final class BenchHTTP {
         }
         var on: Int32 = 1
         setsockopt(fd.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        reader = ByteReader(fd: fd)
+        reader = HTTPReader(fd: fd)
     }
 
     deinit { fd.close() }
+
+    /// The largest answer is the bulk one, at most 512 MiB.
+    static let answerLimits = {
+        var limits = HTTPLimits()
+        limits.maxBodyBytes = 1 << 30
+        return limits
+    }()
 
     static let body = Array(#"{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"Hi"}]}"#.utf8)
 
@@ -146,13 +154,13 @@ final class BenchHTTP {
     func call(_ target: String, port: UInt16) throws -> (total: Double, firstByte: Double, bytes: Int) {
         let request = Array(("POST \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nx-api-key: placeholder\r\n"
             + "anthropic-version: 2023-06-01\r\nContent-Type: application/json\r\nContent-Length: \(Self.body.count)\r\n\r\n").utf8) + Self.body
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = nowNanoseconds()
         do throws(Errno) { try fd.sendAll(request) } catch { throw BenchError("send: \(error)") }
-        guard let head = reader.head(), head.hasPrefix("HTTP/1.1 200"), let body = reader.body(of: head) else {
-            throw BenchError("no 200 answer for \(target)")
-        }
-        let end = DispatchTime.now().uptimeNanoseconds
-        return (Double(end - start) / 1000, Double(body.firstByte - start) / 1000, body.bytes)
+        // Counted, not kept: the bulk answer is hundreds of MiB.
+        let answer = try reader.response(to: "POST", limits: Self.answerLimits, keepsBody: false)
+        let end = nowNanoseconds()
+        guard answer.response.status == 200 else { throw BenchError("\(answer.response.status) for \(target)") }
+        return (Double(end - start) / 1000, Double(answer.firstByteNanoseconds - start) / 1000, answer.bodyBytes)
     }
 
     /// MB/s of one streamed answer of `bytes`.

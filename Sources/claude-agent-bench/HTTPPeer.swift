@@ -24,22 +24,14 @@ struct PeerAnswer: Sendable {
 /// the time its handler took, so that time can be taken out of the agent's overhead.
 final class HTTPPeer: Sendable {
     let port: UInt16
-    private let listener: FileDescriptor
     private let handler: @Sendable (PeerRequest) -> PeerAnswer
     private let counters = Mutex<(requests: Int, handlerNanoseconds: UInt64)>((0, 0))
 
     init(_ handler: @escaping @Sendable (PeerRequest) -> PeerAnswer) throws {
-        guard let any = SocketAddress(parsing: "127.0.0.1:0") else { throw BenchError("no loopback address") }
-        do throws(Errno) {
-            listener = try TCPSocket.listen(any, backlog: 1024)
-            try listener.setNonBlocking(false)
-            port = try TCPSocket.localAddress(of: listener).port
-        } catch {
-            throw BenchError("cannot listen on loopback: \(error)")
-        }
+        let server = try LoopbackServer()
+        port = server.port
         self.handler = handler
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
+        server.accept { [self] fd in serve(fd) }
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
@@ -47,61 +39,22 @@ final class HTTPPeer: Sendable {
     var handlerMilliseconds: Double { Double(counters.withLock { $0.handlerNanoseconds }) / 1e6 }
     func reset() { counters.withLock { $0 = (0, 0) } }
 
-    private func acceptLoop() {
-        while true {
-            let fd: Int32
-            do throws(Errno) {
-                fd = try syscall("accept") { Glibc.accept(listener.rawValue, nil, nil) }
-            } catch where error == .connectionAborted {
-                continue
-            } catch {
-                return
-            }
-            let thread = Thread { [self] in serve(fd) }
-            thread.stackSize = 256 * 1024
-            thread.start()
-        }
-    }
-
-    private func serve(_ fd: Int32) {
-        defer { _ = Glibc.close(fd) }
-        guard let request = HTTPPeer.readRequest(fd) else { return }
+    private func serve(_ fd: FileDescriptor) {
+        var reader = HTTPReader(fd: fd)
+        guard let request = reader.nextRequest() else { return }
         let began = nowNanoseconds()
-        let answer = handler(request)
+        let answer = handler(PeerRequest(method: request.method, target: request.target,
+                                         body: String(decoding: request.body, as: UTF8.self)))
         counters.withLock {
             $0.requests += 1
             $0.handlerNanoseconds += nowNanoseconds() - began
         }
         let body = Array(answer.body.utf8)
         let head = "HTTP/1.1 \(answer.status) X\r\nContent-Type: \(answer.contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        HTTPPeer.writeAll(fd, Array(head.utf8) + body)
+        do throws(Errno) { try fd.sendAll(Array(head.utf8) + body) } catch { return }
         if let afterwards = answer.afterwards {
-            _ = shutdown(fd, Int32(SHUT_WR))
+            try? fd.shutdown(.write)
             afterwards()
-        }
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        var sent = 0
-        while sent < bytes.count {
-            guard let n = try? syscall("send", { bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) } }),
-                  n > 0 else { return }
-            sent += n
-        }
-    }
-
-    /// Reads one request with the codec the bridge serves with.
-    static func readRequest(_ fd: Int32) -> PeerRequest? {
-        var parser = HTTPParser()
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        while true {
-            guard let n = try? syscall("recv", { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }),
-                  n > 0 else { return nil }
-            parser.append(chunk[0..<n])
-            let parsed: HTTPRequest?
-            do throws(HTTPParseError) { parsed = try parser.next() } catch { return nil }
-            guard let request = parsed else { continue }
-            return PeerRequest(method: request.method, target: request.target, body: String(decoding: request.body, as: UTF8.self))
         }
     }
 }
@@ -115,22 +68,12 @@ func httpRequest(port: UInt16, _ method: String, _ target: String, body: String?
     defer { fd.close() }
     var lines = ["\(method) \(target) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close"] + headers
     if let body { lines += ["Content-Type: application/json", "Content-Length: \(body.utf8.count)"] }
-    HTTPPeer.writeAll(fd.rawValue, Array((lines.joined(separator: "\r\n") + "\r\n\r\n" + (body ?? "")).utf8))
-    var parser = HTTPResponseParser(requestMethod: method)
-    var chunk = [UInt8](repeating: 0, count: 16384)
-    do throws(HTTPResponseError) {
-        while true {
-            let n = (try? syscall("recv", { chunk.withUnsafeMutableBytes { recv(fd.rawValue, $0.baseAddress!, $0.count, 0) } })) ?? 0
-            let response: HTTPReceivedResponse?
-            if n <= 0 {
-                response = try parser.finish()
-            } else {
-                parser.append(chunk[0..<n])
-                response = try parser.next()
-            }
-            if let response { return (response.status, String(decoding: response.body, as: UTF8.self)) }
-        }
+    do throws(Errno) {
+        try fd.sendAll(Array((lines.joined(separator: "\r\n") + "\r\n\r\n" + (body ?? "")).utf8))
     } catch {
         throw BenchError("\(method) \(target): \(error)")
     }
+    var reader = HTTPReader(fd: fd)
+    let answer = try reader.response(to: method)
+    return (answer.response.status, String(decoding: answer.response.body, as: UTF8.self))
 }

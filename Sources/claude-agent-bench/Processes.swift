@@ -11,7 +11,7 @@ final class Workspace {
         var template = Array((NSTemporaryDirectory() + "/claude-agent-bench.XXXXXX").utf8CString)
         let made: UnsafeMutablePointer<CChar>
         do throws(Errno) {
-            made = try syscallPointer("mkdtemp") { template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) } }
+            made = try syscallPointer("mkdtemp") { mkdtemp(&template) }
         } catch {
             throw BenchError("\(error)")
         }
@@ -168,31 +168,29 @@ func peakResident(_ command: [String], environment: [String: String], runs: Int 
     var peak = 0
     let launcher = ["/bin/sh", "-c", "\"$@\" >/dev/null 2>&1 </dev/null & echo $!", "sh"] + command
     for _ in 0..<runs {
-        var fds: [Int32] = [0, 0]
-        do throws(Errno) { _ = try syscall("pipe") { pipe(&fds) } } catch { throw BenchError("\(error)") }
+        let pipe: (read: FileDescriptor, write: FileDescriptor)
+        do throws(Errno) { pipe = try FileDescriptor.pipe() } catch { throw BenchError("\(error)") }
         let shell: pid_t
         do {
             shell = try spawn(launcher, environment: environment) { actions in
-                posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-                posix_spawn_file_actions_addclose(&actions, fds[0])
+                posix_spawn_file_actions_adddup2(&actions, pipe.write.rawValue, 1)
+                posix_spawn_file_actions_addclose(&actions, pipe.read.rawValue)
             }
         } catch {
-            close(fds[0])
-            close(fds[1])
+            pipe.read.close()
+            pipe.write.close()
             throw error
         }
-        close(fds[1])
-        var output = [UInt8](repeating: 0, count: 64)
-        var got = 0
-        while got < output.count {
-            guard let n = try? syscall("read", { output.withUnsafeMutableBytes { read(fds[0], $0.baseAddress! + got, $0.count - got) } }),
-                  n > 0 else { break }
-            got += n
+        pipe.write.close()
+        var output: [UInt8] = []
+        while output.count < 64 {
+            guard let more = try? pipe.read.read(upTo: 64 - output.count), !more.isEmpty else { break }
+            output += more
         }
-        close(fds[0])
+        pipe.read.close()
         var wstatus: Int32 = 0
         _ = waitpid(shell, &wstatus, 0)
-        guard let pid = pid_t(String(decoding: output[0..<got], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let pid = pid_t(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw BenchError("sh did not say which pid it started")
         }
         var usage = rusage()

@@ -12,29 +12,20 @@ struct BenchError: Error, CustomStringConvertible {
 /// the same way (a big-endian uint32 length, then the message), so one reader serves
 /// both, and neither side of a comparison gets a cheaper client than the other.
 struct BlockingConnection {
-    let fd: Int32
+    let fd: FileDescriptor
 
     static func open(_ path: String) throws(BenchError) -> BlockingConnection {
         do throws(Errno) {
-            return BlockingConnection(fd: try UnixSocket.connect(path: path).rawValue)
+            return BlockingConnection(fd: try UnixSocket.connect(path: path))
         } catch {
             throw BenchError("cannot connect to \(path): \(error)")
         }
     }
 
-    func close() { _ = Glibc.close(fd) }
+    func close() { fd.close() }
 
     func writeAll(_ bytes: [UInt8]) throws(BenchError) {
-        var sent = 0
-        while sent < bytes.count {
-            let count: Int
-            do throws(Errno) {
-                count = try syscall("send") { bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) } }
-            } catch {
-                throw BenchError("\(error)")
-            }
-            sent += count
-        }
+        do throws(Errno) { try fd.sendAll(bytes) } catch { throw BenchError("\(error)") }
     }
 
     /// Reads one message into `buffer` (grown as needed) and returns its length.
@@ -51,14 +42,14 @@ struct BlockingConnection {
     private func readExactly(_ buffer: inout [UInt8], count: Int) throws(BenchError) {
         var got = 0
         while got < count {
-            let n: Int
-            do throws(Errno) {
-                n = try syscall("recv") { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, count - got, 0) } }
-            } catch {
-                throw BenchError("\(error)")
+            let n = buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) in try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[got..<count])) }
             }
-            if n == 0 { throw BenchError("the agent closed the connection") }
-            got += n
+            switch n {
+            case .success(0): throw BenchError("the agent closed the connection")
+            case .success(let taken): got += taken
+            case .failure(let error): throw BenchError("\(error)")
+            }
         }
     }
 }

@@ -170,12 +170,19 @@ struct ApprovalFlowTests {
         return (try #require(query.first { $0.name == "code" }?.value), try #require(query.first { $0.name == "state" }?.value))
     }
 
-    @Test("approve ends once the request is approved another way: the code relayed over the socket, not to its listener")
-    func approveFollowsTheRequest() throws {
+    /// A client waiting for a token, its pending request, and `approve --print-url` for it
+    /// with account bob running (no control browser: the test plays the browser).
+    func approvingAsBob() throws -> (world: World, waiting: BackgroundCommand, id: String, approve: BackgroundCommand) {
         let world = try world(controlBrowser: false)
         let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "120", "--scope", "user:inference", "-a", world.socket])
         let id = try pendingRequestID(world)
         let approve = try world.sandbox.background(["approve", id, "--account", "bob", "--print-url", "--timeout", "120", "-a", world.socket])
+        return (world, waiting, id, approve)
+    }
+
+    @Test("approve ends once the request is approved another way: the code relayed over the socket, not to its listener")
+    func approveFollowsTheRequest() throws {
+        let (world, waiting, id, approve) = try approvingAsBob()
         let url = try approve.firstLine()
         let (code, state) = try redirect(url)
         // As the bridge's /oauth/callback does: the code reaches the agent, not approve.
@@ -189,10 +196,7 @@ struct ApprovalFlowTests {
 
     @Test("approve ends with the request: denied meanwhile is exit 6 with the reason")
     func approveSeesTheDenial() throws {
-        let world = try world(controlBrowser: false)
-        let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "120", "--scope", "user:inference", "-a", world.socket])
-        let id = try pendingRequestID(world)
-        let approve = try world.sandbox.background(["approve", id, "--account", "bob", "--print-url", "--timeout", "120", "-a", world.socket])
+        let (world, waiting, id, approve) = try approvingAsBob()
         _ = try approve.firstLine()
         #expect(try world.sandbox.cli("deny", id, "--reason", "not today", "-a", world.socket).status == 0)
         #expect(try approve.wait(timeout: 60) == 6)

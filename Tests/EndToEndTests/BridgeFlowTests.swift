@@ -49,6 +49,24 @@ struct RawHTTP {
     var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] }
 }
 
+extension Sandbox {
+    /// Sends `GET target` to a loopback server on `port` as uid 65534 (so the caller must be
+    /// root) and prints what came back: "closed" when the server closed without an answer
+    /// (an empty read, or a reset when our bytes were unread), "answered" otherwise.
+    func getAsOtherUID(port: Int, _ target: String) throws -> CommandResult {
+        let script = """
+            import socket
+            s = socket.create_connection(('127.0.0.1', \(port)))
+            try:
+                s.sendall(b'GET \(target) HTTP/1.1\\r\\nHost: 127.0.0.1:\(port)\\r\\n\\r\\n')
+                print('closed' if s.recv(100) == b'' else 'answered')
+            except ConnectionResetError:
+                print('closed')
+            """
+        return try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script])
+    }
+}
+
 /// The HTTP bridge in front of a real agent, OAuth server and control browser.
 @Suite("the HTTP bridge end to end", .serialized)
 struct BridgeFlowTests {
@@ -70,11 +88,7 @@ struct BridgeFlowTests {
             daemon = try sandbox.startDaemon(["--config", config, "--skew", "1",
                                               "--callback-url", "http://127.0.0.1:\(port)/oauth/callback"])
             bridge = try sandbox.background(["bridge", "--listen", "127.0.0.1:\(port)", "-a", daemon.socket])
-            let started = bridge
-            let port = self.port
-            guard try eventually(timeout: 10, { started.stderr.contains("Bridge listening on http://127.0.0.1:\(port)") }) else {
-                throw TestFailure("the bridge did not start: \(bridge.stderr)")
-            }
+            try bridge.waitUntilStarted(saying: "Bridge listening on http://127.0.0.1:\(port)", "the bridge")
             let tokenPath = URL(fileURLWithPath: daemon.socket).deletingLastPathComponent().path + "/bridge.token"
             secret = try String(contentsOfFile: tokenPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -223,17 +237,7 @@ extension BridgeFlowTests {
     @Test("a client of another uid is refused", .enabled(if: getuid() == 0, "switching to uid 65534 needs root"))
     func otherUID() throws {
         let world = try World()
-        // Closed without an answer: an empty read, or a reset when our bytes were unread.
-        let script = """
-            import socket
-            s = socket.create_connection(('127.0.0.1', \(world.port)))
-            try:
-                s.sendall(b'GET /healthz HTTP/1.1\\r\\nHost: 127.0.0.1:\(world.port)\\r\\n\\r\\n')
-                print('closed' if s.recv(100) == b'' else 'answered')
-            except ConnectionResetError:
-                print('closed')
-            """
-        let result = try world.sandbox.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script])
+        let result = try world.sandbox.getAsOtherUID(port: world.port, "/healthz")
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "closed", "\(result.stdout) \(result.stderr)")
         #expect(try world.request("GET", "/healthz").status == 200)
     }

@@ -80,11 +80,7 @@ struct EndpointFlowTests {
             endpoint = try BackgroundCommand(launcher.isEmpty ? command[0] : launcher[0],
                                              Array((launcher.isEmpty ? command : launcher + command).dropFirst()),
                                              environment: sandbox.environment)
-            let started = endpoint
-            let port = self.port
-            guard try eventually(timeout: 10, { started.stderr.contains("listening on http://127.0.0.1:\(port)") }) else {
-                throw TestFailure("the endpoint did not start: \(endpoint.stderr)")
-            }
+            try endpoint.waitUntilStarted(saying: "listening on http://127.0.0.1:\(port)", "the endpoint")
         }
 
         var url: String { "http://127.0.0.1:\(port)" }
@@ -126,6 +122,14 @@ struct EndpointFlowTests {
                          "anthropic-version: 2023-06-01", "x-api-key: placeholder"] + headers
             lines += ["Content-Type: application/json", "Content-Length: \(body.utf8.count)"]
             return try #require(try RawHTTP.send(port: port, lines.joined(separator: "\r\n") + "\r\n\r\n" + body))
+        }
+
+        /// Adds the OAuth server's `user` as an account of that name, with an access token
+        /// and no refresh token.
+        func addAccountWithoutRefreshToken(_ user: String) throws {
+            let tokens = try server.obtainTokens(user: user)
+            let bundle = #"{"access_token": "\#(tokens["access_token"] as? String ?? "")", "expires_in": 300, "scope": "user:inference"}"#
+            #expect(try sandbox.cli("add", "--account", user, "-a", daemon.socket, stdin: bundle).status == 0)
         }
 
         static let message = #"{"model": "m", "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]}"#
@@ -260,9 +264,7 @@ struct EndpointFlowTests {
     @Test("an upstream 401 for an account without a refresh token: the client is told to log in again")
     func unauthorizedWithoutRefreshToken() throws {
         let world = try World()
-        let alice = try world.server.obtainTokens(user: "alice")
-        let bundle = #"{"access_token": "\#(alice["access_token"] as? String ?? "")", "expires_in": 300, "scope": "user:inference"}"#
-        #expect(try world.sandbox.cli("add", "--account", "alice", "-a", world.daemon.socket, stdin: bundle).status == 0)
+        try world.addAccountWithoutRefreshToken("alice")
         try world.rejectNext(1)
         let answer = try world.request("POST", "/v1/messages", body: World.message, headers: ["Authorization: Bearer claude-agent:alice"])
         #expect(answer.status == 401)
@@ -297,9 +299,7 @@ struct EndpointFlowTests {
     @Test("a key claude-agent:NAME picks that account; others use --account or the default")
     func accountByKey() throws {
         let world = try World()
-        let alice = try world.server.obtainTokens(user: "alice")
-        let bundle = #"{"access_token": "\#(alice["access_token"] as? String ?? "")", "expires_in": 300, "scope": "user:inference"}"#
-        #expect(try world.sandbox.cli("add", "--account", "alice", "-a", world.daemon.socket, stdin: bundle).status == 0)
+        try world.addAccountWithoutRefreshToken("alice")
         #expect(try world.sdk(["--calls", "create", "--key", "claude-agent:alice"]).status == 0)
         #expect(try world.sdk(["--calls", "create"]).status == 0)
         let audit = world.auditLines
@@ -334,16 +334,7 @@ struct EndpointFlowTests {
     @Test("a client of another uid is refused before a byte is read", .enabled(if: getuid() == 0, "switching to uid 65534 needs root"))
     func otherUID() throws {
         let world = try World()
-        let script = """
-            import socket
-            s = socket.create_connection(('127.0.0.1', \(world.port)))
-            try:
-                s.sendall(b'GET /v1/models HTTP/1.1\\r\\nHost: 127.0.0.1:\(world.port)\\r\\n\\r\\n')
-                print('closed' if s.recv(100) == b'' else 'answered')
-            except ConnectionResetError:
-                print('closed')
-            """
-        let result = try world.sandbox.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script])
+        let result = try world.sandbox.getAsOtherUID(port: world.port, "/v1/models")
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "closed", "\(result.stdout) \(result.stderr)")
         #expect(try world.request("POST", "/v1/messages", body: World.message).status == 200)
     }

@@ -218,6 +218,11 @@ final class RawConnection {
         return answer
     }
 
+    /// Whether the agent still serves this connection: a `status` request is answered ok.
+    func isServed() throws -> Bool {
+        try call(#"{"id": 1, "op": "status"}"#)["ok"] as? Bool == true
+    }
+
     /// Whether the agent closed the connection (EOF before any byte).
     func isClosedByPeer() -> Bool { read(1) == nil }
 
@@ -225,11 +230,25 @@ final class RawConnection {
         var buffer = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
-            let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress! + got, count - got, 0) }
+            let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, UnsafeMutableRawBufferPointer(rebasing: $0[got...]).baseAddress, count - got, 0) }
             if n <= 0 { return nil }
             got += n
         }
         return buffer
+    }
+}
+
+/// A daemon in its own sandbox and one raw connection to it, held together so that none
+/// is torn down while the test talks to the others.
+struct ConnectedAgent {
+    let sandbox: Sandbox
+    let daemon: Daemon
+    let connection: RawConnection
+
+    init(_ arguments: [String] = []) throws {
+        sandbox = try Sandbox()
+        daemon = try sandbox.startDaemon(arguments)
+        connection = try RawConnection(path: daemon.socket)
     }
 }
 

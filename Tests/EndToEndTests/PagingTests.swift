@@ -113,9 +113,7 @@ struct PagingTests {
         // So does the bridge.
         let port = try freeLoopbackPort()
         let bridge = try sandbox.background(["bridge", "--listen", "127.0.0.1:\(port)", "-a", daemon.socket])
-        guard try eventually(timeout: 10, { bridge.stderr.contains("Bridge listening") }) else {
-            throw TestFailure("the bridge did not start: \(bridge.stderr)")
-        }
+        try bridge.waitUntilStarted(saying: "Bridge listening", "the bridge")
         let tokenPath = URL(fileURLWithPath: daemon.socket).deletingLastPathComponent().path + "/bridge.token"
         let secret = try String(contentsOfFile: tokenPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         for (path, key, total) in [("/v1/accounts", "accounts", 16384), ("/v1/token-requests", "requests", 4096)] {

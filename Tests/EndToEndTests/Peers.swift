@@ -34,7 +34,10 @@ final class PeerProcess {
         let fd = output.fileHandleForReading.fileDescriptor
         var byte: UInt8 = 0
         while !line.contains(UInt8(ascii: "\n")) {
-            guard Glibc.read(fd, &byte, 1) == 1 else { throw TestFailure("\(script) exited before it was ready") }
+            let count = Glibc.read(fd, &byte, 1)
+            // A signal (another test's child exiting) can interrupt the wait: read again.
+            if count == -1 && errno == EINTR { continue }
+            guard count == 1 else { throw TestFailure("\(script) exited before it was ready (read: \(count), errno \(errno))") }
             line.append(byte)
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -230,6 +233,14 @@ final class BackgroundCommand: @unchecked Sendable {
             usleep(20_000)
         }
         throw TestFailure("no line on stdout within \(timeout) s; stderr: \(stderr)")
+    }
+
+    /// Waits until stderr holds `line` (a server saying it listens); throws, naming `what`
+    /// and quoting its stderr, when it does not within `timeout` seconds.
+    func waitUntilStarted(saying line: String, _ what: String, timeout: TimeInterval = 10) throws {
+        guard try eventually(timeout: timeout, { stderr.contains(line) }) else {
+            throw TestFailure("\(what) did not start: \(stderr)")
+        }
     }
 
     /// Waits for the exit and returns the status.

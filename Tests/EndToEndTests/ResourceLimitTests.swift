@@ -54,7 +54,8 @@ struct ResourceLimitTests {
             var progress = false
             for (index, connection) in connections.enumerated() where !finished[index] {
                 let n = partial.withUnsafeBytes {
-                    Glibc.send(connection.fd, $0.baseAddress! + sent[index], partial.count - sent[index], Int32(MSG_NOSIGNAL))
+                    Glibc.send(connection.fd, UnsafeRawBufferPointer(rebasing: $0[sent[index]...]).baseAddress,
+                               partial.count - sent[index], Int32(MSG_NOSIGNAL))
                 }
                 if n > 0 {
                     sent[index] += n

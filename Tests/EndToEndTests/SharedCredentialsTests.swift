@@ -7,45 +7,86 @@ import Testing
 @Suite("Credentials files shared with other writers")
 struct SharedCredentialsTests {
     /// Claude Code's dialect, with an `expiresAt` `offset` seconds from now, in ms.
-    func claudeCodeFile(access: String, refresh: String, expiresIn offset: Int) -> String {
+    static func claudeCodeFile(access: String, refresh: String, expiresIn offset: Int) -> String {
         let expiresMs = Int(Date().timeIntervalSince1970 * 1000) + offset * 1000
         return #"{"claudeAiOauth": {"accessToken": "\#(access)", "refreshToken": "\#(refresh)", "expiresAt": \#(expiresMs), "scopes": ["user:inference"], "subscriptionType": "max"}}"#
     }
 
+    /// Writes `.credentials.json` in `sandbox` with a current at-0/rt-0 and file `mode`;
+    /// returns its path.
+    static func importableFile(in sandbox: Sandbox, mode: Int) throws -> String {
+        let path = sandbox.root + "/.credentials.json"
+        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        return path
+    }
+
+    /// A sandbox whose `.credentials.json` holds Claude Code's pair at-0/rt-0, expiring
+    /// `expiresIn` seconds from now, with the default provider pointed at a scripted
+    /// endpoint that rotates (rt-0 becomes at-1/rt-1).
+    struct SharedFile {
+        let provider: ScriptedProvider
+        let key = ScriptedProvider.newKey()
+        let sandbox: Sandbox
+        let path: String
+
+        init(expiresIn: Int) throws {
+            provider = try ScriptedProvider.start()
+            sandbox = try Sandbox()
+            path = sandbox.root + "/.credentials.json"
+            try write(SharedCredentialsTests.claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: expiresIn))
+            sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
+        }
+
+        func write(_ text: String) throws {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+
+        /// What another tool writes after refreshing rt-0 itself (as Claude Code does).
+        func rotatedByAnotherTool() throws -> String {
+            let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
+            return SharedCredentialsTests.claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)
+        }
+
+        /// `token` answered with the pair another writer rotated (at-1), and the provider
+        /// saw rt-0 once: the agent adopted, it did not refresh again.
+        func expectAdopted(_ token: CommandResult) throws {
+            #expect(token.status == 0, "\(token.stderr)")
+            #expect(token.stdout == "at-1\n")
+            #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+        }
+
+        /// Another tool holds `lock` (Python `script` takes it, prints "locked", waits, writes
+        /// the rotated pair to the file and lets go) while the agent is asked for an expired
+        /// token: the agent waits for the lock, then adopts what the tool wrote.
+        func expectWaitsAndAdopts(lock: String, script: String) throws {
+            let daemon = try sandbox.startDaemon(["--persist", path])
+            let tool = try BackgroundCommand("/usr/bin/python3", ["-c", script, lock, path, try rotatedByAnotherTool()],
+                                             environment: sandbox.environment)
+            #expect(try tool.firstLine() == "locked")
+            let token = try sandbox.cli("token", "-a", daemon.socket)
+            #expect(try tool.wait() == 0)
+            try expectAdopted(token)
+        }
+    }
+
     @Test("another tool refreshed and wrote the file after the agent read it: the agent adopts its pair instead of refreshing")
     func adoptsAnotherWritersPair() throws {
-        let provider = try ScriptedProvider.start()
-        let key = ScriptedProvider.newKey()
-        let sandbox = try Sandbox()
-        let path = sandbox.root + "/.credentials.json"
-        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: -10).write(toFile: path, atomically: true, encoding: .utf8)
-        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
-        let daemon = try sandbox.startDaemon(["--persist", path])
+        let shared = try SharedFile(expiresIn: -10)
+        let daemon = try shared.sandbox.startDaemon(["--persist", shared.path])
         // Claude Code, in real life: refreshes with rt-0 and writes the new pair.
-        let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
-        try claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        try shared.write(try shared.rotatedByAnotherTool())
 
-        let token = try sandbox.cli("token", "-a", daemon.socket)
-        #expect(token.status == 0, "\(token.stderr)")
-        #expect(token.stdout == "at-1\n")
-        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+        try shared.expectAdopted(try shared.sandbox.cli("token", "-a", daemon.socket))
         #expect(daemon.stop() == 0)
-        #expect(daemon.logText.contains("adopted newer tokens another tool wrote to \(path)"))
+        #expect(daemon.logText.contains("adopted newer tokens another tool wrote to \(shared.path)"))
     }
 
     @Test("a cooperating tool holding the file's lock while it refreshes: the agent waits, then adopts what it wrote")
     func waitsForTheLock() throws {
-        let provider = try ScriptedProvider.start()
-        let key = ScriptedProvider.newKey()
-        let sandbox = try Sandbox()
-        let path = sandbox.root + "/.credentials.json"
-        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: -10).write(toFile: path, atomically: true, encoding: .utf8)
-        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
-        let daemon = try sandbox.startDaemon(["--persist", path])
+        let shared = try SharedFile(expiresIn: -10)
         // The tool: lock the sibling .lock, refresh (slowly), write, unlock.
-        let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
-        let script = """
+        try shared.expectWaitsAndAdopts(lock: shared.sandbox.root + "/..credentials.json.lock", script: """
             import fcntl, sys, time
             lock = open(sys.argv[1], "a")
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -55,30 +96,14 @@ struct SharedCredentialsTests {
                 f.write(sys.argv[3])
             import os
             os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-            """
-        let tool = try BackgroundCommand("/usr/bin/python3", ["-c", script, sandbox.root + "/..credentials.json.lock", path,
-                                                              claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)],
-                                         environment: sandbox.environment)
-        #expect(try tool.firstLine() == "locked")
-        let token = try sandbox.cli("token", "-a", daemon.socket)
-        #expect(try tool.wait() == 0)
-        #expect(token.status == 0, "\(token.stderr)")
-        #expect(token.stdout == "at-1\n")
-        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+            """)
     }
 
     @Test("Claude Code refreshing under its own .oauth_refresh.lock: the agent waits for that lock too, then adopts what it wrote")
     func waitsForClaudeCodesLock() throws {
-        let provider = try ScriptedProvider.start()
-        let key = ScriptedProvider.newKey()
-        let sandbox = try Sandbox()
-        let path = sandbox.root + "/.credentials.json"
-        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: -10).write(toFile: path, atomically: true, encoding: .utf8)
-        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
-        let daemon = try sandbox.startDaemon(["--persist", path])
-        let rotated = try provider.refreshAsAnotherTool(key: key, "mode=rotate", refreshToken: "rt-0")
+        let shared = try SharedFile(expiresIn: -10)
         // Claude Code's way (proper-lockfile): a lock directory, its refresh, the write, rmdir.
-        let script = """
+        try shared.expectWaitsAndAdopts(lock: shared.sandbox.root + "/.oauth_refresh.lock", script: """
             import os, sys, time
             os.mkdir(sys.argv[1])
             print("locked", flush=True)
@@ -87,37 +112,21 @@ struct SharedCredentialsTests {
                 f.write(sys.argv[3])
             os.rename(sys.argv[2] + ".tmp", sys.argv[2])
             os.rmdir(sys.argv[1])
-            """
-        let claudeCode = try BackgroundCommand("/usr/bin/python3", ["-c", script, sandbox.root + "/.oauth_refresh.lock", path,
-                                                                    claudeCodeFile(access: rotated.access, refresh: rotated.refresh, expiresIn: 3600)],
-                                               environment: sandbox.environment)
-        #expect(try claudeCode.firstLine() == "locked")
-        let token = try sandbox.cli("token", "-a", daemon.socket)
-        #expect(try claudeCode.wait() == 0)
-        #expect(token.status == 0, "\(token.stderr)")
-        #expect(token.stdout == "at-1\n")
-        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
+            """)
         // The agent removed the locks it took.
-        #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/.oauth_refresh.lock"))
-        #expect(!FileManager.default.fileExists(atPath: sandbox.root + ".lock"))
+        #expect(!FileManager.default.fileExists(atPath: shared.sandbox.root + "/.oauth_refresh.lock"))
+        #expect(!FileManager.default.fileExists(atPath: shared.sandbox.root + ".lock"))
     }
 
     @Test("two agents persisting the same file never refresh the same token: the second adopts what the first wrote")
     func twoAgents() throws {
-        let provider = try ScriptedProvider.start()
-        let key = ScriptedProvider.newKey()
-        let sandbox = try Sandbox()
-        let path = sandbox.root + "/.credentials.json"
-        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
-        sandbox.environment.merge(provider.environment(key: key, "mode=rotate")) { _, new in new }
-        let first = try sandbox.startDaemon(["--persist", path], socket: sandbox.runtimeDirectory + "/first.sock")
-        let second = try sandbox.startDaemon(["--persist", path], socket: sandbox.runtimeDirectory + "/second.sock")
+        let shared = try SharedFile(expiresIn: 3600)
+        let sandbox = shared.sandbox
+        let first = try sandbox.startDaemon(["--persist", shared.path], socket: sandbox.runtimeDirectory + "/first.sock")
+        let second = try sandbox.startDaemon(["--persist", shared.path], socket: sandbox.runtimeDirectory + "/second.sock")
         #expect(try sandbox.cli("token", "--refresh", "-a", first.socket).stdout == "at-1\n")
-        let other = try sandbox.cli("token", "--refresh", "-a", second.socket)
-        #expect(other.status == 0, "\(other.stderr)")
-        #expect(other.stdout == "at-1\n")
-        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
-        let written = try String(contentsOfFile: path, encoding: .utf8)
+        try shared.expectAdopted(try sandbox.cli("token", "--refresh", "-a", second.socket))
+        let written = try String(contentsOfFile: shared.path, encoding: .utf8)
         #expect(written.contains("\"refreshToken\": \"rt-1\""))
         #expect(written.contains("\"subscriptionType\": \"max\""))
     }
@@ -126,9 +135,7 @@ struct SharedCredentialsTests {
     func importWarning() throws {
         let sandbox = try Sandbox()
         let daemon = try sandbox.startDaemon()
-        let path = sandbox.root + "/.credentials.json"
-        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let path = try Self.importableFile(in: sandbox, mode: 0o600)
         let plain = try sandbox.cli("add", "--from-file", path, "-a", daemon.socket)
         #expect(plain.status == 0)
         #expect(plain.stderr.contains("claude-agent: warning: without --persist the agent will not write rotated tokens back to \(path)"))
@@ -142,9 +149,7 @@ struct SharedCredentialsTests {
     func oneAccountPerRefreshToken() throws {
         let sandbox = try Sandbox()
         let daemon = try sandbox.startDaemon()
-        let path = sandbox.root + "/.credentials.json"
-        try claudeCodeFile(access: "at-0", refresh: "rt-0", expiresIn: 3600).write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let path = try Self.importableFile(in: sandbox, mode: 0o644)
         let first = try sandbox.cli("add", "--from-file", path, "--account", "cc", "--persist", "-a", daemon.socket)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("claude-agent: warning: \(path) is open to other users (mode 644) and holds a refresh token: chmod 600 \(path)"))

@@ -3,9 +3,10 @@
 // loopback client). Built by scripts/fuzz with `swiftc -sanitize=fuzzer,address` together
 // with the HTTPCodec and AgentProtocol sources. Whatever the input, nothing may trap, and
 // each parser must be a pure function of the byte stream: what comes out is the same
-// whether the bytes arrive at once, a few at a time, or split at any point. The first
-// input byte chooses the parser (0x40: responses, 0x20 of those: to HEAD), the limits
-// (0x80: small) and the split; the rest is the stream.
+// whether the bytes arrive at once, a few at a time, or split at any point, and a response
+// body counted rather than kept has the same size. The first input byte chooses the
+// parser (0x40: responses, 0x20 of those: to HEAD), the limits (0x80: small) and the
+// split; the rest is the stream.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -18,7 +19,18 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let transcript: ([[UInt8]], HTTPLimits) -> [String]
     if seed & 0x40 != 0 {
         let method = seed & 0x20 != 0 ? "HEAD" : "GET"
-        transcript = { [responseTranscript($0, method: method, limits: $1)] }
+        transcript = { chunks, limits in
+            // A body counted and dropped (keepsBody false) must have the kept body's size
+            // and end in the same error.
+            let counted = responseTranscript(chunks, method: method, limits: limits, keepsBody: false) {
+                "\($0.status) \($1) bytes, \($0.body.count) kept"
+            }
+            let kept = responseTranscript(chunks, method: method, limits: limits) { response, _ in
+                "\(response.status) \(response.body.count) bytes, 0 kept"
+            }
+            precondition(counted == kept, "counting the body gave \(counted), keeping it \(kept)")
+            return [responseTranscript(chunks, method: method, limits: limits), counted]
+        }
     } else {
         transcript = { requestTranscript($0, limits: $1) }
     }

@@ -96,31 +96,19 @@ final class TestClient {
     func readResponse() throws -> TestResponse? {
         while true {
             if let response = try parseBuffered() { return response }
-            let chunk = try fd.read(upTo: 65536)
-            if chunk.isEmpty { return nil }
-            buffer += chunk
+            guard try fill() else { return nil }
         }
     }
 
     /// The head of the next response (status and fields), leaving its body unread.
     func readHead() throws -> (status: Int, headers: HTTPHeaders)? {
         while headEnd() == nil {
-            let chunk = try fd.read(upTo: 65536)
-            if chunk.isEmpty { return nil }
-            buffer += chunk
+            guard try fill() else { return nil }
         }
         guard let end = headEnd() else { return nil }
-        let head = String(decoding: buffer[0..<end - 4], as: UTF8.self)
+        let head = try parseHead(endingAt: end)
         buffer.removeFirst(end)
-        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
-        let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestFailure("bad status line") }
-        var headers = HTTPHeaders()
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { throw TestFailure("bad header line \(line)") }
-            headers.append(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces)
-        }
-        return (status, headers)
+        return head
     }
 
     /// The next chunk of a chunked body (RFC 9112 §7.1); empty for the last one, nil
@@ -133,16 +121,12 @@ final class TestClient {
                     buffer.removeFirst(end + 2)
                     return text
                 }
-                let chunk = try fd.read(upTo: 65536)
-                if chunk.isEmpty { return nil }
-                buffer += chunk
+                guard try fill() else { return nil }
             }
         }
         guard let sizeLine = try line(), let size = Int(sizeLine, radix: 16) else { return nil }
         while buffer.count < size + 2 {
-            let chunk = try fd.read(upTo: 65536)
-            if chunk.isEmpty { return nil }
-            buffer += chunk
+            guard try fill() else { return nil }
         }
         let data = Array(buffer[0..<size])
         buffer.removeFirst(size + 2)
@@ -170,6 +154,24 @@ final class TestClient {
 
     private func parseBuffered() throws -> TestResponse? {
         guard let end = headEnd() else { return nil }
+        let (status, headers) = try parseHead(endingAt: end)
+        let length = status == 100 ? 0 : Int(headers["Content-Length"] ?? "0") ?? 0
+        guard buffer.count >= end + length else { return nil }
+        let body = Array(buffer[end..<end + length])
+        buffer.removeFirst(end + length)
+        return TestResponse(status: status, headers: headers, body: body)
+    }
+
+    /// Reads more into `buffer`; false when the server closed first.
+    private func fill() throws -> Bool {
+        let chunk = try fd.read(upTo: 65536)
+        buffer += chunk
+        return !chunk.isEmpty
+    }
+
+    /// The status and fields of the head at the start of `buffer`, which ends (its empty
+    /// line included) at `end`.
+    private func parseHead(endingAt end: Int) throws -> (status: Int, headers: HTTPHeaders) {
         let head = String(decoding: buffer[0..<end - 4], as: UTF8.self)
         var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
         let statusLine = lines.removeFirst().split(separator: " ")
@@ -179,11 +181,7 @@ final class TestClient {
             guard let colon = line.firstIndex(of: ":") else { throw TestFailure("bad header line \(line)") }
             headers.append(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces)
         }
-        let length = status == 100 ? 0 : Int(headers["Content-Length"] ?? "0") ?? 0
-        guard buffer.count >= end + length else { return nil }
-        let body = Array(buffer[end..<end + length])
-        buffer.removeFirst(end + length)
-        return TestResponse(status: status, headers: headers, body: body)
+        return (status, headers)
     }
 
     private func headEnd() -> Int? {

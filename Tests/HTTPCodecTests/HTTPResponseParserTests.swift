@@ -44,6 +44,32 @@ struct HTTPResponseSplitTests {
             }
         }
     }
+
+    @Test("a body counted and dropped (keepsBody false) has the size and errors of the body kept, at any split", arguments: corpus)
+    func countedBody(_ text: String) {
+        for limits in [HTTPLimits(), smallHTTPLimits] {
+            for method in ["GET", "HEAD"] {
+                let bytes = Array(text.utf8)
+                let kept = sizeTranscript([bytes], method: method, limits: limits, keepsBody: true)
+                #expect(sizeTranscript([bytes], method: method, limits: limits, keepsBody: false) == kept, "\(text.debugDescription)")
+                for point in 0...bytes.count {
+                    let split = sizeTranscript([Array(bytes[..<point]), Array(bytes[point...])], method: method, limits: limits, keepsBody: false)
+                    #expect(split == kept, "split at \(point) of \(text.debugDescription)")
+                }
+                #expect(sizeTranscript(bytes.map { [$0] }, method: method, limits: limits, keepsBody: false) == kept,
+                        "byte at a time: \(text.debugDescription)")
+            }
+        }
+    }
+
+    /// The response's status and body size, or its error; the size is `bodyByteCount`,
+    /// checked against the body when it is kept, and the body checked empty when not.
+    func sizeTranscript(_ chunks: [[UInt8]], method: String, limits: HTTPLimits, keepsBody: Bool) -> String {
+        responseTranscript(chunks, method: method, limits: limits, keepsBody: keepsBody) { response, bodyByteCount in
+            #expect(keepsBody ? response.body.count == bodyByteCount : response.body.isEmpty)
+            return "\(response.version) \(response.status) \(bodyByteCount) bytes"
+        }
+    }
 }
 
 @Suite("HTTP response parser: RFC 9112 §6.3 and §7.1")
@@ -105,5 +131,35 @@ struct HTTPResponseParserTests {
         #expect(parse("HTTP/1.1 099 Low\r\n\r\n") == "error malformed the status code is not between 100 and 599")
         #expect(parse("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n") == "HTTP/1.1 200 [Content-Length: 0] []")
         #expect(parse("HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: 9000) + "\r\n\r\n").hasPrefix("error tooLarge"))
+    }
+
+    @Test("the body has begun once a byte after the final head arrives, not with the head alone")
+    func bodyHasBegun() throws {
+        var parser = HTTPResponseParser(requestMethod: "GET")
+        parser.append(Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
+        #expect(try parser.next() == nil)
+        #expect(!parser.bodyHasBegun)
+        parser.append(Array("2\r".utf8))
+        #expect(try parser.next() == nil)
+        #expect(parser.bodyHasBegun)
+        parser.append(Array("\nab\r\n0\r\n\r\n".utf8))
+        #expect(try parser.next()?.body == Array("ab".utf8))
+    }
+
+    @Test("wipe hands over the chunked body decoded so far, and the parser holds nothing after")
+    func wipe() throws {
+        var parser = HTTPResponseParser(requestMethod: "GET")
+        parser.append(Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n1\r".utf8))
+        #expect(try parser.next() == nil)
+        var seen: [[UInt8]] = []
+        parser.wipe { bytes in
+            seen.append(bytes)
+            for index in bytes.indices { bytes[index] = 0 }
+        }
+        #expect(seen.contains(Array("abc".utf8)))
+        #expect(parser.bodyHasBegun)
+        var again: [[UInt8]] = []
+        parser.wipe { again.append($0) }
+        #expect(again == [[]])
     }
 }

@@ -35,19 +35,22 @@ func requestTranscript(_ chunks: [[UInt8]], limits: HTTPLimits) -> [String] {
 }
 
 /// The response `chunks` appended in turn and then the connection's end make, or the
-/// error that ended it.
-func responseTranscript(_ chunks: [[UInt8]], method: String = "GET", limits: HTTPLimits = HTTPLimits()) -> String {
-    var parser = HTTPResponseParser(requestMethod: method, limits: limits)
-    func line(_ response: HTTPReceivedResponse) -> String {
-        let headers = response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "|")
-        return "\(response.version) \(response.status) [\(headers)] \(response.body)"
-    }
+/// error that ended it. `describe` writes the response (given the parser's
+/// `bodyByteCount` too); by default its version, status, fields and body.
+func responseTranscript(_ chunks: [[UInt8]], method: String = "GET", limits: HTTPLimits = HTTPLimits(),
+                        keepsBody: Bool = true,
+                        describe: (HTTPReceivedResponse, _ bodyByteCount: Int) -> String = { response, _ in
+                            let headers = response.headers.map { "\($0.name): \($0.value)" }.joined(separator: "|")
+                            return "\(response.version) \(response.status) [\(headers)] \(response.body)"
+                        }) -> String {
+    var parser = HTTPResponseParser(requestMethod: method, limits: limits, keepsBody: keepsBody)
     do throws(HTTPResponseError) {
         for chunk in chunks {
             parser.append(chunk)
-            if let response = try parser.next() { return line(response) }
+            if let response = try parser.next() { return describe(response, parser.bodyByteCount) }
         }
-        return line(try parser.finish())
+        let response = try parser.finish()
+        return describe(response, parser.bodyByteCount)
     } catch {
         return "error \(error.kind) \(error.message)"
     }

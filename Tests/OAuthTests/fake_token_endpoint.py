@@ -51,6 +51,10 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The peers' shared HTTP plumbing lives with them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Peers"))
+import peer_http  # noqa: E402
+
 LOCK = threading.Lock()
 LOG = {}
 # mode=rotate: per key, the refresh token that works now and how many rotations happened.
@@ -75,14 +79,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def answer(self, status, body, content_type="application/json", headers=()):
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        peer_http.send(self, status, body, content_type, headers)
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)

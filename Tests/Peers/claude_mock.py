@@ -47,12 +47,13 @@ import hashlib
 import html
 import json
 import secrets
-import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import peer_http
 
 # Claude Code's public OAuth client id (every public client of the service uses it).
 CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
@@ -149,15 +150,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- plumbing -------------------------------------------------------------------
 
     def send(self, status, body, content_type="application/json", headers=()):
-        data = body if isinstance(body, bytes) else (
-            json.dumps(body).encode() if content_type == "application/json" else body.encode())
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        peer_http.send(self, status, body, content_type, headers)
 
     def page(self, status, title, text):
         body = (f"<!doctype html><html><head><title>{html.escape(title)}</title></head><body>"
@@ -425,10 +418,6 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, data, "text/event-stream")
 
 
-class _Stop(Exception):
-    pass
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -445,19 +434,7 @@ def main():
     server.service = Service(args.access_token_seconds, args.refresh_token_seconds, args.email)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     server.service.own_manual_uri = url + "/oauth/code/callback"
-
-    def stop(signum, frame):
-        raise _Stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"READY {url}", flush=True)
-    try:
-        server.serve_forever()
-    except _Stop:
-        pass
-    finally:
-        server.server_close()
+    peer_http.serve_until_stopped(server, f"READY {url}")
 
 
 if __name__ == "__main__":

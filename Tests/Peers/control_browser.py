@@ -11,13 +11,13 @@ GET /log answers the JSON list of open-auth requests seen so far.
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import browser
+import peer_http
 
 
 def parse_accounts(text):
@@ -95,12 +95,7 @@ def make_handler(control):
                     status, body = 200, [dict(e) for e in control.entries]
             else:
                 status, body = 404, {"ok": False, "error": "not found"}
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            peer_http.send(self, status, body)
 
         def log_message(self, format, *args):
             pass
@@ -121,18 +116,7 @@ def main():
     control = ControlBrowser(args.accounts, deny, args.fail_status, args.log)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(control))
     server.daemon_threads = True
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    print(f"READY http://127.0.0.1:{server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    peer_http.serve_until_stopped(server, f"READY http://127.0.0.1:{server.server_address[1]}")
     return 0
 
 

@@ -10,13 +10,14 @@ Exits cleanly on SIGTERM/SIGINT. See README.md in this folder for the contract.
 import argparse
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from urllib.parse import parse_qs
+
+import peer_http
 
 import django
 from django.conf import settings
@@ -275,10 +276,6 @@ def seed():
     )
 
 
-class _Stop(Exception):
-    pass
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -300,19 +297,7 @@ def main():
 
         server = ThreadedWSGIServer(("127.0.0.1", args.port), WSGIRequestHandler)
         server.set_app(get_wsgi_application())
-
-        def stop(signum, frame):
-            raise _Stop()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        print(f"READY http://127.0.0.1:{server.server_address[1]}", flush=True)
-        try:
-            server.serve_forever()
-        except _Stop:
-            pass
-        finally:
-            server.server_close()
+        peer_http.serve_until_stopped(server, f"READY http://127.0.0.1:{server.server_address[1]}")
     finally:
         if own_dir:
             shutil.rmtree(state_dir, ignore_errors=True)
