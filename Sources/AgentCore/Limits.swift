@@ -4,7 +4,7 @@ import AgentProtocol
 /// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
 public enum Limits {
     /// Longest frame accepted or sent (AGENT_MAX_LEN in ssh-agent).
-    public static let maxFrameLength = Frame.maxLength
+    public static let maxFrameBytes = Frame.maxLength
     /// Open client connections; one more is answered `busy` and closed. High enough for a
     /// thousand tools asking at once (the agent raises its descriptor limit to match).
     public static let maxConnections = 4096
@@ -15,14 +15,14 @@ public enum Limits {
     public static let idleTimeoutMilliseconds: Int64 = 60_000
     /// Unanswered output a client may leave unread before we stop reading its requests,
     /// in bytes.
-    public static let maxPendingOutput = POSIXLimits.maxPendingOutputBytes
+    public static let maxPendingOutputBytes = POSIXLimits.maxPendingOutputBytes
     /// Bytes read per `read` call.
-    public static let readChunk = POSIXLimits.readChunkBytes
+    public static let readChunkBytes = POSIXLimits.readChunkBytes
     /// The most entries one page of `account.list` or `request.list` holds (and the
     /// default `limit`).
     public static let maxPageEntries = 1000
     /// The most bytes the entries of one page take, serialized; with the envelope the
-    /// answer stays below `maxFrameLength`. The largest entry (every capped field full)
+    /// answer stays below `maxFrameBytes`. The largest entry (every capped field full)
     /// is a few tens of KiB, so a page always holds at least one.
     public static let pageBudgetBytes = 192 * 1024
     /// `status` lists the states of at most this many accounts (the lowest ids), so its

@@ -5,7 +5,7 @@ import AgentProtocol
 ///
 /// A page ends at `limit` entries or when the next entry would take it past
 /// `Limits.pageBudgetBytes`, whichever comes first, so every answer fits a frame
-/// (`Limits.maxFrameLength`) however many entries the tables hold. One entry always fits:
+/// (`Limits.maxFrameBytes`) however many entries the tables hold. One entry always fits:
 /// the fields that could grow (names, scopes, tokens, caller details, messages) are capped
 /// where they enter, which keeps the largest entry far below the budget.
 struct Page {

@@ -26,8 +26,9 @@ public final class AgentClient {
 
     /// How long a call waits for the agent's answer unless told otherwise.
     public static let defaultTimeoutMilliseconds: Int64 = 30_000
-    /// A long wait (`request.wait`) polls its socket in slices this long, so progress can show.
-    static let waitSliceMilliseconds: Int64 = 1_000
+    /// A long wait (`request.wait`, the CLI's `login` and `approve` loops) polls in slices
+    /// this long, so a progress line can count seconds and a deadline is seen on time.
+    public static let waitSliceMilliseconds: Int64 = 1_000
 
     public init(socketPath: String, timeoutMilliseconds: Int64 = AgentClient.defaultTimeoutMilliseconds) {
         self.socketPath = socketPath

@@ -16,7 +16,7 @@ public struct HTTPServerConfiguration: Sendable {
     public var limits = HTTPLimits()
     /// Answers a client may leave unread before we stop reading its pipelined requests,
     /// in bytes.
-    public var maxPendingOutput = POSIXLimits.maxPendingOutputBytes
+    public var maxPendingOutputBytes = POSIXLimits.maxPendingOutputBytes
     /// How long a connection closing after an error answer is drained (see
     /// `HTTPConnection.Phase.lingering`).
     public var lingerMilliseconds: Int64 = 2_000
@@ -222,7 +222,7 @@ public final class HTTPServer: @unchecked Sendable {
         // While a stream answers, reading goes on so that a client hanging up is seen at
         // once (and its upstream cancelled); pipelined bytes wait in the parser.
         case .open where connection.stream != nil: return true
-        case .open: return connection.pendingOutput < configuration.maxPendingOutput
+        case .open: return connection.pendingOutput < configuration.maxPendingOutputBytes
         case .closingAfterFlush: return false
         case .lingering: return true
         }
@@ -382,7 +382,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// Answers the complete requests buffered on `connection`, in order.
     private func process(_ connection: HTTPConnection, now: Int64) {
         requests: while connection.phase == .open && connection.stream == nil
-                            && connection.pendingOutput < configuration.maxPendingOutput {
+                            && connection.pendingOutput < configuration.maxPendingOutputBytes {
             let request: HTTPRequest
             do throws(HTTPParseError) {
                 guard let next = try connection.parser.next() else { break }
