@@ -33,4 +33,7 @@ enum BenchLimits {
     /// The Messages stand-in: the longest pause between two streamed events a request
     /// may ask for, so a mistyped `gap` cannot stall a connection for long.
     static let maxStreamGapMilliseconds: Int64 = 10_000
+    /// `load`: the longest run its `SECONDS` may ask for (an hour), so the run's deadline
+    /// in nanoseconds cannot overflow.
+    static let maxLoadMilliseconds: Int64 = 3_600_000
 }
