@@ -59,8 +59,12 @@ let package = Package(
         // HTTP exchanges, the helper's wire format and the transports that carry them
         // (through claude-agent-fetch, or straight to a loopback address); no Foundation.
         .target(name: "AgentTransport", dependencies: ["AgentProtocol", "AgentCrypto", "AgentPOSIX", "HTTPCodec"]),
-        // The only target that links FoundationNetworking; only claude-agent-fetch and tests use it.
-        .target(name: "FoundationTransport", dependencies: ["AgentTransport"]),
+        // The URLSession setup every Foundation HTTP client here starts from (no cache, no
+        // cookies, no stored credentials): its own target, so the endpoint shares it without
+        // linking AgentTransport.
+        .target(name: "FoundationSession"),
+        // The helper's URLSession transport; only claude-agent-fetch and tests use it.
+        .target(name: "FoundationTransport", dependencies: ["AgentTransport", "FoundationSession"]),
         .target(name: "ClaudeAgentClient", dependencies: ["AgentProtocol", "AgentPOSIX"]),
         .target(name: "HTTPBridge", dependencies: ["AgentProtocol", "HTTPCodec", "AgentPOSIX", "AgentCrypto", "ClaudeAgentClient"]),
         .executableTarget(
@@ -78,7 +82,10 @@ let package = Package(
         // Links FoundationNetworking for HTTPS upstream, as claude-agent-fetch does, and
         // statically like it; the CLI only execs it.
         .executableTarget(
-            name: "claude-agent-endpoint", dependencies: ["ClaudeEndpoint", "ClaudeAgentClient", "AgentArguments", "HTTPBridge", "AgentPOSIX", "AgentProtocol"],
+            name: "claude-agent-endpoint",
+            dependencies: [
+                "ClaudeEndpoint", "ClaudeAgentClient", "AgentArguments", "HTTPBridge", "AgentPOSIX", "AgentProtocol", "FoundationSession",
+            ],
             linkerSettings: staticFoundation),
         // The HTTPS helper links Foundation statically too, so no installed executable needs
         // the toolchain's shared libraries; it still links the system's libcurl (libcurl4),

@@ -32,8 +32,8 @@ extension Agent {
         let scopes = try body.scopes() ?? []
         let clientName = try body.optionalString("client_name") ?? Caller.executableName(pid: peer.pid) ?? "unknown"
         let hostname = try body.optionalString("hostname") ?? Caller.hostname()
-        guard clientName.utf8.count <= 256, hostname.utf8.count <= 256 else {
-            throw AgentError(.badRequest, "client_name and hostname must be at most 256 bytes")
+        guard clientName.utf8.count <= Limits.maxClientNameBytes, hostname.utf8.count <= Limits.maxClientNameBytes else {
+            throw AgentError(.badRequest, "client_name and hostname must be at most \(Limits.maxClientNameBytes) bytes")
         }
         // Shown on other users' terminals (`claude-agent requests`): no control characters.
         for (field, text) in [("client_name", clientName), ("hostname", hostname)] {
@@ -41,7 +41,7 @@ extension Agent {
         }
         let id: String
         do throws(Errno) {
-            id = RequestID.format(try RandomBytes.generate(16))
+            id = RequestID.format(try RandomBytes.generate(RequestID.randomByteCount))
         } catch {
             throw AgentError(.internal, "could not make a request id: \(error)")
         }
@@ -124,7 +124,9 @@ extension Agent {
         try requireUnlocked()
         let id = try approvalID(request.body)
         let reason = try request.body.optionalString("reason") ?? "denied by the user"
-        guard reason.utf8.count <= 1024 else { throw AgentError(.badRequest, "field \"reason\" must be at most 1024 bytes") }
+        guard reason.utf8.count <= Limits.maxDenyReasonBytes else {
+            throw AgentError(.badRequest, "field \"reason\" must be at most \(Limits.maxDenyReasonBytes) bytes")
+        }
         // Printed on the waiting client's terminal: no control characters.
         if let problem = FreeText.problem(with: reason, field: "reason") { throw AgentError(.badRequest, problem) }
         let denied = try moveRequest(id, to: .denied) { $0.error = reason }
@@ -364,7 +366,10 @@ extension Agent {
 }
 
 extension RequestID {
-    /// A version 4 UUID from 16 random bytes.
+    /// The bytes of a UUID (RFC 4122 §4.1); a version 4 one keeps 122 of their bits random.
+    static let randomByteCount = 16
+
+    /// A version 4 UUID from `randomByteCount` random bytes.
     static func format(_ bytes: [UInt8]) -> String {
         var bytes = bytes
         bytes[6] = bytes[6] & 0x0f | 0x40  // version 4

@@ -140,10 +140,12 @@ extension Agent {
 
     /// Drops logins past their time, and authorizations their request no longer uses (it
     /// ended, or another account was selected since).
-    /// A fresh single-use `state` (256 random bits) and PKCE verifier for one authorization.
+    /// A fresh single-use `state` and PKCE verifier for one authorization, each of
+    /// `POSIXLimits.secretRandomBytes` random bytes.
     func makeAuthorizationSecrets() throws(AgentError) -> (state: String, pkce: PKCE) {
         do {
-            return (Base64URL.encode(try RandomBytes.generate(32)), try PKCE(randomBytes: try RandomBytes.generate(32)))
+            let state = Base64URL.encode(try RandomBytes.generate(POSIXLimits.secretRandomBytes))
+            return (state, try PKCE(randomBytes: try RandomBytes.generate(POSIXLimits.secretRandomBytes)))
         } catch {
             throw AgentError(.internal, "could not make authorization secrets: \(error)")
         }

@@ -71,7 +71,7 @@ public final class Agent {
     private var bufferedBytes = 0
     /// Our uid, read once: every connection is checked against it.
     private let ourUID = ProcessControl.effectiveUID
-    private var readBuffer = [UInt8](repeating: 0, count: Limits.readChunk)
+    private var readBuffer = [UInt8](repeating: 0, count: Limits.readChunkBytes)
 
     struct DelayedAnswer {
         let connectionID: UInt64
@@ -106,7 +106,7 @@ public final class Agent {
         try ProcessControl.hardenAgainstMemoryDisclosure()
         // Frame buffers past this size are freed back to the system, so the memory the
         // agent holds follows what it buffers now (`Limits.maxBufferedBytes`), not its peak.
-        Memory.returnLargeBuffersToTheSystem(atLeast: Limits.readChunk)
+        Memory.returnLargeBuffersToTheSystem(atLeast: Limits.readChunkBytes)
         // Room for every connection the agent accepts, plus its own few descriptors. Under
         // a lower hard limit the cap comes down with it, so a client past it is answered
         // `busy` rather than left in the backlog by an accept failing with EMFILE.
@@ -198,7 +198,7 @@ public final class Agent {
         shedIfOverBudget()
         // Near the budget, only connections holding nothing are read (a new client's small
         // request); one holding part of a frame or unread answers waits.
-        let roomToRead = bufferedBytes + Limits.readChunk <= Limits.maxBufferedBytes
+        let roomToRead = bufferedBytes + Limits.readChunkBytes <= Limits.maxBufferedBytes
         for connection in connections.values {
             var events: PollEvents = []
             if connection.wantsInput && (roomToRead || connection.holdsNothing) { events.insert(.readable) }
@@ -249,7 +249,7 @@ public final class Agent {
         }
         if configuration.refreshAhead && now >= nextRefreshAheadCheck {
             refreshAheadIfDue(now: wallClock)
-            nextRefreshAheadCheck = now + 1000
+            nextRefreshAheadCheck = now + Limits.refreshAheadCheckMilliseconds
         }
         sweepRequests(monotonic: now)
         expireRefreshWaiters(monotonic: now)

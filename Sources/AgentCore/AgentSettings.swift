@@ -137,7 +137,7 @@ public struct AgentSettings: Sendable, Equatable {
             for (name, fields) in providers {
                 let key = "providers.\(name)"
                 guard isValidProviderName(name) else {
-                    throw reader.error(key, "a provider name is 1 to 64 letters, digits, \".\", \"_\" or \"-\"")
+                    throw reader.error(key, "a provider name is 1 to \(maxProviderNameBytes) letters, digits, \".\", \"_\" or \"-\"")
                 }
                 guard let object = fields.objectValue else { throw reader.error(key, "must be an object, not \(fields.typeName)") }
                 settings.providers[name] = try reader.provider(name, object, base: settings.providers[name])
@@ -228,8 +228,12 @@ public struct AgentSettings: Sendable, Equatable {
         return settings
     }
 
+    /// The longest provider name, in bytes (ASCII letters, digits, `.`, `_`, `-`): a short
+    /// label typed in `--provider` and shown in listings.
+    static let maxProviderNameBytes = 64
+
     static func isValidProviderName(_ name: String) -> Bool {
-        (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
+        (1...maxProviderNameBytes).contains(name.utf8.count) && name.utf8.allSatisfy { byte in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
         }

@@ -125,9 +125,17 @@ public struct ApprovalRequest: Sendable {
 ///
 /// Owned by the agent's loop thread.
 public struct ApprovalBook {
+    /// Live (pending or approved, not yet ended) requests in all; one more is refused
+    /// `too_many_requests`, so a flood of callers cannot grow the book without bound.
     public static let maxLive = 4096
+    /// Live requests one process (caller pid) may have: a tool asks once and waits, so a
+    /// few are plenty, and one looping program cannot take the whole book.
     public static let maxLivePerCaller = 16
+    /// How long a request stays live before it expires unanswered: time for the user to
+    /// notice it and answer, without a forgotten one holding its place for long.
     public static let defaultLiveMilliseconds: Int64 = 10 * 60 * 1000
+    /// How long an ended request stays listed, so its waiter and `claude-agent requests`
+    /// can still see how it ended.
     public static let defaultRetentionMilliseconds: Int64 = 10 * 60 * 1000
 
     public private(set) var requests: [String: ApprovalRequest] = [:]

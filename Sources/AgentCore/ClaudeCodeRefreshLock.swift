@@ -18,9 +18,12 @@ final class ClaudeCodeRefreshLock: @unchecked Sendable {
     private let locks: [DirectoryLock]
     private let timer: DispatchSourceTimer
 
-    /// proper-lockfile's `stale` and `update` as Claude Code passes them, in milliseconds.
+    /// proper-lockfile's `stale` as Claude Code passes it: a lock untouched this long is
+    /// taken as abandoned by a process that died holding it.
     static let staleMilliseconds: Int64 = 60_000
-    static let touchMilliseconds = 5_000
+    /// proper-lockfile's `update` as Claude Code passes it: how often a held lock's time is
+    /// renewed, well inside `staleMilliseconds` so no waiter takes it as abandoned.
+    static let touchMilliseconds: Int64 = 5_000
     /// How long to wait for a Claude Code refresh in progress (one round trip to the provider).
     static let waitMilliseconds: Int64 = 15_000
 
@@ -52,7 +55,8 @@ final class ClaudeCodeRefreshLock: @unchecked Sendable {
     private init(locks: [DirectoryLock]) {
         self.locks = locks
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
-        timer.schedule(deadline: .now() + .milliseconds(Self.touchMilliseconds), repeating: .milliseconds(Self.touchMilliseconds))
+        let touch = DispatchTimeInterval.milliseconds(Int(clamping: Self.touchMilliseconds))
+        timer.schedule(deadline: .now() + touch, repeating: touch)
         timer.setEventHandler { [locks] in for lock in locks { lock.touch() } }
         timer.resume()
     }

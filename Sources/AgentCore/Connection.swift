@@ -10,7 +10,7 @@ final class Connection {
     let id: UInt64
     let fd: FileDescriptor
     let peer: PeerCredentials
-    var decoder = FrameDecoder(maxLength: Limits.maxFrameLength)
+    var decoder = FrameDecoder(maxLength: Limits.maxFrameBytes)
     var output = OutputBuffer()
     var lastActivity: Int64
     /// The id of the request whose answer is pending, if any.
@@ -42,7 +42,7 @@ final class Connection {
     /// client leaves a lot of our output unread (so a client that never reads cannot make
     /// us buffer without bound).
     var wantsInput: Bool {
-        awaitingRequestID == nil && !closeAfterFlush && pendingOutput < Limits.maxPendingOutput
+        awaitingRequestID == nil && !closeAfterFlush && pendingOutput < Limits.maxPendingOutputBytes
     }
 
     func enqueue(_ response: JSONValue) {

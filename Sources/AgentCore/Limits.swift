@@ -4,7 +4,7 @@ import AgentProtocol
 /// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
 public enum Limits {
     /// Longest frame accepted or sent (AGENT_MAX_LEN in ssh-agent).
-    public static let maxFrameLength = Frame.maxLength
+    public static let maxFrameBytes = Frame.maxLength
     /// Open client connections; one more is answered `busy` and closed. High enough for a
     /// thousand tools asking at once (the agent raises its descriptor limit to match).
     public static let maxConnections = 4096
@@ -13,15 +13,16 @@ public enum Limits {
     /// A connection with nothing in flight and no bytes for this long is closed (the
     /// default of `--idle-timeout`).
     public static let idleTimeoutMilliseconds: Int64 = 60_000
-    /// Unanswered output a client may leave unread before we stop reading its requests.
-    public static let maxPendingOutput = 1 << 20
+    /// Unanswered output a client may leave unread before we stop reading its requests,
+    /// in bytes.
+    public static let maxPendingOutputBytes = POSIXLimits.maxPendingOutputBytes
     /// Bytes read per `read` call.
-    public static let readChunk = POSIXLimits.readChunkBytes
+    public static let readChunkBytes = POSIXLimits.readChunkBytes
     /// The most entries one page of `account.list` or `request.list` holds (and the
     /// default `limit`).
     public static let maxPageEntries = 1000
     /// The most bytes the entries of one page take, serialized; with the envelope the
-    /// answer stays below `maxFrameLength`. The largest entry (every capped field full)
+    /// answer stays below `maxFrameBytes`. The largest entry (every capped field full)
     /// is a few tens of KiB, so a page always holds at least one.
     public static let pageBudgetBytes = 192 * 1024
     /// `status` lists the states of at most this many accounts (the lowest ids), so its
@@ -35,8 +36,11 @@ public enum Limits {
     public static let maxBufferedBytes = 64 << 20
     /// Accounts held at once (lookups cost the same however many are held).
     public static let maxAccounts = 16_384
-    /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped.
+    /// Failed unlocks delay the answer by this much per failure (as ssh-agent), capped at
+    /// `maxUnlockDelayMilliseconds`.
     public static let unlockFailureDelayMilliseconds: Int64 = 100
+    /// The longest delay failed unlocks add: guessing stays slow (a hundred failures in,
+    /// each costs ten seconds), yet the owner who mistyped is never locked out for long.
     public static let maxUnlockDelayMilliseconds: Int64 = 10_000
     /// Logins started and not yet called back.
     public static let maxPendingLogins = 64
@@ -63,4 +67,21 @@ public enum Limits {
     public static let defaultWaitSeconds = NumberRange.defaultWaitSeconds
     /// How often the agent looks for refresh tokens entering that last day.
     public static let refreshExpiryCheckMilliseconds: Int64 = 60_000
+    /// How often the agent looks for tokens due a background refresh (`--refresh-ahead`):
+    /// due times are whole seconds, so once a second finds each one as it falls due.
+    public static let refreshAheadCheckMilliseconds: Int64 = 1_000
+    /// The longest `client_name` or `hostname` a token request may carry, in bytes: a
+    /// program's or a machine's name (a DNS name is at most 253), shown on one line of
+    /// `claude-agent requests` and the approval page.
+    public static let maxClientNameBytes = 256
+    /// The longest `reason` a `request.deny` may give, in bytes: no more than a request's
+    /// `error` repeats (`ApprovalRequest.maxErrorCharacters`), so the reason is shown whole.
+    public static let maxDenyReasonBytes = ApprovalRequest.maxErrorCharacters
+    /// The most bytes read of a caller's `/proc/<pid>/cmdline` or `/proc/<pid>/status`:
+    /// `status` is a few KiB; a longer command line is not read at all (the request shows
+    /// none), so a caller cannot make the agent read megabytes per request.
+    public static let maxCallerFileBytes = 64 * 1024
+    /// The most bytes of a caller's command line a request keeps to show (`caller.command_line`):
+    /// enough to tell one tool's invocation from another, on one line of a listing.
+    public static let maxCallerCommandLineBytes = 1024
 }

@@ -12,8 +12,14 @@ struct LockState {
 
     var isLocked: Bool { digest != nil }
 
+    /// Random bytes salting each lock's hash, so two locks with one passphrase differ.
+    private static let saltBytes = 16
+    /// SHA-256 rounds over salt and passphrase: the hash never leaves the process, so this
+    /// only slows a guess from a memory dump, without a lock or unlock taking noticeable time.
+    private static let hashRounds = 1000
+
     mutating func lock(passphrase: String) throws(Errno) {
-        salt = try RandomBytes.generate(16)
+        salt = try RandomBytes.generate(Self.saltBytes)
         digest = Self.hash(passphrase, salt: salt)
         failures = 0
     }
@@ -32,7 +38,7 @@ struct LockState {
 
     private static func hash(_ passphrase: String, salt: [UInt8]) -> [UInt8] {
         var value = SHA256.hash(salt + Array(passphrase.utf8))
-        for _ in 0..<1000 { value = SHA256.hash(salt + value) }
+        for _ in 0..<Self.hashRounds { value = SHA256.hash(salt + value) }
         return value
     }
 }

@@ -5,7 +5,7 @@ import AgentProtocol
 ///
 /// A page ends at `limit` entries or when the next entry would take it past
 /// `Limits.pageBudgetBytes`, whichever comes first, so every answer fits a frame
-/// (`Limits.maxFrameLength`) however many entries the tables hold. One entry always fits:
+/// (`Limits.maxFrameBytes`) however many entries the tables hold. One entry always fits:
 /// the fields that could grow (names, scopes, tokens, caller details, messages) are capped
 /// where they enter, which keeps the largest entry far below the budget.
 struct Page {
@@ -33,17 +33,24 @@ struct Page {
     /// The serialized result object; `nextCursor` is nil on the last page.
     func serialized(nextCursor: String?) -> [UInt8] {
         var result: [UInt8] = []
-        result.reserveCapacity(entries.count + key.utf8.count + 40)
-        result.append(contentsOf: "{\"\(key)\":[".utf8)
+        let head = Array("{\"\(key)\":[".utf8)
+        let tail = Array("],\"next_cursor\":".utf8)
+        let cursor = nextCursor.map { JSONValue.string($0).serialized() } ?? Array("null".utf8)
+        result.reserveCapacity(head.count + entries.count + tail.count + cursor.count + 1)
+        result.append(contentsOf: head)
         result.append(contentsOf: entries)
-        result.append(contentsOf: "],\"next_cursor\":".utf8)
-        result.append(contentsOf: nextCursor.map { JSONValue.string($0).serialized() } ?? Array("null".utf8))
+        result.append(contentsOf: tail)
+        result.append(contentsOf: cursor)
         result.append(UInt8(ascii: "}"))
         return result
     }
 }
 
 extension JSONObject {
+    /// The most digits a cursor has: a position is a `UInt64`, whose largest value has 20
+    /// decimal digits; a longer text is refused before it is parsed.
+    static let maxCursorDigits = String(UInt64.max).utf8.count
+
     /// The paging fields of a list request: `limit` (1 … `Limits.maxPageEntries`, default
     /// that) and `cursor` (a `next_cursor` this agent gave: the decimal position after which
     /// the page starts).
@@ -52,7 +59,8 @@ extension JSONObject {
         let limit = try optionalInt("limit", in: 1...Int64(Limits.maxPageEntries)) ?? Int64(Limits.maxPageEntries)
         var after: UInt64?
         if let cursor = try optionalString("cursor") {
-            guard cursor.utf8.count <= 20, cursor.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let position = UInt64(cursor) else {
+            guard cursor.utf8.count <= Self.maxCursorDigits, cursor.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let position = UInt64(cursor) else {
                 throw AgentError(.badRequest, "field \"cursor\" must be a next_cursor this agent gave")
             }
             after = position

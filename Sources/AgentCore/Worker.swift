@@ -36,7 +36,7 @@ final class Worker: Sendable {
 
     /// The finished results, oldest first; empties the pipe.
     func drain() -> [Completion] {
-        while let bytes = try? wake.read(upTo: 256), !bytes.isEmpty {}
+        while let bytes = try? wake.read(upTo: POSIXLimits.wakeDrainBytes), !bytes.isEmpty {}
         return finished.withLock { results in
             defer { results.removeAll() }
             return results

@@ -26,8 +26,9 @@ public final class AgentClient {
 
     /// How long a call waits for the agent's answer unless told otherwise.
     public static let defaultTimeoutMilliseconds: Int64 = 30_000
-    /// A long wait (`request.wait`) polls its socket in slices this long, so progress can show.
-    static let waitSliceMilliseconds: Int32 = 1000
+    /// A long wait (`request.wait`, the CLI's `login` and `approve` loops) polls in slices
+    /// this long, so a progress line can count seconds and a deadline is seen on time.
+    public static let waitSliceMilliseconds: Int64 = 1_000
 
     public init(socketPath: String, timeoutMilliseconds: Int64 = AgentClient.defaultTimeoutMilliseconds) {
         self.socketPath = socketPath
@@ -100,11 +101,19 @@ public final class AgentClient {
     /// idempotent and retried, is up to three: 100 s. 0 for the others.
     public static func leastWaitMilliseconds(for op: Op) -> Int64 {
         switch op {
-        case .oauthCallback, .requestSelectAccount: return 60_000
-        case .accountLogout: return 100_000
+        case .oauthCallback, .requestSelectAccount: return providerCallWaitMilliseconds
+        case .accountLogout: return revocationWaitMilliseconds
         default: return 0
         }
     }
+
+    /// The least wait for an operation that makes one call to the provider (a code
+    /// exchange or a refresh): one 30 s attempt, the HTTPS helper's grace, and the backoff
+    /// of retries that never left (see `leastWaitMilliseconds(for:)`).
+    public static let providerCallWaitMilliseconds: Int64 = 60_000
+    /// The least wait for `account.logout`: a revocation, retried, is up to three 30 s
+    /// attempts with their grace and backoff (see `leastWaitMilliseconds(for:)`).
+    public static let revocationWaitMilliseconds: Int64 = 100_000
 
     /// `account.add`: hands a token bundle to the agent under `name`.
     ///
@@ -310,7 +319,7 @@ public final class AgentClient {
                 throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
             }
             // Wait in slices of a second so a long wait can show progress.
-            while (try? waitFor(connection, .readable, timeoutMilliseconds: Self.waitSliceMilliseconds)) == false {
+            while (try? waitFor(connection, .readable, timeoutMilliseconds: Int32(Self.waitSliceMilliseconds))) == false {
                 if Clock.monotonicMilliseconds() >= deadline {
                     close()
                     throw AgentClientError(.timeout, "the agent did not answer within \(waitMilliseconds) ms")

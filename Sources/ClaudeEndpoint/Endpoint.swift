@@ -68,7 +68,10 @@ final class EndpointRoutes: Sendable {
     /// `pid=… exe=…` per connection: finding a peer's process scans /proc, once per
     /// connection rather than per request (the SDKs keep connections alive).
     private let callers = Mutex<[UInt64: String]>([:])
-    private static let maxRememberedCallers = 1024
+    /// Connections whose caller is remembered. Entries of closed connections are never
+    /// removed one by one, so past this the memory is cleared and refilled; four times
+    /// `EndpointConfiguration.maxConnections`, so that happens rarely.
+    private static let maxRememberedCallers = 4 * EndpointConfiguration.maxConnections
     /// Fields only browsers send. The endpoint serves no page, so even its own origin
     /// never calls it from a browser; and a top-level navigation (which carries no
     /// `Origin`) would otherwise reach the API with the user's token. Fetch Metadata

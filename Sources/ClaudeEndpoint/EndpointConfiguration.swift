@@ -22,6 +22,14 @@ public struct EndpointConfiguration: Sendable {
     /// Messages streams arrive at a few KB/s and never come near it; a fast local client
     /// reading a bulk answer (batch results) stays within it.
     public static let maxClientBacklogBytes = 32 << 20
+    /// Bytes of a request's line and header fields: Claude Code and the SDKs send a few
+    /// dozen (`anthropic-*`, `x-stainless-*`), more than the bridge's 8 KiB allows for.
+    public static let maxHeadBytes = 32 * 1024
+    /// Open client connections; one more is answered 503. Each may hold a request body of
+    /// up to `maxRequestBodyBytes`, so fewer than the bridge allows keep the worst case
+    /// bounded (256 × 32 MB is not, but bodies that size are read in 10 s each and freed
+    /// as soon as they are forwarded).
+    public static let maxConnections = 256
     /// The range accepted for `--upstream-timeout`, in seconds.
     public static let upstreamTimeoutSecondsRange: ClosedRange<Int64> = 1...3600
 
@@ -48,12 +56,8 @@ public struct EndpointConfiguration: Sendable {
         self.listen = listen
         var server = HTTPServerConfiguration()
         server.limits.maxBodyBytes = Self.maxRequestBodyBytes
-        // Claude Code and the SDKs send a few dozen headers (anthropic-*, x-stainless-*).
-        server.limits.maxHeadBytes = 32 * 1024
-        // Each connection may hold a request body of up to 32 MB: fewer connections than
-        // the bridge allows keep the worst case bounded (256 × 32 MB is not, but bodies
-        // that size are read in 10 s each and freed as soon as they are forwarded).
-        server.maxConnections = 256
+        server.limits.maxHeadBytes = Self.maxHeadBytes
+        server.maxConnections = Self.maxConnections
         server.maxStreamBacklog = Self.maxClientBacklogBytes
         server.errorResponse = { status, _, message in AnthropicError.response(status, message) }
         self.server = server

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import FoundationSession
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -24,15 +25,9 @@ public struct URLSessionTransport: HTTPTransport {
         }
         let timeoutMilliseconds = exchange.boundedTimeoutMilliseconds
         let timeout = Self.timeInterval(milliseconds: timeoutMilliseconds)
-        let configuration = URLSessionConfiguration.ephemeral
+        let configuration = URLSessionConfiguration.stateless()
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.urlCredentialStorage = nil
         let delegate: (any URLSessionDelegate)? = exchange.followsRedirects ? nil : RedirectRefuser()
         let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }

@@ -15,7 +15,7 @@ public struct BridgeSecret: Sendable {
 
     /// A fresh secret from the kernel's random source.
     public static func generate() throws(Errno) -> BridgeSecret {
-        BridgeSecret(value: Base64URL.encode(try RandomBytes.generate(32)))
+        BridgeSecret(value: Base64URL.encode(try RandomBytes.generate(POSIXLimits.secretRandomBytes)))
     }
 
     public static let fileName = "bridge.token"

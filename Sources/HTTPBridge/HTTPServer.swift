@@ -14,8 +14,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Open connections; one more is answered 503 and closed.
     public var maxConnections = 512
     public var limits = HTTPLimits()
-    /// Answers a client may leave unread before we stop reading its pipelined requests.
-    public var maxPendingOutput = 1 << 20
+    /// Answers a client may leave unread before we stop reading its pipelined requests,
+    /// in bytes.
+    public var maxPendingOutputBytes = POSIXLimits.maxPendingOutputBytes
     /// How long a connection closing after an error answer is drained (see
     /// `HTTPConnection.Phase.lingering`).
     public var lingerMilliseconds: Int64 = 2_000
@@ -127,11 +128,10 @@ public final class HTTPServer: @unchecked Sendable {
         wakeLoop(Self.stopByte)
     }
 
+    /// The wake-up byte `stop()` writes: the loop ends.
     private static let stopByte: UInt8 = 1
+    /// The wake-up byte a streamed response writes when it has bytes for its client.
     private static let streamByte: UInt8 = 2
-    /// Wake-up bytes read from the pipe per loop turn; more only wake the next turn, which
-    /// finds the same work.
-    private static let wakeDrainBytes = 256
 
     private func wakeLoop(_ byte: UInt8) {
         var byte = byte
@@ -197,7 +197,7 @@ public final class HTTPServer: @unchecked Sendable {
             index += listeners.count
         }
         if !pollSet.returnedEvents(at: index).isEmpty {
-            var drain = [UInt8](repeating: 0, count: Self.wakeDrainBytes)
+            var drain = [UInt8](repeating: 0, count: POSIXLimits.wakeDrainBytes)
             let count = drain.withUnsafeMutableBytes { (try? wake.read.read(into: $0)) ?? 0 }
             if drain[0..<count].contains(Self.stopByte) { stopping = true }
             pumpSignalledStreams(now: now)
@@ -222,7 +222,7 @@ public final class HTTPServer: @unchecked Sendable {
         // While a stream answers, reading goes on so that a client hanging up is seen at
         // once (and its upstream cancelled); pipelined bytes wait in the parser.
         case .open where connection.stream != nil: return true
-        case .open: return connection.pendingOutput < configuration.maxPendingOutput
+        case .open: return connection.pendingOutput < configuration.maxPendingOutputBytes
         case .closingAfterFlush: return false
         case .lingering: return true
         }
@@ -382,7 +382,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// Answers the complete requests buffered on `connection`, in order.
     private func process(_ connection: HTTPConnection, now: Int64) {
         requests: while connection.phase == .open && connection.stream == nil
-                            && connection.pendingOutput < configuration.maxPendingOutput {
+                            && connection.pendingOutput < configuration.maxPendingOutputBytes {
             let request: HTTPRequest
             do throws(HTTPParseError) {
                 guard let next = try connection.parser.next() else { break }

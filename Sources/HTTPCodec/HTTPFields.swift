@@ -57,17 +57,23 @@ func headerField(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> (String, S
     return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
 }
 
+/// The most digits a `Content-Length` may have: 18 nines is below `Int.max` (19 digits),
+/// so parsing never overflows, and no body the limits allow comes near it.
+let maxContentLengthDigits = 18
+
 /// The declared `Content-Length`, or nil when there is none. A list of identical values
 /// (`5, 5`, or the field repeated with the same value) counts as one; values that differ,
 /// or are not plain decimal digits, make the message unreadable (RFC 9112 §6.3 item 5).
-/// At most 18 digits, so the value never overflows; the caller checks it against its limit.
+/// At most `maxContentLengthDigits` digits, so the value never overflows; the caller
+/// checks it against its limit.
 /// - Throws: `HTTPParseError` 400.
 func contentLength(_ headers: HTTPHeaders) throws(HTTPParseError) -> Int? {
     let declared = headers.values("Content-Length").flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
     var length: Int?
     for text in declared {
         let digits = trimmed(text)
-        guard !digits.isEmpty, digits.utf8.count <= 18, digits.utf8.allSatisfy(isDigit), let value = Int(digits) else {
+        guard !digits.isEmpty, digits.utf8.count <= maxContentLengthDigits, digits.utf8.allSatisfy(isDigit),
+              let value = Int(digits) else {
             throw .badRequest("Content-Length is not a number")
         }
         if let length, length != value { throw .badRequest("Content-Length values differ") }

@@ -253,8 +253,8 @@ extension OAuthError {
     /// request, and with it a token.
     public static func fromResponse(status: Int, body: [UInt8], endpoint: String? = nil) -> OAuthError {
         let answer = (try? JSONValue.parse(body))?.objectValue
-        let code = answer?["error"]?.stringValue.map { sanitized($0, limit: 64) }
-        let description = answer?["error_description"]?.stringValue.map { sanitized($0, limit: 300) }
+        let code = answer?["error"]?.stringValue.map { sanitized($0, limit: maxErrorCodeCharacters) }
+        let description = answer?["error_description"]?.stringValue.map { sanitized($0, limit: maxErrorDescriptionCharacters) }
 
         var message = "\(endpoint ?? "the token endpoint") answered HTTP \(status)"
         if let code {
@@ -276,6 +276,13 @@ extension OAuthError {
         }
         return OAuthError(kind: kind, code: code, message: message, status: status)
     }
+
+    /// How much of a provider's `error` a message repeats, in characters: RFC 6749 §5.2's
+    /// codes are a word or two; a longer one is a misbehaving server's.
+    private static let maxErrorCodeCharacters = 64
+    /// How much of a provider's `error_description` a message repeats, in characters: a
+    /// sentence or two, so the message stays one readable line of a log or terminal.
+    private static let maxErrorDescriptionCharacters = 300
 
     /// Provider text made safe for a one-line log: control characters become spaces and
     /// the length is capped.

@@ -16,11 +16,16 @@ public struct PKCE: Sendable, Equatable {
     /// Allowed verifier lengths (RFC 7636 §4.1).
     public static let verifierLength = 43 ... 128
 
+    /// Random bytes a verifier may be made of: fewer than 32 (256 bits, RFC 7636 §7.1's
+    /// recommendation) is too little entropy, more than 96 encode to more than 128 characters.
+    public static let randomByteCount = 32 ... 96
+
     /// Validates 43...128 chars of [A-Z a-z 0-9 - . _ ~]; throws PKCEError otherwise.
     public init(verifier: String) throws(PKCEError) {
         let bytes = verifier.utf8
         guard PKCE.verifierLength.contains(bytes.count) else {
-            throw PKCEError(message: "PKCE verifier must be 43 to 128 characters, got \(bytes.count)")
+            let range = PKCE.verifierLength
+            throw PKCEError(message: "PKCE verifier must be \(range.lowerBound) to \(range.upperBound) characters, got \(bytes.count)")
         }
         for b in bytes where !PKCE.isUnreserved(b) {
             throw PKCEError(message: "PKCE verifier contains a character outside [A-Za-z0-9-._~]")
@@ -30,14 +35,14 @@ public struct PKCE: Sendable, Equatable {
 
     /// A verifier from random bytes: base64url of all of them (32 bytes give
     /// the usual 43 characters). The caller supplies the bytes (from the OS
-    /// RNG) so this stays pure and testable. Requires 32...96 bytes: fewer
-    /// is too little entropy, more would exceed 128 characters.
+    /// RNG) so this stays pure and testable. Requires `randomByteCount` bytes.
     public init(randomBytes: [UInt8]) throws(PKCEError) {
-        guard randomBytes.count >= 32 else {
-            throw PKCEError(message: "PKCE verifier needs at least 32 random bytes, got \(randomBytes.count)")
+        let range = PKCE.randomByteCount
+        guard randomBytes.count >= range.lowerBound else {
+            throw PKCEError(message: "PKCE verifier needs at least \(range.lowerBound) random bytes, got \(randomBytes.count)")
         }
-        guard randomBytes.count <= 96 else {
-            throw PKCEError(message: "PKCE verifier takes at most 96 random bytes, got \(randomBytes.count)")
+        guard randomBytes.count <= range.upperBound else {
+            throw PKCEError(message: "PKCE verifier takes at most \(range.upperBound) random bytes, got \(randomBytes.count)")
         }
         try self.init(verifier: Base64URL.encode(randomBytes))
     }

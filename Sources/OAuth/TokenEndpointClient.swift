@@ -34,6 +34,7 @@ public final class TokenEndpointClient: Sendable {
     public let transport: any HTTPTransport
     /// Each attempt's time-out, connection to last byte, in milliseconds.
     public let timeoutMilliseconds: Int64
+    /// Attempts in all for a request that may be retried (see above); at least one.
     public let maxAttempts: Int
     /// The pause before the first retry, doubled before each next one.
     public let initialBackoffMilliseconds: Int64
@@ -47,12 +48,22 @@ public final class TokenEndpointClient: Sendable {
     /// the rotation).
     public static let defaultTimeoutMilliseconds: Int64 = 30_000
 
+    /// Attempts in all when none is configured: a blip (a dropped connection, a resolver
+    /// hiccup) passes within three tries and about a second of backoff, and a provider
+    /// that is really down is reported without keeping the user waiting.
+    public static let defaultMaxAttempts = 3
+
+    /// The first retry's pause when none is configured, in milliseconds; doubled before
+    /// each next one (250, 500, … up to `maximumBackoffMilliseconds`).
+    public static let defaultInitialBackoffMilliseconds: Int64 = 250
+
     /// - Parameter timeoutMilliseconds: each attempt's time-out, connection to last byte;
     ///   zero or less is the default, and the transports cap it at
     ///   `HTTPExchange.maximumTimeoutMilliseconds`.
     public init(provider: ProviderConfiguration, transport: any HTTPTransport = HelperTransport(),
-                timeoutMilliseconds: Int64 = TokenEndpointClient.defaultTimeoutMilliseconds, maxAttempts: Int = 3,
-                initialBackoffMilliseconds: Int64 = 250) {
+                timeoutMilliseconds: Int64 = TokenEndpointClient.defaultTimeoutMilliseconds,
+                maxAttempts: Int = TokenEndpointClient.defaultMaxAttempts,
+                initialBackoffMilliseconds: Int64 = TokenEndpointClient.defaultInitialBackoffMilliseconds) {
         self.provider = provider
         self.transport = transport
         self.timeoutMilliseconds = timeoutMilliseconds > 0 ? timeoutMilliseconds : Self.defaultTimeoutMilliseconds

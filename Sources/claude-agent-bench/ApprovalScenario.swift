@@ -39,13 +39,12 @@ func measureApproval(_ settings: Settings, _ workspace: Workspace, report: Repor
                                      output: workspace.path("bridge.log"))
     defer { workspace.stop(bridge) }
     let secretPath = (agent.socket as NSString).deletingLastPathComponent + "/bridge.token"
-    let deadline = Date().addingTimeInterval(10)
     var secret = ""
-    while secret.isEmpty, Date() < deadline {
+    _ = pollUntil(every: BenchLimits.httpPollMilliseconds, atMost: BenchLimits.listenWaitMilliseconds) {
         if (try? httpRequest(port: port, "GET", "/healthz"))?.status == 200 {
             secret = ((try? String(contentsOfFile: secretPath, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        if secret.isEmpty { usleep(10_000) }
+        return !secret.isEmpty
     }
     guard !secret.isEmpty else { throw BenchError("the bridge did not start; see \(workspace.path("bridge.log"))") }
 
@@ -63,7 +62,7 @@ func measureApproval(_ settings: Settings, _ workspace: Workspace, report: Repor
         // The tool waits on the socket, as the client library does.
         let waiter = try BlockingConnection.open(agent.socket)
         defer { waiter.close() }
-        try waiter.writeAll(Exchange.frame(#"{"id":1,"op":"\#(Op.requestWait)","request_id":"\#(id)","timeout":10}"#))
+        try waiter.writeAll(Exchange.frame(#"{"id":1,"op":"\#(Op.requestWait)","request_id":"\#(id)","timeout":\#(BenchLimits.approvalWaitSeconds)}"#))
         let selected = try httpRequest(port: port, "POST", "/v1/token-requests/\(id)/select-account",
                                        body: #"{"account_id":\#(round + 1)}"#, headers: ["Authorization: Bearer \(secret)"])
         guard selected.status == 200 else { throw BenchError("select-account: HTTP \(selected.status) \(selected.body)") }

@@ -21,11 +21,10 @@ func measureEndpoint(_ settings: Settings, _ workspace: Workspace, report: Repor
     let port = try freeLoopbackPort()
     let endpoint = try workspace.start(endpointProgram, ["--listen", "127.0.0.1:\(port)", "--upstream", upstream.url,
                                                          "-a", agent.socket], output: workspace.path("endpoint.log"))
-    let deadline = Date().addingTimeInterval(10)
-    while (try? BenchHTTP(port: port)) == nil {
-        guard Date() < deadline, endpoint.isRunning else { throw BenchError("the endpoint did not listen on \(port)") }
-        usleep(10_000)
+    let listening = pollUntil(every: BenchLimits.httpPollMilliseconds, atMost: BenchLimits.listenWaitMilliseconds) {
+        (try? BenchHTTP(port: port)) != nil || !endpoint.isRunning
     }
+    guard listening, endpoint.isRunning else { throw BenchError("the endpoint did not listen on \(port)") }
     defer { workspace.stop(endpoint) }
 
     // Latency of a small non-streamed call, on a kept connection, alternating sides.
@@ -65,13 +64,15 @@ func measureEndpoint(_ settings: Settings, _ workspace: Workspace, report: Repor
 
     // 100 streams held open together (20 events 50 ms apart: a second each), RSS sampled.
     let streams = 100
+    let eventsPerStream = 20
+    let eventGapMilliseconds: Int64 = 50
     let completed = Mutex(0)
     let peak = Mutex(0)
     let sampling = Mutex(true)
     let sampler = Thread {
         while sampling.withLock({ $0 }) {
             if let memory = try? Memory(pid: endpoint.processIdentifier) { peak.withLock { $0 = max($0, memory.resident) } }
-            usleep(20_000)
+            Clock.sleep(milliseconds: BenchLimits.memorySamplePollMilliseconds)
         }
     }
     sampler.start()
@@ -81,14 +82,14 @@ func measureEndpoint(_ settings: Settings, _ workspace: Workspace, report: Repor
         let thread = Thread {
             defer { group.leave() }
             guard let client = try? BenchHTTP(port: port),
-                  let answer = try? client.call("/v1/stream?events=20&gap=50", port: port),
-                  answer.bytes == 20 * MessagesUpstream.event.count else { return }
+                  let answer = try? client.call("/v1/stream?events=\(eventsPerStream)&gap=\(eventGapMilliseconds)", port: port),
+                  answer.bytes == eventsPerStream * MessagesUpstream.event.count else { return }
             completed.withLock { $0 += 1 }
         }
         thread.stackSize = 256 * 1024
         thread.start()
     }
-    let finished = group.wait(timeout: .now() + 60) == .success
+    let finished = group.wait(timeout: .now() + .milliseconds(Int(BenchLimits.streamsWaitMilliseconds))) == .success
     sampling.withLock { $0 = false }
     let done = completed.withLock { $0 }
     let rss = peak.withLock { $0 }
@@ -130,7 +131,7 @@ final class BenchHTTP {
         guard let address = SocketAddress(parsing: "127.0.0.1:\(port)") else { throw BenchError("bad port") }
         do throws(Errno) {
             fd = try TCPSocket.connect(address)
-            try fd.setTimeouts(milliseconds: 30_000)
+            try fd.setTimeouts(milliseconds: BenchLimits.httpTimeoutMilliseconds)
         } catch {
             throw BenchError("connect to \(port): \(error)")
         }

@@ -5,6 +5,7 @@ import Glibc
 /// What a load run measured.
 struct LoadResult {
     var operations: Int
+    /// The run's wall time, measured (its JSON field is `seconds`).
     var seconds: Double
     var errors: Int
     /// Round-trip latencies, sorted, in nanoseconds.
@@ -20,13 +21,15 @@ struct LoadResult {
     var p99: Double { percentile(99) }
 }
 
-/// Drives `clients` threads against one socket for `seconds`, each sending `exchange` and
-/// waiting for its answer, again and again: on one connection kept open (`persistent`),
-/// or on a new connection per request, as a shell's `$(claude-agent token)` does.
+/// Drives `clients` threads against one socket for `durationMilliseconds` (1 ms to
+/// `BenchLimits.maxLoadMilliseconds`), each sending `exchange` and waiting for its
+/// answer, again and again: on one connection kept open (`persistent`), or on a new
+/// connection per request, as a shell's `$(claude-agent token)` does.
 ///
 /// Every thread records each round trip's latency; throughput is all round trips over
 /// the wall time of the run.
-func runLoad(socket: String, exchange: Exchange, clients: Int, persistent: Bool, seconds: Double) throws -> LoadResult {
+func runLoad(socket: String, exchange: Exchange, clients: Int, persistent: Bool, durationMilliseconds: Int64) throws -> LoadResult {
+    precondition((1...BenchLimits.maxLoadMilliseconds).contains(durationMilliseconds), "a load run of \(durationMilliseconds) ms")
     final class Slot: @unchecked Sendable {
         // Written by its own thread only, read after the group is done.
         var latencies: [UInt64] = []
@@ -37,7 +40,8 @@ func runLoad(socket: String, exchange: Exchange, clients: Int, persistent: Bool,
     let ready = DispatchGroup()
     let done = DispatchGroup()
     let start = DispatchSemaphore(value: 0)
-    let duration = UInt64(seconds * 1e9)
+    // In range, so in nanoseconds it fits: an hour is 3.6e12 ns.
+    let durationNanoseconds = UInt64(durationMilliseconds) * 1_000_000
     for slot in slots {
         ready.enter()
         done.enter()
@@ -54,7 +58,7 @@ func runLoad(socket: String, exchange: Exchange, clients: Int, persistent: Bool,
             ready.leave()
             start.wait()
             guard slot.failure == nil else { return }
-            let deadline = nowNanoseconds() + duration
+            let deadline = nowNanoseconds() + durationNanoseconds
             while true {
                 let begin = nowNanoseconds()
                 if begin >= deadline { break }

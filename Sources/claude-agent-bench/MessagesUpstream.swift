@@ -29,14 +29,16 @@ final class MessagesUpstream: Sendable {
         var reader = HTTPReader(fd: fd)
         while let request = reader.nextRequest() {
             let events = request.queryValue("events").flatMap { Int($0) }
-            let gap = request.queryValue("gap").flatMap { Int($0) }
+            let gapMilliseconds = request.queryValue("gap").flatMap { Int64($0) }
             let bytes = request.queryValue("bytes").flatMap { Int($0) }
             do throws(Errno) {
                 switch request.path {
                 case "/v1/stream":
                     try fd.sendAll(Array("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n".utf8))
                     for index in 0..<min(max(events ?? 10, 0), 100_000) {
-                        if index > 0, let gap, gap > 0 { usleep(UInt32(min(gap, 10_000)) * 1000) }
+                        if index > 0, let gapMilliseconds, gapMilliseconds > 0 {
+                            Clock.sleep(milliseconds: min(gapMilliseconds, BenchLimits.maxStreamGapMilliseconds))
+                        }
                         try fd.sendAll(chunk(event))
                     }
                     try fd.sendAll(Array("0\r\n\r\n".utf8))

@@ -1,4 +1,5 @@
 import AgentPOSIX
+import AgentProtocol
 import Foundation
 import Glibc
 
@@ -101,15 +102,27 @@ struct Binaries {
     }
 }
 
-/// Waits until something listens on `socket`.
-func waitForSocket(_ socket: String, process: Process, seconds: Double = 10) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if UnixSocket.isLive(path: socket) { return }
+/// Waits until something listens on `socket`, for at most `waitMilliseconds`.
+/// - Throws: `BenchError` when `process` exits first or the wait runs out.
+func waitForSocket(_ socket: String, process: Process,
+                   waitMilliseconds: Int64 = BenchLimits.listenWaitMilliseconds) throws {
+    let listening = try pollUntil(every: BenchLimits.socketPollMilliseconds, atMost: waitMilliseconds) {
+        if UnixSocket.isLive(path: socket) { return true }
         guard process.isRunning else { throw BenchError("\(process.executableURL?.lastPathComponent ?? "?") exited before listening") }
-        usleep(5_000)
+        return false
     }
-    throw BenchError("nothing listens on \(socket) after \(seconds) s")
+    guard listening else { throw BenchError("nothing listens on \(socket) after \(waitMilliseconds) ms") }
+}
+
+/// Asks `ready` every `pollMilliseconds` until it says true or `waitMilliseconds` have
+/// passed on the monotonic clock; returns its last answer.
+func pollUntil(every pollMilliseconds: Int64, atMost waitMilliseconds: Int64, _ ready: () throws -> Bool) rethrows -> Bool {
+    let deadline = Clock.monotonicMilliseconds().saturatingAdding(waitMilliseconds)
+    while true {
+        if try ready() { return true }
+        if Clock.monotonicMilliseconds() >= deadline { return false }
+        Clock.sleep(milliseconds: pollMilliseconds)
+    }
 }
 
 extension Workspace {

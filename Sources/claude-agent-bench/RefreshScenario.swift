@@ -1,3 +1,4 @@
+import AgentPOSIX
 import AgentProtocol
 import Foundation
 import Glibc
@@ -5,10 +6,10 @@ import Synchronization
 
 /// A token endpoint that counts its requests and answers each after `delayMilliseconds`,
 /// with a new access token for any grant.
-func startTokenEndpoint(delayMilliseconds: Int) throws -> HTTPPeer {
+func startTokenEndpoint(delayMilliseconds: Int64) throws -> HTTPPeer {
     let issued = Mutex(0)
     return try HTTPPeer { request in
-        if delayMilliseconds > 0 { usleep(UInt32(delayMilliseconds) * 1000) }
+        if delayMilliseconds > 0 { Clock.sleep(milliseconds: delayMilliseconds) }
         guard request.method == "POST", request.body.contains("grant_type=") else {
             return PeerAnswer(status: 400, body: #"{"error":"invalid_request"}"#)
         }
@@ -30,14 +31,17 @@ func writeConfiguration(_ workspace: Workspace, endpoint: HTTPPeer, controlBrows
     return path
 }
 
+/// Scenario 3: how long the token endpoint takes to answer the one refresh: long enough
+/// that every waiter has asked before it returns, so all of them must share it.
+private let coalescingEndpointDelayMilliseconds: Int64 = 200
+
 /// 3. Refresh coalescing: `clients` connections ask at once for a token that has expired,
-/// while the token endpoint takes 200 ms to answer. Exactly one refresh must reach it,
+/// while the token endpoint takes 200 ms (`coalescingEndpointDelayMilliseconds`) to answer. Exactly one refresh must reach it,
 /// every client must get the new token, and the last must have it soon after the one
 /// refresh returns.
 func measureCoalescing(_ settings: Settings, _ workspace: Workspace, report: Report) throws {
-    report.section("3. Refresh coalescing: \(settings.coalescingClients) clients, one expired token, a 200 ms token endpoint")
-    let delay = 200
-    let endpoint = try startTokenEndpoint(delayMilliseconds: delay)
+    report.section("3. Refresh coalescing: \(settings.coalescingClients) clients, one expired token, a \(coalescingEndpointDelayMilliseconds) ms token endpoint")
+    let endpoint = try startTokenEndpoint(delayMilliseconds: coalescingEndpointDelayMilliseconds)
     let config = try writeConfiguration(workspace, endpoint: endpoint)
     let agent = try workspace.startClaudeAgent(settings.binaries, name: "coalescing", arguments: ["--config", config])
     defer { workspace.stop(agent.process) }
@@ -70,14 +74,14 @@ func measureCoalescing(_ settings: Settings, _ workspace: Workspace, report: Rep
     let refreshes = endpoint.requests
     let answered = tokens.values.reduce(0, +)
     let freshOnly = tokens.keys.allSatisfy { $0.hasPrefix("sk-ant-oat01-fresh-") }
-    let ratio = last / Double(delay)
+    let ratio = last / Double(coalescingEndpointDelayMilliseconds)
 
     report.table(["clients", "answered", "refresh requests", "distinct tokens", "last answer", "sending took"], [
         [String(settings.coalescingClients), String(answered), String(refreshes), String(tokens.count), Format.ms(last), Format.ms(sending)],
     ])
     if !failures.isEmpty { report.note("failures, first: \(failures[0])") }
     report.record("coalescing", .object([
-        "clients": .int(Int64(settings.coalescingClients)), "endpoint_delay_ms": .int(Int64(delay)),
+        "clients": .int(Int64(settings.coalescingClients)), "endpoint_delay_ms": .int(coalescingEndpointDelayMilliseconds),
         "answered": .int(Int64(answered)), "failed": .int(Int64(failures.count)),
         "refresh_requests": .int(Int64(refreshes)), "distinct_tokens": .int(Int64(tokens.count)),
         "last_answer_ms": .double(last), "sending_ms": .double(sending),

@@ -23,9 +23,9 @@ func measureRoundTrips(_ settings: Settings, ours: RunningAgent, ssh: RunningAge
             var runs: (ours: [LoadResult], ssh: [LoadResult]) = ([], [])
             for _ in 0..<settings.repetitions {
                 runs.ours.append(try runLoad(socket: ours.socket, exchange: .claudeToken(), clients: clients,
-                                             persistent: persistent, seconds: settings.loadSeconds))
+                                             persistent: persistent, durationMilliseconds: settings.loadMilliseconds))
                 runs.ssh.append(try runLoad(socket: ssh.socket, exchange: .sshIdentities, clients: clients,
-                                            persistent: persistent, seconds: settings.loadSeconds))
+                                            persistent: persistent, durationMilliseconds: settings.loadMilliseconds))
             }
             let mine = median(runs.ours)
             let theirs = median(runs.ssh)
@@ -46,7 +46,7 @@ func measureRoundTrips(_ settings: Settings, ours: RunningAgent, ssh: RunningAge
         }
     }
     report.table(["connection", "clients", "ours/s", "p50", "p99", "ssh-agent/s", "p50", "p99", "ratio"], rows)
-    report.note("\(settings.repetitions) turns each of \(settings.loadSeconds) s; the median turn by throughput is shown")
+    report.note("\(settings.repetitions) turns each of \(Double(settings.loadMilliseconds) / 1000) s; the median turn by throughput is shown")
     report.record("round_trips", .array(cells))
 }
 

@@ -1,3 +1,4 @@
+import AgentPOSIX
 import AgentProtocol
 import Foundation
 import Glibc
@@ -36,7 +37,7 @@ func measureScale(_ settings: Settings, _ workspace: Workspace, report: Report) 
     for accounts in settings.accountCounts {
         let agent = try workspace.startClaudeAgent(settings.binaries, name: "scale\(accounts)")
         defer { workspace.stop(agent.process) }
-        usleep(100_000)
+        Clock.sleep(milliseconds: BenchLimits.idleSettleMilliseconds)
         let empty = try Memory(pid: agent.pid)
         if idle == nil { idle = empty }
         let calls = try AgentCalls(agent.socket)
@@ -103,7 +104,7 @@ private func measureRequests(_ settings: Settings, _ workspace: Workspace)
     for live in settings.requestCounts {
         let agent = try workspace.startClaudeAgent(settings.binaries, name: "requests\(live)")
         defer { workspace.stop(agent.process) }
-        let callers = try (0..<((live + 15) / 16)).map { _ in try workspace.start(sleep, ["600"]) }
+        let callers = try (0..<((live + 15) / 16)).map { _ in try workspace.start(sleep, [String(BenchLimits.callerLifetimeSeconds)]) }
         defer { callers.forEach(workspace.stop) }
         let calls = try AgentCalls(agent.socket)
         defer { calls.close() }

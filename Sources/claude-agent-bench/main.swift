@@ -14,7 +14,8 @@ struct Settings {
     var runs: Int { quick ? 10 : 300 }
     var clientCounts: [Int] { quick ? [1, 16] : [1, 16, 64] }
     var repetitions: Int { quick ? 1 : 3 }
-    var loadSeconds: Double { quick ? 0.2 : 2 }
+    /// How long each turn of scenario 2's load runs.
+    var loadMilliseconds: Int64 { quick ? 200 : 2_000 }
     var coalescingClients: Int { 1000 }
     var accountCounts: [Int] { quick ? [10, 1000] : [10, 1000, 10_000] }
     var requestCounts: [Int] { quick ? [10, 100] : [10, 100, 1000] }
@@ -37,8 +38,9 @@ let usage = """
                    judging no speed target
       --only LIST  run only these scenarios
 
-    `load` drives one running agent with the round-trip load of scenario 2 and prints
-    what it measured: for profiling the agent (perf, strace -c, callgrind) under load.
+    `load` drives one running agent with the round-trip load of scenario 2 for SECONDS
+    (0.001 to \(BenchLimits.maxLoadMilliseconds / 1000)) and prints what it measured: for profiling the agent (perf,
+    strace -c, callgrind) under load.
 
     Needs ssh-agent, ssh-add and ssh-keygen (Debian: openssh-client) and hyperfine.
     Exit status: 0 when the run completed (missed speed and memory targets are reported,
@@ -81,14 +83,18 @@ func raiseDescriptorLimit() {
 
 /// `load`: scenario 2's load against an agent someone else started.
 func runLoadCommand(_ arguments: [String]) -> Int32 {
+    // SECONDS may be a fraction (0.5); checked against the run's range before it is
+    // turned into whole milliseconds, so the conversion cannot trap.
+    let maxLoadSeconds = Double(BenchLimits.maxLoadMilliseconds) / 1000
     guard arguments.count == 5, ["claude", "ssh"].contains(arguments[0]), let clients = Int(arguments[2]), clients > 0,
-          ["kept", "new"].contains(arguments[3]), let seconds = Double(arguments[4]), seconds > 0 else {
+          ["kept", "new"].contains(arguments[3]), let seconds = Double(arguments[4]), seconds >= 0.001, seconds <= maxLoadSeconds else {
         FileHandle.standardError.write(Data("\(usage)\n".utf8))
         return 2
     }
     do {
         let result = try runLoad(socket: arguments[1], exchange: arguments[0] == "ssh" ? .sshIdentities : .claudeToken(),
-                                 clients: clients, persistent: arguments[3] == "kept", seconds: seconds)
+                                 clients: clients, persistent: arguments[3] == "kept",
+                                 durationMilliseconds: Int64((seconds * 1000).rounded()))
         print("\(result.operations) round trips in \(String(format: "%.2f", result.seconds)) s: \(Format.rate(result.throughput)), p50 \(Format.us(result.p50)), p99 \(Format.us(result.p99)), \(result.errors) wrong answers")
         return result.errors == 0 ? 0 : 1
     } catch {

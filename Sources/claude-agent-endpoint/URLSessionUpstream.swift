@@ -1,6 +1,7 @@
 import ClaudeEndpoint
 import Dispatch
 import Foundation
+import FoundationSession
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -24,13 +25,7 @@ final class URLSessionUpstream: Upstream, @unchecked Sendable {
     /// - Parameter maxConnectionsPerHost: concurrent connections to the API; each stream
     ///   holds one for its whole length.
     init(maxConnectionsPerHost: Int) {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.requestCachePolicy = .reloadIgnoringLocalAndRemoteCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.httpCookieAcceptPolicy = .never
-        configuration.urlCredentialStorage = nil
+        let configuration = URLSessionConfiguration.stateless()
         configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
         configuration.timeoutIntervalForRequest = Self.outerLimit
         configuration.timeoutIntervalForResource = Self.outerLimit

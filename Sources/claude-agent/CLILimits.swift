@@ -18,17 +18,10 @@ enum CLILimits {
     static let stopWaitMilliseconds: Int64 = 3_000
     /// The most bytes of a failing agent's standard error `start` reads to report it.
     static let startErrorBytes = 4_096
-    /// `login`, `logout` and `approve`: each call to the agent while relaying a login,
-    /// which may include a code exchange (30 s per attempt at the token endpoint) or a
-    /// revocation, so longer than the client's default.
-    static let relayCallMilliseconds: Int64 = 60_000
     /// `token`'s deadline without `--timeout`: longer than the agent's worst refresh (one
     /// 30 s attempt, its helper's grace, the backoff of a retry that never left), so the
     /// agent's own outcome is what the user sees.
     static let tokenDeadlineMilliseconds: Int64 = 60_000
-    /// `login` and `approve`: the longest single wait in their loops, so the progress line
-    /// counts seconds and the deadline is seen on time.
-    static let waitSliceMilliseconds: Int64 = 1_000
     /// The login callback listener: how long the browser has to send its whole request.
     static let callbackRequestMilliseconds: Int64 = 5_000
     /// The login callback listener: bytes asked of each `read` of the browser's request

@@ -58,7 +58,7 @@ enum Login {
         var readStdin = true
         let progress = FileDescriptor.standardError.isTerminal
         let began = Clock.monotonicMilliseconds()
-        client.timeoutMilliseconds = CLILimits.relayCallMilliseconds
+        client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
         while true {
             let now = Clock.monotonicMilliseconds()
             if now >= deadline {
@@ -75,10 +75,10 @@ enum Login {
                 set.add(.standardInput, .readable)
             }
             if set.count == 0 {
-                Clock.sleep(milliseconds: min(CLILimits.waitSliceMilliseconds, deadline - now))
+                Clock.sleep(milliseconds: min(AgentClient.waitSliceMilliseconds, deadline - now))
                 continue
             }
-            _ = try? set.wait(timeoutMilliseconds: Int32(min(CLILimits.waitSliceMilliseconds, deadline - now)))
+            _ = try? set.wait(timeoutMilliseconds: Int32(min(AgentClient.waitSliceMilliseconds, deadline - now)))
             for (index, descriptor) in descriptors.enumerated() where !set.returnedEvents(at: index).isEmpty {
                 guard let listener else { break }
                 let outcome = Commands.run { () throws(AgentClientError) in
@@ -126,7 +126,7 @@ enum Login {
         let parsed = CommandTable.parse("logout", arguments)
         let account = AccountReference(text: parsed.value("--account") ?? "default")
         let client = Commands.client(parsed)
-        client.timeoutMilliseconds = CLILimits.relayCallMilliseconds
+        client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
         let result = Commands.run { () throws(AgentClientError) in try client.logout(account, revoke: !parsed.has("--no-revoke")) }
         if result.revoked {
             Output.err("Logged out account \(result.account); its refresh token was revoked.\n")

@@ -92,7 +92,7 @@ enum Requests {
         let call = Commands.run { () throws(AgentClientError) in
             try waiter.send(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)])
         }
-        client.timeoutMilliseconds = CLILimits.relayCallMilliseconds
+        client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
         var readStdin = state != nil
         let progress = FileDescriptor.standardError.isTerminal
         let began = Clock.monotonicMilliseconds()
@@ -116,7 +116,7 @@ enum Requests {
                 stdinIndex = set.count
                 set.add(.standardInput, .readable)
             }
-            _ = try? set.wait(timeoutMilliseconds: Int32(min(CLILimits.waitSliceMilliseconds, deadline - now)))
+            _ = try? set.wait(timeoutMilliseconds: Int32(min(AgentClient.waitSliceMilliseconds, deadline - now)))
             if !set.returnedEvents(at: 0).isEmpty {
                 let answer: JSONObject?
                 do throws(AgentClientError) {
