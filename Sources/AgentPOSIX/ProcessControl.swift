@@ -123,14 +123,44 @@ public enum ProcessControl {
         return try spawn(path, arguments: arguments, actions: &actions, attributes: &attributes)
     }
 
+    /// Starts `path` with `arguments` and exactly `environment`, its standard output on
+    /// `standardOutput` (or /dev/null when nil), standard input and error inherited; the
+    /// caller's close-on-exec descriptors stay behind. Returns the child's pid; the caller
+    /// must reap it (`exitStatus(of:waiting:)` or `exitStatusAndPeakResident(of:)`).
+    /// The benchmark starts the commands it times this way.
+    /// The corresponding C function is `posix_spawn`.
+    public static func spawn(_ path: String, arguments: [String], environment: [String: String],
+                             standardOutput: FileDescriptor?) throws(Errno) -> Int32 {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let standardOutput {
+            posix_spawn_file_actions_adddup2(&actions, standardOutput.rawValue, 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        return try spawn(path, arguments: arguments, actions: &actions, attributes: &attributes, environment: envp)
+    }
+
     private static func spawn(
         _ path: String, arguments: [String],
-        actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t
+        actions: inout posix_spawn_file_actions_t, attributes: inout posix_spawnattr_t,
+        environment: [UnsafeMutablePointer<CChar>?]? = nil
     ) throws(Errno) -> Int32 {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        let result: Int32
+        if let environment {
+            result = posix_spawn(&pid, path, &actions, &attributes, argv, environment)
+        } else {
+            result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+        }
         if result != 0 { throw Errno(result, operation: "posix_spawn \(path)") }
         return pid
     }
@@ -183,6 +213,19 @@ public enum ProcessControl {
         var status: Int32 = 0
         let result = try syscall("waitpid") { waitpid(pid, &status, waiting ? 0 : WNOHANG) }
         return result == pid ? ExitStatus(waitStatus: status) : nil
+    }
+
+    /// Waits for the child `pid` to end and reaps it, with the most memory it held: its
+    /// peak resident set size (`ru_maxrss`) in KiB. Linux carries a process's peak across
+    /// `exec`, so a child spawned straight from a large process reports at least that
+    /// process's size (see `becomeChildSubreaper`).
+    /// The corresponding C function is `wait4`.
+    /// - Throws: `Errno.noChild` when `pid` is not an unreaped child of this process.
+    public static func exitStatusAndPeakResident(of pid: Int32) throws(Errno) -> (status: ExitStatus, peakResidentKiB: Int) {
+        var status: Int32 = 0
+        var usage = rusage()
+        _ = try syscall("wait4") { wait4(pid, &status, 0, &usage) }
+        return (ExitStatus(waitStatus: status), usage.ru_maxrss)
     }
 
     /// Terminates with `code` without running Swift cleanup (after fork-like handoffs).

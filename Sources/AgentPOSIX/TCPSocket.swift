@@ -130,6 +130,15 @@ public enum TCPSocket {
         return address
     }
 
+    /// Sends small writes at once instead of holding them for Nagle's algorithm, which
+    /// otherwise stalls a request–response exchange on a kept-alive connection by the
+    /// peer's delayed ACK (40 ms on Linux). Best effort: a socket that refuses keeps Nagle.
+    /// The corresponding C function is `setsockopt(IPPROTO_TCP, TCP_NODELAY)`.
+    public static func setNoDelay(_ fd: FileDescriptor) {
+        var on: Int32 = 1
+        _ = setsockopt(fd.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     /// Accepts one connection (non-blocking, close-on-exec) with the peer's address, or nil
     /// when none is waiting. Sets `TCP_NODELAY`: responses go out in one write and must not
     /// wait for Nagle's algorithm (a 40 ms keep-alive stall otherwise).
@@ -146,8 +155,7 @@ public enum TCPSocket {
             return nil
         }
         let fd = FileDescriptor(rawValue: raw)
-        var on: Int32 = 1
-        setsockopt(raw, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        setNoDelay(fd)
         guard let peer = SocketAddress(storage: storage) else {
             fd.close()
             return nil

@@ -53,7 +53,7 @@ func measureApproval(_ settings: Settings, _ workspace: Workspace, report: Repor
     for round in 0..<(settings.approvals + 2) {
         endpoint.reset()
         browser.reset()
-        let began = nowNanoseconds()
+        let began = Clock.monotonicNanoseconds()
         let created = try httpRequest(port: port, "POST", "/v1/token-requests",
                                       body: #"{"client_name":"bench","hostname":"bench","scopes":["user:inference"]}"#)
         guard created.status == 201, let id = try JSONValue.parse(created.body)["request_id"]?.stringValue else {
@@ -68,7 +68,7 @@ func measureApproval(_ settings: Settings, _ workspace: Workspace, report: Repor
         guard selected.status == 200 else { throw BenchError("select-account: HTTP \(selected.status) \(selected.body)") }
         var buffer = [UInt8](repeating: 0, count: 8192)
         let length = try waiter.readMessage(into: &buffer)
-        let ended = nowNanoseconds()
+        let ended = Clock.monotonicNanoseconds()
         let answer = try JSONValue.parse(Array(buffer[0..<length]))
         guard answer["result"]?["status"]?.stringValue == "approved",
               answer["result"]?["token"]?["access_token"]?.stringValue?.hasPrefix("sk-ant-oat01-fresh-") == true else {

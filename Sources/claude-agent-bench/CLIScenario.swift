@@ -1,6 +1,6 @@
+import AgentPOSIX
 import AgentProtocol
 import Foundation
-import Glibc
 
 /// 1. `claude-agent token` as a whole process, as `$(claude-agent token)` runs it, against
 /// `ssh-add -l` asking ssh-agent for its one key: hyperfine times both in the same run.
@@ -61,11 +61,19 @@ func measureCLI(_ settings: Settings, _ workspace: Workspace, ours: RunningAgent
 }
 
 /// Milliseconds from spawn to exit of one run of `command`, its output discarded.
+/// The environment is built before the clock starts, so only the process is timed.
 private func wallTime(_ command: [String], environment: [String: String]) throws -> Double {
-    let began = nowNanoseconds()
-    let pid = try spawn(command, environment: environment) { posix_spawn_file_actions_addopen(&$0, 1, "/dev/null", O_WRONLY, 0) }
-    var wstatus: Int32 = 0
-    _ = waitpid(pid, &wstatus, 0)
-    guard wstatus == 0 else { throw BenchError("\(command.joined(separator: " ")) failed (status \(wstatus))") }
-    return Double(nowNanoseconds() - began) / 1e6
+    let childEnvironment = childEnvironment(environment)
+    let arguments = Array(command.dropFirst())
+    let began = Clock.monotonicNanoseconds()
+    let status: ExitStatus?
+    do throws(Errno) {
+        let pid = try ProcessControl.spawn(command[0], arguments: arguments, environment: childEnvironment, standardOutput: nil)
+        status = try ProcessControl.exitStatus(of: pid, waiting: true)
+    } catch {
+        throw BenchError("cannot run \(command[0]): \(error)")
+    }
+    let ended = Clock.monotonicNanoseconds()
+    guard status == .exited(0) else { throw BenchError("\(command.joined(separator: " ")) failed (\(status.map(String.init(describing:)) ?? "no status"))") }
+    return Double(ended - began) / 1e6
 }

@@ -135,8 +135,7 @@ final class BenchHTTP {
         } catch {
             throw BenchError("connect to \(port): \(error)")
         }
-        var on: Int32 = 1
-        setsockopt(fd.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        TCPSocket.setNoDelay(fd)
         reader = HTTPReader(fd: fd)
     }
 
@@ -155,11 +154,11 @@ final class BenchHTTP {
     func call(_ target: String, port: UInt16) throws -> (total: Double, firstByte: Double, bytes: Int) {
         let request = Array(("POST \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nx-api-key: placeholder\r\n"
             + "anthropic-version: 2023-06-01\r\nContent-Type: application/json\r\nContent-Length: \(Self.body.count)\r\n\r\n").utf8) + Self.body
-        let start = nowNanoseconds()
+        let start = Clock.monotonicNanoseconds()
         do throws(Errno) { try fd.sendAll(request) } catch { throw BenchError("send: \(error)") }
         // Counted, not kept: the bulk answer is hundreds of MiB.
         let answer = try reader.response(to: "POST", limits: Self.answerLimits, keepsBody: false)
-        let end = nowNanoseconds()
+        let end = Clock.monotonicNanoseconds()
         guard answer.response.status == 200 else { throw BenchError("\(answer.response.status) for \(target)") }
         return (Double(end - start) / 1000, Double(answer.firstByteNanoseconds - start) / 1000, answer.bodyBytes)
     }

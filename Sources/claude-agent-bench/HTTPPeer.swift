@@ -42,12 +42,12 @@ final class HTTPPeer: Sendable {
     private func serve(_ fd: FileDescriptor) {
         var reader = HTTPReader(fd: fd)
         guard let request = reader.nextRequest() else { return }
-        let began = nowNanoseconds()
+        let began = Clock.monotonicNanoseconds()
         let answer = handler(PeerRequest(method: request.method, target: request.target,
                                          body: String(decoding: request.body, as: UTF8.self)))
         counters.withLock {
             $0.requests += 1
-            $0.handlerNanoseconds += nowNanoseconds() - began
+            $0.handlerNanoseconds += Clock.monotonicNanoseconds() - began
         }
         let body = Array(answer.body.utf8)
         let head = "HTTP/1.1 \(answer.status) X\r\nContent-Type: \(answer.contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"

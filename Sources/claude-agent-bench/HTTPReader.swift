@@ -40,7 +40,7 @@ struct HTTPReader {
         var firstByte: UInt64?
         while true {
             let bytes = try read()
-            let arrived = nowNanoseconds()
+            let arrived = Clock.monotonicNanoseconds()
             do throws(HTTPResponseError) {
                 if bytes.isEmpty {
                     let response = try parser.finish()

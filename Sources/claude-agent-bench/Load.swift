@@ -1,3 +1,4 @@
+import AgentPOSIX
 import Dispatch
 import Foundation
 import Glibc
@@ -58,9 +59,9 @@ func runLoad(socket: String, exchange: Exchange, clients: Int, persistent: Bool,
             ready.leave()
             start.wait()
             guard slot.failure == nil else { return }
-            let deadline = nowNanoseconds() + durationNanoseconds
+            let deadline = Clock.monotonicNanoseconds() + durationNanoseconds
             while true {
-                let begin = nowNanoseconds()
+                let begin = Clock.monotonicNanoseconds()
                 if begin >= deadline { break }
                 do throws(BenchError) {
                     let link: BlockingConnection
@@ -69,7 +70,7 @@ func runLoad(socket: String, exchange: Exchange, clients: Int, persistent: Bool,
                     let length = try link.readMessage(into: &buffer)
                     if !persistent { link.close() }
                     let good = buffer.withUnsafeBufferPointer { exchange.accepts(UnsafeBufferPointer(rebasing: $0[0..<length])) }
-                    if good { slot.latencies.append(nowNanoseconds() - begin) } else { slot.errors += 1 }
+                    if good { slot.latencies.append(Clock.monotonicNanoseconds() - begin) } else { slot.errors += 1 }
                 } catch {
                     slot.failure = error
                     return
@@ -81,10 +82,10 @@ func runLoad(socket: String, exchange: Exchange, clients: Int, persistent: Bool,
         thread.start()
     }
     ready.wait()
-    let began = nowNanoseconds()
+    let began = Clock.monotonicNanoseconds()
     for _ in slots { start.signal() }
     done.wait()
-    let elapsed = Double(nowNanoseconds() - began) / 1e9
+    let elapsed = Double(Clock.monotonicNanoseconds() - began) / 1e9
     if let failure = slots.lazy.compactMap(\.failure).first { throw failure }
     var all = slots.flatMap(\.latencies)
     all.sort()

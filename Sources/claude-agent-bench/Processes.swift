@@ -66,13 +66,13 @@ final class Workspace {
     }
 
     func stop(_ process: Process) {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { try? Signals.send(SIGKILL, to: process.processIdentifier) }
         process.waitUntilExit()
         children.removeAll { $0 === process }
     }
 
     func close() {
-        for child in children where child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        for child in children where child.isRunning { try? Signals.send(SIGKILL, to: child.processIdentifier) }
         for child in children { child.waitUntilExit() }
         children = []
         try? FileManager.default.removeItem(atPath: root)
@@ -183,16 +183,14 @@ func peakResident(_ command: [String], environment: [String: String], runs: Int 
     for _ in 0..<runs {
         let pipe: (read: FileDescriptor, write: FileDescriptor)
         do throws(Errno) { pipe = try FileDescriptor.pipe() } catch { throw BenchError("\(error)") }
-        let shell: pid_t
-        do {
-            shell = try spawn(launcher, environment: environment) { actions in
-                posix_spawn_file_actions_adddup2(&actions, pipe.write.rawValue, 1)
-                posix_spawn_file_actions_addclose(&actions, pipe.read.rawValue)
-            }
+        let shell: Int32
+        do throws(Errno) {
+            shell = try ProcessControl.spawn(launcher[0], arguments: Array(launcher.dropFirst()),
+                                             environment: childEnvironment(environment), standardOutput: pipe.write)
         } catch {
             pipe.read.close()
             pipe.write.close()
-            throw error
+            throw BenchError("cannot run \(launcher[0]): \(error)")
         }
         pipe.write.close()
         var output: [UInt8] = []
@@ -201,37 +199,23 @@ func peakResident(_ command: [String], environment: [String: String], runs: Int 
             output += more
         }
         pipe.read.close()
-        var wstatus: Int32 = 0
-        _ = waitpid(shell, &wstatus, 0)
-        guard let pid = pid_t(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        _ = try? ProcessControl.exitStatus(of: shell, waiting: true)
+        guard let pid = Int32(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw BenchError("sh did not say which pid it started")
         }
-        var usage = rusage()
+        let ended: (status: ExitStatus, peakResidentKiB: Int)
         do throws(Errno) {
-            _ = try syscall("wait4") { wait4(pid, &wstatus, 0, &usage) }
+            ended = try ProcessControl.exitStatusAndPeakResident(of: pid)
         } catch {
             throw BenchError("cannot wait for \(command[0]): \(error)")
         }
-        guard wstatus == 0 else { throw BenchError("\(command.joined(separator: " ")) failed (status \(wstatus))") }
-        peak = max(peak, usage.ru_maxrss)
+        guard ended.status == .exited(0) else { throw BenchError("\(command.joined(separator: " ")) failed (\(ended.status))") }
+        peak = max(peak, ended.peakResidentKiB)
     }
     return peak
 }
 
-/// Starts `command` with this process's environment plus `environment`; `prepare` adds
-/// the file actions (redirections) it needs.
-func spawn(_ command: [String], environment: [String: String],
-           prepare: (inout posix_spawn_file_actions_t) -> Void) throws -> pid_t {
-    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    prepare(&actions)
-    let argv = command.map { strdup($0) } + [nil]
-    let envp = env.map { strdup($0) } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    var pid: pid_t = 0
-    let status = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
-    guard status == 0 else { throw BenchError("cannot run \(command[0]): \(String(cString: strerror(status)))") }
-    return pid
+/// This process's environment with `environment` laid over it: what a spawned command gets.
+func childEnvironment(_ environment: [String: String]) -> [String: String] {
+    ProcessInfo.processInfo.environment.merging(environment) { $1 }
 }

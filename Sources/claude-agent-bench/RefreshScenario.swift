@@ -54,9 +54,9 @@ func measureCoalescing(_ settings: Settings, _ workspace: Workspace, report: Rep
     for _ in 0..<settings.coalescingClients { connections.append(try BlockingConnection.open(agent.socket)) }
     let request = Exchange.frame(#"{"id":1,"op":"\#(Op.tokenGet)","scopes":["user:inference"]}"#)
 
-    let began = nowNanoseconds()
+    let began = Clock.monotonicNanoseconds()
     for connection in connections { try connection.writeAll(request) }
-    let sent = nowNanoseconds()
+    let sent = Clock.monotonicNanoseconds()
     var buffer = [UInt8](repeating: 0, count: 4096)
     var tokens: [String: Int] = [:]
     var failures: [String] = []
@@ -69,7 +69,7 @@ func measureCoalescing(_ settings: Settings, _ workspace: Workspace, report: Rep
             failures.append(answer.jsonText)
         }
     }
-    let last = Double(nowNanoseconds() - began) / 1e6
+    let last = Double(Clock.monotonicNanoseconds() - began) / 1e6
     let sending = Double(sent - began) / 1e6
     let refreshes = endpoint.requests
     let answered = tokens.values.reduce(0, +)

@@ -12,10 +12,10 @@ private func latency(_ socket: String, _ payloads: [String], count: Int) throws 
     var samples: [UInt64] = []
     samples.reserveCapacity(count)
     for index in 0..<(count + count / 10) {
-        let began = nowNanoseconds()
+        let began = Clock.monotonicNanoseconds()
         try connection.writeAll(frames[index % frames.count])
         let length = try connection.readMessage(into: &buffer)
-        let elapsed = nowNanoseconds() - began
+        let elapsed = Clock.monotonicNanoseconds() - began
         guard buffer[0..<length].starts(with: Array(#"{"id":1,"ok":true"#.utf8)) else {
             throw BenchError("\(payloads[index % payloads.count].prefix(80)) failed: \(String(decoding: buffer[0..<min(length, 300)], as: UTF8.self))")
         }

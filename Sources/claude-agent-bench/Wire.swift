@@ -88,9 +88,3 @@ struct Exchange: Sendable {
     }
 }
 
-/// Nanoseconds on the monotonic clock.
-@inline(__always) func nowNanoseconds() -> UInt64 {
-    var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
-    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-}

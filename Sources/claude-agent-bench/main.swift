@@ -73,12 +73,10 @@ func parseArguments() -> Settings {
     return settings
 }
 
-/// A thousand concurrent clients need a thousand descriptors on this side too.
+/// A thousand concurrent clients need a thousand descriptors on this side too: as many
+/// as the hard limit allows.
 func raiseDescriptorLimit() {
-    var limit = rlimit()
-    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    ProcessControl.raiseOpenFileLimit(to: Int.max)
 }
 
 /// `load`: scenario 2's load against an agent someone else started.
@@ -106,11 +104,11 @@ func runLoadCommand(_ arguments: [String]) -> Int32 {
 func main() -> Int32 {
     if CommandLine.arguments.dropFirst().first == "load" {
         raiseDescriptorLimit()
-        signal(SIGPIPE, SIG_IGN)
+        Signals.ignoreBrokenPipe()
         return runLoadCommand(Array(CommandLine.arguments.dropFirst(2)))
     }
     let settings = parseArguments()
-    signal(SIGPIPE, SIG_IGN)
+    Signals.ignoreBrokenPipe()
     raiseDescriptorLimit()
     for binary in [settings.binaries.agent, settings.binaries.daemon] where !FileSystem.isExecutable(binary) {
         FileHandle.standardError.write(Data("claude-agent-bench: \(binary) not found; run swift build -c release first\n".utf8))
