@@ -39,9 +39,12 @@ public final class TokenEndpointClient: Sendable {
     /// The pause before the first retry, doubled before each next one.
     public let initialBackoffMilliseconds: Int64
     private let attempts = Mutex(0)
+    /// Pauses the calling thread for the backoff, in milliseconds: the real clock, or in
+    /// tests one that records the pauses and returns at once.
+    private let sleep: @Sendable (_ milliseconds: Int64) -> Void
 
     /// Backoff never grows past this, whatever `maxAttempts` is.
-    private static let maximumBackoffMilliseconds: Int64 = 8_000
+    public static let maximumBackoffMilliseconds: Int64 = 8_000
 
     /// Each attempt's time-out when none is configured, in milliseconds (30 s): long enough
     /// for a slow provider that rotates on receipt and answers late (a shorter one loses
@@ -57,13 +60,18 @@ public final class TokenEndpointClient: Sendable {
     /// each next one (250, 500, … up to `maximumBackoffMilliseconds`).
     public static let defaultInitialBackoffMilliseconds: Int64 = 250
 
-    /// - Parameter timeoutMilliseconds: each attempt's time-out, connection to last byte;
-    ///   zero or less is the default, and the transports cap it at
-    ///   `HTTPExchange.maximumTimeoutMilliseconds`.
+    /// - Parameters:
+    ///   - timeoutMilliseconds: each attempt's time-out, connection to last byte; zero or
+    ///     less is the default, and the transports cap it at
+    ///     `HTTPExchange.maximumTimeoutMilliseconds`.
+    ///   - sleep: how the client waits out a backoff, given in milliseconds; the machine's
+    ///     monotonic sleep by default. Tests pass one that records the pauses instead.
     public init(provider: ProviderConfiguration, transport: any HTTPTransport = HelperTransport(),
                 timeoutMilliseconds: Int64 = TokenEndpointClient.defaultTimeoutMilliseconds,
                 maxAttempts: Int = TokenEndpointClient.defaultMaxAttempts,
-                initialBackoffMilliseconds: Int64 = TokenEndpointClient.defaultInitialBackoffMilliseconds) {
+                initialBackoffMilliseconds: Int64 = TokenEndpointClient.defaultInitialBackoffMilliseconds,
+                sleep: @escaping @Sendable (_ milliseconds: Int64) -> Void = { Clock.sleep(milliseconds: $0) }) {
+        self.sleep = sleep
         self.provider = provider
         self.transport = transport
         self.timeoutMilliseconds = timeoutMilliseconds > 0 ? timeoutMilliseconds : Self.defaultTimeoutMilliseconds
@@ -159,7 +167,7 @@ public final class TokenEndpointClient: Sendable {
             case .transportFailed(let reason):
                 throw OAuthError(kind: .transient, code: nil, message: "\(name) not reached: \(reason)", status: nil)
             }
-            Clock.sleep(milliseconds: backoff)
+            sleep(backoff)
             backoff = min(backoff.saturatingMultiplied(by: 2), Self.maximumBackoffMilliseconds)
             attempt += 1
         }
