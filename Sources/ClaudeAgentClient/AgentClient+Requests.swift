@@ -177,7 +177,7 @@ extension AgentClient {
         do throws(AgentError) {
             return try body()
         } catch {
-            throw AgentClientError(.protocolViolation, "unexpected answer from the agent: \(error.message)")
+            throw .unexpectedAnswer(error)
         }
     }
 }

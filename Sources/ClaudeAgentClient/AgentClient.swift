@@ -63,7 +63,7 @@ public final class AgentClient {
     /// - Throws: only the codes every call may throw.
     public func status() throws(AgentClientError) -> AgentStatus {
         let result = try call(.status)
-        return try decoding { () throws(AgentError) in try AgentStatus(json: result) }
+        return try AgentStatus(json: result)
     }
 
     /// `token.get`: an access token covering `scopes`, from `account` if given.

@@ -19,5 +19,11 @@ public struct AgentClientError: Error, Equatable, Sendable, CustomStringConverti
         self.init(error.code, error.message)
     }
 
+    /// An answer the client cannot read (a missing field, a wrong type): the agent broke
+    /// the protocol, `protocol_violation`, with the field named.
+    static func unexpectedAnswer(_ error: AgentError) -> AgentClientError {
+        AgentClientError(.protocolViolation, "unexpected answer from the agent: \(error.message)")
+    }
+
     public var description: String { "\(code.rawValue): \(message)" }
 }

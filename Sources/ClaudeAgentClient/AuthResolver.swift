@@ -45,6 +45,16 @@ public struct AuthResolver {
         self.makeClient = agent
     }
 
+    /// The credentials for one call: `ANTHROPIC_AUTH_TOKEN` if set and not empty, else
+    /// `ANTHROPIC_API_KEY`, else an access token from the agent covering `scopes`.
+    /// - Parameters:
+    ///   - scopes: the OAuth scopes the token must cover (RFC 6749 § 3.3); only the agent's
+    ///     token is checked against them.
+    ///   - account: the agent's account to take the token from; nil lets the agent choose.
+    /// - Returns: the headers to send; `expiresAt` (Unix seconds) is set for agent tokens.
+    /// - Throws: `AgentClientError` from `AgentClient.token(scopes:account:)`, only when
+    ///   neither variable is set: `agent_not_running` when no agent listens, `no_token`,
+    ///   `locked`, `refresh_failed` and the other codes of Protocol.md § `token.get`.
     public func resolve(scopes: [String] = AuthResolver.defaultScopes,
                         account: AccountReference? = nil) throws(AgentClientError) -> AuthCredentials {
         if let token = environment["ANTHROPIC_AUTH_TOKEN"], !token.isEmpty {

@@ -24,7 +24,7 @@ public struct URLSessionTransport: HTTPTransport {
             return .transportFailed("the URL is not a valid http or https URL")
         }
         let timeoutMilliseconds = exchange.boundedTimeoutMilliseconds
-        let timeout = Self.timeInterval(milliseconds: timeoutMilliseconds)
+        let timeout = TimeInterval(milliseconds: timeoutMilliseconds)
         let configuration = URLSessionConfiguration.stateless()
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
@@ -58,7 +58,7 @@ public struct URLSessionTransport: HTTPTransport {
         task.resume()
         // URLSession enforces the time-out itself; this deadline only guards against a
         // completion handler that never comes, which would otherwise hang forever.
-        let grace = Self.timeInterval(milliseconds: Self.completionGraceMilliseconds)
+        let grace = TimeInterval(milliseconds: Self.completionGraceMilliseconds)
         if done.wait(timeout: .now() + timeout + grace) == .timedOut {
             task.cancel()
             _ = done.wait(timeout: .now() + grace)
@@ -70,12 +70,6 @@ public struct URLSessionTransport: HTTPTransport {
     /// How long past the exchange's time-out we wait for URLSession's completion handler,
     /// and again after cancelling, before giving up on it.
     static let completionGraceMilliseconds: Int64 = 2_000
-
-    /// `milliseconds` as Foundation's seconds. Exact for every time-out an exchange may
-    /// have; any `Int64` converts (to the nearest `Double`) without trapping.
-    static func timeInterval(milliseconds: Int64) -> TimeInterval {
-        TimeInterval(milliseconds) / 1000
-    }
 
     /// Transport errors in words a person can act on, rather than Foundation's
     /// "The operation could not be completed".

@@ -20,7 +20,7 @@ final class URLSessionUpstream: Upstream, @unchecked Sendable {
     /// URLSession's own limit, far beyond any answer's: a day, in milliseconds.
     static let outerLimitMilliseconds: Int64 = 86_400_000
     /// `outerLimitMilliseconds` as Foundation's seconds (exact: a whole number of them).
-    static let outerLimit = TimeInterval(outerLimitMilliseconds) / 1000
+    static let outerLimit = TimeInterval(milliseconds: outerLimitMilliseconds)
 
     /// - Parameter maxConnectionsPerHost: concurrent connections to the API; each stream
     ///   holds one for its whole length.

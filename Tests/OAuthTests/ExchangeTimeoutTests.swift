@@ -1,5 +1,7 @@
 @testable import FoundationTransport
 import AgentTransport
+import Foundation
+import FoundationSession
 import OAuth
 import Testing
 
@@ -10,7 +12,7 @@ struct ExchangeTimeoutTests {
         (.max, 9_223_372_036_854_775.807), (.min, -9_223_372_036_854_775.808),
     ] as [(Int64, Double)])
     func timeInterval(milliseconds: Int64, seconds: Double) {
-        #expect(URLSessionTransport.timeInterval(milliseconds: milliseconds) == seconds)
+        #expect(TimeInterval(milliseconds: milliseconds) == seconds)
     }
 
     @Test("an exchange given the largest Int64 as its time-out is answered, not trapped on", arguments: Carrier.allCases)
