@@ -270,8 +270,8 @@ struct CommandLineContractTests {
         let daemonHelp = try sandbox.run(Binaries.daemon, ["--help"])
         #expect(daemonHelp.status == 0)
         let ownOptions: Set<String> = ["-a", "-t", "--socket", "--lifetime", "-s", "-c", "--fish"]
-        let serve = HelpTable.options(of: "serve").subtracting(ownOptions)
-        let start = HelpTable.options(of: "start").subtracting(ownOptions)
+        let serve = try HelpTable.options(of: "serve").subtracting(ownOptions)
+        let start = try HelpTable.options(of: "start").subtracting(ownOptions)
         #expect(!serve.isEmpty && serve == start, "start: \(start.sorted()), serve: \(serve.sorted())")
         for option in serve.sorted() {
             #expect(daemonHelp.stdout.contains("\n  \(option) ") || daemonHelp.stdout.contains("\n  \(option)\n"),

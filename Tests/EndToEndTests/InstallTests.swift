@@ -4,31 +4,34 @@ import Testing
 /// What `claude-agent --help` and `claude-agent COMMAND --help` print, read from the built
 /// CLI: the table the man page and the completions are held to.
 enum HelpTable {
-    static func text(_ arguments: [String]) -> String {
+    /// - Throws: when the CLI cannot be run or does not exit 0: a table read from nothing
+    ///   would hold every comparison to nothing.
+    static func text(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.cli)
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out
-        guard (try? process.run()) != nil else { return "" }
+        try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "claude-agent \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         return String(decoding: data, as: UTF8.self)
     }
 
     /// The commands listed under "commands:" in the main help.
-    static let commands: [String] = {
-        let main = text(["--help"])
-        guard let start = main.range(of: "commands:\n") else { return [] }
+    static func commands() throws -> [String] {
+        let main = try text(["--help"])
+        let start = try #require(main.range(of: "commands:\n"), "claude-agent --help has no commands: list")
         return main[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
             .prefix { !$0.isEmpty }
             .compactMap { line in line.split(separator: " ").first.map(String.init) }
-    }()
+    }
 
     /// Every option a command's help names (usage line, option list and prose), without
     /// -h/--help, which every command takes.
-    static func options(of command: String) -> Set<String> {
-        let help = text([command, "--help"])
+    static func options(of command: String) throws -> Set<String> {
+        let help = try text([command, "--help"])
         let pattern = try! NSRegularExpression(pattern: #"(?<![\w-])(--?[A-Za-z][A-Za-z-]*)"#)
         let matches = pattern.matches(in: help, range: NSRange(help.startIndex..., in: help))
         return Set(matches.compactMap { Range($0.range(at: 1), in: help).map { String(help[$0]) } })
@@ -36,25 +39,26 @@ enum HelpTable {
     }
 
     /// The exit-status lines: "0  success", ...
-    static let exitStatuses: [(Int, String)] = {
-        text(["--help"]).split(separator: "\n").compactMap { line in
+    static func exitStatuses() throws -> [(Int, String)] {
+        try text(["--help"]).split(separator: "\n").compactMap { line in
             let words = line.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1)
             guard words.count == 2, let code = Int(words[0]) else { return nil }
             return (code, words[1].trimmingCharacters(in: .whitespaces))
         }
-    }()
+    }
 }
 
 /// claude-agent(1), held to `--help`.
 @Suite("The manual page")
 struct ManualPageTests {
     static let path = Repository.root + "/contrib/claude-agent.1"
-    static var source: String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+    /// - Throws: when the page cannot be read (then every check below would pass on nothing).
+    static func source() throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
 
     /// The entry of each command: from its `.\" command: NAME` line to the next.
-    static func entries() -> [String: String] {
+    static func entries() throws -> [String: String] {
         var result: [String: String] = [:]
-        let parts = source.components(separatedBy: ".\\\" command: ").dropFirst()
+        let parts = try source().components(separatedBy: ".\\\" command: ").dropFirst()
         for part in parts {
             let name = String(part.prefix { $0 != "\n" })
             result[name] = part.components(separatedBy: ".\\\" end of commands").first ?? part
@@ -99,16 +103,17 @@ struct ManualPageTests {
     }
 
     @Test("every command in --help has an entry, and every entry is a command in --help")
-    func commands() {
-        #expect(!HelpTable.commands.isEmpty)
-        #expect(Set(Self.entries().keys) == Set(HelpTable.commands))
+    func commands() throws {
+        let commands = try HelpTable.commands()
+        #expect(!commands.isEmpty)
+        #expect(Set(try Self.entries().keys) == Set(commands))
     }
 
     @Test("each command's entry names exactly the options its --help names")
-    func options() {
-        let entries = Self.entries()
-        for command in HelpTable.commands {
-            let help = HelpTable.options(of: command)
+    func options() throws {
+        let entries = try Self.entries()
+        for command in try HelpTable.commands() {
+            let help = try HelpTable.options(of: command)
             let manual = Self.options(in: entries[command] ?? "")
             #expect(help.subtracting(manual).isEmpty, "\(command): in --help, not in the man page: \(help.subtracting(manual).sorted())")
             #expect(manual.subtracting(help).isEmpty, "\(command): in the man page, not in --help: \(manual.subtracting(help).sorted())")
@@ -116,17 +121,18 @@ struct ManualPageTests {
     }
 
     @Test("every exit status of --help is in EXIT STATUS, with the same words")
-    func exitStatuses() {
-        #expect(HelpTable.exitStatuses.count >= 8)
-        let section = Self.source.components(separatedBy: ".Sh EXIT STATUS").last?.components(separatedBy: ".Sh ").first ?? ""
-        for (code, meaning) in HelpTable.exitStatuses {
+    func exitStatuses() throws {
+        let statuses = try HelpTable.exitStatuses()
+        #expect(statuses.count >= 8)
+        let section = try Self.source().components(separatedBy: ".Sh EXIT STATUS").last?.components(separatedBy: ".Sh ").first ?? ""
+        for (code, meaning) in statuses {
             #expect(section.contains(".It \(code)\n\(meaning)\n"), "exit status \(code) \(meaning)")
         }
     }
 
     @Test("every environment variable the sources read is in ENVIRONMENT")
     func environment() throws {
-        let section = Self.source.components(separatedBy: ".Sh ENVIRONMENT").last?.components(separatedBy: ".Sh ").first ?? ""
+        let section = try Self.source().components(separatedBy: ".Sh ENVIRONMENT").last?.components(separatedBy: ".Sh ").first ?? ""
         let pattern = try NSRegularExpression(pattern: #""((?:CLAUDE|XDG|LISTEN|NOTIFY)_[A-Z_]+|SHELL|DISPLAY|WAYLAND_DISPLAY)""#)
         var names: Set<String> = []
         let enumerator = FileManager.default.enumerator(atPath: Repository.root + "/Sources")
@@ -213,7 +219,8 @@ struct CompletionTests {
         try #require(shell.available, "needs \(shell) (Debian's \(shell))")
         let sandbox = try Sandbox()
         let offered = Set(try Self.complete(shell, ["claude-agent", ""], in: sandbox))
-        #expect(Set(HelpTable.commands).subtracting(offered).isEmpty, "\(shell) misses \(Set(HelpTable.commands).subtracting(offered))")
+        let commands = Set(try HelpTable.commands())
+        #expect(commands.subtracting(offered).isEmpty, "\(shell) misses \(commands.subtracting(offered))")
         #expect(try Self.complete(shell, ["claude-agent", "to"], in: sandbox) == ["token"])
     }
 
@@ -221,10 +228,11 @@ struct CompletionTests {
     func options(shell: Shell) throws {
         try #require(shell.available, "needs \(shell) (Debian's \(shell))")
         let sandbox = try Sandbox()
-        for command in HelpTable.commands {
+        for command in try HelpTable.commands() {
             let offered = Set(try Self.complete(shell, ["claude-agent", command, "-"], in: sandbox)).subtracting(["-h", "--help"])
-            #expect(offered == HelpTable.options(of: command),
-                    "\(shell) \(command): missing \(HelpTable.options(of: command).subtracting(offered).sorted()), extra \(offered.subtracting(HelpTable.options(of: command)).sorted())")
+            let help = try HelpTable.options(of: command)
+            #expect(offered == help,
+                    "\(shell) \(command): missing \(help.subtracting(offered).sorted()), extra \(offered.subtracting(help).sorted())")
         }
     }
 
@@ -311,7 +319,7 @@ struct InstallScriptTests {
         ]
         // Every executable product of Package.swift, found by the script, not listed in it.
         #expect(Self.files(under: prefix).isSuperset(of: expected), "\(Self.files(under: prefix).sorted())")
-        #expect(Self.files(under: prefix + "/bin").subtracting(["other-tool"]) == Self.executableProducts())
+        #expect(Self.files(under: prefix + "/bin").subtracting(["other-tool"]) == (try Self.executableProducts()))
         #expect(Self.files(under: home + "/.config/systemd/user")
                 == ["claude-agent.socket", "claude-agent.service", "claude-agent-endpoint.service"])
         let service = try String(contentsOfFile: home + "/.config/systemd/user/claude-agent.service", encoding: .utf8)
@@ -337,12 +345,16 @@ struct InstallScriptTests {
     }
 
     /// The executable products Package.swift declares (what the script must find).
-    static func executableProducts() -> Set<String> {
-        guard let manifest = try? String(contentsOfFile: Repository.root + "/Package.swift", encoding: .utf8) else { return [] }
-        let pattern = try! NSRegularExpression(pattern: #"\.executable\(name: "([^"]+)""#)
-        return Set(pattern.matches(in: manifest, range: NSRange(manifest.startIndex..., in: manifest)).compactMap {
+    /// - Throws: when Package.swift cannot be read or names no executable: the loops over
+    ///   the products would check nothing.
+    static func executableProducts() throws -> Set<String> {
+        let manifest = try String(contentsOfFile: Repository.root + "/Package.swift", encoding: .utf8)
+        let pattern = try NSRegularExpression(pattern: #"\.executable\(name: "([^"]+)""#)
+        let products = Set(pattern.matches(in: manifest, range: NSRange(manifest.startIndex..., in: manifest)).compactMap {
             Range($0.range(at: 1), in: manifest).map { String(manifest[$0]) }
         })
+        try #require(!products.isEmpty, "Package.swift declares no .executable product")
+        return products
     }
 
     @Test("each installed executable needs only the documented Debian libraries, none from the Swift toolchain")
@@ -350,7 +362,7 @@ struct InstallScriptTests {
         let documented = try Self.documentedLibraries()
         #expect(documented["libcurl.so.4"] == "libcurl4", "README lists \(documented)")
         let sandbox = try Sandbox()
-        for product in Self.executableProducts().sorted() where !Self.staticExecutables.contains(product) {
+        for product in try Self.executableProducts().sorted() where !Self.staticExecutables.contains(product) {
             let binary = Binaries.directory + "/" + product
             let ldd = try sandbox.run("/usr/bin/ldd", [binary])
             #expect(ldd.status == 0, "\(product): \(ldd.stderr)")
@@ -411,7 +423,7 @@ struct InstallScriptTests {
         #expect(symbols.status == 0)
         // Swift mangles a module's name into each of its symbols: "10HTTPBridge".
         #expect(!symbols.stdout.contains("10HTTPBridge"), "the CLI links HTTPBridge")
-        #expect(Self.executableProducts().contains("claude-agent-bridge"))
+        #expect(try Self.executableProducts().contains("claude-agent-bridge"))
         let help = try sandbox.cli("bridge", "--help")
         #expect(help.status == 0)
         #expect(help.stdout.hasPrefix("usage: claude-agent bridge "))

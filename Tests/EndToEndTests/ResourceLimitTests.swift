@@ -1,3 +1,4 @@
+import AgentPOSIX
 import Foundation
 import Testing
 
@@ -8,11 +9,7 @@ struct ResourceLimitTests {
     /// Raises this process's open-file limit to `wanted` (or its hard limit), for tests that
     /// open hundreds of connections; never lowers it (other suites run beside these).
     static func raiseOpenFiles(to wanted: Int) {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        guard limit.rlim_cur < rlim_t(wanted) else { return }
-        limit.rlim_cur = min(limit.rlim_max, rlim_t(wanted))
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        ProcessControl.raiseOpenFileLimit(to: wanted)
     }
 
     /// The resident set of `pid`, in bytes, from `/proc/<pid>/status`.

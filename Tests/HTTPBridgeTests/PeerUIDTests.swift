@@ -85,25 +85,83 @@ struct PeerUIDTests {
     func realConnectionIPv6() throws { try realConnection(.inet6) }
 
     func realConnection(_ family: SocketAddress.Family) throws {
-        let address = family == .inet ? SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0)
-            : SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: 0)
-        let listener = try TCPSocket.listen(address)
-        defer { listener.close() }
-        let local = try TCPSocket.localAddress(of: listener)
-        let client = try TCPSocket.connect(local)
-        defer { client.close() }
-        let clientAddress = try TCPSocket.localAddress(of: client)
+        let connection = try LoopbackConnection(family)
+        let (local, clientAddress) = (connection.local, connection.clientAddress)
         #expect(try PeerUID.owner(ofPeer: clientAddress, connectedTo: local) == ProcessControl.effectiveUID)
         #expect(try PeerUID.ownerFromTable(ofPeer: clientAddress, connectedTo: local) == ProcessControl.effectiveUID)
         let stranger = SocketAddress(family: family, address: clientAddress.address, port: clientAddress.port &+ 1)
         #expect(throws: PeerUIDError.self) { try PeerUID.owner(ofPeer: stranger, connectedTo: local) }
         #expect(throws: PeerUIDError.self) { try PeerUID.ownerFromTable(ofPeer: stranger, connectedTo: local) }
-        if let answer = try? SocketDiagnostics.tcpSocket(local: clientAddress, remote: local) {
-            #expect(answer.state == 1)
-            #expect(answer.uid == ProcessControl.effectiveUID)
-            #expect(answer.inode != 0)
-        }
         // Our own, accepted side is not the client's socket.
         #expect(throws: PeerUIDError.self) { try PeerUID.owner(ofPeer: local, connectedTo: clientAddress) }
+    }
+
+    @Test("the kernel's socket diagnostics name the client's IPv4 socket: established, ours, held by a process",
+          .enabled(if: SocketDiagnosticsProbe.available, "this sandbox gives no NETLINK_SOCK_DIAG socket; PeerUID reads /proc/net/tcp instead"))
+    func socketDiagnosticsIPv4() throws { try socketDiagnostics(.inet) }
+
+    @Test("the kernel's socket diagnostics name the client's IPv6 socket: established, ours, held by a process",
+          .enabled(if: SocketDiagnosticsProbe.available, "this sandbox gives no NETLINK_SOCK_DIAG socket; PeerUID reads /proc/net/tcp6 instead"),
+          .enabled(if: IPv6Loopback.available, "this host has no IPv6 loopback (::1)"))
+    func socketDiagnosticsIPv6() throws { try socketDiagnostics(.inet6) }
+
+    func socketDiagnostics(_ family: SocketAddress.Family) throws {
+        let connection = try LoopbackConnection(family)
+        let (local, clientAddress) = (connection.local, connection.clientAddress)
+        let answer = try #require(try SocketDiagnostics.tcpSocket(local: clientAddress, remote: local))
+        #expect(answer.state == 1)
+        #expect(answer.uid == ProcessControl.effectiveUID)
+        #expect(answer.inode != 0)
+        let stranger = SocketAddress(family: family, address: clientAddress.address, port: clientAddress.port &+ 1)
+        #expect(try SocketDiagnostics.tcpSocket(local: stranger, remote: local) == nil)
+    }
+}
+
+/// Whether the kernel answers socket diagnostics here. Asked about a socket that does not
+/// exist it answers nil; a sandbox without netlink makes the question itself throw.
+enum SocketDiagnosticsProbe {
+    static let available: Bool = {
+        let nowhere = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 1)
+        do {
+            _ = try SocketDiagnostics.tcpSocket(local: nowhere, remote: nowhere)
+            return true
+        } catch {
+            return false
+        }
+    }()
+}
+
+/// A client connected to a listener on loopback (the connection not accepted: the kernel
+/// has it established all the same); both closed when it goes.
+final class LoopbackConnection {
+    let listener: FileDescriptor
+    let client: FileDescriptor
+    /// The listener's address, which the client is connected to.
+    let local: SocketAddress
+    let clientAddress: SocketAddress
+
+    init(_ family: SocketAddress.Family) throws {
+        let address = family == .inet ? SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 0)
+            : SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: 0)
+        listener = try TCPSocket.listen(address)
+        do {
+            local = try TCPSocket.localAddress(of: listener)
+            client = try TCPSocket.connect(local)
+        } catch {
+            listener.close()
+            throw error
+        }
+        do {
+            clientAddress = try TCPSocket.localAddress(of: client)
+        } catch {
+            client.close()
+            listener.close()
+            throw error
+        }
+    }
+
+    deinit {
+        client.close()
+        listener.close()
     }
 }
