@@ -187,7 +187,7 @@ struct ApprovalFlowTests {
         let (code, state) = try redirect(url)
         // As the bridge's /oauth/callback does: the code reaches the agent, not approve.
         _ = try AgentClient(socketPath: world.socket).completeLogin(state: state, code: code)
-        #expect(try approve.wait(timeout: 60) == 0, "\(approve.stderr)")
+        #expect(try approve.wait(timeoutMilliseconds: 60_000) == 0, "\(approve.stderr)")
         #expect(approve.stdout == url + "\n")
         #expect(approve.stderr == "Open the URL above in account bob's browser to approve request \(id).\nApproved request \(id) with account bob.\n")
         #expect(try waiting.wait() == 0, "\(waiting.stderr)")
@@ -199,7 +199,7 @@ struct ApprovalFlowTests {
         let (world, waiting, id, approve) = try approvingAsBob()
         _ = try approve.firstLine()
         #expect(try world.sandbox.cli("deny", id, "--reason", "not today", "-a", world.socket).status == 0)
-        #expect(try approve.wait(timeout: 60) == 6)
+        #expect(try approve.wait(timeoutMilliseconds: 60_000) == 6)
         #expect(approve.stderr.hasSuffix("claude-agent: denied: request \(id) was denied: not today\n"), "\(approve.stderr)")
         #expect(try waiting.wait() == 6)
     }

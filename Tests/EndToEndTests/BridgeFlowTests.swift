@@ -231,7 +231,7 @@ extension BridgeFlowTests {
         for fd in open { close(fd) }
         // Past its cap of 512 the bridge answered 503 and closed; once it has seen our
         // closes it serves again.
-        #expect(try eventually(timeout: 10) { try world.request("GET", "/healthz").status == 200 })
+        #expect(try eventually(timeoutMilliseconds: 10_000) { try world.request("GET", "/healthz").status == 200 })
     }
 
     @Test("a client of another uid is refused", .enabled(if: getuid() == 0, "switching to uid 65534 needs root"))
@@ -275,11 +275,11 @@ extension BridgeFlowTests {
         let browser = try Sandbox.runPeerInBackground("inspect_approval_page.py", [
             "--bridge", world.url, "--token=" + world.secret, "--request", first.id,
             "--ready-file", ready, "--later-file", later, "--screenshot", screenshot])
-        #expect(try eventually(timeout: 60) { FileManager.default.fileExists(atPath: ready) || !browser.process.isRunning })
+        #expect(try eventually(timeoutMilliseconds: 60_000) { FileManager.default.fileExists(atPath: ready) || !browser.process.isRunning })
         // Made after the page loaded: its row comes from the page's script, not the server.
         let second = try client.createRequest(scopes: ["user:inference"], clientName: "second")
         try second.id.write(toFile: later, atomically: true, encoding: .utf8)
-        #expect(try browser.wait(timeout: 90) == 0, "\(browser.stderr)")
+        #expect(try browser.wait(timeoutMilliseconds: 90_000) == 0, "\(browser.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(browser.stdout.utf8)) as? [String: Any])
         for source in ["server", "script"] {
             let row = try #require(report[source] as? [String: Any], "no \(source) row: \(browser.stdout)")

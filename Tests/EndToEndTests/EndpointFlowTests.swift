@@ -183,7 +183,7 @@ struct EndpointFlowTests {
         let port = try freeLoopbackPort()
         let endpoint = try world.sandbox.background(["endpoint", "--listen", "\(port)", "--upstream",
                                                      String(tls.url.split(separator: " ")[0]), "-a", world.daemon.socket])
-        #expect(try eventually(timeout: 10) { endpoint.stderr.contains("listening on") })
+        #expect(try eventually(timeoutMilliseconds: 10_000) { endpoint.stderr.contains("listening on") })
         let lines = ["POST /v1/messages HTTP/1.1", "Host: 127.0.0.1:\(port)", "Connection: close", "anthropic-version: 2023-06-01",
                      "Content-Type: application/json", "Content-Length: \(World.message.utf8.count)"]
         let answer = try #require(try RawHTTP.send(port: port, lines.joined(separator: "\r\n") + "\r\n\r\n" + World.message))
@@ -360,14 +360,14 @@ struct EndpointFlowTests {
         let flood = "POST /v1/flood?bytes=\(1 << 32)&gap_ms=1 HTTP/1.1\r\nHost: 127.0.0.1:\(world.port)\r\nContent-Length: 0\r\n\r\n"
         let stalled = try RawConnectionTCP(port: world.port)
         stalled.send(flood)
-        #expect(try eventually(timeout: 30) { try world.upstreamStats()["flood_cancelled"] as? Int == 1 }, "\(world.endpoint.stderr)")
+        #expect(try eventually(timeoutMilliseconds: 30_000) { try world.upstreamStats()["flood_cancelled"] as? Int == 1 }, "\(world.endpoint.stderr)")
         #expect(world.endpoint.stderr.contains("unread"))
         // Hangs up after the head of a stream: the upstream sees its connection closed.
         let leaving = try RawConnectionTCP(port: world.port)
         leaving.send(flood)
         #expect(leaving.readSome().count > 0)
         leaving.close()
-        #expect(try eventually(timeout: 30) { try world.upstreamStats()["flood_cancelled"] as? Int == 2 }, "\(world.endpoint.stderr)")
+        #expect(try eventually(timeoutMilliseconds: 30_000) { try world.upstreamStats()["flood_cancelled"] as? Int == 2 }, "\(world.endpoint.stderr)")
         #expect(world.auditLines.filter { $0.contains("/v1/flood status=499") }.count == 2, "\(world.endpoint.stderr)")
         #expect(try world.request("POST", "/v1/messages", body: World.message).status == 200)
         stalled.close()
@@ -380,7 +380,7 @@ struct EndpointFlowTests {
         #expect(answer.status == 504)
         #expect(Self.errorType(answer) == "api_error")
         #expect(Self.errorMessage(answer).contains("did not answer in time"), "\(answer.body)")
-        #expect(try eventually(timeout: 10) { try world.upstreamStats()["hang_closed"] as? Int == 1 })
+        #expect(try eventually(timeoutMilliseconds: 10_000) { try world.upstreamStats()["hang_closed"] as? Int == 1 })
         #expect(try world.request("POST", "/v1/messages", body: World.message).status == 200)
     }
 

@@ -72,9 +72,9 @@ struct OAuthFlowTests {
         let first = try sandbox.cli("token", "-a", daemon.socket).stdout
         try server.resetStats()
         // At about 2/3 of a 6 s life the agent refreshes by itself; nobody asks meanwhile.
-        #expect(try eventually(timeout: 8) { try server.tokenRequests("refresh_token") == 1 })
+        #expect(try eventually(timeoutMilliseconds: 8_000) { try server.tokenRequests("refresh_token") == 1 })
         // The server counts the request on arrival; the agent shows it in flight, then done.
-        #expect(try eventually(timeout: 5) { try sandbox.cli("status", "-a", daemon.socket).stdout.contains("#1 alice: ok") })
+        #expect(try eventually(timeoutMilliseconds: 5_000) { try sandbox.cli("status", "-a", daemon.socket).stdout.contains("#1 alice: ok") })
         #expect(try server.tokenRequests("refresh_token") == 1)
         let second = try sandbox.cli("token", "-a", daemon.socket).stdout
         #expect(second != first)

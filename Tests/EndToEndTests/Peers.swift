@@ -1,3 +1,5 @@
+import AgentPOSIX
+import AgentProtocol
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -192,15 +194,21 @@ extension Sandbox {
 
 /// A command running while the test does other things.
 final class BackgroundCommand: @unchecked Sendable {
-    // `stdoutData` and `stderrData` are guarded by `lock` (the pipes' readability handlers
-    // run on Foundation's threads); the rest is `let` (Process and Pipe are thread-safe,
-    // though not marked Sendable).
+    // `stdoutData`, `stderrData`, `reading` and `ended` are guarded by `lock` (the pipes'
+    // readability handlers run on Foundation's threads); the rest is `let` (Process and
+    // Pipe are thread-safe, though not marked Sendable).
     let process = Process()
     private let out = Pipe()
     private let err = Pipe()
     private var stdoutData = Data()
     private var stderrData = Data()
+    /// Handlers between taking bytes from a pipe and appending them.
+    private var reading = 0
+    /// The pipes whose handler has read end of file.
+    private var ended: Set<Int32> = []
     private let lock = NSLock()
+    /// How often the waits below look again.
+    static let pollMilliseconds: Int64 = 5
 
     init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -209,78 +217,127 @@ final class BackgroundCommand: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.stdoutData += data }
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            self?.lock.withLock { self?.stderrData += data }
-        }
+        collect(out, isStandardOutput: true)
+        collect(err, isStandardOutput: false)
         try process.run()
+    }
+
+    /// Appends what `pipe` gives to `stdoutData` or `stderrData`, until end of file. The
+    /// handler reads without blocking (Foundation's `availableData` blocks when a wake-up
+    /// finds nothing, and a blocked handler could not be told from a busy one).
+    private func collect(_ pipe: Pipe, isStandardOutput: Bool) {
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        try? FileDescriptor(rawValue: descriptor).setNonBlocking()
+        pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            guard let self else { return }
+            lock.withLock { reading += 1 }
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            var atEnd = false
+            reads: while true {
+                switch FileDescriptor(rawValue: descriptor).readAvailable(into: &buffer) {
+                case .bytes(let count):
+                    lock.withLock {
+                        if isStandardOutput { stdoutData += buffer[0..<count] } else { stderrData += buffer[0..<count] }
+                    }
+                case .endOfFile, .failed:
+                    atEnd = true
+                    break reads
+                case .wouldBlock:
+                    break reads
+                }
+            }
+            lock.withLock {
+                if atEnd { ended.insert(descriptor) }
+                reading -= 1
+            }
+            if atEnd { handle.readabilityHandler = nil }
+        }
+    }
+
+    /// Whether the handlers have taken every byte written so far: each pipe has ended or
+    /// holds nothing unread, and no handler is between its read and its append. End of
+    /// file alone cannot tell: a process started meanwhile (an agent, another command)
+    /// may have inherited a pipe's writing end and keep it open.
+    private var collectedAll: Bool {
+        for pipe in [out, err] {
+            let descriptor = pipe.fileHandleForReading.fileDescriptor
+            if lock.withLock({ ended.contains(descriptor) }) { continue }
+            if (try? waitFor(FileDescriptor(rawValue: descriptor), .readable, timeoutMilliseconds: 0)) != false { return false }
+        }
+        // Checked after the pipes: bytes a handler took from them are appended by now
+        // unless it is still counted here.
+        return lock.withLock { reading == 0 }
     }
 
     var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
     var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
 
     /// Waits until stdout holds a complete first line and returns it.
-    func firstLine(timeout: TimeInterval = 20) throws -> String {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+    func firstLine(timeoutMilliseconds: Int64 = 20_000) throws -> String {
+        var line: String?
+        let printed = try eventually(timeoutMilliseconds: timeoutMilliseconds, pollMilliseconds: Self.pollMilliseconds) {
             let text = stdout
-            if let newline = text.firstIndex(of: "\n") { return String(text[..<newline]) }
+            if let newline = text.firstIndex(of: "\n") {
+                line = String(text[..<newline])
+                return true
+            }
             if !process.isRunning { throw TestFailure("exited before printing a line: \(stderr)") }
-            usleep(20_000)
+            return false
         }
-        throw TestFailure("no line on stdout within \(timeout) s; stderr: \(stderr)")
+        guard printed, let line else { throw TestFailure("no line on stdout within \(timeoutMilliseconds) ms; stderr: \(stderr)") }
+        return line
     }
 
     /// Waits until stderr holds `line` (a server saying it listens); throws, naming `what`
-    /// and quoting its stderr, when it does not within `timeout` seconds.
-    func waitUntilStarted(saying line: String, _ what: String, timeout: TimeInterval = 10) throws {
-        guard try eventually(timeout: timeout, { stderr.contains(line) }) else {
+    /// and quoting its stderr, when it does not within `timeoutMilliseconds`.
+    func waitUntilStarted(saying line: String, _ what: String, timeoutMilliseconds: Int64 = 10_000) throws {
+        guard try eventually(timeoutMilliseconds: timeoutMilliseconds, { stderr.contains(line) }) else {
             throw TestFailure("\(what) did not start: \(stderr)")
         }
     }
 
-    /// Waits for the exit and returns the status.
-    func wait(timeout: TimeInterval = 60) throws -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                throw TestFailure("still running after \(timeout) s; stderr: \(stderr)")
-            }
-            usleep(20_000)
+    /// Waits for the exit and until the handlers have collected every byte the command
+    /// wrote, and returns the exit status.
+    func wait(timeoutMilliseconds: Int64 = 60_000) throws -> Int32 {
+        let deadline = Clock.monotonicMilliseconds().saturatingAdding(timeoutMilliseconds)
+        guard try eventually(timeoutMilliseconds: timeoutMilliseconds, pollMilliseconds: Self.pollMilliseconds, { !process.isRunning }) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw TestFailure("still running after \(timeoutMilliseconds) ms; stderr: \(stderr)")
         }
-        usleep(50_000)  // let the readability handlers take the last bytes
+        let left = max(0, deadline - Clock.monotonicMilliseconds())
+        guard try eventually(timeoutMilliseconds: left, pollMilliseconds: Self.pollMilliseconds, { collectedAll }) else {
+            throw TestFailure("exited, but its output was not all collected within \(timeoutMilliseconds) ms; stderr: \(stderr)")
+        }
         return process.terminationStatus
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: TimeInterval = 20, _ condition: () throws -> Bool) throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
+/// Polls `condition` every `pollMilliseconds` until it holds or `timeoutMilliseconds`
+/// pass on the monotonic clock; returns whether it held.
+func eventually(timeoutMilliseconds: Int64 = 20_000, pollMilliseconds: Int64 = 50,
+                _ condition: () throws -> Bool) throws -> Bool {
+    let deadline = Clock.monotonicMilliseconds().saturatingAdding(timeoutMilliseconds)
+    while true {
         if try condition() { return true }
-        usleep(50_000)
+        if Clock.monotonicMilliseconds() >= deadline { return false }
+        Clock.sleep(milliseconds: pollMilliseconds)
     }
-    return false
 }
 
 /// Waits until the agent counts its token as expired: until `expires_at` in `token --json`
 /// less the agent's `--skew` has passed on the wall clock (a real server's token expires on
 /// it). Throws when the agent hands out no token with an expiry.
-func waitUntilTokenExpires(_ sandbox: Sandbox, socket: String, skewSeconds: Double) throws {
+func waitUntilTokenExpires(_ sandbox: Sandbox, socket: String, skewSeconds: Int64) throws {
     let json = try sandbox.cli("token", "--json", "-a", socket).stdout
     let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
     guard let text = object?["expires_at"] as? String, let expiresAt = ISO8601DateFormatter().date(from: text) else {
         throw TestFailure("token --json gave no expires_at: \(json)")
     }
-    let moment = expiresAt.addingTimeInterval(-skewSeconds)
-    guard try eventually(timeout: max(0, moment.timeIntervalSinceNow) + 10, { Date() >= moment }) else {
+    let moment = expiresAt.addingTimeInterval(-Double(skewSeconds))
+    let untilMilliseconds = Int64(max(0, moment.timeIntervalSinceNow) * 1000)
+    guard try eventually(timeoutMilliseconds: untilMilliseconds + 10_000, { Date() >= moment }) else {
         throw TestFailure("the token did not expire")
     }
 }

@@ -190,7 +190,7 @@ struct SocketWatchTests {
         let sandbox = try Sandbox()
         let daemon = try sandbox.startDaemon(["--socket-check-interval", "100"])
         try FileManager.default.removeItem(atPath: daemon.socket)
-        #expect(try eventually(timeout: 10) { !daemon.process.isRunning })
+        #expect(try eventually(timeoutMilliseconds: 10_000) { !daemon.process.isRunning })
         daemon.process.waitUntilExit()
         #expect(daemon.process.terminationStatus == 0)
         #expect(daemon.logText.contains("the socket \(daemon.socket) was removed: no client can reach this agent; exiting"))
@@ -203,7 +203,7 @@ struct SocketWatchTests {
         let first = try sandbox.startDaemon(["--socket-check-interval", "100"], socket: socket)
         try FileManager.default.removeItem(atPath: socket)
         let second = try sandbox.startDaemon([], socket: socket)
-        #expect(try eventually(timeout: 10) { !first.process.isRunning })
+        #expect(try eventually(timeoutMilliseconds: 10_000) { !first.process.isRunning })
         let log = first.logText
         #expect(log.contains("the socket \(socket) was ") && log.contains(": no client can reach this agent; exiting"), "\(log)")
         let status = try sandbox.cli("status", "--json", "-a", socket)
