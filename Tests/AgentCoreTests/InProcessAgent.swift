@@ -33,14 +33,20 @@ final class FakeClock: AgentClock {
 /// test can pile clients up behind one refresh; while `unreachable`, each exchange fails
 /// before it is sent (counted all the same).
 final class GatedTokenEndpoint: HTTPTransport {
-    private let state = Mutex((calls: 0, entered: 0, held: false, unreachable: false))
+    private let state = Mutex((calls: 0, entered: 0, held: false, unreachable: false, refreshTokens: [String]()))
     private let gate = DispatchSemaphore(value: 0)
     let lifetimeSeconds: Int64
+    /// The body of the `n`th answer; nil for the well-formed one below.
+    let answerBody: (@Sendable (_ n: Int) -> String)?
 
-    init(held: Bool = false, lifetimeSeconds: Int64 = 3600) {
+    init(held: Bool = false, lifetimeSeconds: Int64 = 3600, answerBody: (@Sendable (_ n: Int) -> String)? = nil) {
         self.lifetimeSeconds = lifetimeSeconds
+        self.answerBody = answerBody
         state.withLock { $0.held = held }
     }
+
+    /// The refresh tokens the exchanges sent (`refresh_token` of the form body), in order.
+    var refreshTokensSeen: [String] { state.withLock { $0.refreshTokens } }
 
     /// Exchanges sent so far.
     var calls: Int { state.withLock { $0.calls } }
@@ -68,11 +74,17 @@ final class GatedTokenEndpoint: HTTPTransport {
             return state.held
         }
         if held { gate.wait() }
+        // The refresh token sent, from a JSON body (Claude's encoding) or a form one (RFC 6749's).
+        let sent = (try? JSONValue.parse(exchange.body))?["refresh_token"]?.stringValue
+            ?? String(decoding: exchange.body, as: UTF8.self).split(separator: "&")
+                .first { $0.hasPrefix("refresh_token=") }.map { String($0.dropFirst("refresh_token=".count)) }
         let (n, unreachable) = state.withLock { state -> (Int, Bool) in
             state.calls += 1
+            if let sent { state.refreshTokens.append(sent) }
             return (state.calls, state.unreachable)
         }
         if unreachable { return .transportFailed("the test made the provider unreachable") }
+        if let answerBody { return .answered(status: 200, body: Array(answerBody(n).utf8)) }
         let body = #"{"access_token": "at-\#(n)", "refresh_token": "rt-\#(n)", "token_type": "Bearer", "expires_in": \#(lifetimeSeconds), "scope": "user:inference"}"#
         return .answered(status: 200, body: Array(body.utf8))
     }

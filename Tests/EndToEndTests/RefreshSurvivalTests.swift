@@ -120,25 +120,25 @@ struct RefreshSurvivalTests {
 
     // MARK: 4. An odd field in a 200 answer
 
-    @Test("an odd but usable 200 keeps the rotated refresh token: the next refresh uses it", arguments: [
+    /// That the rotated refresh token is then the one the next refresh sends is the agent's
+    /// rule, checked in process on a clock advanced by hand (AgentCoreTests' OddAnswerTests,
+    /// with these same oddities), so no test waits out a token's life. What only the real
+    /// daemon shows: the scripted provider's odd answer, through the HTTPS helper, is taken,
+    /// handed out, and logged.
+    @Test("an odd but usable 200 is taken: its token is handed out and the oddity logged", arguments: [
         "lifetime_as=float", "lifetime_as=string", "token_type=0",
     ])
     func oddAnswer(oddity: String) throws {
         let provider = try ScriptedProvider.start()
         let key = ScriptedProvider.newKey()
         let sandbox = try Sandbox()
-        let daemon = try agent(sandbox, provider, key: key, "mode=rotate&lifetime=2&\(oddity)")
+        let daemon = try agent(sandbox, provider, key: key, "mode=rotate&\(oddity)")
         #expect(try sandbox.cli("add", "--account", "w", "-a", daemon.socket, stdin: bundle(expiresIn: 5)).status == 0)
+        let token = try sandbox.cli("token", "--account", "w", "-a", daemon.socket)
+        #expect(token.status == 0, "\(token.stderr)")
+        #expect(token.stdout == "at-1\n")
         #expect(try sandbox.cli("token", "--account", "w", "-a", daemon.socket).stdout == "at-1\n")
-        // at-1 lives 2 s: asking until it has run out refreshes once, with rt-1.
-        var second: CommandResult?
-        _ = try eventually(timeout: 10) {
-            second = try sandbox.cli("token", "--account", "w", "-a", daemon.socket)
-            return second?.status != 0 || second?.stdout == "at-2\n"
-        }
-        #expect(second?.status == 0, "\(second?.stderr ?? "")")
-        #expect(second?.stdout == "at-2\n")
-        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0", "rt-1"])
+        #expect(try provider.refreshTokensSeen(key: key) == ["rt-0"])
         #expect(daemon.stop() == 0)
         #expect(daemon.logText.contains("the provider's answer was odd, kept anyway: "))
     }
@@ -159,7 +159,7 @@ struct RefreshSurvivalTests {
 
         // Once the 5 s window has passed (its moment is unit-tested in AgentClockTests), a
         // forced refresh refreshes again; inside it, each answers at-1 without refreshing.
-        #expect(try eventually(timeout: 15) { try sandbox.cli("token", "--refresh", "-a", daemon.socket).stdout == "at-2\n" })
+        #expect(try eventually(timeoutMilliseconds: 15_000) { try sandbox.cli("token", "--refresh", "-a", daemon.socket).stdout == "at-2\n" })
         let calls = try (0..<10).map { _ in try sandbox.background(["token", "--refresh", "-a", daemon.socket]) }
         let statuses = try calls.map { try $0.wait() }
         #expect(statuses.allSatisfy { $0 == 0 }, "\(calls.map(\.stderr))")

@@ -111,16 +111,29 @@ struct TokenCommandTests {
         #expect(notLocked.status == 7 && notLocked.stderr.hasPrefix("claude-agent: not_locked:"))
     }
 
-    @Test("-t forgets added tokens after their lifetime")
+    /// The forgetting itself is the agent's rule, checked in process on a clock advanced
+    /// by hand (AgentClockTests: lifetimeExpiry, defaultLifetime). What only the real
+    /// daemon and CLI can show is that `claude-agentd -t` and `add -t` reach that rule:
+    /// each account's `forget_at` is its lifetime after the moment it was added.
+    @Test("-t sets when added tokens are forgotten: the agent's for an account added without one, add's own otherwise")
     func lifetime() throws {
         let sandbox = try Sandbox()
-        let socket = try sandbox.startDaemon(["-t", "4"]).socket
+        let socket = try sandbox.startDaemon(["-t", "600"]).socket
+        let before = Int64(Date().timeIntervalSince1970.rounded(.down))
         try sandbox.cli("add", "--account", "brief", "-a", socket, stdin: bundle("tok-brief"))
         try sandbox.cli("add", "--account", "longer", "-t", "30", "-a", socket, stdin: bundle("tok-longer", scopes: "user:profile"))
+        let after = Int64(Date().timeIntervalSince1970.rounded(.up))
         #expect(try sandbox.cli("token", "--account", "brief", "-a", socket).stdout == "tok-brief\n")
-        // The rule's moments are unit-tested (AgentClockTests); here the real daemon forgets.
-        #expect(try eventually(timeout: 15) { try sandbox.cli("token", "--account", "brief", "-a", socket).status == 3 })
-        #expect(try sandbox.cli("token", "--account", "longer", "-a", socket).stdout == "tok-longer\n")
+        let listed = try sandbox.cli("list", "--json", "-a", socket)
+        let accounts = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]], "\(listed.stdout)")
+        func forgetAt(_ name: String) throws -> Int64 {
+            let account = try #require(accounts.first { $0["account"] as? String == name }, "\(listed.stdout)")
+            let text = try #require(account["forget_at"] as? String, "\(name) has no forget_at: \(listed.stdout)")
+            let moment = try #require(ISO8601DateFormatter().date(from: text), "forget_at \(text)")
+            return Int64(moment.timeIntervalSince1970)
+        }
+        #expect((before + 600...after + 600).contains(try forgetAt("brief")))
+        #expect((before + 30...after + 30).contains(try forgetAt("longer")))
     }
 
     @Test("client commands without an agent exit 1; usage errors exit 2; --help and --version need no agent")
