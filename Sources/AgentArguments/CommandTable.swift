@@ -8,7 +8,7 @@ import AgentProtocol
 public enum CommandTable {
     /// `-a SOCKET`: every client command takes it, before the command or after; the main
     /// help describes it.
-    public static let socket = DaemonOptions.socket.describing(["the agent's socket (default as for start)"])
+    public static let socket = Option.agentSocket
     /// What every command takes before the command too: `-a SOCKET`, `--help`, `--version`.
     public static let globalOptions = [socket, CommandLineProgram.helpOption, CommandLineProgram.versionOption]
     /// `start`'s and `stop`'s shell syntax; at most one.

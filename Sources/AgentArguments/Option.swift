@@ -115,6 +115,5 @@ extension Option {
     }
 
     /// `-a SOCKET`: the agent's socket, for a program that talks to the agent.
-    public static let agentSocket = Option("-a", aliases: ["--socket"], value: "SOCKET",
-                                           help: ["the agent's socket (default as for start)"])
+    public static let agentSocket = DaemonOptions.socket.describing(["the agent's socket (default as for start)"])
 }
