@@ -109,7 +109,7 @@ public struct BridgeRoutes {
             let request = try agent.call(.requestGet, ["request_id": .string(id)])
             let agentStatus = request["status"]?.stringValue
             var error = request["error"] ?? .null
-            if agentStatus == "expired" && error.isNull { error = "the request expired" }
+            if agentStatus == ApprovalStatus.expired.rawValue && error.isNull { error = "the request expired" }
             return .json(200, .object([
                 "request_id": .string(id),
                 "status": .string(Self.originalStatus(agentStatus)),
@@ -283,8 +283,8 @@ public struct BridgeRoutes {
     /// The original router's statuses: it had no `expired`, which its clients could not
     /// parse, so an expired request reads as `error` (with the reason in `error`).
     static func originalStatus(_ status: String?) -> String {
-        guard let status else { return "error" }
-        return status == "expired" ? "error" : status
+        guard let status, status != ApprovalStatus.expired.rawValue else { return ApprovalStatus.error.rawValue }
+        return status
     }
 
     /// The original `TokenBundle`: `access_token`, `refresh_token` (always null: the
