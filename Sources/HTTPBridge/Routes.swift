@@ -253,7 +253,7 @@ public struct BridgeRoutes {
     /// `POST /ui/requests/{id}/approve` with `account_id` (or `new_account_id`), then back
     /// to the page.
     func approveFromPage(_ id: String, _ request: HTTPRequest) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.invalidRequestID.rawValue)") }
+        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidRequestID).rawValue)") }
         guard let form = PercentEncoding.parseQuery(String(decoding: request.body, as: UTF8.self)) else {
             return .redirect(to: "/?error=invalid_account")
         }
@@ -269,7 +269,7 @@ public struct BridgeRoutes {
 
     /// `POST /ui/requests/{id}/deny`, then back to the page.
     func denyFromPage(_ id: String) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.invalidRequestID.rawValue)") }
+        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidRequestID).rawValue)") }
         do throws(AgentClientError) {
             _ = try agent.call(.requestDeny, ["request_id": .string(id), "reason": "denied on the approval page"])
             return .redirect(to: "/")
