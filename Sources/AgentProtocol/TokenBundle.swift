@@ -25,7 +25,7 @@ public struct AccessToken: Equatable, Sendable {
     /// Every header line a request with this token needs, `Authorization` first, as
     /// `(name, value)` pairs.
     public var headerLines: [(String, String)] {
-        [("Authorization", "\(tokenType) \(accessToken)")] + headers.compactMap { name, value in value.stringValue.map { (name, $0) } }
+        [(HeaderName.authorization, "\(tokenType) \(accessToken)")] + headers.compactMap { name, value in value.stringValue.map { (name, $0) } }
     }
 
     /// The `token.get` result object.

@@ -1,4 +1,5 @@
 import AgentPOSIX
+import AgentProtocol
 import HTTPCodec
 
 /// The checks every request passes before a route sees it.
@@ -77,7 +78,7 @@ public struct BridgeSecurity: Sendable {
 
     /// Whether the request carries the secret, as `Authorization: Bearer` or as our cookie.
     public func isAuthorized(_ request: HTTPRequest) -> Bool {
-        for value in request.headers.values("Authorization") {
+        for value in request.headers.values(HeaderName.authorization) {
             let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             if parts.count == 2, parts[0].lowercased() == "bearer", secret.matches(trimmed(parts[1])) { return true }
         }

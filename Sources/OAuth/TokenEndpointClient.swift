@@ -182,7 +182,7 @@ public final class TokenEndpointClient: Sendable {
         if let secret = provider.clientSecret {
             // RFC 6749 §2.3.1: both parts form-encoded, then joined with ":" and base64ed.
             let credentials = PercentEncoding.encode(provider.clientID) + ":" + PercentEncoding.encode(secret)
-            headers.append(HTTPExchange.Header("Authorization", "Basic " + Base64.encode(Array(credentials.utf8))))
+            headers.append(HTTPExchange.Header(HeaderName.authorization, "Basic " + Base64.encode(Array(credentials.utf8))))
         }
         return HTTPExchange(method: "POST", url: endpoint, headers: headers, body: body,
                             timeoutMilliseconds: timeoutMilliseconds, followsRedirects: false)
