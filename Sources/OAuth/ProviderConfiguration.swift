@@ -109,7 +109,7 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
         extraAuthorizeParameters: [("code", "true")],
         userAgent: defaultUserAgent,
         headers: [(oauthBetaHeader.name, oauthBetaHeader.value)],
-        apiURL: "https://api.anthropic.com")
+        apiURL: AnthropicAPI.baseURL)
 
     /// The header Anthropic's API wants with an OAuth access token.
     public static let oauthBetaHeader = (name: HeaderName.anthropicBeta, value: "oauth-2025-04-20")

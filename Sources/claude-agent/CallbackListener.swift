@@ -53,7 +53,7 @@ struct CallbackListener {
             Output.fail(.listenFailed, "cannot listen for the provider's redirect\(which): \(error)\(busy)")
         }
         var second: FileDescriptor?
-        if redirect.host == "localhost" {
+        if redirect.host == LoopbackHost.localhost {
             // Best effort: a machine without ::1 (or with it taken at that port) is served
             // on 127.0.0.1 alone, which browsers fall back to.
             second = try? TCPSocket.listen(SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: bound))
