@@ -165,7 +165,7 @@ enum Requests {
         let ending: String
         switch status {
         case .denied, .cancelled: ending = "was \(status)"
-        case .expired: ending = "expired"
+        case .expired: ending = status.rawValue
         default: ending = "ended in \(status)"
         }
         Output.fail(status.failureCode, "request \(id) \(ending)\(reason)")
