@@ -1,6 +1,5 @@
 import AgentPOSIX
 import AgentProtocol
-import Glibc
 import HTTPCodec
 
 /// Sends plain `http://` exchanges with this machine (127.0.0.0/8, ::1, localhost) in
@@ -67,9 +66,9 @@ enum LoopbackHTTP {
             fd = try TCPSocket.connect(target.address, timeoutMilliseconds: deadline - Clock.monotonicMilliseconds())
         } catch {
             // No connection, so not a byte of the request left: any request may be resent.
-            switch error.code {
-            case ECONNREFUSED: return .notSent("connection refused")
-            case ETIMEDOUT: return .notSent("connecting " + timedOut)
+            switch error {
+            case .connectionRefused: return .notSent("connection refused")
+            case .timedOut: return .notSent("connecting " + timedOut)
             default: return .notSent("cannot connect: \(error)")
             }
         }
@@ -83,7 +82,7 @@ enum LoopbackHTTP {
             try fd.setTimeouts(milliseconds: deadline - Clock.monotonicMilliseconds())
             try fd.sendAll(request)
         } catch {
-            return .failed(error.code == EAGAIN ? timedOut : "connection lost: \(error)")
+            return .failed(error == .wouldBlock ? timedOut : "connection lost: \(error)")
         }
         var parser = HTTPResponseParser(requestMethod: exchange.method, limits: answerLimits)
         defer { parser.wipe { Memory.wipe(&$0) } }  // the answer may hold tokens
@@ -95,7 +94,7 @@ enum LoopbackHTTP {
                 try fd.setTimeouts(milliseconds: left)
                 chunk = try fd.read(upTo: readChunkBytes)
             } catch {
-                if error.code == EAGAIN || error.code == EWOULDBLOCK { return .failed(timedOut) }
+                if error == .wouldBlock { return .failed(timedOut) }
                 return .failed("connection lost: \(error)")
             }
             defer { Memory.wipe(&chunk) }
