@@ -27,8 +27,12 @@ public struct HTTPResponse: Sendable {
     }
 
     /// `{"error": "<code>", "message": "..."}`: the code is stable, the message is for people.
-    public static func error(_ status: Int, _ code: HTTPErrorCode, _ message: String) -> HTTPResponse {
-        json(status, .object(["error": .string(code.rawValue), "message": .string(message)]))
+    /// A route's own members (`/healthz`'s `"ok": false`) come first, in `leading`'s order.
+    public static func error(_ status: Int, _ code: HTTPErrorCode, _ message: String, leading: JSONObject = [:]) -> HTTPResponse {
+        var object = leading
+        object["error"] = .string(code.rawValue)
+        object["message"] = .string(message)
+        return json(status, .object(object))
     }
 
     /// An HTML page. Text from requests or the agent must already be escaped.
