@@ -66,7 +66,7 @@ public struct HTTPResponse: Sendable {
     ///   - date: Unix seconds for the `Date` field.
     public func serialized(version: HTTPVersion, keepAlive: Bool, omitBody: Bool = false, date: Int64) -> [UInt8] {
         var bytes = serializedHead(version: version, keepAlive: keepAlive, framing: .length(body.count), date: date)
-        if !omitBody && !Self.hasNoBody(status) { bytes += body }
+        if !omitBody && !HTTPStatus.hasNoBody(status) { bytes += body }
         return bytes
     }
 
@@ -90,7 +90,7 @@ public struct HTTPResponse: Sendable {
         }
         switch framing {
         case .length(let count): head += "Content-Length: \(count)\r\n"
-        case .chunked: if !Self.hasNoBody(status) { head += "Transfer-Encoding: chunked\r\n" }
+        case .chunked: if !HTTPStatus.hasNoBody(status) { head += "Transfer-Encoding: chunked\r\n" }
         case .untilClose: break
         }
         if headers["Cache-Control"] == nil { head += "Cache-Control: no-store\r\n" }
@@ -117,9 +117,6 @@ public struct HTTPResponse: Sendable {
     /// Fields the server owns: a handler cannot set them, so a response cannot lie about
     /// its own framing.
     private static let framingFields = ["Content-Length", "Transfer-Encoding", "Connection", "Date"]
-
-    /// 1xx, 204 and 304 never carry a body (RFC 9110 §6.4.1).
-    static func hasNoBody(_ status: Int) -> Bool { status < 200 || status == 204 || status == 304 }
 
     /// The interim answer to `Expect: 100-continue`.
     static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)

@@ -465,7 +465,7 @@ public final class HTTPServer: @unchecked Sendable {
             connection.streamKeepAlive = request.keepAlive && chunked && !stopping
             connection.enqueue(head.serializedHead(version: request.version, keepAlive: connection.streamKeepAlive,
                                                    framing: chunked ? .chunked : .untilClose, date: Clock.unixSeconds()))
-            connection.streamHasBody = !request.isHead && !HTTPResponse.hasNoBody(head.status)
+            connection.streamHasBody = !request.isHead && !HTTPStatus.hasNoBody(head.status)
         }
         if taken.aborted {
             // Cut short: closing without the last chunk tells the client the body is incomplete.

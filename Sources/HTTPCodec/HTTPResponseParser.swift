@@ -229,7 +229,7 @@ public struct HTTPResponseParser {
     /// How the body is delimited (RFC 9112 §6.3).
     private func framing(status: Int, headers: HTTPHeaders) throws(HTTPParseError) -> Framing {
         let length = try contentLength(headers)
-        if requestMethod == "HEAD" || (100..<200).contains(status) || status == 204 || status == 304 { return .length(0) }
+        if requestMethod == "HEAD" || HTTPStatus.hasNoBody(status) { return .length(0) }
         let codings = headers.values("Transfer-Encoding").flatMap { $0.split(separator: ",") }.map { trimmed($0) }
         if !codings.isEmpty {
             guard length == nil else { throw .badRequest("both Transfer-Encoding and Content-Length") }
