@@ -61,6 +61,18 @@ enum LoopbackHTTP {
         let timeout = exchange.boundedTimeoutMilliseconds
         let timedOut = HTTPOutcome.timedOut(afterMilliseconds: timeout)
         let deadline = Clock.monotonicMilliseconds().saturatingAdding(timeout)
+        var fields: HTTPHeaders = ["Host": target.authority, "Connection": "close"]
+        for header in exchange.headers { fields.append(header.name, header.value) }
+        if exchange.method != "GET" || !exchange.body.isEmpty { fields.append("Content-Length", String(exchange.body.count)) }
+        var request: [UInt8]
+        do throws(HTTPHeadError) {
+            request = try HTTPHeadWriter.request(method: exchange.method, target: target.target, fields: fields)
+        } catch {
+            // A field that would split the head (a CR or LF in a value): refused before it reaches a socket.
+            return .notSent("cannot write the request: \(error)")
+        }
+        request += exchange.body
+        defer { Memory.wipe(&request) }
         let fd: FileDescriptor
         do throws(Errno) {
             fd = try TCPSocket.connect(target.address, timeoutMilliseconds: deadline - Clock.monotonicMilliseconds())
@@ -73,11 +85,6 @@ enum LoopbackHTTP {
             }
         }
         defer { fd.close() }
-        var head = "\(exchange.method) \(target.target) HTTP/1.1\r\nHost: \(target.authority)\r\nConnection: close\r\n"
-        for header in exchange.headers { head += "\(header.name): \(header.value)\r\n" }
-        if exchange.method != "GET" || !exchange.body.isEmpty { head += "Content-Length: \(exchange.body.count)\r\n" }
-        var request = Array((head + "\r\n").utf8) + exchange.body
-        defer { Memory.wipe(&request) }
         do throws(Errno) {
             try fd.setTimeouts(milliseconds: deadline - Clock.monotonicMilliseconds())
             try fd.sendAll(request)

@@ -220,7 +220,7 @@ public struct HTTPResponseParser {
         }
         let status = bytes[9...11].reduce(0) { $0 * 10 + Int($1 - 0x30) }
         guard (100...599).contains(status) else { throw .badRequest("the status code is not between 100 and 599") }
-        guard bytes.dropFirst(12).allSatisfy({ $0 == tab || $0 >= 0x20 && $0 != 0x7F }) else {
+        guard bytes.dropFirst(12).allSatisfy(isFieldValueByte) else {
             throw .badRequest("the reason phrase holds a control byte")
         }
         return (version, status)
