@@ -79,6 +79,12 @@ public struct HTTPResponseParser {
     /// a client's time to the first byte of the body (a benchmark times streamed answers).
     public private(set) var bodyHasBegun = false
     private var finished = false
+    private var responded = false
+
+    /// The bytes received after the response, once `next()` has returned it: the start of
+    /// the next response on a connection that carries several (a keep-alive client reads
+    /// each with a new parser). Empty until then.
+    public var bytesAfterResponse: ArraySlice<UInt8> { responded ? buffer[start...] : [] }
 
     public init(requestMethod: String, limits: HTTPLimits = HTTPLimits(), keepsBody: Bool = true) {
         self.requestMethod = requestMethod
@@ -142,6 +148,7 @@ public struct HTTPResponseParser {
                 bodyByteCount = min(length, buffer.count - start)
                 guard bodyByteCount == length else { return nil }
                 body = Array(buffer[start..<start + length])
+                start += length
             case .length(let length):
                 let taken = min(length - bodyByteCount, buffer.count - start)
                 bodyByteCount += taken
@@ -165,6 +172,7 @@ public struct HTTPResponseParser {
                 bodyByteCount = buffer.count - start
                 guard atEnd else { return nil }
                 body = Array(buffer[start...])
+                start = buffer.count
             case .close:
                 bodyByteCount += buffer.count - start
                 start = buffer.count
@@ -175,6 +183,7 @@ public struct HTTPResponseParser {
                 guard atEnd else { return nil }
                 body = []
             }
+            responded = true
             return HTTPReceivedResponse(version: version, status: status, headers: headers, body: body)
         } catch {
             throw HTTPResponseError(error.status == 413 || error.status == 431 ? .tooLarge : .malformed, error.message)
