@@ -165,7 +165,7 @@ extension AgentClient {
 
     /// How long to wait for the answer to a wait of `seconds`: `waitAnswerGraceSeconds`
     /// more, in milliseconds, saturating rather than trapping on a huge `seconds`.
-    static func milliseconds(waitingSeconds seconds: Int64) -> Int64 {
+    public static func milliseconds(waitingSeconds seconds: Int64) -> Int64 {
         seconds.saturatingAdding(waitAnswerGraceSeconds).saturatingMultiplied(by: 1000)
     }
 

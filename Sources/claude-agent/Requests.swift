@@ -1,3 +1,4 @@
+import AgentArguments
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient
@@ -98,7 +99,7 @@ enum Requests {
         let began = Clock.monotonicMilliseconds()
         // The agent answers the wait by its own deadline; this one only guards against an
         // agent that never does.
-        let deadline = began.saturatingAdding(timeout.saturatingAdding(AgentClient.waitAnswerGraceSeconds).saturatingMultiplied(by: 1000))
+        let deadline = began.saturatingAdding(AgentClient.milliseconds(waitingSeconds: timeout))
         while true {
             let now = Clock.monotonicMilliseconds()
             if now >= deadline { Output.fail(.timeout, "the agent did not answer the wait for request \(id)") }
