@@ -75,7 +75,6 @@ public enum HeaderRewriting {
         for (name, value) in headers {
             let lowered = name.lowercased()
             if hopByHop.contains(lowered) || lowered == "content-encoding" || lowered == "date" { continue }
-            guard value.utf8.allSatisfy({ $0 != 13 && $0 != 10 }) else { continue }
             result.append(name, value)
         }
         return result

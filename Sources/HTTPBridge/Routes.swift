@@ -203,7 +203,7 @@ public struct BridgeRoutes {
             let status = try agent.call(.status, [:])
             return .json(200, .object(["ok": true, "agent_pid": status["pid"] ?? .null]))
         } catch {
-            return .json(503, .object(["ok": false, "error": .string(HTTPErrorCode.agentUnreachable.rawValue), "message": .string(error.message)]))
+            return .error(503, .agentUnreachable, error.message, leading: ["ok": false])
         }
     }
 
