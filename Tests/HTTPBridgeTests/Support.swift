@@ -87,8 +87,18 @@ final class TestClient {
     let fd: FileDescriptor
     private var buffer: [UInt8] = []
 
+    private var isClosed = false
+
     init(fd: FileDescriptor) { self.fd = fd }
-    deinit { fd.close() }
+    deinit { close() }
+
+    /// Closes the connection, once: tests run in parallel in one process, so a second
+    /// close could hit a descriptor number another test's server has been given since.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        fd.close()
+    }
 
     func send(_ text: String) throws {
         try fd.sendAll(Array(text.utf8))
