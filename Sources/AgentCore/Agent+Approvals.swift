@@ -141,7 +141,7 @@ extension Agent {
 
     /// Moves a request and, when it ends, answers everyone waiting on it.
     @discardableResult
-    func moveRequest(_ id: String, to status: RequestStatus, _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
+    func moveRequest(_ id: String, to status: ApprovalStatus, _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
         let previousState = requests[id]?.authorizationState
         let moved = try requests.move(id, to: status, now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds(), update)
         if let previousState, previousState != moved.authorizationState { pendingLogins[previousState] = nil }
@@ -170,14 +170,7 @@ extension Agent {
                 return Response.success(id: waiter.rpcID, token.json)
             }
             let reason = request.error.map { ": \($0)" } ?? ""
-            let code: ErrorCode
-            switch request.status {
-            case .denied: code = .denied
-            case .cancelled: code = .cancelled
-            case .expired: code = .timeout
-            default: code = .requestFailed
-            }
-            return Response.failure(id: waiter.rpcID, AgentError(code, "token request \(request.id) \(request.status.rawValue)\(reason)"))
+            return Response.failure(id: waiter.rpcID, AgentError(request.status.failureCode, "token request \(request.id) \(request.status.rawValue)\(reason)"))
         }
     }
 
