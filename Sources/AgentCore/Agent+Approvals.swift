@@ -106,7 +106,7 @@ extension Agent {
         let id = try approvalID(request.body)
         let timeout = try waitTimeout(request.body)
         if let existing = requests[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
-        addApprovalWaiter(id, ApprovalWaiter(connectionID: connection.id, rpcID: request.id, kind: .request,
+        addApprovalWaiter(id, ApprovalWaiter(connectionID: connection.id, rpcID: request.rpcID, kind: .request,
                                            deadline: clock.monotonicMilliseconds() + timeout * 1000,
                                            holds: socketApprovalCreators[id] == connection.peer.pid))
         return .deferred
@@ -164,10 +164,10 @@ extension Agent {
     func answer(for waiter: ApprovalWaiter, _ request: ApprovalRequest) -> JSONValue {
         switch waiter.kind {
         case .request:
-            return Response.success(id: waiter.rpcID, request.json(includingToken: true))
+            return Response.success(rpcID: waiter.rpcID, request.json(includingToken: true))
         case .token:
             if request.status == .approved, let token = request.token {
-                return Response.success(id: waiter.rpcID, token.json)
+                return Response.success(rpcID: waiter.rpcID, token.json)
             }
             let reason = request.error.map { ": \($0)" } ?? ""
             let code: ErrorCode
@@ -177,7 +177,7 @@ extension Agent {
             case .expired: code = .timeout
             default: code = .requestFailed
             }
-            return Response.failure(id: waiter.rpcID, AgentError(code, "token request \(request.id) \(request.status.rawValue)\(reason)"))
+            return Response.failure(rpcID: waiter.rpcID, AgentError(code, "token request \(request.id) \(request.status.rawValue)\(reason)"))
         }
     }
 
@@ -203,7 +203,7 @@ extension Agent {
                 let status = requests[id]?.status.rawValue ?? "gone"
                 let error = AgentError(.timeout, cancelling ? "token request \(id) was still \(status) when the wait ran out; it is cancelled"
                                                             : "token request \(id) is still \(status) after the wait")
-                answerDeferred(connection, Response.failure(id: waiter.rpcID, error))
+                answerDeferred(connection, Response.failure(rpcID: waiter.rpcID, error))
             }
             cancelIfUnheld(id, lost: due)
         }
@@ -236,7 +236,7 @@ extension Agent {
         let timeout = try waitTimeout(request.body)
         let created = try createTokenRequest(request.body, caller: connection.peer)
         let waitEnds = clock.monotonicMilliseconds() + timeout * 1000
-        addApprovalWaiter(created.id, ApprovalWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
+        addApprovalWaiter(created.id, ApprovalWaiter(connectionID: connection.id, rpcID: request.rpcID, kind: .token,
                                                    deadline: min(waitEnds, deadline ?? waitEnds), holds: true))
         return .deferred
     }
@@ -323,7 +323,7 @@ extension Agent {
         }
         let browser = ControlBrowserClient(baseURL: settings.controlBrowserURL, transport: transport)
         let connectionID = connection.id
-        let rpcID = request.id
+        let rpcID = request.rpcID
         worker.submit {
             .controlBrowserOpened(connectionID: connectionID, rpcID: rpcID, approvalID: id, state: state,
                                   Result { () throws(OAuthError) in try browser.openAuth(accountID: accountID, authorizeURL: url) })
@@ -340,13 +340,13 @@ extension Agent {
             var result = requests[id]?.json(includingToken: false) ?? [:]
             result["state"] = .string(state)
             if let redirectURI = pendingLogins[state]?.redirectURI { result["redirect_uri"] = .string(redirectURI) }
-            answer = Response.success(id: rpcID, result)
+            answer = Response.success(rpcID: rpcID, result)
         case .failure(let error):
             // Only if this authorization is still the request's current one.
             if requests[id]?.authorizationState == state {
                 _ = try? moveRequest(id, to: .error) { $0.error = "control browser: \(error.message)" }
             }
-            answer = Response.failure(id: rpcID, AgentError(.controlBrowserFailed, "the control browser could not open the authorization: \(error.message)"))
+            answer = Response.failure(rpcID: rpcID, AgentError(.controlBrowserFailed, "the control browser could not open the authorization: \(error.message)"))
         }
         if let connection = connections[connectionID] { answerDeferred(connection, answer) }
     }

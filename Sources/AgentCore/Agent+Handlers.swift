@@ -43,13 +43,13 @@ extension Agent {
             case .providerGet: reply = try handleProviderGet(request)
             }
         } catch {
-            connection.enqueue(Response.failure(id: request.id, error))
+            connection.enqueue(Response.failure(rpcID: request.rpcID, error))
             return
         }
         switch reply {
-        case .result(let result): connection.enqueue(Response.success(id: request.id, result))
-        case .serialized(let result): connection.enqueue(frame: Response.successFrame(id: request.id, serializedResult: result))
-        case .deferred: connection.awaitingRequestID = request.id
+        case .result(let result): connection.enqueue(Response.success(rpcID: request.rpcID, result))
+        case .serialized(let result): connection.enqueue(frame: Response.successFrame(rpcID: request.rpcID, serializedResult: result))
+        case .deferred: connection.awaitingRPCID = request.rpcID
         }
     }
 
@@ -133,7 +133,7 @@ extension Agent {
             if wait, tokenIsExpired(account, now: clock.unixSeconds()), !canRefresh(account) {
                 throw unavailable(account)
             }
-            return try serveToken(of: account, scopes: scopes, rpcID: request.id, on: connection, demand: demand)
+            return try serveToken(of: account, scopes: scopes, rpcID: request.rpcID, on: connection, demand: demand)
         } catch where wait {
             return try waitForApproval(request, scopes: scopes, on: connection, after: error, deadline: demand.deadline)
         }
@@ -307,7 +307,7 @@ extension Agent {
         }
         Log.info("failed unlock attempt from pid \(connection.peer.pid)")
         let delay = min(Limits.unlockFailureDelayMilliseconds.saturatingMultiplied(by: lock.failures), Limits.maxUnlockDelayMilliseconds)
-        let answer = Response.failure(id: request.id, AgentError(.denied, "wrong passphrase"))
+        let answer = Response.failure(rpcID: request.rpcID, AgentError(.denied, "wrong passphrase"))
         delayedAnswers.append(DelayedAnswer(connectionID: connection.id, due: clock.monotonicMilliseconds() + delay, response: answer))
         return .deferred
     }

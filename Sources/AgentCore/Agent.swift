@@ -269,7 +269,7 @@ public final class Agent {
     /// (at most a poll's length away, for connections that were busy and are not now).
     private func closeIdleConnections(now: Int64) {
         var next = now + Limits.maxPollMilliseconds
-        for connection in connections.values where connection.awaitingRequestID == nil {
+        for connection in connections.values where connection.awaitingRPCID == nil {
             let due = connection.lastActivity + configuration.idleTimeoutMilliseconds
             if due <= now {
                 Log.info("closing idle connection from pid \(connection.peer.pid)")
@@ -313,7 +313,7 @@ public final class Agent {
         }
         if configuration.refusesForwarded, let forwarder = Forwarding.forwarder(pid: peer.pid) {
             Log.info("refused a connection through \(forwarder.description) (pid \(peer.pid)): --no-forward")
-            let answer = Frame.encode(Response.failure(id: 0, AgentError(
+            let answer = Frame.encode(Response.failure(rpcID: 0, AgentError(
                 .denied, "this agent refuses connections forwarded through \(forwarder.via) (started with --no-forward)")))
             _ = try? fd.send(answer, from: 0)
             fd.close()
@@ -321,7 +321,7 @@ public final class Agent {
         }
         guard connections.count < connectionCap else {
             Log.info("refused a connection from pid \(peer.pid): \(connectionCap) connections open")
-            let answer = Frame.encode(Response.failure(id: 0, AgentError(.busy, "the agent has \(connectionCap) connections open; try again")))
+            let answer = Frame.encode(Response.failure(rpcID: 0, AgentError(.busy, "the agent has \(connectionCap) connections open; try again")))
             _ = try? fd.send(answer, from: 0)
             fd.close()
             return
@@ -399,7 +399,7 @@ public final class Agent {
             }
             switch Request.decode(payload) {
             case .failure(let failure):
-                connection.enqueue(Response.failure(id: failure.id, failure.error))
+                connection.enqueue(Response.failure(rpcID: failure.rpcID, failure.error))
             case .success(let request):
                 dispatch(request, on: connection)
             }
@@ -416,7 +416,7 @@ public final class Agent {
     /// Delivers the answer a connection was waiting for, then serves the requests it
     /// pipelined behind it.
     func answerDeferred(_ connection: Connection, _ response: JSONValue) {
-        connection.awaitingRequestID = nil
+        connection.awaitingRPCID = nil
         connection.lastActivity = clock.monotonicMilliseconds()
         connection.enqueue(response)
         processBufferedRequests(connection)

@@ -180,8 +180,8 @@ struct SerializedSuccessTests {
     func sameBytes(id: Int64) {
         let result: JSONObject = ["account": "work", "account_id": 3, "access_token": "sk-ant-oat01-a\"b\\c",
                                   "expires_at": .null, "scopes": ["user:inference"]]
-        let expected = Frame.encode(Response.success(id: id, result))
-        let fast = Response.successFrame(id: id, serializedResult: JSONValue.object(result).serialized())
+        let expected = Frame.encode(Response.success(rpcID: id, result))
+        let fast = Response.successFrame(rpcID: id, serializedResult: JSONValue.object(result).serialized())
         #expect(fast == expected)
     }
 }
