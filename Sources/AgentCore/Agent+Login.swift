@@ -78,7 +78,7 @@ extension Agent {
             Log.info("login for account \(login.account) refused by the provider: \(providerError)")
             let denied = providerError == "access_denied"
             if let id = login.approvalID {
-                _ = try? moveRequest(id, to: denied ? .denied : .error) { $0.error = "the provider answered \(providerError)\(description)" }
+                _ = try? moveApproval(id, to: denied ? .denied : .error) { $0.error = "the provider answered \(providerError)\(description)" }
             }
             throw AgentError(denied ? .denied : .loginFailed, "the provider answered \(providerError)\(description)")
         }
@@ -120,7 +120,7 @@ extension Agent {
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
                 if let stored = store.account(id: account.id) { warnOfRefreshExpiry(stored, now: now) }
                 if let id = login.approvalID {
-                    let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
+                    let approved = try moveApproval(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
                     answer = Response.success(rpcID: login.callbackRPCID, approved.json(includingToken: false))
                 } else {
                     answer = Response.success(rpcID: login.callbackRPCID, summary(of: account, now: now).json)
@@ -131,7 +131,7 @@ extension Agent {
         case .failure(let error):
             Log.info("login for account \(login.account) failed: \(error.message)")
             if let id = login.approvalID {
-                _ = try? moveRequest(id, to: .error) { $0.error = "exchanging the code failed: \(error.message)" }
+                _ = try? moveApproval(id, to: .error) { $0.error = "exchanging the code failed: \(error.message)" }
             }
             answer = Response.failure(rpcID: login.callbackRPCID, AgentError(.loginFailed, "exchanging the code failed: \(error.message)"))
         }
@@ -156,7 +156,7 @@ extension Agent {
         pendingLogins = pendingLogins.filter { state, login in
             guard login.expiresAt > now else { return false }
             guard let id = login.approvalID else { return true }
-            return requests[id]?.authorizationState == state
+            return approvals[id]?.authorizationState == state
         }
     }
 

@@ -40,7 +40,7 @@ public final class Agent {
     /// Logins and authorizations started, by their state.
     var pendingLogins: [String: PendingLogin] = [:]
     /// Token requests waiting for approval, and who waits on them.
-    var requests = ApprovalBook()
+    var approvals = ApprovalBook()
     var approvalWaiters: [String: [ApprovalWaiter]] = [:]
     /// Live requests created over the socket (not relayed for an HTTP client), by the pid
     /// of the process that made them: its waits hold the request (see `ApprovalWaiter.holds`).
@@ -229,7 +229,7 @@ public final class Agent {
     func pollTimeout(now: Int64) -> Int64 {
         var deadline = min(now + Limits.maxPollMilliseconds, nextIdleCheck)
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
-        if let next = requests.nextDeadline { deadline = min(deadline, next) }
+        if let next = approvals.nextDeadline { deadline = min(deadline, next) }
         for waiters in approvalWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
         if let next = nextRefreshWaiterDeadline { deadline = min(deadline, next) }
         if let next = nextSocketCheck { deadline = min(deadline, next) }
@@ -251,7 +251,7 @@ public final class Agent {
             refreshAheadIfDue(now: wallClock)
             nextRefreshAheadCheck = now + Limits.refreshAheadCheckMilliseconds
         }
-        sweepRequests(monotonic: now)
+        sweepApprovals(monotonic: now)
         expireRefreshWaiters(monotonic: now)
         checkSocket(monotonic: now)
         if !delayedAnswers.isEmpty {
@@ -457,6 +457,6 @@ public final class Agent {
     /// Work tied to a connection (waiters) when it goes away.
     func connectionClosed(_ connection: Connection) {
         dropWaiters(of: connection)
-        dropRequestWaiters(of: connection)
+        dropApprovalWaiters(of: connection)
     }
 }

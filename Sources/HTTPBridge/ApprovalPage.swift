@@ -160,7 +160,7 @@ public enum ApprovalPage {
         case locked
         case agentUnreachable = "agent_unreachable"
         case invalidAccount = "invalid_account"
-        case invalidRequestID = "invalid_request_id"
+        case invalidApprovalID = "invalid_request_id"
         case failed
 
         init(_ code: AgentClientError.Code) {
@@ -183,7 +183,7 @@ public enum ApprovalPage {
             case .locked: return "The agent is locked: unlock it (claude-agent unlock) to approve."
             case .agentUnreachable: return "The agent is not running."
             case .invalidAccount: return "Choose an account, or type a new account number."
-            case .invalidRequestID: return "That is not a request id."
+            case .invalidApprovalID: return "That is not a request id."
             case .failed: return "The action failed."
             }
         }

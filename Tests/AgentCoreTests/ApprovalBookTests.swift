@@ -93,12 +93,12 @@ struct RequestBookTests {
 
     @Test("request ids are random UUID-form strings, and only such strings are accepted")
     func requestIDs() {
-        let id = RequestID.format([UInt8](repeating: 0xAB, count: 16))
+        let id = ApprovalID.format([UInt8](repeating: 0xAB, count: 16))
         #expect(id == "abababab-abab-4bab-abab-abababababab")
-        #expect(RequestID.isValid(id))
-        #expect(!RequestID.isValid("abababab-abab-4bab-abab-ababababab"))
-        #expect(!RequestID.isValid("zzzzzzzz-abab-4bab-abab-abababababab"))
-        #expect(!RequestID.isValid("../etc/passwd"))
+        #expect(ApprovalID.isValid(id))
+        #expect(!ApprovalID.isValid("abababab-abab-4bab-abab-ababababab"))
+        #expect(!ApprovalID.isValid("zzzzzzzz-abab-4bab-abab-abababababab"))
+        #expect(!ApprovalID.isValid("../etc/passwd"))
     }
 
     @Test("the token is in get/wait answers only, never in lists")
