@@ -192,7 +192,7 @@ enum Commands {
 
     static func token(_ arguments: [String]) {
         let parsed = CommandTable.parse("token", arguments)
-        let timeout = CommandTable.seconds(parsed, "--timeout", command: "token") ?? NumberRange.defaultWaitSeconds
+        let timeoutSeconds = CommandTable.seconds(parsed, "--timeout", command: "token") ?? NumberRange.defaultWaitSeconds
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = client(parsed)
@@ -203,7 +203,7 @@ enum Commands {
         do throws(AgentClientError) {
             token = try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
         } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(error.code) {
-            token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeout: timeout)
+            token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeoutSeconds: timeoutSeconds)
         } catch {
             Output.fail(error)
         }

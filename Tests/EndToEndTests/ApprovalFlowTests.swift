@@ -82,7 +82,7 @@ struct ApprovalFlowTests {
         } catch {
             #expect(error.code == .invalidStatus)
         }
-        #expect(try client.waitForRequest(request.id, timeout: 5).status == "cancelled")
+        #expect(try client.waitForRequest(request.id, timeoutSeconds: 5).status == "cancelled")
     }
 
     @Test("a waiting client that disconnects has its request cancelled")
@@ -229,7 +229,7 @@ struct ApprovalFlowTests {
         let id = try pendingRequestID(world)
         let approver = AgentClient(socketPath: world.socket)
         do {
-            _ = try approver.waitForRequest(id, timeout: 1)
+            _ = try approver.waitForRequest(id, timeoutSeconds: 1)
             Issue.record("the approver's wait must time out")
         } catch {
             #expect(error.code == .timeout)
@@ -237,7 +237,7 @@ struct ApprovalFlowTests {
         #expect(try approver.request(id).status == "pending")
         waiting.process.interrupt()  // Ctrl-C
         _ = try waiting.wait()
-        let ended = try approver.waitForRequest(id, timeout: 30)
+        let ended = try approver.waitForRequest(id, timeoutSeconds: 30)
         #expect(ended.status == "cancelled" && ended.error == "waiter gone")
     }
 
@@ -255,7 +255,7 @@ struct ApprovalFlowTests {
         let id = try #require(created["request_id"]?.stringValue)
         #expect(created["caller"]?["pid"]?.intValue == Int64(sleeper.processIdentifier))
         do {
-            _ = try relay.waitForRequest(id, timeout: 1)
+            _ = try relay.waitForRequest(id, timeoutSeconds: 1)
             Issue.record("the wait must time out")
         } catch {
             #expect(error.code == .timeout)
@@ -286,8 +286,8 @@ struct ApprovalFlowTests {
         let approveSecond = try world.sandbox.background(["approve", second.id, "--account", "2", "-a", world.socket])
         #expect(try approveFirst.wait() == 0, "\(approveFirst.stderr)")
         #expect(try approveSecond.wait() == 0, "\(approveSecond.stderr)")
-        let one = try #require(try client.waitForRequest(first.id, timeout: 30).token?.accessToken)
-        let two = try #require(try client.waitForRequest(second.id, timeout: 30).token?.accessToken)
+        let one = try #require(try client.waitForRequest(first.id, timeoutSeconds: 30).token?.accessToken)
+        let two = try #require(try client.waitForRequest(second.id, timeoutSeconds: 30).token?.accessToken)
         #expect(try world.server.whoami(one) == "alice")
         #expect(try world.server.whoami(two) == "bob")
         #expect(try client.listAccounts().map(\.id) == [1, 2])
@@ -300,7 +300,7 @@ struct ApprovalFlowTests {
         nonisolated(unsafe) var received: AccessToken?
         let done = DispatchSemaphore(value: 0)
         Thread {
-            received = try? AgentClient(socketPath: socket).token(scopes: ["user:inference"], account: nil, wait: true, timeout: 60)
+            received = try? AgentClient(socketPath: socket).token(scopes: ["user:inference"], account: nil, wait: true, timeoutSeconds: 60)
             done.signal()
         }.start()
         let id = try pendingRequestID(world)
