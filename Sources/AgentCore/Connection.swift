@@ -10,7 +10,7 @@ final class Connection {
     let id: UInt64
     let fd: FileDescriptor
     let peer: PeerCredentials
-    var decoder = FrameDecoder(maxLength: Limits.maxFrameBytes)
+    var decoder = FrameDecoder(maxPayloadBytes: Limits.maxFrameBytes)
     var output = OutputBuffer()
     var lastActivity: Int64
     /// The RPC id of the request whose answer is pending, if any.

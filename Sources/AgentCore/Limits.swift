@@ -4,7 +4,7 @@ import AgentProtocol
 /// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
 public enum Limits {
     /// Longest frame accepted or sent (AGENT_MAX_LEN in ssh-agent).
-    public static let maxFrameBytes = Frame.maxLength
+    public static let maxFrameBytes = Frame.maxPayloadBytes
     /// Open client connections; one more is answered `busy` and closed. High enough for a
     /// thousand tools asking at once (the agent raises its descriptor limit to match).
     public static let maxConnections = 4096

@@ -11,8 +11,6 @@ public enum ServiceManager {
     /// More passed descriptors than this is not a configuration we could mean: the agent
     /// listens on one socket. A bound on the loop, not a systemd limit.
     public static let maxListenDescriptors = 16
-    /// `NOTIFY_SOCKET` holds a `sun_path`: at most 107 bytes (108 with the NUL).
-    static let maxNotifyPathLength = 107
 
     /// Why the passed descriptors cannot be used.
     public struct ActivationError: Error, Equatable, CustomStringConvertible {
@@ -66,12 +64,13 @@ public enum ServiceManager {
     /// Sends one notification datagram (`READY=1`, `STOPPING=1`, `STATUS=...`) to the
     /// service manager's socket: a path, or an abstract name when it starts with `@`
     /// (sd_notify(3)). The corresponding C functions are `socket` and `sendto`.
+    /// `NOTIFY_SOCKET` holds a `sun_path`, so `UnixSocket.maxPathBytes` bounds it.
     /// - Throws: `Errno` when the socket cannot be made or the datagram is not taken
     ///   (`ENAMETOOLONG` for a path past 107 bytes, `ECONNREFUSED` when no one listens).
     public static func notify(_ state: String, socketPath: String) throws(Errno) {
         var name = Array(socketPath.utf8)
-        guard !name.isEmpty, name.count <= maxNotifyPathLength else {
-            throw Errno(ENAMETOOLONG, operation: "NOTIFY_SOCKET (\(name.count) bytes, at most \(maxNotifyPathLength))")
+        guard !name.isEmpty, name.count <= UnixSocket.maxPathBytes else {
+            throw Errno(ENAMETOOLONG, operation: "NOTIFY_SOCKET (\(name.count) bytes, at most \(UnixSocket.maxPathBytes))")
         }
         let abstract = name[0] == UInt8(ascii: "@")
         if abstract { name[0] = 0 }

@@ -51,7 +51,7 @@ default:
 }
 
 let outcome: HTTPOutcome
-if var request = readStandardInput(limit: HTTPExchange.maximumWireLength) {
+if var request = readStandardInput(limit: HTTPExchange.maximumWireBytes) {
     do throws(HTTPWireError) {
         var exchange = try HTTPExchange(wire: request)
         Memory.wipe(&request)

@@ -89,7 +89,7 @@ enum Commands {
             guard let id = UInt32(text) else { Output.usage("--account-id needs a number from 0 to 4294967295", command: "add") }
             accountID = id
         }
-        guard let input = Terminal.readAll(from: .standardInput, limit: Frame.maxLength) else {
+        guard let input = Terminal.readAll(from: .standardInput, limit: Frame.maxPayloadBytes) else {
             Output.fail(.badRequest, "the token bundle on stdin is unreadable or larger than 256 KiB")
         }
         let object: JSONObject
