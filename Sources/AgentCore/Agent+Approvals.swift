@@ -101,18 +101,19 @@ extension Agent {
         return .serialized(page.serialized(nextCursor: more ? last.map { String($0) } : nil))
     }
 
-    /// Blocks on the socket until the request ends or `timeout` seconds pass.
+    /// Blocks on the socket until the request ends or its `timeout` (seconds) passes.
     func handleRequestWait(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
         let id = try approvalID(request.body)
-        let timeout = try waitTimeout(request.body)
+        let timeoutSeconds = try waitTimeoutSeconds(request.body)
         if let existing = approvals[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
         addApprovalWaiter(id, ApprovalWaiter(connectionID: connection.id, rpcID: request.rpcID, kind: .request,
-                                           deadline: clock.monotonicMilliseconds() + timeout * 1000,
+                                           deadline: clock.monotonicMilliseconds().saturatingAdding(timeoutSeconds.saturatingMultiplied(by: 1000)),
                                            holds: socketApprovalCreators[id] == connection.peer.pid))
         return .deferred
     }
 
-    func waitTimeout(_ body: JSONObject) throws(AgentError) -> Int64 {
+    /// A wait's `timeout` field, in seconds, range-checked; the default when absent.
+    func waitTimeoutSeconds(_ body: JSONObject) throws(AgentError) -> Int64 {
         try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? Limits.defaultWaitSeconds
     }
 
@@ -229,13 +230,14 @@ extension Agent {
 
     /// `token.get` with `wait`: when no valid token covers the scopes, a request is made and
     /// the answer comes when it ends.
-    /// - Parameter deadline: the client's own (`timeout_ms`), when earlier than `timeout`.
+    /// - Parameter deadline: the client's own (`timeout_ms`), monotonic milliseconds, when
+    ///   earlier than the wait's `timeout`.
     func waitForApproval(_ request: Request, scopes: [String], on connection: Connection, after failure: AgentError,
                          deadline: Int64? = nil) throws(AgentError) -> Reply {
         guard [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(failure.code) else { throw failure }
-        let timeout = try waitTimeout(request.body)
+        let timeoutSeconds = try waitTimeoutSeconds(request.body)
         let created = try createApproval(request.body, caller: connection.peer)
-        let waitEnds = clock.monotonicMilliseconds() + timeout * 1000
+        let waitEnds = clock.monotonicMilliseconds().saturatingAdding(timeoutSeconds.saturatingMultiplied(by: 1000))
         addApprovalWaiter(created.id, ApprovalWaiter(connectionID: connection.id, rpcID: request.rpcID, kind: .token,
                                                    deadline: min(waitEnds, deadline ?? waitEnds), holds: true))
         return .deferred

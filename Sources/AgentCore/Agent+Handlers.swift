@@ -127,7 +127,7 @@ extension Agent {
         let demand = TokenDemand(force: try request.body.optionalBool("refresh") ?? false,
                                  deadline: try tokenDeadline(request.body))
         // Checked even when a held token answers at once: a bad number is a bad request.
-        _ = try waitTimeout(request.body)
+        _ = try waitTimeoutSeconds(request.body)
         do throws(AgentError) {
             let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
             if wait, tokenIsExpired(account, now: clock.unixSeconds()), !canRefresh(account) {
@@ -144,10 +144,12 @@ extension Agent {
     /// arrived, less a margin of a tenth of it (at most 500 ms), so the answer is on the
     /// wire before the client gives up. nil without `timeout_ms`.
     func tokenDeadline(_ body: JSONObject) throws(AgentError) -> Int64? {
-        guard let timeout = try body.optionalInt("timeout_ms", in: NumberRange.requestTimeoutMilliseconds, unit: "milliseconds") else {
+        guard let timeoutMilliseconds = try body.optionalInt("timeout_ms", in: NumberRange.requestTimeoutMilliseconds,
+                                                            unit: "milliseconds") else {
             return nil
         }
-        return clock.monotonicMilliseconds() + timeout - min(Limits.tokenDeadlineMarginMilliseconds, timeout / 10)
+        let margin = min(Limits.tokenDeadlineMarginMilliseconds, timeoutMilliseconds / 10)
+        return clock.monotonicMilliseconds().saturatingAdding(timeoutMilliseconds - margin)
     }
 
     func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {
