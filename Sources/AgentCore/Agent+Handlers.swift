@@ -268,12 +268,13 @@ extension Agent {
         if refreshWaiters[account.id] != nil { return "refreshing" }
         guard account.token != nil else { return account.lastRefreshFailure?.code == .rotationLost ? "rotation_lost" : "login_required" }
         // Capped so an account's summary stays a known size (see `Page`).
-        if let error = account.lastRefreshError { return "error: \(error.prefix(Self.maxStateReasonCharacters))" }
+        if let error = account.lastRefreshError { return "error: \(FreeText.prefix(error, maxBytes: Self.maxStateReasonBytes))" }
         return tokenIsExpired(account, now: now) && !canRefresh(account) ? "expired" : "ok"
     }
 
-    /// How much of a refresh failure's reason `state` repeats.
-    static let maxStateReasonCharacters = 256
+    /// How much of a refresh failure's reason `state` repeats, in bytes of UTF-8 (whole
+    /// characters): a count of characters would not bound the size.
+    static let maxStateReasonBytes = 256
 
     func handleAccountRemove(_ request: Request) throws(AgentError) -> Reply {
         try requireUnlocked()

@@ -16,7 +16,7 @@ public struct FrameDecoder: Sendable {
 
     /// The most capacity an emptied buffer keeps for the next frames, in bytes: room for
     /// the usual request, not for the largest.
-    public static let retainedCapacity = 4 * 1024
+    public static let retainedCapacityBytes = 4 * 1024
 
     public init(maxPayloadBytes: Int = Frame.maxPayloadBytes) {
         self.maxPayloadBytes = maxPayloadBytes
@@ -51,7 +51,7 @@ public struct FrameDecoder: Sendable {
             // Everything consumed: reset for free instead of copying later, keeping room
             // for small frames but not the memory a big one took: an idle connection
             // should cost little however large its last frame was.
-            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacityBytes)
             readIndex = 0
         }
         return payload
