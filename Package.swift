@@ -91,7 +91,8 @@ let package = Package(
         // the toolchain's shared libraries; it still links the system's libcurl (libcurl4),
         // as FoundationNetworking does (building needs libcurl4-openssl-dev for -lcurl).
         .executableTarget(
-            name: "claude-agent-fetch", dependencies: ["FoundationTransport", "AgentTransport", "AgentPOSIX", "AgentProtocol"],
+            name: "claude-agent-fetch",
+            dependencies: ["FoundationTransport", "AgentTransport", "AgentPOSIX", "AgentProtocol", "AgentArguments"],
             linkerSettings: staticFoundation),
         // The benchmark against ssh-agent (scripts/bench); not a product, never installed.
         .executableTarget(name: "claude-agent-bench", dependencies: ["AgentProtocol", "AgentPOSIX", "HTTPCodec"]),
@@ -107,7 +108,7 @@ let package = Package(
             exclude: ["fake_token_endpoint.py"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX"]),
+            dependencies: ["ClaudeAgentClient", "AgentProtocol", "AgentPOSIX", "AgentArguments"]),
     ],
     swiftLanguageModes: [.v6]
 )

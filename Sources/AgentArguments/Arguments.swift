@@ -14,6 +14,11 @@ public struct CommandSpec: Sendable {
     /// (option, what it needs): the option does nothing without the other, so it is
     /// refused alone rather than ignored.
     public var requires: [(String, String)] = []
+    /// Every option accepted, as declared (empty for a spec made of names alone).
+    public var declared: [Option] = []
+    /// The options the command's help describes one by one, in its order; the rest of
+    /// `declared` is described elsewhere (`-a SOCKET` in the main help).
+    public var described: [Option] = []
 
     public init(flags: [String: [String]] = [:], options: [String: [String]] = [:],
                 positionals: (count: Int, name: String) = (0, ""), exclusive: [[String]] = [],
@@ -25,11 +30,17 @@ public struct CommandSpec: Sendable {
         self.requires = requires
     }
 
-    /// A spec accepting exactly `declared`, each by its name and aliases.
-    public init(_ declared: [Option]) {
+    /// A spec accepting exactly `described` and `others`, each by its name and aliases.
+    public init(_ described: [Option], alsoAccepting others: [Option] = [], positionals: (count: Int, name: String) = (0, ""),
+                exclusive: [[String]] = [], requires: [(String, String)] = []) {
+        self.described = described
+        declared = described + others
         for option in declared {
             if option.valueName == nil { flags[option.name] = option.aliases } else { options[option.name] = option.aliases }
         }
+        self.positionals = positionals
+        self.exclusive = exclusive
+        self.requires = requires
     }
 }
 
@@ -71,10 +82,21 @@ public struct Arguments: Sendable {
         }
     }
 
+    /// Parses the options before a command (`claude-agent -a SOCKET status`, as `git -C DIR
+    /// status`) against `spec`: stops at the first positional argument, or at a command
+    /// spelled as an option (one of `commands`: `claude-agent -k`), and leaves it and
+    /// everything after it, unparsed, in `positionals` for the command's own spec.
+    public init(leading arguments: [String], spec: CommandSpec, commands: Set<String> = []) throws(UsageError) {
+        try self.init(arguments, flags: spec.flags, options: spec.options, stoppingAt: commands)
+    }
+
     /// - Parameters:
     ///   - flags: canonical names of options without a value, with their aliases.
     ///   - options: canonical names of options that take a value, with their aliases.
-    public init(_ arguments: [String], flags: [String: [String]], options: [String: [String]]) throws(UsageError) {
+    ///   - commands: when not nil, parsing stops at the first positional argument or at one
+    ///     of these, which with the rest go to `positionals` (`init(leading:spec:commands:)`).
+    public init(_ arguments: [String], flags: [String: [String]], options: [String: [String]],
+                stoppingAt commands: Set<String>? = nil) throws(UsageError) {
         var flagNames: [String: String] = [:]
         for (name, aliases) in flags { for alias in [name] + aliases { flagNames[alias] = name } }
         var optionNames: [String: String] = [:]
@@ -82,8 +104,12 @@ public struct Arguments: Sendable {
         var rest = arguments[...]
         var onlyPositionals = false
         while let argument = rest.popFirst() {
-            if onlyPositionals || !argument.hasPrefix("-") || argument == "-" {
+            if onlyPositionals || !argument.hasPrefix("-") || argument == "-" || commands?.contains(argument) == true {
                 positionals.append(argument)
+                if commands != nil {
+                    positionals += rest
+                    return
+                }
                 continue
             }
             if argument == "--" {
@@ -122,9 +148,16 @@ public struct Arguments: Sendable {
 
     /// The option's value as whole seconds within `range` (`NumberRange`), nil when absent.
     public func seconds(_ option: String, in range: ClosedRange<Int64>) throws(UsageError) -> Int64? {
+        try number(option, in: range, unit: "seconds")
+    }
+
+    /// The option's value as a whole number of `unit` ("milliseconds") within `range`
+    /// (`NumberRange`), nil when absent.
+    /// - Throws: `UsageError` naming the option, the range and the value given.
+    public func number(_ option: String, in range: ClosedRange<Int64>, unit: String) throws(UsageError) -> Int64? {
         guard let text = value(option) else { return nil }
         guard let value = Int64(text), range.contains(value) else {
-            throw UsageError(message: "\(option) needs a whole number of seconds \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
+            throw UsageError(message: "\(option) needs a whole number of \(unit) \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
         }
         return value
     }

@@ -61,6 +61,16 @@ public struct CommandLineProgram: Sendable {
         return parsed
     }
 
+    /// `option`'s value in `parsed` as a whole number of `unit` within `range`
+    /// (`Arguments.number`), nil when absent; a usage error (exit 2) when it is not one.
+    public func number(_ parsed: Arguments, _ option: String, in range: ClosedRange<Int64>, unit: String) -> Int64? {
+        do throws(Arguments.UsageError) {
+            return try parsed.number(option, in: range, unit: unit)
+        } catch {
+            usageError(error.message)
+        }
+    }
+
     /// A failure: one line on standard error and the exit status the code maps to.
     public func fail(_ code: ErrorCode, _ message: String) -> Never {
         Self.fail(name, code, message)

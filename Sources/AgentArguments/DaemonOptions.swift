@@ -1,3 +1,5 @@
+import AgentProtocol
+
 /// claude-agentd's options, declared once: claude-agentd parses and describes them from
 /// here, and `claude-agent start`/`serve` accept and hand on exactly `passedThrough`, in
 /// the order given (`--import A --persist B` stays in that order).
@@ -8,15 +10,15 @@ public enum DaemonOptions {
         "listen on SOCKET instead of $XDG_RUNTIME_DIR/claude-agent/agent.sock",
     ])
     public static let lifetime = Option("-t", aliases: ["--lifetime"], value: "SECONDS", help: [
-        "forget added tokens after SECONDS (1 to 315576000, ten years)",
+        "forget added tokens after SECONDS (\(NumberRange.durationSeconds.lowerBound) to \(NumberRange.maxDurationSeconds), ten years)",
         "unless the add says otherwise",
     ])
 
     /// The options `start` and `serve` hand to claude-agentd unchanged.
     public static let passedThrough: [Option] = [
         Option("--skew", value: "SECONDS", help: [
-            "treat tokens this close to expiry as expired (default 60;",
-            "0 to 315576000; never more than half the lifetime the",
+            "treat tokens this close to expiry as expired (default \(NumberRange.defaultExpirySkewSeconds);",
+            "\(NumberRange.offsetSeconds.lowerBound) to \(NumberRange.offsetSeconds.upperBound); never more than half the lifetime the",
             "provider granted)",
         ]),
         Option("--config", value: "FILE", help: [
@@ -24,11 +26,11 @@ public enum DaemonOptions {
             "$XDG_CONFIG_HOME/claude-agent/config.json, or CLAUDE_AGENT_CONFIG)",
         ]),
         Option("--refresh-ahead", help: ["refresh tokens in the background at about 2/3 of their life"]),
-        Option("--import", value: "FILE", help: [
+        Option("--import", value: "FILE", repeats: true, help: [
             "import a credentials file at start (Claude Code's",
             "~/.claude/.credentials.json or the seed CLI's credentials.json)",
         ]),
-        Option("--persist", value: "FILE", help: [
+        Option("--persist", value: "FILE", repeats: true, help: [
             "import FILE and write rotated tokens back to it; the file",
             "stays the shared truth: read again before each refresh",
             "(a newer pair another tool wrote there is adopted), and",

@@ -1,3 +1,4 @@
+import AgentProtocol
 import AgentTransport
 
 /// A credentials file to import at start (`--import`, `--persist`).
@@ -61,13 +62,11 @@ public struct AgentConfiguration: Sendable {
     /// `fetchHelperPath`. Tests pass a token endpoint played in process.
     public var transport: (any HTTPTransport)?
 
-    /// `--skew`'s default.
-    public static let defaultExpirySkewSeconds: Int64 = 60
     /// `--callback-url`'s default: the bridge's callback at its default address.
     public static let defaultCallbackURL = "http://127.0.0.1:7777/oauth/callback"
 
     public init(socketPath: String, managesDirectory: Bool, defaultLifetimeSeconds: Int64? = nil,
-                expirySkewSeconds: Int64 = defaultExpirySkewSeconds, version: String, settings: AgentSettings = .builtIn,
+                expirySkewSeconds: Int64 = NumberRange.defaultExpirySkewSeconds, version: String, settings: AgentSettings = .builtIn,
                 refreshAhead: Bool = false, imports: [CredentialsImport] = [],
                 callbackURL: String = defaultCallbackURL) {
         self.socketPath = socketPath

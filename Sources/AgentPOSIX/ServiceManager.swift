@@ -11,7 +11,6 @@ public enum ServiceManager {
     /// More passed descriptors than this is not a configuration we could mean: the agent
     /// listens on one socket. A bound on the loop, not a systemd limit.
     public static let maxListenDescriptors = 16
-
     /// Why the passed descriptors cannot be used.
     public struct ActivationError: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -64,9 +63,9 @@ public enum ServiceManager {
     /// Sends one notification datagram (`READY=1`, `STOPPING=1`, `STATUS=...`) to the
     /// service manager's socket: a path, or an abstract name when it starts with `@`
     /// (sd_notify(3)). The corresponding C functions are `socket` and `sendto`.
-    /// `NOTIFY_SOCKET` holds a `sun_path`, so `UnixSocket.maxPathBytes` bounds it.
     /// - Throws: `Errno` when the socket cannot be made or the datagram is not taken
-    ///   (`ENAMETOOLONG` for a path past 107 bytes, `ECONNREFUSED` when no one listens).
+    ///   (`ENAMETOOLONG` for a path past `UnixSocket.maxPathBytes` bytes, a `sun_path`'s
+    ///   room; `ECONNREFUSED` when no one listens).
     public static func notify(_ state: String, socketPath: String) throws(Errno) {
         var name = Array(socketPath.utf8)
         guard !name.isEmpty, name.count <= UnixSocket.maxPathBytes else {

@@ -20,6 +20,14 @@ public enum NumberRange {
     /// Such a wait when none is given: five minutes, time for a person to see the request
     /// and approve it (or to log in) in a browser.
     public static let defaultWaitSeconds: Int64 = 300
+    /// How far from expiry a token counts as expired when `--skew` does not say: a minute,
+    /// time for a request that took the token to reach the provider before it lapses.
+    public static let defaultExpirySkewSeconds: Int64 = 60
+    /// claude-agentd's `--socket-check-interval`, how often it checks that its socket is
+    /// still its own: 10 ms … 1 hour. The check is a `stat`, cheap but not free, so not
+    /// more often than 100 times a second; tests shorten it from the minute it is by
+    /// default, and no one needs it rarer than hourly.
+    public static let socketCheckIntervalMilliseconds: ClosedRange<Int64> = 10...3_600_000
     /// `token.get`'s `timeout_ms`, the client's deadline: 1 ms … 1 hour, as a wait.
     public static let requestTimeoutMilliseconds: ClosedRange<Int64> = 1...3_600_000
     /// `account.add`'s `expires_in`: ten years either way; a negative one is a token that

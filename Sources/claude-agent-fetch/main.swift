@@ -5,29 +5,20 @@
 // request to its standard input and reads the answer from its standard output, in the
 // format documented in AgentTransport's HTTPExchange+Wire.swift. Secrets come only through that
 // pipe and leave only through it: nothing is logged, and standard error is /dev/null.
+import AgentArguments
 import AgentPOSIX
 import AgentProtocol
 import AgentTransport
 import FoundationTransport
 
-let usage = """
-    usage: claude-agent-fetch < REQUEST
-
-    Performs one HTTP exchange for claude-agentd: reads a JSON request on standard input,
-    writes a JSON answer on standard output and exits 0. Not meant to be run by hand.
-
-    """
-
-/// Everything on standard input, or nil past `limit` bytes or on a read error.
-func readStandardInput(limit: Int) -> [UInt8]? {
-    var input: [UInt8] = []
-    while true {
-        guard let chunk = try? FileDescriptor.standardInput.read(upTo: POSIXLimits.readChunkBytes) else { return nil }
-        if chunk.isEmpty { return input }
-        input += chunk
-        if input.count > limit { return nil }
-    }
-}
+/// Its command line: only `--help` and `--version`, through the parser every program shares.
+let program = CommandLineProgram(
+    name: "claude-agent-fetch", options: [CommandLineProgram.helpOption, CommandLineProgram.versionOption],
+    synopsis: "< REQUEST",
+    description: """
+        Performs one HTTP exchange for claude-agentd: reads a JSON request on standard input,
+        writes a JSON answer on standard output and exits 0. Not meant to be run by hand.
+        """)
 
 // The agent's worker threads block signals and the agent ignores SIGPIPE; the spawn
 // resets both, and this makes sure whoever else starts us.
@@ -36,22 +27,10 @@ Signals.unblockAll()
 // processes of the user, as for the agent.
 try? ProcessControl.hardenAgainstMemoryDisclosure()
 
-switch CommandLine.arguments.dropFirst().first {
-case nil:
-    break
-case "--version":
-    print("claude-agent-fetch \(agentVersion)")
-    ProcessControl.exit(0)
-case "-h", "--help":
-    print(usage, terminator: "")
-    ProcessControl.exit(0)
-default:
-    try? FileDescriptor.standardError.writeAll(Array(("claude-agent-fetch: takes no arguments\n" + usage).utf8))
-    ProcessControl.exit(2)
-}
+_ = program.parse()
 
 let outcome: HTTPOutcome
-if var request = readStandardInput(limit: HTTPExchange.maximumWireBytes) {
+if var request = Terminal.readAll(from: .standardInput, limit: HTTPExchange.maximumWireBytes) {
     do throws(HTTPWireError) {
         var exchange = try HTTPExchange(wire: request)
         Memory.wipe(&request)

@@ -18,10 +18,6 @@ enum CLILimits {
     static let stopWaitMilliseconds: Int64 = 3_000
     /// The most bytes of a failing agent's standard error `start` reads to report it.
     static let startErrorBytes = 4_096
-    /// `token`'s deadline without `--timeout`: longer than the agent's worst refresh (one
-    /// 30 s attempt, its helper's grace, the backoff of a retry that never left), so the
-    /// agent's own outcome is what the user sees.
-    static let tokenDeadlineMilliseconds: Int64 = 60_000
     /// The login callback listener: how long the browser has to send its whole request.
     static let callbackRequestMilliseconds: Int64 = 5_000
     /// The login callback listener: bytes asked of each `read` of the browser's request

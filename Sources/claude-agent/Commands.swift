@@ -198,7 +198,7 @@ enum Commands {
         let client = client(parsed)
         // The deadline sent with the request: the agent answers before it (a slow refresh
         // as `timeout`, with its reason), and the client waits a little longer.
-        client.timeoutMilliseconds = CLILimits.tokenDeadlineMilliseconds
+        client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
         let token: AccessToken
         do throws(AgentClientError) {
             token = try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))

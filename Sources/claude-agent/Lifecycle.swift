@@ -13,7 +13,7 @@ enum Lifecycle {
         let path = parsed.value("-a") ?? SocketPath.defaultPath()
 
         if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: CLILimits.runningAgentProbeMilliseconds).status() {
-            let unused = (["-t"] + daemonFlags.keys.sorted() + daemonOptions.keys.sorted()).filter(parsed.given)
+            let unused = ([DaemonOptions.lifetime] + DaemonOptions.passedThrough).map(\.name).filter(parsed.given)
             if !unused.isEmpty {
                 Output.warn("an agent is already running (pid \(status.pid)); \(unused.joined(separator: ", ")) not applied")
             }
@@ -110,9 +110,6 @@ enum Lifecycle {
         }
         Output.out(shell.unset("CLAUDE_AGENT_SOCK") + shell.unset("CLAUDE_AGENT_PID") + "echo Agent pid \(pid) killed;\n")
     }
-
-    static let daemonFlags = CommandTable.daemonFlags
-    static let daemonOptions = CommandTable.daemonOptions
 
     /// The options `start` and `serve` hand to claude-agentd, in the order given, after
     /// checking the numbers among them here, so a bad one is a usage error of this command

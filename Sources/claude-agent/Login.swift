@@ -1,3 +1,4 @@
+import AgentArguments
 import AgentPOSIX
 import AgentProtocol
 import ClaudeAgentClient

@@ -10,25 +10,18 @@ Signals.unblockAll()
 
 /// The options every command takes, accepted before the command as well as after it
 /// (`claude-agent -a SOCKET status`, as `git -C DIR status`): `-a SOCKET`, `--help`,
-/// `--version`.
-var arguments = Array(CommandLine.arguments.dropFirst())[...]
-var socketArguments: [String] = []
-var wantsHelp = false
-var wantsVersion = false
-leading: while let first = arguments.first, first.hasPrefix("-"), first != "-k" {
-    arguments.removeFirst()
-    switch first {
-    case "-a", "--socket":
-        guard let path = arguments.popFirst() else { Output.usage("\(first) needs a value", command: nil) }
-        socketArguments = ["-a", path]
-    case _ where first.hasPrefix("--socket="):
-        socketArguments = ["-a", String(first.dropFirst("--socket=".count))]
-    case "-h", "--help": wantsHelp = true
-    case "-V", "--version": wantsVersion = true
-    case "--": break leading
-    default: Output.usage("unknown option \(first)", command: nil)
-    }
+/// `--version`. `-k` is `stop`, spelled as ssh-agent spells it.
+let leading: Arguments
+do throws(Arguments.UsageError) {
+    leading = try Arguments(leading: Array(CommandLine.arguments.dropFirst()),
+                            spec: CommandSpec(CommandTable.globalOptions), commands: ["-k"])
+} catch {
+    Output.usage(error.message, command: nil)
 }
+let socketArguments = leading.value("-a").map { ["-a", $0] } ?? []
+var wantsHelp = leading.has(CommandLineProgram.helpOption.name)
+var wantsVersion = leading.has(CommandLineProgram.versionOption.name)
+var arguments = leading.positionals[...]
 var command = arguments.popFirst()
 var rest = Array(arguments)
 if command == "help" {
@@ -51,16 +44,16 @@ if wantsVersion && !wantsHelp {
 }
 if wantsHelp && command == "endpoint" {
     // A program of its own (HTTPS needs FoundationNetworking): its options and help are its.
-    EndpointCommand.run(["--help"])
+    SiblingProgram.exec(SiblingProgram.endpoint, ["--help"])
 }
 if wantsHelp && command == "bridge" {
     // A program of its own (an HTTP server the CLI does not link): its options and help are its.
-    BridgeCommand.run(["--help"])
+    SiblingProgram.exec(SiblingProgram.bridge, ["--help"])
 }
 if wantsHelp {
     if let command {
         let topic = command == "-k" ? "stop" : command
-        guard let text = Help.commands[topic] else { Output.usage("unknown command \"\(command)\"", command: nil) }
+        guard let text = Help.text(of: topic) else { Output.usage("unknown command \"\(command)\"", command: nil) }
         Output.out(text + "\n")
     } else {
         Output.out(Help.main + "\n")
@@ -88,8 +81,8 @@ case "token": Commands.token(rest)
 case "exec": Exec.run(rest)
 case "login": Login.login(rest)
 case "logout": Login.logout(rest)
-case "bridge": BridgeCommand.run(rest)
-case "endpoint": EndpointCommand.run(rest)
+case "bridge": SiblingProgram.exec(SiblingProgram.bridge, rest)
+case "endpoint": SiblingProgram.exec(SiblingProgram.endpoint, rest)
 case "requests": Requests.list(rest)
 case "approve": Requests.approve(rest)
 case "deny": Requests.deny(rest)

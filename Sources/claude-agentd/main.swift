@@ -21,19 +21,9 @@ let program = CommandLineProgram(
         """)
 let parsed = program.parse()
 
-/// `option`'s value as a whole number of `unit` within `range` (`NumberRange`), nil when
-/// absent, else a usage error (exit 2).
-func number(_ option: String, in range: ClosedRange<Int64>, unit: String) -> Int64? {
-    guard let text = parsed.value(option) else { return nil }
-    guard let value = Int64(text), range.contains(value) else {
-        program.usageError("\(option) needs a whole number of \(unit) \(NumberRange.describe(range, unit: "")), not \"\(text)\"")
-    }
-    return value
-}
-
 let socketPath = parsed.value("-a")
-let lifetime = number("-t", in: NumberRange.durationSeconds, unit: "seconds")
-let skew = number("--skew", in: NumberRange.offsetSeconds, unit: "seconds") ?? AgentConfiguration.defaultExpirySkewSeconds
+let lifetime = program.number(parsed, "-t", in: NumberRange.durationSeconds, unit: "seconds")
+let skew = program.number(parsed, "--skew", in: NumberRange.offsetSeconds, unit: "seconds") ?? NumberRange.defaultExpirySkewSeconds
 let configPath = parsed.value("--config")
 let refreshAhead = parsed.has("--refresh-ahead")
 // In the order given: each import reads its file, and a later one of the same account wins.
@@ -43,11 +33,11 @@ let importPaths: [(String, Bool)] = parsed.ordered.compactMap { option in
 }
 let importAccount = parsed.value("--import-account") ?? "default"
 let callbackURL = parsed.value("--callback-url") ?? AgentConfiguration.defaultCallbackURL
-let idleTimeout = number("--idle-timeout", in: NumberRange.durationSeconds, unit: "seconds")
+let idleTimeout = program.number(parsed, "--idle-timeout", in: NumberRange.durationSeconds, unit: "seconds")
 let fetchHelper = parsed.value("--fetch-helper")
 let refusesForwarded = parsed.has("--no-forward")
-let refreshTimeout = number("--refresh-timeout", in: AgentSettings.refreshTimeoutRange, unit: "seconds")
-let socketCheckInterval = number("--socket-check-interval", in: 10...3_600_000, unit: "milliseconds")
+let refreshTimeout = program.number(parsed, "--refresh-timeout", in: AgentSettings.refreshTimeoutRange, unit: "seconds")
+let socketCheckInterval = program.number(parsed, "--socket-check-interval", in: NumberRange.socketCheckIntervalMilliseconds, unit: "milliseconds")
     ?? Limits.socketCheckIntervalMilliseconds
 
 /// The configuration file: --config, else CLAUDE_AGENT_CONFIG, else the XDG default, which

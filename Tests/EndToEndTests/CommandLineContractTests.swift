@@ -217,7 +217,7 @@ struct CommandLineContractTests {
         let second = try sandbox.cli("start", "-s", "-t", "60", "--skew", "5", "--refresh-ahead")
         #expect(second.status == 0 && second.stdout == first.stdout)
         let pid = try #require(first.stdout.split(separator: "\n").last?.split(separator: " ").last?.dropLast())
-        #expect(second.stderr == "claude-agent: warning: an agent is already running (pid \(pid)); -t, --refresh-ahead, --skew not applied\n")
+        #expect(second.stderr == "claude-agent: warning: an agent is already running (pid \(pid)); -t, --skew, --refresh-ahead not applied\n")
     }
 
     // MARK: lock, add, help texts

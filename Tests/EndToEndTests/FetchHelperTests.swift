@@ -18,6 +18,19 @@ struct FetchHelperTests {
         return path
     }
 
+    @Test("the helper's command line goes through the shared parser: --help, --version, and a usage error for anything else")
+    func commandLine() throws {
+        let sandbox = try Sandbox()
+        let fetch = Binaries.directory + "/claude-agent-fetch"
+        let help = try sandbox.run(fetch, ["--help"])
+        #expect(help.status == 0 && help.stdout.hasPrefix("usage: claude-agent-fetch < REQUEST\n"))
+        let version = try sandbox.run(fetch, ["-V"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("claude-agent-fetch "))
+        let extra = try sandbox.run(fetch, ["extra"])
+        #expect(extra.status == 2)
+        #expect(extra.stderr == "claude-agent-fetch: usage: unexpected argument \"extra\" (see 'claude-agent-fetch --help')\n")
+    }
+
     @Test("the agent maps no Foundation, libcurl or TLS library, and no shared Swift runtime")
     func noHTTPLibraries() throws {
         let sandbox = try Sandbox()
