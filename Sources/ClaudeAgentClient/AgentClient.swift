@@ -115,17 +115,18 @@ public final class AgentClient {
     /// attempts with their grace and backoff (see `leastWaitMilliseconds(for:)`).
     public static let revocationWaitMilliseconds: Int64 = 100_000
 
-    /// `account.add`: hands a token bundle to the agent under `name`.
+    /// `account.add`: hands a token bundle to the agent under `name`; with
+    /// `lifetimeSeconds`, the agent forgets it that long after (ssh-add's `-t`).
     ///
     /// - Throws: `locked` while the agent is locked; `bad_request` for a bad name, token
     ///   or time, or when the agent holds its most accounts.
     @discardableResult
     public func addAccount(_ name: String, token: TokenBundle, accountID: UInt32? = nil,
-                           lifetime: Int64? = nil) throws(AgentClientError) -> AccountSummary {
+                           lifetimeSeconds: Int64? = nil) throws(AgentClientError) -> AccountSummary {
         var fields = token.json
         fields["account"] = .string(name)
         if let accountID { fields["account_id"] = .int(Int64(accountID)) }
-        if let lifetime { fields["lifetime"] = .int(lifetime) }
+        if let lifetimeSeconds { fields["lifetime"] = .int(lifetimeSeconds) }
         let result = try call(.accountAdd, fields)
         return try decoding { () throws(AgentError) in try AccountSummary(json: result) }
     }

@@ -83,7 +83,7 @@ enum Commands {
         if let path = parsed.value("--from-file") {
             return addFromFile(path, parsed)
         }
-        let lifetime = CommandTable.seconds(parsed, "-t", command: "add")
+        let lifetimeSeconds = CommandTable.seconds(parsed, "-t", command: "add")
         var accountID: UInt32?
         if let text = parsed.value("--account-id") {
             guard let id = UInt32(text) else { Output.usage("--account-id needs a number from 0 to 4294967295", command: "add") }
@@ -121,7 +121,7 @@ enum Commands {
         }
         let client = client(parsed)
         let summary = run { () throws(AgentClientError) in
-            try client.addAccount(name, token: bundle, accountID: accountID, lifetime: lifetime)
+            try client.addAccount(name, token: bundle, accountID: accountID, lifetimeSeconds: lifetimeSeconds)
         }
         let expiry = summary.expiresAt.map { ", expires \(RFC3339.format($0))" } ?? ""
         Output.err("Added account \(summary.name) (#\(summary.id)), token \(summary.fingerprint)\(expiry)\n")
