@@ -48,8 +48,8 @@ let package = Package(
         .target(name: "AgentPOSIX", dependencies: ["CAgentShim"]),
         .target(name: "AgentCrypto"),
         .target(name: "AgentProtocol"),
-        // The one HTTP/1.1 codec (RFC 9112): the bridge's and the endpoint's request parser,
-        // the CLI's callback listener and the agent's loopback client all read HTTP with it.
+        // The one HTTP/1.1 codec (RFC 9112): the bridge's and the endpoint's server, the CLI's
+        // callback listener and the agent's loopback client all read and write HTTP with it.
         .target(name: "HTTPCodec", dependencies: ["AgentProtocol"]),
         // The argument parser and option tables the executables share (no Foundation: the
         // CLI is a static executable); claude-agentd's options are declared here once.

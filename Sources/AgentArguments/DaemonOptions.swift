@@ -44,7 +44,7 @@ public enum DaemonOptions {
         ]),
         Option("--idle-timeout", value: "SECONDS", help: [
             "close connections with nothing in flight after SECONDS",
-            "without a byte (default 60; 1 to 315576000)",
+            "without a byte (default \(NumberRange.defaultIdleTimeoutSeconds); \(NumberRange.durationSeconds.lowerBound) to \(NumberRange.durationSeconds.upperBound))",
         ]),
         Option("--fetch-helper", value: "PATH", help: [
             "the program that makes each HTTPS exchange (default",
@@ -55,8 +55,8 @@ public enum DaemonOptions {
             "an ssh or sshd process); see 'Forwarding' in the README",
         ]),
         Option("--refresh-timeout", value: "SECONDS", help: [
-            "each attempt's time-out at the token endpoint, 1 to 600",
-            "(default 30, or refresh_timeout_seconds in the config);",
+            "each attempt's time-out at the token endpoint, \(NumberRange.refreshTimeoutSeconds.lowerBound) to \(NumberRange.refreshTimeoutSeconds.upperBound)",
+            "(default \(NumberRange.defaultRefreshTimeoutSeconds), or refresh_timeout_seconds in the config);",
             "a refresh token that may have reached the provider is",
             "never sent twice",
         ]),
@@ -65,7 +65,7 @@ public enum DaemonOptions {
     /// Only claude-agentd's own: tests shorten the check, users have no need to.
     public static let socketCheckInterval = Option("--socket-check-interval", value: "MILLISECONDS", help: [
         "how often to check that the socket is still ours (default",
-        "60000; a shorter one is for tests, which cannot wait a minute)",
+        "\(NumberRange.defaultSocketCheckIntervalMilliseconds); a shorter one is for tests, which cannot wait a minute)",
     ])
 
     /// Everything claude-agentd accepts, in the order its help lists them.

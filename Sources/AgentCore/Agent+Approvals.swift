@@ -142,7 +142,7 @@ extension Agent {
 
     /// Moves a request and, when it ends, answers everyone waiting on it.
     @discardableResult
-    func moveApproval(_ id: String, to status: RequestStatus, _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
+    func moveApproval(_ id: String, to status: ApprovalStatus, _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
         let previousState = approvals[id]?.authorizationState
         let moved = try approvals.move(id, to: status, now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds(), update)
         if let previousState, previousState != moved.authorizationState { pendingLogins[previousState] = nil }
@@ -171,14 +171,7 @@ extension Agent {
                 return Response.success(rpcID: waiter.rpcID, token.json)
             }
             let reason = approval.error.map { ": \($0)" } ?? ""
-            let code: ErrorCode
-            switch approval.status {
-            case .denied: code = .denied
-            case .cancelled: code = .cancelled
-            case .expired: code = .timeout
-            default: code = .requestFailed
-            }
-            return Response.failure(rpcID: waiter.rpcID, AgentError(code, "token request \(approval.id) \(approval.status.rawValue)\(reason)"))
+            return Response.failure(rpcID: waiter.rpcID, AgentError(approval.status.failureCode, "token request \(approval.id) \(approval.status.rawValue)\(reason)"))
         }
     }
 
@@ -353,7 +346,7 @@ extension Agent {
         if let connection = connections[connectionID] { answerDeferred(connection, answer) }
     }
 
-    /// A refresh that a selection waited on finished: approve or fail those approvals.
+    /// A refresh that a selection waited on finished: approve or fail those requests.
     func finishRefreshApprovals(accountID: UInt32, failure: AgentError?) {
         for id in refreshApprovals.removeValue(forKey: accountID) ?? [] {
             guard let request = approvals[id], !request.status.isTerminal, request.accountID == accountID else { continue }

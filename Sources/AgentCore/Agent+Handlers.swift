@@ -81,7 +81,7 @@ extension Agent {
             // Bounded, so the answer does not grow with the table: `account.list` pages
             // through every account (see `Limits.maxStatusAccountStates`).
             "account_states": .array(store.inIDOrder.prefix(Limits.maxStatusAccountStates).map {
-                .object(["account": .string($0.name), "id": .int(Int64($0.id)), "state": .string(state(of: $0, now: now)),
+                .object(["account": .string($0.name), "id": .int(Int64($0.id)), "state": .string(state(of: $0, now: now).rawValue),
                          "refresh_expires_at": $0.token?.refreshTokenExpiresAt.map { .string(RFC3339.format($0)) } ?? .null])
             }),
             "account_states_truncated": .bool(store.count > Limits.maxStatusAccountStates),
@@ -264,12 +264,12 @@ extension Agent {
 
     /// `ok`, `refreshing`, `login_required`, `error: <why the last refresh failed>` or
     /// `expired` (and not refreshable).
-    func state(of account: Account, now: Int64) -> String {
-        if refreshWaiters[account.id] != nil { return "refreshing" }
-        guard account.token != nil else { return account.lastRefreshFailure?.code == .rotationLost ? "rotation_lost" : "login_required" }
+    func state(of account: Account, now: Int64) -> AccountState {
+        if refreshWaiters[account.id] != nil { return .refreshing }
+        guard account.token != nil else { return account.lastRefreshFailure?.code == .rotationLost ? .rotationLost : .loginRequired }
         // Capped so an account's summary stays a known size (see `Page`).
-        if let error = account.lastRefreshError { return "error: \(FreeText.prefix(error, maxBytes: Self.maxStateReasonBytes))" }
-        return tokenIsExpired(account, now: now) && !canRefresh(account) ? "expired" : "ok"
+        if let error = account.lastRefreshError { return .error(FreeText.prefix(error, maxBytes: Self.maxStateReasonBytes)) }
+        return tokenIsExpired(account, now: now) && !canRefresh(account) ? .expired : .ok
     }
 
     /// How much of a refresh failure's reason `state` repeats, in bytes of UTF-8 (whole

@@ -27,7 +27,7 @@ extension Agent {
     func handleLoginStart(_ request: Request) throws(AgentError) -> Reply {
         try requireUnlocked()
         let body = request.body
-        let name = try body.optionalString("account") ?? "default"
+        let name = try body.optionalString("account") ?? AccountName.defaultName
         if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
         let accountID = try optionalAccountID(body)
         let providerName = try body.optionalString("provider") ?? settings.defaultProvider
@@ -226,7 +226,7 @@ extension Agent {
         try requireUnlocked()
         let body = request.body
         let path = try body.string("path")
-        let name = try body.optionalString("account") ?? "default"
+        let name = try body.optionalString("account") ?? AccountName.defaultName
         if let problem = AccountName.problem(with: name) { throw AgentError(.badRequest, problem) }
         let persist = try body.optionalBool("persist") ?? false
         let provider = try body.optionalString("provider") ?? settings.defaultProvider

@@ -100,7 +100,7 @@ public struct AgentSettings: Sendable, Equatable {
     /// The time-outs a token endpoint request may be given, in seconds: long enough for a
     /// slow provider that rotates on receipt and answers late, short enough that a dead
     /// one is noticed within minutes.
-    public static let refreshTimeoutRange: ClosedRange<Int64> = 1...600
+    public static let refreshTimeoutRange = NumberRange.refreshTimeoutSeconds
     /// The token endpoint client's own default.
     public static let defaultRefreshTimeoutSeconds = TokenEndpointClient.defaultTimeoutMilliseconds / 1000
 

@@ -1,36 +1,5 @@
 import AgentProtocol
 
-/// Where a token request is in its life.
-public enum RequestStatus: String, Sendable, CaseIterable {
-    case pending
-    case inProgress = "in_progress"
-    case approved, denied, cancelled, error, expired
-
-    public var isTerminal: Bool {
-        switch self {
-        case .pending, .inProgress: return false
-        default: return true
-        }
-    }
-
-    /// The legal transitions, exactly: `pending` → `in_progress` → `approved` | `denied` |
-    /// `cancelled` | `error`; a live request may also be decided while `pending` (an
-    /// account whose token is held approves at once, a person may deny or cancel, a
-    /// failed control browser errs) and expires after its time. `in_progress` may be
-    /// re-entered when another account is selected. Terminal states are final.
-    public func canMove(to next: RequestStatus) -> Bool {
-        switch (self, next) {
-        case (.pending, .inProgress), (.pending, .approved), (.pending, .denied), (.pending, .cancelled),
-             (.pending, .error), (.pending, .expired),
-             (.inProgress, .inProgress), (.inProgress, .approved), (.inProgress, .denied), (.inProgress, .cancelled),
-             (.inProgress, .error), (.inProgress, .expired):
-            return true
-        default:
-            return false
-        }
-    }
-}
-
 /// Who asked, from `SO_PEERCRED` and `/proc/<pid>/` at creation.
 public struct CallerInfo: Equatable, Sendable {
     public var pid: Int32
@@ -73,7 +42,7 @@ public struct ApprovalRequest: Sendable {
     public let scopes: [String]
     public let preferredAccount: AccountReference?
     public let caller: CallerInfo?
-    public internal(set) var status: RequestStatus = .pending
+    public internal(set) var status: ApprovalStatus = .pending
     public internal(set) var accountID: UInt32?
     public internal(set) var accountName: String?
     public let createdAt: Int64
@@ -197,7 +166,7 @@ public struct ApprovalBook {
 
     /// Moves a request to `status`, or throws `invalid_status` and changes nothing.
     @discardableResult
-    public mutating func move(_ id: String, to status: RequestStatus, now: Int64, monotonic: Int64,
+    public mutating func move(_ id: String, to status: ApprovalStatus, now: Int64, monotonic: Int64,
                               _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
         guard var request = requests[id] else { throw AgentError(.notFound, "no token request \(id)") }
         guard request.status.canMove(to: status) else {

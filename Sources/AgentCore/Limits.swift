@@ -12,7 +12,7 @@ public enum Limits {
     public static let reservedDescriptors = 64
     /// A connection with nothing in flight and no bytes for this long is closed (the
     /// default of `--idle-timeout`).
-    public static let idleTimeoutMilliseconds: Int64 = 60_000
+    public static let idleTimeoutMilliseconds = NumberRange.defaultIdleTimeoutSeconds * 1000
     /// Unanswered output a client may leave unread before we stop reading its requests,
     /// in bytes.
     public static let maxPendingOutputBytes = POSIXLimits.maxPendingOutputBytes
@@ -52,7 +52,7 @@ public enum Limits {
     public static let forcedRefreshIntervalMilliseconds: Int64 = 5_000
     /// How often the agent checks that its socket is still there and its own (gpg-agent
     /// checks its socket about once a minute too).
-    public static let socketCheckIntervalMilliseconds: Int64 = 60_000
+    public static let socketCheckIntervalMilliseconds = NumberRange.defaultSocketCheckIntervalMilliseconds
     /// Longest poll sleep, so the clock-driven sweeps (lifetimes) run at least this often.
     public static let maxPollMilliseconds: Int64 = 1_000
     /// `status` and the log warn this long before a refresh token lapses, so the user logs

@@ -22,6 +22,8 @@ public struct Errno: Error, Equatable, Hashable, Sendable, CustomStringConvertib
     }
 
     public static let interrupted = Errno(EINTR)
+    /// `EAGAIN`, which is `EWOULDBLOCK` on Linux: a non-blocking call that would wait, or a
+    /// blocking one that reached its `SO_RCVTIMEO`/`SO_SNDTIMEO`.
     public static let wouldBlock = Errno(EAGAIN)
     public static let connectionRefused = Errno(ECONNREFUSED)
     public static let noSuchFile = Errno(ENOENT)

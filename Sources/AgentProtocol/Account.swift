@@ -58,6 +58,8 @@ extension JSONObject {
 /// Rules for account names: short, printable, unambiguous in shells and logs.
 public enum AccountName {
     public static let maxBytes = 64
+    /// The account a login, a logout or an import names when it is given none.
+    public static let defaultName = "default"
 
     /// Returns why `name` is not acceptable, or nil when it is.
     public static func problem(with name: String) -> String? {

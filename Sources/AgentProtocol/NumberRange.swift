@@ -28,6 +28,17 @@ public enum NumberRange {
     /// more often than 100 times a second; tests shorten it from the minute it is by
     /// default, and no one needs it rarer than hourly.
     public static let socketCheckIntervalMilliseconds: ClosedRange<Int64> = 10...3_600_000
+    /// `--idle-timeout` when not given: a connection with nothing in flight and no bytes for
+    /// a minute is closed.
+    public static let defaultIdleTimeoutSeconds: Int64 = 60
+    /// The default of `--socket-check-interval`: a minute, as gpg-agent checks its socket.
+    public static let defaultSocketCheckIntervalMilliseconds: Int64 = 60_000
+    /// `--refresh-timeout` and `refresh_timeout_seconds`, each attempt's time-out at a
+    /// token endpoint: 1 s … 10 minutes.
+    public static let refreshTimeoutSeconds: ClosedRange<Int64> = 1...600
+    /// Such a time-out when none is given: 30 s, as curl-based clients commonly allow a
+    /// token endpoint; the agent's callers wait longer than one attempt.
+    public static let defaultRefreshTimeoutSeconds: Int64 = 30
     /// `token.get`'s `timeout_ms`, the client's deadline: 1 ms … 1 hour, as a wait.
     public static let requestTimeoutMilliseconds: ClosedRange<Int64> = 1...3_600_000
     /// `account.add`'s `expires_in`: ten years either way; a negative one is a token that

@@ -25,7 +25,7 @@ public struct AccessToken: Equatable, Sendable {
     /// Every header line a request with this token needs, `Authorization` first, as
     /// `(name, value)` pairs.
     public var headerLines: [(String, String)] {
-        [("Authorization", "\(tokenType) \(accessToken)")] + headers.compactMap { name, value in value.stringValue.map { (name, $0) } }
+        [(HeaderName.authorization, "\(tokenType) \(accessToken)")] + headers.compactMap { name, value in value.stringValue.map { (name, $0) } }
     }
 
     /// The `token.get` result object.
@@ -143,8 +143,8 @@ public struct AccountSummary: Equatable, Sendable {
     public var expiresAt: Int64?
     public var fingerprint: String
     public var hasRefreshToken: Bool
-    /// "ok", "expired", "refreshing", "login_required" or "error: ...".
-    public var state: String
+    /// Tolerant: a state this version does not know is kept as the agent wrote it.
+    public var state: AccountState
     /// When the agent will forget the account (`-t` / `lifetime`), Unix seconds.
     public var forgetAt: Int64?
     /// When the refresh token lapses, Unix seconds; nil when the provider did not say.
@@ -153,7 +153,7 @@ public struct AccountSummary: Equatable, Sendable {
     public var profile: AccountProfile?
 
     public init(id: UInt32, name: String, scopes: [String], expiresAt: Int64?, fingerprint: String,
-                hasRefreshToken: Bool, state: String, forgetAt: Int64?, refreshTokenExpiresAt: Int64? = nil,
+                hasRefreshToken: Bool, state: AccountState, forgetAt: Int64?, refreshTokenExpiresAt: Int64? = nil,
                 profile: AccountProfile? = nil) {
         self.refreshTokenExpiresAt = refreshTokenExpiresAt
         self.profile = profile
@@ -175,7 +175,7 @@ public struct AccountSummary: Equatable, Sendable {
             "expires_at": expiresAt.map { .string(RFC3339.format($0)) } ?? .null,
             "fingerprint": .string(fingerprint),
             "has_refresh_token": .bool(hasRefreshToken),
-            "state": .string(state),
+            "state": .string(state.rawValue),
             "forget_at": forgetAt.map { .string(RFC3339.format($0)) } ?? .null,
             "refresh_expires_at": refreshTokenExpiresAt.map { .string(RFC3339.format($0)) } ?? .null,
         ]
@@ -190,7 +190,7 @@ public struct AccountSummary: Equatable, Sendable {
         expiresAt = try json.optionalString("expires_at").flatMap(RFC3339.parse)
         fingerprint = try json.optionalString("fingerprint") ?? ""
         hasRefreshToken = try json.optionalBool("has_refresh_token") ?? false
-        state = try json.optionalString("state") ?? ""
+        state = AccountState(rawValue: try json.optionalString("state") ?? "")
         forgetAt = try json.optionalString("forget_at").flatMap(RFC3339.parse)
         refreshTokenExpiresAt = try json.optionalString("refresh_expires_at").flatMap(RFC3339.parse)
         let profile = try AccountProfile(json: json)

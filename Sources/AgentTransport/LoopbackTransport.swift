@@ -1,6 +1,5 @@
 import AgentPOSIX
 import AgentProtocol
-import Glibc
 import HTTPCodec
 
 /// Sends plain `http://` exchanges with this machine (127.0.0.0/8, ::1, localhost) in
@@ -62,28 +61,35 @@ enum LoopbackHTTP {
         let timeout = exchange.boundedTimeoutMilliseconds
         let timedOut = HTTPOutcome.timedOut(afterMilliseconds: timeout)
         let deadline = Clock.monotonicMilliseconds().saturatingAdding(timeout)
+        var fields: HTTPHeaders = ["Host": target.authority, "Connection": "close"]
+        for header in exchange.headers { fields.append(header.name, header.value) }
+        if exchange.method != "GET" || !exchange.body.isEmpty { fields.append("Content-Length", String(exchange.body.count)) }
+        var request: [UInt8]
+        do throws(HTTPHeadError) {
+            request = try HTTPHeadWriter.request(method: exchange.method, target: target.target, fields: fields)
+        } catch {
+            // A field that would split the head (a CR or LF in a value): refused before it reaches a socket.
+            return .notSent("cannot write the request: \(error)")
+        }
+        request += exchange.body
+        defer { Memory.wipe(&request) }
         let fd: FileDescriptor
         do throws(Errno) {
             fd = try TCPSocket.connect(target.address, timeoutMilliseconds: deadline - Clock.monotonicMilliseconds())
         } catch {
             // No connection, so not a byte of the request left: any request may be resent.
-            switch error.code {
-            case ECONNREFUSED: return .notSent("connection refused")
-            case ETIMEDOUT: return .notSent("connecting " + timedOut)
+            switch error {
+            case .connectionRefused: return .notSent("connection refused")
+            case .timedOut: return .notSent("connecting " + timedOut)
             default: return .notSent("cannot connect: \(error)")
             }
         }
         defer { fd.close() }
-        var head = "\(exchange.method) \(target.target) HTTP/1.1\r\nHost: \(target.authority)\r\nConnection: close\r\n"
-        for header in exchange.headers { head += "\(header.name): \(header.value)\r\n" }
-        if exchange.method != "GET" || !exchange.body.isEmpty { head += "Content-Length: \(exchange.body.count)\r\n" }
-        var request = Array((head + "\r\n").utf8) + exchange.body
-        defer { Memory.wipe(&request) }
         do throws(Errno) {
             try fd.setTimeouts(milliseconds: deadline - Clock.monotonicMilliseconds())
             try fd.sendAll(request)
         } catch {
-            return .failed(error.code == EAGAIN ? timedOut : "connection lost: \(error)")
+            return .failed(error == .wouldBlock ? timedOut : "connection lost: \(error)")
         }
         var parser = HTTPResponseParser(requestMethod: exchange.method, limits: answerLimits)
         defer { parser.wipe { Memory.wipe(&$0) } }  // the answer may hold tokens
@@ -95,7 +101,7 @@ enum LoopbackHTTP {
                 try fd.setTimeouts(milliseconds: left)
                 chunk = try fd.read(upTo: readChunkBytes)
             } catch {
-                if error.code == EAGAIN || error.code == EWOULDBLOCK { return .failed(timedOut) }
+                if error == .wouldBlock { return .failed(timedOut) }
                 return .failed("connection lost: \(error)")
             }
             defer { Memory.wipe(&chunk) }

@@ -4,7 +4,8 @@ import AgentProtocol
 /// A token request as the agent describes it (`request.*` answers).
 public struct ApprovalRequestInfo: Equatable, Sendable {
     public var id: String
-    public var status: String
+    /// Tolerant: a status this version does not know is kept, and reads as terminal.
+    public var status: ApprovalStatus
     public var clientName: String
     public var hostname: String
     public var scopes: [String]
@@ -32,11 +33,11 @@ public struct ApprovalRequestInfo: Equatable, Sendable {
     /// redirect.
     public var redirectURI: String?
 
-    public var isTerminal: Bool { !["pending", "in_progress"].contains(status) }
+    public var isTerminal: Bool { status.isTerminal }
 
     init(_ json: JSONObject) throws(AgentError) {
         id = try json.string("request_id")
-        status = try json.string("status")
+        status = ApprovalStatus(rawValue: try json.string("status"))
         clientName = try json.optionalString("client_name") ?? ""
         hostname = try json.optionalString("hostname") ?? ""
         scopes = try json.scopes() ?? []

@@ -47,11 +47,11 @@ public struct AuthResolver {
 
     public func resolve(scopes: [String] = AuthResolver.defaultScopes,
                         account: AccountReference? = nil) throws(AgentClientError) -> AuthCredentials {
-        if let token = environment["ANTHROPIC_AUTH_TOKEN"], !token.isEmpty {
-            return AuthCredentials(source: .authToken, headers: [("Authorization", "Bearer \(token)")], expiresAt: nil)
+        if let token = environment[AuthCredentials.Source.authToken.rawValue], !token.isEmpty {
+            return AuthCredentials(source: .authToken, headers: [(HeaderName.authorization, "Bearer \(token)")], expiresAt: nil)
         }
-        if let key = environment["ANTHROPIC_API_KEY"], !key.isEmpty {
-            return AuthCredentials(source: .apiKey, headers: [("x-api-key", key)], expiresAt: nil)
+        if let key = environment[AuthCredentials.Source.apiKey.rawValue], !key.isEmpty {
+            return AuthCredentials(source: .apiKey, headers: [(HeaderName.apiKey, key)], expiresAt: nil)
         }
         let token = try makeClient().token(scopes: scopes, account: account)
         return AuthCredentials(source: .agent, headers: token.headerLines.map { (name: $0.0, value: $0.1) },

@@ -8,7 +8,7 @@ public struct EndpointConfiguration: Sendable {
     /// Where the endpoint listens when not told: a port of its own beside the bridge's 7777.
     public static let defaultListen = SocketAddress(family: .inet, address: [127, 0, 0, 1], port: 7778)
     /// The Anthropic API, where the built-in `claude` provider's tokens are used.
-    public static let defaultUpstream = "https://api.anthropic.com"
+    public static let defaultUpstream = AnthropicAPI.baseURL
     /// A Messages request is at most 32 MB (the API's documented request size limit); a
     /// larger body is refused before it is read, as the API would refuse it.
     public static let maxRequestBodyBytes = 32 * 1024 * 1024
@@ -103,7 +103,7 @@ public struct UpstreamURL: Sendable, Equatable, CustomStringConvertible {
             let host = Self.hostPart(of: rest).lowercased()
             let octets = host.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
             let loopbackIPv4 = octets.count == 4 && !octets.contains(nil) && octets[0] == 127
-            let loopback = host == "localhost" || host == "[::1]" || loopbackIPv4
+            let loopback = LoopbackHost.names.contains(host) || loopbackIPv4
             guard loopback else {
                 throw EndpointError("--upstream \(text): plain http would send the token in clear; use https (http is for loopback only)",
                                     isUsage: true)

@@ -6,8 +6,8 @@ import HTTPCodec
 public enum HeaderRewriting {
     /// The prefix of an API key that names an account: `ANTHROPIC_API_KEY=claude-agent:work`.
     public static let accountKeyPrefix = "claude-agent:"
-    /// The header the Anthropic API reads beta flags from; values are comma-separated lists.
-    public static let betaHeader = "anthropic-beta"
+    /// The header the Anthropic API reads beta flags from, as compared here.
+    static let betaHeader = HeaderName.anthropicBeta.lowercased()
 
     /// Hop-by-hop fields (RFC 9110 §7.6.1) and framing fields: each side of a proxy has
     /// its own, so they are never forwarded either way.
@@ -15,13 +15,13 @@ public enum HeaderRewriting {
                                         "transfer-encoding", "upgrade", "content-length", "host", "expect",
                                         "proxy-authorization", "proxy-authenticate"]
     /// The client's credentials: whatever it holds is a placeholder and is replaced.
-    static let clientCredentials: Set<String> = ["authorization", "x-api-key"]
+    static let clientCredentials: Set<String> = [HeaderName.authorization.lowercased(), HeaderName.apiKey.lowercased()]
 
     /// The account the client's key names (`claude-agent:NAME` or `claude-agent:ID`, as
     /// `x-api-key` or as a Bearer token), or nil when its key names none.
     public static func account(in headers: HTTPHeaders) -> AccountReference? {
-        var keys = headers.values("x-api-key")
-        for value in headers.values("Authorization") {
+        var keys = headers.values(HeaderName.apiKey)
+        for value in headers.values(HeaderName.authorization) {
             let parts = value.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" { keys.append(String(parts[1])) }
         }
@@ -63,7 +63,7 @@ public enum HeaderRewriting {
         var seen = Set<String>()
         let merged = betaFlags.filter { seen.insert($0).inserted }
         if !merged.isEmpty { result.append((betaHeader, merged.joined(separator: ","))) }
-        result.append(("Authorization", "Bearer \(token.accessToken)"))
+        result.append((HeaderName.authorization, "Bearer \(token.accessToken)"))
         return result
     }
 
@@ -75,7 +75,6 @@ public enum HeaderRewriting {
         for (name, value) in headers {
             let lowered = name.lowercased()
             if hopByHop.contains(lowered) || lowered == "content-encoding" || lowered == "date" { continue }
-            guard value.utf8.allSatisfy({ $0 != 13 && $0 != 10 }) else { continue }
             result.append(name, value)
         }
         return result

@@ -53,7 +53,7 @@ final class ProxyExchange: Sendable {
         self.startedAt = Clock.monotonicMilliseconds()
         self.findCaller = caller
         self.audit = audit
-        progress = Mutex(Progress(account: account?.description ?? "default"))
+        progress = Mutex(Progress(account: account?.description ?? AccountName.defaultName))
     }
 
     /// Runs the first attempt; the rest follows from the upstream's events.

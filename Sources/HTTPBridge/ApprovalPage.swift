@@ -151,40 +151,57 @@ public enum ApprovalPage {
 
     // MARK: Notices after a form post
 
-    /// What a failed form action redirects with (`/?error=<code>`). Only these fixed
-    /// sentences reach the page, never the text of the URL.
-    enum Notice: String, CaseIterable {
-        case requestNotFound = "request_not_found"
-        case invalidStatus = "invalid_status"
-        case controlBrowserUnreachable = "control_browser_unreachable"
-        case locked
-        case agentUnreachable = "agent_unreachable"
-        case invalidAccount = "invalid_account"
-        case invalidApprovalID = "invalid_request_id"
+    /// What a failed form action redirects with (`/?error=<code>`): the bridge's error code
+    /// for the failure, or one of the page's own. Only these fixed sentences reach the
+    /// page, never the text of the URL.
+    enum Notice: RawRepresentable, Equatable {
+        /// A failure the bridge has a code for (`HTTPErrorCode`).
+        case code(HTTPErrorCode)
+        /// The approve form named no account, or not one that can be.
+        case invalidAccount
+        /// Any other failure.
         case failed
 
         init(_ code: AgentClientError.Code) {
             switch code {
-            case .notFound: self = .requestNotFound
-            case .invalidStatus: self = .invalidStatus
-            case .controlBrowserFailed: self = .controlBrowserUnreachable
-            case .locked: self = .locked
-            case .agentNotRunning, .io: self = .agentUnreachable
+            case .notFound: self = .code(.requestNotFound)
+            case .invalidStatus: self = .code(.invalidStatus)
+            case .controlBrowserFailed: self = .code(.controlBrowserUnreachable)
+            case .locked: self = .code(.locked)
+            case .agentNotRunning, .io: self = .code(.agentUnreachable)
             case .badRequest: self = .invalidAccount
             default: self = .failed
             }
         }
 
+        init?(rawValue: String) {
+            if let code = HTTPErrorCode(rawValue: rawValue) {
+                self = .code(code)
+            } else if let own = [Notice.invalidAccount, .failed].first(where: { $0.rawValue == rawValue }) {
+                self = own
+            } else {
+                return nil
+            }
+        }
+
+        var rawValue: String {
+            switch self {
+            case .code(let code): return code.rawValue
+            case .invalidAccount: return "invalid_account"
+            case .failed: return "failed"
+            }
+        }
+
         var text: String {
             switch self {
-            case .requestNotFound: return "That request no longer exists."
-            case .invalidStatus: return "That request was already decided."
-            case .controlBrowserUnreachable: return "The control browser could not open the sign-in page, so the request failed."
-            case .locked: return "The agent is locked: unlock it (claude-agent unlock) to approve."
-            case .agentUnreachable: return "The agent is not running."
+            case .code(.requestNotFound): return "That request no longer exists."
+            case .code(.invalidStatus): return "That request was already decided."
+            case .code(.controlBrowserUnreachable): return "The control browser could not open the sign-in page, so the request failed."
+            case .code(.locked): return "The agent is locked: unlock it (claude-agent unlock) to approve."
+            case .code(.agentUnreachable): return "The agent is not running."
             case .invalidAccount: return "Choose an account, or type a new account number."
-            case .invalidApprovalID: return "That is not a request id."
-            case .failed: return "The action failed."
+            case .code(.invalidApprovalID): return "That is not a request id."
+            case .code, .failed: return "The action failed."
             }
         }
     }

@@ -27,8 +27,12 @@ public struct HTTPResponse: Sendable {
     }
 
     /// `{"error": "<code>", "message": "..."}`: the code is stable, the message is for people.
-    public static func error(_ status: Int, _ code: HTTPErrorCode, _ message: String) -> HTTPResponse {
-        json(status, .object(["error": .string(code.rawValue), "message": .string(message)]))
+    /// A route's own members (`/healthz`'s `"ok": false`) come first, in `leading`'s order.
+    public static func error(_ status: Int, _ code: HTTPErrorCode, _ message: String, leading: JSONObject = [:]) -> HTTPResponse {
+        var object = leading
+        object["error"] = .string(code.rawValue)
+        object["message"] = .string(message)
+        return json(status, .object(object))
     }
 
     /// An HTML page. Text from requests or the agent must already be escaped.
@@ -62,7 +66,7 @@ public struct HTTPResponse: Sendable {
     ///   - date: Unix seconds for the `Date` field.
     public func serialized(version: HTTPVersion, keepAlive: Bool, omitBody: Bool = false, date: Int64) -> [UInt8] {
         var bytes = serializedHead(version: version, keepAlive: keepAlive, framing: .length(body.count), date: date)
-        if !omitBody && !Self.hasNoBody(status) { bytes += body }
+        if !omitBody && !HTTPStatus.hasNoBody(status) { bytes += body }
         return bytes
     }
 
@@ -77,28 +81,34 @@ public struct HTTPResponse: Sendable {
         case untilClose
     }
 
-    /// The status line and header fields, with the framing and policy fields added.
+    /// The status line and header fields, with the framing and policy fields added, written
+    /// by `HTTPHeadWriter`. A field it cannot write (a CR, LF or other control byte in the
+    /// value, as an upstream's answer might carry; a name that is not a token) is left out,
+    /// so that no response splits and the server keeps serving.
     public func serializedHead(version: HTTPVersion, keepAlive: Bool, framing: Framing, date: Int64) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\n"
-        for (name, value) in headers where !Self.framingFields.contains(where: { HTTPHeaders.sameName($0, name) }) {
-            precondition(!value.utf8.contains(13) && !value.utf8.contains(10), "a header value with a line break (a bug)")
-            head += "\(name): \(value)\r\n"
+        var fields = HTTPHeaders()
+        for (name, value) in headers
+        where !Self.framingFields.contains(where: { HTTPHeaders.sameName($0, name) }) && HTTPHeadWriter.canWrite(name: name, value: value) {
+            fields.append(name, value)
         }
         switch framing {
-        case .length(let count): head += "Content-Length: \(count)\r\n"
-        case .chunked: if !Self.hasNoBody(status) { head += "Transfer-Encoding: chunked\r\n" }
+        case .length(let count): fields.append("Content-Length", String(count))
+        case .chunked: if !HTTPStatus.hasNoBody(status) { fields.append("Transfer-Encoding", "chunked") }
         case .untilClose: break
         }
-        if headers["Cache-Control"] == nil { head += "Cache-Control: no-store\r\n" }
-        head += "X-Content-Type-Options: nosniff\r\n"
-        head += "Date: \(HTTPDate.format(date))\r\n"
+        if fields["Cache-Control"] == nil { fields.append("Cache-Control", "no-store") }
+        fields.append("X-Content-Type-Options", "nosniff")
+        fields.append("Date", HTTPDate.format(date))
         if !keepAlive {
-            head += "Connection: close\r\n"
+            fields.append("Connection", "close")
         } else if version == .http10 {
-            head += "Connection: keep-alive\r\n"
+            fields.append("Connection", "keep-alive")
         }
-        head += "\r\n"
-        return Array(head.utf8)
+        do throws(HTTPHeadError) {
+            return try HTTPHeadWriter.response(status: status, fields: fields)
+        } catch {
+            preconditionFailure("a response head that cannot be written (a bug): \(error)")
+        }
     }
 
     /// One chunk of a chunked body (RFC 9112 §7.1); empty bytes make the last chunk.
@@ -114,9 +124,12 @@ public struct HTTPResponse: Sendable {
     /// its own framing.
     private static let framingFields = ["Content-Length", "Transfer-Encoding", "Connection", "Date"]
 
-    /// 1xx, 204 and 304 never carry a body (RFC 9110 §6.4.1).
-    static func hasNoBody(_ status: Int) -> Bool { status < 200 || status == 204 || status == 304 }
-
     /// The interim answer to `Expect: 100-continue`.
-    static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    static let continueLine: [UInt8] = {
+        do throws(HTTPHeadError) {
+            return try HTTPHeadWriter.response(status: 100, fields: [:])
+        } catch {
+            preconditionFailure("100 Continue cannot be written (a bug): \(error)")
+        }
+    }()
 }

@@ -1,4 +1,5 @@
 import AgentPOSIX
+import AgentProtocol
 import Glibc
 import HTTPCodec
 import Synchronization
@@ -230,17 +231,17 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Milliseconds until the earliest connection deadline (or the end of an accept pause).
     private func pollTimeout(now: Int64) -> Int64 {
-        var deadline = now + HTTPServerConfiguration.maxPollMilliseconds
+        var deadline = now.saturatingAdding(HTTPServerConfiguration.maxPollMilliseconds)
         for connection in connections.values { deadline = min(deadline, nextDeadline(of: connection)) }
         if acceptPausedUntil > now { deadline = min(deadline, acceptPausedUntil) }
-        return max(0, min(deadline - now, Int64(Int32.max)))
+        return max(0, min(deadline.saturatingSubtracting(now), Int64(Int32.max)))
     }
 
     /// While we owe a connection output, the client's reading governs it (it must take
     /// some within the idle time); otherwise the deadline of its phase does.
     private func nextDeadline(of connection: HTTPConnection) -> Int64 {
         guard connection.pendingOutput > 0 else { return connection.deadline }
-        let writeDeadline = connection.lastWriteProgress + configuration.idleTimeoutMilliseconds
+        let writeDeadline = connection.lastWriteProgress.saturatingAdding(configuration.idleTimeoutMilliseconds)
         return connection.phase == .open ? writeDeadline : min(writeDeadline, connection.deadline)
     }
 
@@ -273,7 +274,7 @@ public final class HTTPServer: @unchecked Sendable {
                 // Out of descriptors (EMFILE, ENFILE) or memory: the listener stays
                 // readable, so pause instead of spinning; pending clients wait in the backlog.
                 configuration.log("accept failed: \(error); pausing for \(HTTPServerConfiguration.acceptPauseMilliseconds) ms")
-                acceptPausedUntil = Clock.monotonicMilliseconds() + HTTPServerConfiguration.acceptPauseMilliseconds
+                acceptPausedUntil = Clock.monotonicMilliseconds().saturatingAdding(HTTPServerConfiguration.acceptPauseMilliseconds)
                 return
             }
             admit(fd, peer: peer)
@@ -316,7 +317,7 @@ public final class HTTPServer: @unchecked Sendable {
         let info = ConnectionInfo(id: nextConnectionID, peer: peer, local: local, peerUID: uid)
         nextConnectionID += 1
         connections[info.id] = HTTPConnection(info: info, fd: fd, limits: configuration.limits,
-                                              deadline: now + configuration.headerTimeoutMilliseconds, now: now)
+                                              deadline: now.saturatingAdding(configuration.headerTimeoutMilliseconds), now: now)
     }
 
     // MARK: Serving a connection
@@ -356,7 +357,7 @@ public final class HTTPServer: @unchecked Sendable {
             // answers go out, then close.
             if connection.pendingOutput > 0 && connection.phase == .open {
                 connection.phase = .closingAfterFlush
-                connection.deadline = now + configuration.lingerMilliseconds
+                connection.deadline = now.saturatingAdding(configuration.lingerMilliseconds)
             } else {
                 close(connection)
             }
@@ -366,14 +367,14 @@ public final class HTTPServer: @unchecked Sendable {
         if connection.stream != nil {
             // Pipelined behind a streamed answer: kept, within one request's worth.
             connection.parser.append(readBuffer[0..<count])
-            if connection.parser.bufferedByteCount > configuration.limits.maxHeadBytes + configuration.limits.maxBodyBytes {
+            if connection.parser.bufferedByteCount - configuration.limits.maxHeadBytes > configuration.limits.maxBodyBytes {
                 close(connection)
             }
             return
         }
         if !connection.requestStarted {
             connection.requestStarted = true
-            connection.deadline = now + configuration.headerTimeoutMilliseconds
+            connection.deadline = now.saturatingAdding(configuration.headerTimeoutMilliseconds)
         }
         connection.parser.append(readBuffer[0..<count])
         process(connection, now: now)
@@ -401,7 +402,7 @@ public final class HTTPServer: @unchecked Sendable {
                                                        omitBody: request.isHead, date: Clock.unixSeconds()))
                 guard keepAlive else {
                     connection.phase = .closingAfterFlush
-                    connection.deadline = now + configuration.lingerMilliseconds
+                    connection.deadline = now.saturatingAdding(configuration.lingerMilliseconds)
                     break requests
                 }
                 awaitNextRequest(connection, now: now)
@@ -427,10 +428,10 @@ public final class HTTPServer: @unchecked Sendable {
     private func awaitNextRequest(_ connection: HTTPConnection, now: Int64) {
         if connection.parser.hasPartialRequest {
             connection.requestStarted = true
-            connection.deadline = now + configuration.headerTimeoutMilliseconds
+            connection.deadline = now.saturatingAdding(configuration.headerTimeoutMilliseconds)
         } else {
             connection.requestStarted = false
-            connection.deadline = now + configuration.idleTimeoutMilliseconds
+            connection.deadline = now.saturatingAdding(configuration.idleTimeoutMilliseconds)
         }
     }
 
@@ -464,7 +465,7 @@ public final class HTTPServer: @unchecked Sendable {
             connection.streamKeepAlive = request.keepAlive && chunked && !stopping
             connection.enqueue(head.serializedHead(version: request.version, keepAlive: connection.streamKeepAlive,
                                                    framing: chunked ? .chunked : .untilClose, date: Clock.unixSeconds()))
-            connection.streamHasBody = !request.isHead && !HTTPResponse.hasNoBody(head.status)
+            connection.streamHasBody = !request.isHead && !HTTPStatus.hasNoBody(head.status)
         }
         if taken.aborted {
             // Cut short: closing without the last chunk tells the client the body is incomplete.
@@ -493,7 +494,7 @@ public final class HTTPServer: @unchecked Sendable {
             process(connection, now: now)
         } else {
             connection.phase = .closingAfterFlush
-            connection.deadline = now + configuration.lingerMilliseconds
+            connection.deadline = now.saturatingAdding(configuration.lingerMilliseconds)
             send(connection, now: now)
         }
     }
@@ -502,7 +503,7 @@ public final class HTTPServer: @unchecked Sendable {
     private func finish(_ connection: HTTPConnection, with response: HTTPResponse, version: HTTPVersion, now: Int64) {
         connection.enqueue(response.serialized(version: version, keepAlive: false, date: Clock.unixSeconds()))
         connection.phase = .closingAfterFlush
-        connection.deadline = now + configuration.lingerMilliseconds
+        connection.deadline = now.saturatingAdding(configuration.lingerMilliseconds)
         send(connection, now: now)
     }
 
@@ -520,7 +521,7 @@ public final class HTTPServer: @unchecked Sendable {
             return close(connection)
         }
         connection.phase = .lingering
-        connection.deadline = now + configuration.lingerMilliseconds
+        connection.deadline = now.saturatingAdding(configuration.lingerMilliseconds)
     }
 
     private func close(_ connection: HTTPConnection) {

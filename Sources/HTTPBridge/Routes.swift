@@ -109,7 +109,7 @@ public struct BridgeRoutes {
             let request = try agent.call(.requestGet, ["request_id": .string(id)])
             let agentStatus = request["status"]?.stringValue
             var error = request["error"] ?? .null
-            if agentStatus == "expired" && error.isNull { error = "the request expired" }
+            if agentStatus == ApprovalStatus.expired.rawValue && error.isNull { error = "the request expired" }
             return .json(200, .object([
                 "request_id": .string(id),
                 "status": .string(Self.originalStatus(agentStatus)),
@@ -203,7 +203,7 @@ public struct BridgeRoutes {
             let status = try agent.call(.status, [:])
             return .json(200, .object(["ok": true, "agent_pid": status["pid"] ?? .null]))
         } catch {
-            return .json(503, .object(["ok": false, "error": .string(HTTPErrorCode.agentUnreachable.rawValue), "message": .string(error.message)]))
+            return .error(503, .agentUnreachable, error.message, leading: ["ok": false])
         }
     }
 
@@ -253,7 +253,7 @@ public struct BridgeRoutes {
     /// `POST /ui/requests/{id}/approve` with `account_id` (or `new_account_id`), then back
     /// to the page.
     func approveFromPage(_ id: String, _ request: HTTPRequest) -> HTTPResponse {
-        guard Route.isApprovalID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.invalidApprovalID.rawValue)") }
+        guard Route.isApprovalID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidApprovalID).rawValue)") }
         guard let form = PercentEncoding.parseQuery(String(decoding: request.body, as: UTF8.self)) else {
             return .redirect(to: "/?error=invalid_account")
         }
@@ -269,7 +269,7 @@ public struct BridgeRoutes {
 
     /// `POST /ui/requests/{id}/deny`, then back to the page.
     func denyFromPage(_ id: String) -> HTTPResponse {
-        guard Route.isApprovalID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.invalidApprovalID.rawValue)") }
+        guard Route.isApprovalID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidApprovalID).rawValue)") }
         do throws(AgentClientError) {
             _ = try agent.call(.requestDeny, ["request_id": .string(id), "reason": "denied on the approval page"])
             return .redirect(to: "/")
@@ -283,8 +283,8 @@ public struct BridgeRoutes {
     /// The original router's statuses: it had no `expired`, which its clients could not
     /// parse, so an expired request reads as `error` (with the reason in `error`).
     static func originalStatus(_ status: String?) -> String {
-        guard let status else { return "error" }
-        return status == "expired" ? "error" : status
+        guard let status, status != ApprovalStatus.expired.rawValue else { return ApprovalStatus.error.rawValue }
+        return status
     }
 
     /// The original `TokenBundle`: `access_token`, `refresh_token` (always null: the

@@ -1,4 +1,5 @@
 import AgentPOSIX
+import AgentProtocol
 import HTTPCodec
 
 /// The checks every request passes before a route sees it.
@@ -39,7 +40,7 @@ public struct BridgeSecurity: Sendable {
     /// endpoint): a name of this machine's loopback with the port the client connected to.
     public static func isLoopbackHost(_ host: String, local: SocketAddress) -> Bool {
         let lowered = host.lowercased()
-        let names = loopbackNames + [local.family == .inet ? local.host : "[\(local.host)]"]
+        let names = LoopbackHost.names + [local.family == .inet ? local.host : "[\(local.host)]"]
         for name in names {
             if lowered == "\(name):\(local.port)" { return true }
             if local.port == 80 && lowered == name { return true }  // the default port may be left out
@@ -53,8 +54,6 @@ public struct BridgeSecurity: Sendable {
         guard lowered.hasPrefix("http://") else { return false }
         return isLoopbackHost(String(lowered.dropFirst(7)), local: local)
     }
-
-    private static let loopbackNames = ["127.0.0.1", "localhost", "[::1]"]
 
     /// Why a request fails the `Host` or `Origin` rule (a stable code and a message), or
     /// nil when it passes.
@@ -77,7 +76,7 @@ public struct BridgeSecurity: Sendable {
 
     /// Whether the request carries the secret, as `Authorization: Bearer` or as our cookie.
     public func isAuthorized(_ request: HTTPRequest) -> Bool {
-        for value in request.headers.values("Authorization") {
+        for value in request.headers.values(HeaderName.authorization) {
             let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             if parts.count == 2, parts[0].lowercased() == "bearer", secret.matches(trimmed(parts[1])) { return true }
         }

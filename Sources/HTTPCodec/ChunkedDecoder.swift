@@ -132,7 +132,7 @@ struct ChunkedDecoder {
         var rest = line[index...]
         while let byte = rest.first, byte == space || byte == tab { rest = rest.dropFirst() }
         guard rest.isEmpty || rest.first == UInt8(ascii: ";") else { throw .badRequest("a chunk size is not a hexadecimal number") }
-        guard rest.allSatisfy({ $0 == tab || $0 >= 0x20 && $0 != 0x7F }) else {
+        guard rest.allSatisfy(isFieldValueByte) else {
             throw .badRequest("a chunk extension holds a control byte")
         }
         return size

@@ -51,7 +51,7 @@ func headerField(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> (String, S
     var value = line[(colon + 1)...]
     while let byte = value.first, byte == space || byte == tab { value = value.dropFirst() }
     while let byte = value.last, byte == space || byte == tab { value = value.dropLast() }
-    guard value.allSatisfy({ $0 == tab || $0 >= 0x20 && $0 != 0x7F }) else {
+    guard value.allSatisfy(isFieldValueByte) else {
         throw .badRequest("a header value holds a control byte")
     }
     return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
@@ -115,6 +115,11 @@ let space = UInt8(ascii: " ")
 let tab = UInt8(ascii: "\t")
 
 func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+/// A byte a field value, a reason phrase or a chunk extension may hold: HTAB, SP, visible
+/// ASCII and obs-text (RFC 9110 §5.5); never CR, LF, NUL or another control byte, which
+/// parsers and the head writer both refuse.
+func isFieldValueByte(_ byte: UInt8) -> Bool { byte == tab || byte >= 0x20 && byte != 0x7F }
 
 /// RFC 9110 `tchar`: the bytes of methods and header names.
 public func isTokenByte(_ byte: UInt8) -> Bool {

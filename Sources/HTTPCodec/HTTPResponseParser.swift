@@ -79,6 +79,12 @@ public struct HTTPResponseParser {
     /// a client's time to the first byte of the body (a benchmark times streamed answers).
     public private(set) var bodyHasBegun = false
     private var finished = false
+    private var responded = false
+
+    /// The bytes received after the response, once `next()` has returned it: the start of
+    /// the next response on a connection that carries several (a keep-alive client reads
+    /// each with a new parser). Empty until then.
+    public var bytesAfterResponse: ArraySlice<UInt8> { responded ? buffer[start...] : [] }
 
     public init(requestMethod: String, limits: HTTPLimits = HTTPLimits(), keepsBody: Bool = true) {
         self.requestMethod = requestMethod
@@ -142,6 +148,7 @@ public struct HTTPResponseParser {
                 bodyByteCount = min(length, buffer.count - start)
                 guard bodyByteCount == length else { return nil }
                 body = Array(buffer[start..<start + length])
+                start += length
             case .length(let length):
                 let taken = min(length - bodyByteCount, buffer.count - start)
                 bodyByteCount += taken
@@ -165,6 +172,7 @@ public struct HTTPResponseParser {
                 bodyByteCount = buffer.count - start
                 guard atEnd else { return nil }
                 body = Array(buffer[start...])
+                start = buffer.count
             case .close:
                 bodyByteCount += buffer.count - start
                 start = buffer.count
@@ -175,6 +183,7 @@ public struct HTTPResponseParser {
                 guard atEnd else { return nil }
                 body = []
             }
+            responded = true
             return HTTPReceivedResponse(version: version, status: status, headers: headers, body: body)
         } catch {
             throw HTTPResponseError(error.status == 413 || error.status == 431 ? .tooLarge : .malformed, error.message)
@@ -220,7 +229,7 @@ public struct HTTPResponseParser {
         }
         let status = bytes[9...11].reduce(0) { $0 * 10 + Int($1 - 0x30) }
         guard (100...599).contains(status) else { throw .badRequest("the status code is not between 100 and 599") }
-        guard bytes.dropFirst(12).allSatisfy({ $0 == tab || $0 >= 0x20 && $0 != 0x7F }) else {
+        guard bytes.dropFirst(12).allSatisfy(isFieldValueByte) else {
             throw .badRequest("the reason phrase holds a control byte")
         }
         return (version, status)
@@ -229,7 +238,7 @@ public struct HTTPResponseParser {
     /// How the body is delimited (RFC 9112 §6.3).
     private func framing(status: Int, headers: HTTPHeaders) throws(HTTPParseError) -> Framing {
         let length = try contentLength(headers)
-        if requestMethod == "HEAD" || (100..<200).contains(status) || status == 204 || status == 304 { return .length(0) }
+        if requestMethod == "HEAD" || HTTPStatus.hasNoBody(status) { return .length(0) }
         let codings = headers.values("Transfer-Encoding").flatMap { $0.split(separator: ",") }.map { trimmed($0) }
         if !codings.isEmpty {
             guard length == nil else { throw .badRequest("both Transfer-Encoding and Content-Length") }

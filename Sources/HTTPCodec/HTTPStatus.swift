@@ -1,6 +1,13 @@
 /// Status codes' reason phrases (RFC 9110 §15), named once for every response this
 /// project writes: the bridge's and endpoint's server and the CLI's callback page.
 public enum HTTPStatus {
+    /// Whether a response with `status` never has a body: 1xx, 204 and 304 end at the empty
+    /// line after their header fields, whatever the fields say (RFC 9112 §6.3 item 1; RFC
+    /// 9110 §6.4.1). The server omits the body and the response parser reads none.
+    public static func hasNoBody(_ status: Int) -> Bool {
+        (100..<200).contains(status) || status == 204 || status == 304
+    }
+
     /// The phrase for `status`; "Status N" for one this project never sends.
     public static func reasonPhrase(_ status: Int) -> String {
         switch status {

@@ -1,3 +1,5 @@
+import AgentProtocol
+
 /// A loopback redirect URI (RFC 8252 §7.3): `http` to `127.0.0.1`, `localhost` or `[::1]`,
 /// a port, and a path. The agent checks what a client offers against a provider's
 /// configured one with it, and the command line listens where it says, so the URI in an
@@ -37,7 +39,7 @@ public struct LoopbackRedirect: Equatable, Sendable, CustomStringConvertible {
             port = number
             hostPart = authority[..<colon]
         }
-        guard ["127.0.0.1", "localhost", "[::1]"].contains(hostPart) else { return nil }
+        guard LoopbackHost.names.contains(String(hostPart)) else { return nil }
         self.init(host: String(hostPart), port: port, path: pathPart.isEmpty ? "/" : String(pathPart))
     }
 
@@ -56,7 +58,7 @@ public struct LoopbackRedirect: Equatable, Sendable, CustomStringConvertible {
 
     /// The address to listen on: `localhost` is 127.0.0.1 (what browsers try first for it
     /// that we can serve without a second socket); port 0 asks for any free one.
-    public var listenHost: String { host == "localhost" ? "127.0.0.1" : host }
+    public var listenHost: String { host == LoopbackHost.localhost ? "127.0.0.1" : host }
 
     /// Whether a client's `offered` URI may stand for this configured one: the same host
     /// and path, and the same port when this one names a port.

@@ -109,10 +109,10 @@ public struct ProviderConfiguration: Sendable, Equatable, CustomStringConvertibl
         extraAuthorizeParameters: [("code", "true")],
         userAgent: defaultUserAgent,
         headers: [(oauthBetaHeader.name, oauthBetaHeader.value)],
-        apiURL: "https://api.anthropic.com")
+        apiURL: AnthropicAPI.baseURL)
 
     /// The header Anthropic's API wants with an OAuth access token.
-    public static let oauthBetaHeader = (name: "anthropic-beta", value: "oauth-2025-04-20")
+    public static let oauthBetaHeader = (name: HeaderName.anthropicBeta, value: "oauth-2025-04-20")
 
     /// Tuples are not `Equatable`, so the parameters are compared pair by pair, in order.
     public static func == (lhs: ProviderConfiguration, rhs: ProviderConfiguration) -> Bool {
@@ -160,7 +160,7 @@ extension ProviderConfiguration {
 public enum ProviderHeaders {
     /// Headers a provider may not set: the agent hands out `Authorization` itself, and the
     /// others belong to the HTTP client.
-    static let reserved = ["authorization", "host", "content-length", "content-type", "transfer-encoding", "connection"]
+    static let reserved = [HeaderName.authorization.lowercased(), "host", "content-length", "content-type", "transfer-encoding", "connection"]
     /// The longest header name a provider may configure: real ones (`anthropic-beta`) are
     /// a dozen or two characters.
     public static let maxNameBytes = 64

@@ -46,7 +46,7 @@ public final class TokenEndpointClient: Sendable {
     /// Each attempt's time-out when none is configured, in milliseconds (30 s): long enough
     /// for a slow provider that rotates on receipt and answers late (a shorter one loses
     /// the rotation).
-    public static let defaultTimeoutMilliseconds: Int64 = 30_000
+    public static let defaultTimeoutMilliseconds = NumberRange.defaultRefreshTimeoutSeconds * 1000
 
     /// Attempts in all when none is configured: a blip (a dropped connection, a resolver
     /// hiccup) passes within three tries and about a second of backoff, and a provider
@@ -182,7 +182,7 @@ public final class TokenEndpointClient: Sendable {
         if let secret = provider.clientSecret {
             // RFC 6749 §2.3.1: both parts form-encoded, then joined with ":" and base64ed.
             let credentials = PercentEncoding.encode(provider.clientID) + ":" + PercentEncoding.encode(secret)
-            headers.append(HTTPExchange.Header("Authorization", "Basic " + Base64.encode(Array(credentials.utf8))))
+            headers.append(HTTPExchange.Header(HeaderName.authorization, "Basic " + Base64.encode(Array(credentials.utf8))))
         }
         return HTTPExchange(method: "POST", url: endpoint, headers: headers, body: body,
                             timeoutMilliseconds: timeoutMilliseconds, followsRedirects: false)

@@ -70,7 +70,7 @@ func measureApproval(_ settings: Settings, _ workspace: Workspace, report: Repor
         let length = try waiter.readMessage(into: &buffer)
         let ended = nowNanoseconds()
         let answer = try JSONValue.parse(Array(buffer[0..<length]))
-        guard answer["result"]?["status"]?.stringValue == "approved",
+        guard answer["result"]?["status"]?.stringValue == ApprovalStatus.approved.rawValue,
               answer["result"]?["token"]?["access_token"]?.stringValue?.hasPrefix("sk-ant-oat01-fresh-") == true else {
             throw BenchError("the request did not end approved with the new token: \(answer.jsonText)")
         }

@@ -53,7 +53,7 @@ struct CallbackListener {
             Output.fail(.listenFailed, "cannot listen for the provider's redirect\(which): \(error)\(busy)")
         }
         var second: FileDescriptor?
-        if redirect.host == "localhost" {
+        if redirect.host == LoopbackHost.localhost {
             // Best effort: a machine without ::1 (or with it taken at that port) is served
             // on 127.0.0.1 alone, which browsers fall back to.
             second = try? TCPSocket.listen(SocketAddress(family: .inet6, address: [UInt8](repeating: 0, count: 15) + [1], port: bound))
@@ -127,8 +127,12 @@ struct CallbackListener {
 
     static func respond(_ fd: FileDescriptor, status: Int, body: String) {
         let html = "<!doctype html><meta charset=utf-8><title>claude-agent</title><p>\(HTML.escape(body))</p>\n"
-        let response = "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: \(html.utf8.count)\r\n"
-            + "Cache-Control: no-store\r\nConnection: close\r\n\r\n" + html
-        try? fd.sendAll(Array(response.utf8))
+        let fields: HTTPHeaders = [
+            "Content-Type": "text/html; charset=utf-8", "Content-Length": String(html.utf8.count),
+            "Cache-Control": "no-store", "Connection": "close",
+        ]
+        // The status is the parser's or one of ours, and the fields are fixed: nothing to refuse.
+        guard let head = try? HTTPHeadWriter.response(status: status, fields: fields) else { return }
+        try? fd.sendAll(head + Array(html.utf8))
     }
 }

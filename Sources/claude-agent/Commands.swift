@@ -70,7 +70,7 @@ enum Commands {
         let lapses = accounts.contains { $0.refreshTokenExpiresAt != nil }
         let header = ["ID", "ACCOUNT", "EXPIRES", "STATE", "FINGERPRINT"] + (who ? ["WHO"] : []) + (lapses ? ["REFRESH EXPIRES"] : [])
         let rows = [header + ["SCOPES"]] + accounts.map { account -> [String] in
-            [String(account.id), account.name, account.expiresAt.map(RFC3339.format) ?? "never", account.state, account.fingerprint]
+            [String(account.id), account.name, account.expiresAt.map(RFC3339.format) ?? "never", account.state.rawValue, account.fingerprint]
                 + (who ? [account.profile?.displayText ?? "-"] : [])
                 + (lapses ? [account.refreshTokenExpiresAt.map(RFC3339.format) ?? "-"] : [])
                 + [Scopes.joined(account.scopes)]

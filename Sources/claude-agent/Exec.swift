@@ -21,7 +21,7 @@ enum Exec {
     /// access token from.
     static let oauthTokenVariable = "CLAUDE_CODE_OAUTH_TOKEN"
     /// Variables that come before it in Claude Code's order and would shadow the token.
-    static let shadowingVariables = ["ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"]
+    static let shadowingVariables = [AuthCredentials.Source.authToken.rawValue, AuthCredentials.Source.apiKey.rawValue]
     /// Cloud routing that makes Claude Code ignore every Anthropic credential: left alone
     /// (it is the user's choice), but named in a warning.
     static let cloudVariables = ["CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"]

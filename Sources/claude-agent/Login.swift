@@ -125,7 +125,7 @@ enum Login {
 
     static func logout(_ arguments: [String]) {
         let parsed = CommandTable.parse("logout", arguments)
-        let account = AccountReference(text: parsed.value("--account") ?? "default")
+        let account = AccountReference(text: parsed.value("--account") ?? AccountName.defaultName)
         let client = Commands.client(parsed)
         client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
         let result = Commands.run { () throws(AgentClientError) in try client.logout(account, revoke: !parsed.has("--no-revoke")) }

@@ -22,7 +22,7 @@ enum Requests {
         }
         let now = Clock.unixSeconds()
         let rows = [["ID", "STATUS", "AGE", "PID", "EXECUTABLE", "CLIENT", "HOST", "SCOPES"]] + requests.map {
-            [$0.id, $0.status, Commands.duration(now - ($0.createdAt ?? now)), $0.callerPID.map(String.init) ?? "-",
+            [$0.id, $0.status.rawValue, Commands.duration(now - ($0.createdAt ?? now)), $0.callerPID.map(String.init) ?? "-",
              $0.callerExecutable ?? "-", $0.clientName, host($0), Scopes.joined($0.scopes)]
         }
         Output.out(Commands.table(rows))
@@ -64,7 +64,7 @@ enum Requests {
            preferred != approval.accountID.map({ String($0) }) {
             Output.warn("request \(approvalID) asked for account \(preferred); approving it with account \(name)")
         }
-        if approval.status == "approved" {
+        if approval.status == .approved {
             Output.err("Approved request \(approvalID) with account \(name).\n")
             return
         }
@@ -128,8 +128,8 @@ enum Requests {
                 }
                 if let answer {
                     if progress { Output.err("\n") }
-                    let status = answer["status"]?.stringValue ?? ""
-                    if status == "approved" { return }
+                    let status = ApprovalStatus(rawValue: answer["status"]?.stringValue ?? "")
+                    if status == .approved { return }
                     failForEnded(approvalID, status: status, error: answer["error"]?.stringValue)
                 }
             }
@@ -160,14 +160,15 @@ enum Requests {
     }
 
     /// A request that ended other than approved: its status as the code, and its reason.
-    static func failForEnded(_ approvalID: String, status: String, error: String?) -> Never {
+    static func failForEnded(_ approvalID: String, status: ApprovalStatus, error: String?) -> Never {
         let reason = error.map { ": \($0)" } ?? ""
+        let ending: String
         switch status {
-        case "denied": Output.fail(.denied, "request \(approvalID) was denied\(reason)")
-        case "cancelled": Output.fail(.cancelled, "request \(approvalID) was cancelled\(reason)")
-        case "expired": Output.fail(.timeout, "request \(approvalID) expired\(reason)")
-        default: Output.fail(.requestFailed, "request \(approvalID) ended in \(status)\(reason)")
+        case .denied, .cancelled: ending = "was \(status)"
+        case .expired: ending = status.rawValue
+        default: ending = "ended in \(status)"
         }
+        Output.fail(status.failureCode, "request \(approvalID) \(ending)\(reason)")
     }
 
     static func deny(_ arguments: [String]) {
@@ -199,7 +200,7 @@ enum Requests {
         show()
         let ended = Commands.run { () throws(AgentClientError) in try client.waitForRequest(approval.id, timeoutSeconds: timeoutSeconds, tick: show) }
         if progress { Output.err("\n") }
-        if ended.status == "approved", let token = ended.token { return token }
+        if ended.status == .approved, let token = ended.token { return token }
         failForEnded(approval.id, status: ended.status, error: ended.error)
     }
 }

@@ -31,7 +31,7 @@ let importPaths: [(String, Bool)] = parsed.ordered.compactMap { option in
     guard let value = option.value, option.name == "--import" || option.name == "--persist" else { return nil }
     return (value, option.name == "--persist")
 }
-let importAccount = parsed.value("--import-account") ?? "default"
+let importAccount = parsed.value("--import-account") ?? AccountName.defaultName
 let callbackURL = parsed.value("--callback-url") ?? AgentConfiguration.defaultCallbackURL
 let idleTimeoutSeconds = program.number(parsed, "--idle-timeout", in: NumberRange.durationSeconds, unit: "seconds")
 let fetchHelper = parsed.value("--fetch-helper")

@@ -5,14 +5,14 @@ import Testing
 
 @Suite("the token request state machine")
 struct RequestBookTests {
-    static let all = RequestStatus.allCases
+    static let all = ApprovalStatus.allCases
     static let legal: Set<String> = [
         "pending>in_progress", "pending>approved", "pending>denied", "pending>cancelled", "pending>error", "pending>expired",
         "in_progress>in_progress", "in_progress>approved", "in_progress>denied", "in_progress>cancelled",
         "in_progress>error", "in_progress>expired",
     ]
 
-    func book(with status: RequestStatus) throws -> (ApprovalBook, String) {
+    func book(with status: ApprovalStatus) throws -> (ApprovalBook, String) {
         var book = ApprovalBook(liveMilliseconds: 1000, retentionMilliseconds: 5000)
         let id = "00000000-0000-4000-8000-000000000001"
         _ = try book.create(id: id, clientName: "tool", hostname: "box", scopes: ["a"], preferredAccount: nil,
@@ -42,7 +42,7 @@ struct RequestBookTests {
 
     @Test("every transition: legal ones happen, illegal ones are invalid_status and change nothing",
           arguments: all, all)
-    func transitions(from: RequestStatus, to: RequestStatus) throws {
+    func transitions(from: ApprovalStatus, to: ApprovalStatus) throws {
         var (book, id) = try book(with: from)
         let before = try #require(book[id])
         if Self.legal.contains("\(from.rawValue)>\(to.rawValue)") {

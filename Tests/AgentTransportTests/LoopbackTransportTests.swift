@@ -32,6 +32,16 @@ struct LoopbackTransportTests {
         #expect(remote.urls.withLock { $0 }.isEmpty)
     }
 
+    @Test("a header value with a line break is refused before any connection: it would inject a field")
+    func headerInjectionRefused() {
+        let remote = Recorder()
+        let exchange = HTTPExchange(method: "POST", url: "http://127.0.0.1:1/token",
+                                    headers: [.init("Authorization", "Basic eA==\r\nX-Injected: 1")], timeoutMilliseconds: 1_000)
+        let outcome = LoopbackTransport(remote: remote).send(exchange)
+        #expect(outcome == .notSent("cannot write the request: the value of the header field Authorization holds a CR, LF or other control byte"))
+        #expect(remote.urls.withLock { $0 }.isEmpty)
+    }
+
     @Test("targets: host, port, path and query as written; the fragment is dropped")
     func targets() {
         let plain = LoopbackTarget(url: "http://127.0.0.1:7780/open-auth?account_id=1#x")

@@ -50,7 +50,7 @@ struct ApprovalFlowTests {
         let client = AgentClient(socketPath: world.socket)
         let second = try client.createRequest(scopes: ["user:inference"])
         let approved = try client.selectAccount(second.id, account: .id(1))
-        #expect(approved.status == "approved")
+        #expect(approved.status == .approved)
         #expect(try client.request(second.id).token?.accessToken == token)
     }
 
@@ -70,19 +70,19 @@ struct ApprovalFlowTests {
         let world = try world()
         let client = AgentClient(socketPath: world.socket)
         let request = try client.createRequest(scopes: ["user:inference"], clientName: "tool", hostname: "box")
-        #expect(request.status == "pending" && request.clientName == "tool" && request.hostname == "box")
+        #expect(request.status == .pending && request.clientName == "tool" && request.hostname == "box")
         #expect(request.callerPID == getpid())
         let waiter = try world.sandbox.background(["token", "--wait", "--timeout", "30", "-a", world.socket])
         _ = waiter
         let cancelled = try client.cancelRequest(request.id)
-        #expect(cancelled.status == "cancelled")
+        #expect(cancelled.status == .cancelled)
         do {
             _ = try client.cancelRequest(request.id)
             Issue.record("cancelling twice must fail")
         } catch {
             #expect(error.code == .invalidStatus)
         }
-        #expect(try client.waitForRequest(request.id, timeoutSeconds: 5).status == "cancelled")
+        #expect(try client.waitForRequest(request.id, timeoutSeconds: 5).status == .cancelled)
     }
 
     @Test("a waiting client that disconnects has its request cancelled")
@@ -93,7 +93,7 @@ struct ApprovalFlowTests {
         waiting.process.interrupt()  // Ctrl-C
         _ = try waiting.wait()
         let client = AgentClient(socketPath: world.socket)
-        #expect(try eventually { try client.request(id).status == "cancelled" })
+        #expect(try eventually { try client.request(id).status == .cancelled })
         #expect(try client.request(id).error == "waiter gone")
         #expect(try client.listRequests().isEmpty)
     }
@@ -107,7 +107,7 @@ struct ApprovalFlowTests {
         #expect(approve.status == 7)
         #expect(approve.stderr.hasPrefix("claude-agent: control_browser_failed:"))
         let ended = try client.request(request.id)
-        #expect(ended.status == "error")
+        #expect(ended.status == .error)
         #expect(ended.error?.hasPrefix("control browser:") == true)
     }
 
@@ -123,7 +123,7 @@ struct ApprovalFlowTests {
             #expect(error.code == .controlBrowserFailed)
             #expect(error.message.contains("HTTP 500"))
         }
-        #expect(try client.request(request.id).status == "error")
+        #expect(try client.request(request.id).status == .error)
     }
 
     @Test("a wrong state and a replayed callback are refused and change nothing")
@@ -133,7 +133,7 @@ struct ApprovalFlowTests {
         let request = try client.createRequest(scopes: ["user:inference"])
         let selected = try client.selectAccount(request.id, account: .name("bob"), printURL: true,
                                                 redirectURI: "http://127.0.0.1:9/oauth/callback")
-        #expect(selected.status == "in_progress")
+        #expect(selected.status == .inProgress)
         let url = try #require(selected.authorizeURL)
         do {
             _ = try client.completeLogin(state: "not-the-state", code: "whatever")
@@ -141,7 +141,7 @@ struct ApprovalFlowTests {
         } catch {
             #expect(error.code == .invalidState)
         }
-        #expect(try client.request(request.id).status == "in_progress")
+        #expect(try client.request(request.id).status == .inProgress)
         let redirect = try Sandbox.runPeer("browser.py", ["--user", "bob", "--password", "bob-password", "--no-callback", url])
         let location = try #require(redirect.stdout.split(separator: " ").last.map { String($0).trimmingCharacters(in: .newlines) })
         let query = try #require(URLComponents(string: location)?.queryItems)
@@ -150,7 +150,7 @@ struct ApprovalFlowTests {
         #expect(state != request.id)  // the state is not the (public) request id
         _ = try client.completeLogin(state: state, code: code)
         let approved = try client.request(request.id)
-        #expect(approved.status == "approved")
+        #expect(approved.status == .approved)
         #expect(try world.server.whoami(try #require(approved.token?.accessToken)) == "bob")
         do {
             _ = try client.completeLogin(state: state, code: code)
@@ -158,7 +158,7 @@ struct ApprovalFlowTests {
         } catch {
             #expect(error.code == .invalidState)
         }
-        #expect(try client.request(request.id).status == "approved")
+        #expect(try client.request(request.id).status == .approved)
     }
 
     /// The code and state of the provider's redirect for `url`, logged in as bob, without
@@ -215,7 +215,7 @@ struct ApprovalFlowTests {
                 + "claude-agent: timeout: token request \(id) was still pending when the wait ran out; it is cancelled\n")
         let client = AgentClient(socketPath: world.socket)
         let ended = try client.request(id)
-        #expect(ended.status == "cancelled" && ended.error == "waiter gone")
+        #expect(ended.status == .cancelled && ended.error == "waiter gone")
         #expect(try client.listRequests().isEmpty)
         let approve = try world.sandbox.cli("approve", id, "--account", "1", "-a", world.socket)
         #expect(approve.status == 7)
@@ -234,11 +234,11 @@ struct ApprovalFlowTests {
         } catch {
             #expect(error.code == .timeout)
         }
-        #expect(try approver.request(id).status == "pending")
+        #expect(try approver.request(id).status == .pending)
         waiting.process.interrupt()  // Ctrl-C
         _ = try waiting.wait()
         let ended = try approver.waitForRequest(id, timeoutSeconds: 30)
-        #expect(ended.status == "cancelled" && ended.error == "waiter gone")
+        #expect(ended.status == .cancelled && ended.error == "waiter gone")
     }
 
     @Test("a request relayed for another process (the bridge's) outlives a wait that ran out")
@@ -261,7 +261,7 @@ struct ApprovalFlowTests {
             #expect(error.code == .timeout)
         }
         relay.close()
-        #expect(try AgentClient(socketPath: world.socket).request(id).status == "pending")
+        #expect(try AgentClient(socketPath: world.socket).request(id).status == .pending)
     }
 
     @Test("consent refused at the provider (access_denied) denies the request")
@@ -273,7 +273,7 @@ struct ApprovalFlowTests {
         #expect(approve.status == 6, "\(approve.stderr)")
         #expect(try waiting.wait() == 6)
         #expect(waiting.stderr.contains("was denied"))
-        #expect(try AgentClient(socketPath: world.socket).request(id).status == "denied")
+        #expect(try AgentClient(socketPath: world.socket).request(id).status == .denied)
     }
 
     @Test("two requests for different accounts approved concurrently each get their own account's token")

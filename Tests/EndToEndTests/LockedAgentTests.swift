@@ -34,14 +34,14 @@ struct LockedAgentTests {
         #expect(try client.status().locked)
 
         let request = try client.createRequest(scopes: ["user:inference"])
-        #expect(try client.request(request.id).status == "pending")
+        #expect(try client.request(request.id).status == .pending)
         #expect(try client.listRequests().map(\.id) == [request.id])
         #expect(failure { _ = try client.selectAccount(request.id, account: AccountReference(text: "work")) } == .locked)
         #expect(failure { _ = try client.denyRequest(request.id) } == .locked)
-        #expect(try client.request(request.id).status == "pending")
+        #expect(try client.request(request.id).status == .pending)
 
         try client.unlock(passphrase: "correct horse")
         #expect(try client.token().accessToken == "tok-A")
-        #expect(try client.cancelRequest(request.id).status == "cancelled")
+        #expect(try client.cancelRequest(request.id).status == .cancelled)
     }
 }

@@ -193,7 +193,7 @@ struct ClientLibraryTests {
         let summary = try client.addAccount("lib", token: .init(accessToken: "tok-lib", refreshToken: nil,
                                                                 expiresAt: Int64(Date().timeIntervalSince1970) + 3600,
                                                                 tokenType: "Bearer", scopes: ["user:inference"]))
-        #expect(summary.name == "lib" && summary.id == 1 && summary.state == "ok")
+        #expect(summary.name == "lib" && summary.id == 1 && summary.state == .ok)
         #expect(try client.listAccounts().map(\.name) == ["lib"])
         #expect(try client.token(scopes: ["user:inference"]).accessToken == "tok-lib")
         do { _ = try client.token(scopes: ["other"]) } catch { #expect(error.code == .noToken) }

@@ -43,6 +43,17 @@ struct HTTPResponseTests {
         #expect(!plain.contains("Connection:"))
     }
 
+    @Test("a field that would split the head, or whose name is not a token, is left out")
+    func unwritableFieldLeftOut() {
+        var response = HTTPResponse(status: 200, headers: ["X-Kept": "1"])
+        response.headers.append("X-Split", "a\r\nSet-Cookie: evil=1")
+        response.headers.append("X-Nul", "a\u{0}b")
+        response.headers.append("Bad Name", "v")
+        let text = String(decoding: response.serialized(version: .http11, keepAlive: true, date: date), as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK\r\nX-Kept: 1\r\nContent-Length: 0\r\n"))
+        #expect(!text.contains("X-Split") && !text.contains("evil") && !text.contains("X-Nul") && !text.contains("Bad Name"))
+    }
+
     @Test("HEAD gets the same Content-Length and no body")
     func head() {
         let response = HTTPResponse.json(200, ["ok": true])

@@ -81,7 +81,7 @@ struct HTTPStreamTests {
         let client = try server.connect()
         try client.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try client.readHead()?.status == 200)
-        client.fd.close()
+        client.close()
         #expect(probe.waitUntil { probe.cancelled.withLock { $0 } })
         let other = try server.connect()
         try other.send("GET /still HTTP/1.1\r\nHost: x\r\n\r\n")

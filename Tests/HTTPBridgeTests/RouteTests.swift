@@ -236,7 +236,10 @@ struct RoutesTests {
 
     @Test("healthz: the agent's pid, or 503")
     func health() {
-        #expect(handle(request("GET", "/healthz")).status == 503)
+        let down = handle(request("GET", "/healthz"))
+        #expect(down.status == 503)
+        // Bridge.md's shape, members in this order.
+        #expect(down.body.hasPrefix(#"{"ok":false,"error":"agent_unreachable","message":""#))
         agent.answers[.status] = .success(["pid": 4242, "version": "0.1.0", "socket": "/x"])
         let result = handle(request("GET", "/healthz"))
         #expect(result.status == 200)

@@ -74,15 +74,31 @@ struct TestResponse {
     var headers: HTTPHeaders
     var body: [UInt8]
     var text: String { String(decoding: body, as: UTF8.self) }
+
+    init(_ response: HTTPReceivedResponse) {
+        status = response.status
+        headers = response.headers
+        body = response.body
+    }
 }
 
-/// A raw HTTP client: sends bytes as given, reads responses framed by Content-Length.
+/// A raw HTTP client: sends bytes as given, reads responses with the codec's parser.
 final class TestClient {
     let fd: FileDescriptor
     private var buffer: [UInt8] = []
 
+    private var isClosed = false
+
     init(fd: FileDescriptor) { self.fd = fd }
-    deinit { fd.close() }
+    deinit { close() }
+
+    /// Closes the connection, once: tests run in parallel in one process, so a second
+    /// close could hit a descriptor number another test's server has been given since.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        fd.close()
+    }
 
     func send(_ text: String) throws {
         try fd.sendAll(Array(text.utf8))
@@ -92,23 +108,44 @@ final class TestClient {
         try fd.sendAll(bytes)
     }
 
-    /// The next response, or nil when the server closed first.
-    func readResponse() throws -> TestResponse? {
+    /// The next response (to a request of `method`), read by the codec's response parser,
+    /// or nil when the server closed before a byte of it.
+    func readResponse(to method: String = "GET") throws -> TestResponse? {
+        var parser = HTTPResponseParser(requestMethod: method)
+        var received = !buffer.isEmpty
+        parser.append(buffer)
+        buffer = []
         while true {
-            if let response = try parseBuffered() { return response }
-            guard try fill() else { return nil }
+            if let response = try parser.next() {
+                buffer = Array(parser.bytesAfterResponse)
+                return TestResponse(response)
+            }
+            let chunk = try fd.read(upTo: 65536)
+            if chunk.isEmpty {
+                guard received else { return nil }
+                return TestResponse(try parser.finish())
+            }
+            received = true
+            parser.append(chunk)
         }
     }
 
-    /// The head of the next response (status and fields), leaving its body unread.
+    /// The head of the next response (status and fields), leaving its body unread: the
+    /// parser reads it as the answer to HEAD, which has none.
     func readHead() throws -> (status: Int, headers: HTTPHeaders)? {
-        while headEnd() == nil {
-            guard try fill() else { return nil }
+        guard let head = try readResponse(to: "HEAD") else { return nil }
+        return (head.status, head.headers)
+    }
+
+    /// Exactly `count` bytes, or fewer when the server closes first (an interim answer
+    /// the parser would skip, such as 100 Continue).
+    func read(count: Int) throws -> [UInt8] {
+        while buffer.count < count {
+            guard try fill() else { break }
         }
-        guard let end = headEnd() else { return nil }
-        let head = try parseHead(endingAt: end)
-        buffer.removeFirst(end)
-        return head
+        let bytes = Array(buffer.prefix(count))
+        buffer.removeFirst(bytes.count)
+        return bytes
     }
 
     /// The next chunk of a chunked body (RFC 9112 §7.1); empty for the last one, nil
@@ -152,60 +189,17 @@ final class TestClient {
         }
     }
 
-    private func parseBuffered() throws -> TestResponse? {
-        guard let end = headEnd() else { return nil }
-        let (status, headers) = try parseHead(endingAt: end)
-        let length = status == 100 ? 0 : Int(headers["Content-Length"] ?? "0") ?? 0
-        guard buffer.count >= end + length else { return nil }
-        let body = Array(buffer[end..<end + length])
-        buffer.removeFirst(end + length)
-        return TestResponse(status: status, headers: headers, body: body)
-    }
-
     /// Reads more into `buffer`; false when the server closed first.
     private func fill() throws -> Bool {
         let chunk = try fd.read(upTo: 65536)
         buffer += chunk
         return !chunk.isEmpty
     }
-
-    /// The status and fields of the head at the start of `buffer`, which ends (its empty
-    /// line included) at `end`.
-    private func parseHead(endingAt end: Int) throws -> (status: Int, headers: HTTPHeaders) {
-        let head = String(decoding: buffer[0..<end - 4], as: UTF8.self)
-        var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
-        let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw TestFailure("bad status line") }
-        var headers = HTTPHeaders()
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { throw TestFailure("bad header line \(line)") }
-            headers.append(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingSpaces)
-        }
-        return (status, headers)
-    }
-
-    private func headEnd() -> Int? {
-        guard buffer.count >= 4 else { return nil }
-        for index in 0...(buffer.count - 4)
-        where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
-            return index + 4
-        }
-        return nil
-    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return String(text)
-    }
 }
 
 /// A stand-in agent: answers each operation from a table and records the calls.

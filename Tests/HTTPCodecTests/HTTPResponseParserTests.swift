@@ -133,6 +133,21 @@ struct HTTPResponseParserTests {
         #expect(parse("HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: 9000) + "\r\n\r\n").hasPrefix("error tooLarge"))
     }
 
+    @Test("the bytes after a response are handed back whole, however it was framed", arguments: [
+        ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "GET"),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nT: t\r\n\r\n", "GET"),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", "HEAD"),
+        ("HTTP/1.1 204 No Content\r\n\r\n", "GET"),
+    ])
+    func bytesAfterResponse(_ first: String, _ method: String) throws {
+        let next = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz"
+        var parser = HTTPResponseParser(requestMethod: method)
+        #expect(parser.bytesAfterResponse.isEmpty)
+        parser.append(Array((first + next).utf8))
+        #expect(try parser.next() != nil)
+        #expect(Array(parser.bytesAfterResponse) == Array(next.utf8))
+    }
+
     @Test("the body has begun once a byte after the final head arrives, not with the head alone")
     func bodyHasBegun() throws {
         var parser = HTTPResponseParser(requestMethod: "GET")
