@@ -190,23 +190,33 @@ enum Commands {
         return line
     }
 
-    static func token(_ arguments: [String]) {
-        let parsed = CommandTable.parse("token", arguments)
-        let timeoutSeconds = CommandTable.seconds(parsed, "--timeout", command: "token") ?? NumberRange.defaultWaitSeconds
+    /// The errors after which `--wait` asks for an approval instead of failing: the agent
+    /// has no token to give (none held, no such account, expired, or a login is due).
+    static let waitableCodes: Set<ErrorCode> = [.noToken, .notFound, .expired, .loginRequired, .rotationLost]
+
+    /// The token `token` and `exec` hand on: for the command's `--scope`s and `--account`,
+    /// refreshed first with `--refresh`, and with `--wait` through an approval when the
+    /// error is one of `waitableCodes`. Any other error fails the command.
+    static func obtainToken(_ parsed: Arguments, command: String) -> AccessToken {
+        let timeoutSeconds = CommandTable.seconds(parsed, "--timeout", command: command) ?? NumberRange.defaultWaitSeconds
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = client(parsed)
         // The deadline sent with the request: the agent answers before it (a slow refresh
         // as `timeout`, with its reason), and the client waits a little longer.
         client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
-        let token: AccessToken
         do throws(AgentClientError) {
-            token = try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
-        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(error.code) {
-            token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeoutSeconds: timeoutSeconds)
+            return try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
+        } catch where parsed.has("--wait") && waitableCodes.contains(error.code) {
+            return Requests.waitForToken(client: client, scopes: scopes, account: account, timeoutSeconds: timeoutSeconds)
         } catch {
             Output.fail(error)
         }
+    }
+
+    static func token(_ arguments: [String]) {
+        let parsed = CommandTable.parse("token", arguments)
+        let token = obtainToken(parsed, command: "token")
         if parsed.has("--json") {
             var bundle = token.json
             bundle["scope"] = .string(Scopes.joined(token.scopes))
