@@ -27,7 +27,7 @@ public enum CommandTable {
     ])
 
     /// `--timeout`, `token`'s and `exec`'s: only with `--wait`.
-    static func waitTimeout(_ help: [String]) -> Option { Option("--timeout", value: "S", help: help) }
+    static func waitTimeoutSeconds(_ help: [String]) -> Option { Option("--timeout", value: "S", help: help) }
     static func json(_ help: String) -> Option { Option("--json", help: [help]) }
     static let accountToken = Option("--account", value: "A", help: ["take the token of account A (a name or numeric id)"])
 
@@ -80,7 +80,7 @@ public enum CommandTable {
             ]),
             Option("--refresh", help: ["refresh the token now: the one held was refused"]),
             Option("--wait", help: ["ask for approval instead of failing when no token is held"]),
-            waitTimeout([
+            waitTimeoutSeconds([
                 "with --wait: give up after S seconds (\(NumberRange.waitSeconds.lowerBound) to \(NumberRange.waitSeconds.upperBound);"
                     + " exit 6);",
                 "without --wait it would do nothing, so it is refused",
@@ -91,7 +91,7 @@ public enum CommandTable {
             accountToken,
             Option("--scope", value: "S", repeats: true, help: ["a scope the token must cover; repeat for several"]),
             Option("--wait", help: ["ask for approval when no token is held (see token --help)"]),
-            waitTimeout(["with --wait: give up after S seconds"]),
+            waitTimeoutSeconds(["with --wait: give up after S seconds"]),
         ], alsoAccepting: [socket], requires: [("--timeout", "--wait")]),
         "login": CommandSpec([
             Option("--account", value: "NAME", help: ["the account to log in (default \"default\")"]),

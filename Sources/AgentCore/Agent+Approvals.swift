@@ -21,14 +21,14 @@ struct ApprovalWaiter {
 /// The approval flow: token requests a person approves by choosing an account.
 extension Agent {
     func handleRequestCreate(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
-        let created = try createTokenRequest(request.body, caller: connection.peer)
+        let created = try createApproval(request.body, caller: connection.peer)
         return .result(created.json(includingToken: false))
     }
 
     /// The reason a request is cancelled when its last holding wait is gone.
     static let waiterGoneReason = "waiter gone"
 
-    func createTokenRequest(_ body: JSONObject, caller peer: PeerCredentials) throws(AgentError) -> ApprovalRequest {
+    func createApproval(_ body: JSONObject, caller peer: PeerCredentials) throws(AgentError) -> ApprovalRequest {
         let scopes = try body.scopes() ?? []
         let clientName = try body.optionalString("client_name") ?? Caller.executableName(pid: peer.pid) ?? "unknown"
         let hostname = try body.optionalString("hostname") ?? Caller.hostname()
@@ -41,7 +41,7 @@ extension Agent {
         }
         let id: String
         do throws(Errno) {
-            id = RequestID.format(try RandomBytes.generate(RequestID.randomByteCount))
+            id = ApprovalID.format(try RandomBytes.generate(ApprovalID.randomByteCount))
         } catch {
             throw AgentError(.internal, "could not make a request id: \(error)")
         }
@@ -61,7 +61,7 @@ extension Agent {
         if case .name(let name) = preferred, let problem = AccountName.problem(with: name) {
             throw AgentError(.badRequest, "field \"account\": \(problem)")
         }
-        let created = try requests.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
+        let created = try approvals.create(id: id, clientName: clientName, hostname: hostname, scopes: scopes,
                                           preferredAccount: preferred, caller: caller,
                                           now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds())
         // A request relayed for another process (the HTTP bridge's clients poll without a
@@ -75,14 +75,14 @@ extension Agent {
 
     func approvalID(_ body: JSONObject) throws(AgentError) -> String {
         let id = try body.string("request_id")
-        guard RequestID.isValid(id) else { throw AgentError(.badRequest, "request_id \"\(id)\" is not a request id") }
-        guard requests[id] != nil else { throw AgentError(.notFound, "no token request \(id)") }
+        guard ApprovalID.isValid(id) else { throw AgentError(.badRequest, "request_id \"\(id)\" is not a request id") }
+        guard approvals[id] != nil else { throw AgentError(.notFound, "no token request \(id)") }
         return id
     }
 
     func handleRequestGet(_ request: Request) throws(AgentError) -> Reply {
         let id = try approvalID(request.body)
-        return .result(requests[id]?.json(includingToken: true) ?? [:])
+        return .result(approvals[id]?.json(includingToken: true) ?? [:])
     }
 
     /// A page of the live requests, oldest first; the cursor is the last one's sequence.
@@ -91,7 +91,7 @@ extension Agent {
         var page = Page(key: "requests", limit: limit)
         var last: UInt64?
         var more = false
-        for live in requests.live(after: after) {
+        for live in approvals.live(after: after) {
             guard page.add(live.json(includingToken: false)) else {
                 more = true
                 break
@@ -101,18 +101,19 @@ extension Agent {
         return .serialized(page.serialized(nextCursor: more ? last.map { String($0) } : nil))
     }
 
-    /// Blocks on the socket until the request ends or `timeout` seconds pass.
+    /// Blocks on the socket until the request ends or its `timeout` (seconds) passes.
     func handleRequestWait(_ request: Request, on connection: Connection) throws(AgentError) -> Reply {
         let id = try approvalID(request.body)
-        let timeout = try waitTimeout(request.body)
-        if let existing = requests[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
-        addApprovalWaiter(id, ApprovalWaiter(connectionID: connection.id, rpcID: request.id, kind: .request,
-                                           deadline: clock.monotonicMilliseconds() + timeout * 1000,
+        let timeoutSeconds = try waitTimeoutSeconds(request.body)
+        if let existing = approvals[id], existing.status.isTerminal { return .result(existing.json(includingToken: true)) }
+        addApprovalWaiter(id, ApprovalWaiter(connectionID: connection.id, rpcID: request.rpcID, kind: .request,
+                                           deadline: clock.monotonicMilliseconds().saturatingAdding(timeoutSeconds.saturatingMultiplied(by: 1000)),
                                            holds: socketApprovalCreators[id] == connection.peer.pid))
         return .deferred
     }
 
-    func waitTimeout(_ body: JSONObject) throws(AgentError) -> Int64 {
+    /// A wait's `timeout` field, in seconds, range-checked; the default when absent.
+    func waitTimeoutSeconds(_ body: JSONObject) throws(AgentError) -> Int64 {
         try body.optionalInt("timeout", in: NumberRange.waitSeconds, unit: "seconds") ?? Limits.defaultWaitSeconds
     }
 
@@ -129,60 +130,60 @@ extension Agent {
         }
         // Printed on the waiting client's terminal: no control characters.
         if let problem = FreeText.problem(with: reason, field: "reason") { throw AgentError(.badRequest, problem) }
-        let denied = try moveRequest(id, to: .denied) { $0.error = reason }
+        let denied = try moveApproval(id, to: .denied) { $0.error = reason }
         return .result(denied.json(includingToken: false))
     }
 
     func handleRequestCancel(_ request: Request) throws(AgentError) -> Reply {
         let id = try approvalID(request.body)
-        let cancelled = try moveRequest(id, to: .cancelled) { $0.error = "cancelled" }
+        let cancelled = try moveApproval(id, to: .cancelled) { $0.error = "cancelled" }
         return .result(cancelled.json(includingToken: false))
     }
 
     /// Moves a request and, when it ends, answers everyone waiting on it.
     @discardableResult
-    func moveRequest(_ id: String, to status: ApprovalStatus, _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
-        let previousState = requests[id]?.authorizationState
-        let moved = try requests.move(id, to: status, now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds(), update)
+    func moveApproval(_ id: String, to status: ApprovalStatus, _ update: (inout ApprovalRequest) -> Void = { _ in }) throws(AgentError) -> ApprovalRequest {
+        let previousState = approvals[id]?.authorizationState
+        let moved = try approvals.move(id, to: status, now: clock.unixSeconds(), monotonic: clock.monotonicMilliseconds(), update)
         if let previousState, previousState != moved.authorizationState { pendingLogins[previousState] = nil }
         Log.info("token request \(id) is \(status.rawValue)\(moved.error.map { ": \($0)" } ?? "")")
         if status.isTerminal {
             socketApprovalCreators[id] = nil
-            answerRequestWaiters(moved)
+            answerApprovalWaiters(moved)
         }
         return moved
     }
 
-    func answerRequestWaiters(_ request: ApprovalRequest) {
-        for waiter in approvalWaiters.removeValue(forKey: request.id) ?? [] {
+    func answerApprovalWaiters(_ approval: ApprovalRequest) {
+        for waiter in approvalWaiters.removeValue(forKey: approval.id) ?? [] {
             guard let connection = connections[waiter.connectionID] else { continue }
-            answerDeferred(connection, answer(for: waiter, request))
+            answerDeferred(connection, answer(for: waiter, approval))
         }
     }
 
     /// What a waiter gets when its request ends.
-    func answer(for waiter: ApprovalWaiter, _ request: ApprovalRequest) -> JSONValue {
+    func answer(for waiter: ApprovalWaiter, _ approval: ApprovalRequest) -> JSONValue {
         switch waiter.kind {
         case .request:
-            return Response.success(id: waiter.rpcID, request.json(includingToken: true))
+            return Response.success(rpcID: waiter.rpcID, approval.json(includingToken: true))
         case .token:
-            if request.status == .approved, let token = request.token {
-                return Response.success(id: waiter.rpcID, token.json)
+            if approval.status == .approved, let token = approval.token {
+                return Response.success(rpcID: waiter.rpcID, token.json)
             }
-            let reason = request.error.map { ": \($0)" } ?? ""
-            return Response.failure(id: waiter.rpcID, AgentError(request.status.failureCode, "token request \(request.id) \(request.status.rawValue)\(reason)"))
+            let reason = approval.error.map { ": \($0)" } ?? ""
+            return Response.failure(rpcID: waiter.rpcID, AgentError(approval.status.failureCode, "token request \(approval.id) \(approval.status.rawValue)\(reason)"))
         }
     }
 
     /// Waits that ran out answer `timeout`; a request whose last holding wait ran out is
     /// cancelled. Requests past their time expire; ended ones are dropped after their
     /// retention.
-    func sweepRequests(monotonic: Int64) {
-        for id in requests.sweep(now: clock.unixSeconds(), monotonic: monotonic) {
-            if let expired = requests[id] {
+    func sweepApprovals(monotonic: Int64) {
+        for id in approvals.sweep(now: clock.unixSeconds(), monotonic: monotonic) {
+            if let expired = approvals[id] {
                 Log.info("token request \(id) expired")
                 socketApprovalCreators[id] = nil
-                answerRequestWaiters(expired)
+                answerApprovalWaiters(expired)
             }
         }
         for (id, waiters) in approvalWaiters {
@@ -190,20 +191,20 @@ extension Agent {
             guard !due.isEmpty else { continue }
             approvalWaiters[id] = waiting.isEmpty ? nil : waiting
             let cancelling = due.contains(where: \.holds) && !waiting.contains(where: \.holds)
-                && requests[id].map { !$0.status.isTerminal } == true
+                && approvals[id].map { !$0.status.isTerminal } == true
             for waiter in due {
                 guard let connection = connections[waiter.connectionID] else { continue }
-                let status = requests[id]?.status.rawValue ?? "gone"
+                let status = approvals[id]?.status.rawValue ?? "gone"
                 let error = AgentError(.timeout, cancelling ? "token request \(id) was still \(status) when the wait ran out; it is cancelled"
                                                             : "token request \(id) is still \(status) after the wait")
-                answerDeferred(connection, Response.failure(id: waiter.rpcID, error))
+                answerDeferred(connection, Response.failure(rpcID: waiter.rpcID, error))
             }
             cancelIfUnheld(id, lost: due)
         }
     }
 
     /// A waiter hung up: a request whose last holding wait it was is cancelled.
-    func dropRequestWaiters(of connection: Connection) {
+    func dropApprovalWaiters(of connection: Connection) {
         for (id, waiters) in approvalWaiters where waiters.contains(where: { $0.connectionID == connection.id }) {
             let remaining = waiters.filter { $0.connectionID != connection.id }
             approvalWaiters[id] = remaining.isEmpty ? nil : remaining
@@ -216,20 +217,21 @@ extension Agent {
     /// approvers watching it hear why) rather than left for an approver to act on.
     func cancelIfUnheld(_ id: String, lost: [ApprovalWaiter]) {
         guard lost.contains(where: \.holds), !(approvalWaiters[id] ?? []).contains(where: \.holds),
-              let request = requests[id], !request.status.isTerminal else { return }
-        _ = try? moveRequest(id, to: .cancelled) { $0.error = Self.waiterGoneReason }
+              let request = approvals[id], !request.status.isTerminal else { return }
+        _ = try? moveApproval(id, to: .cancelled) { $0.error = Self.waiterGoneReason }
     }
 
     /// `token.get` with `wait`: when no valid token covers the scopes, a request is made and
     /// the answer comes when it ends.
-    /// - Parameter deadline: the client's own (`timeout_ms`), when earlier than `timeout`.
+    /// - Parameter deadline: the client's own (`timeout_ms`), monotonic milliseconds, when
+    ///   earlier than the wait's `timeout`.
     func waitForApproval(_ request: Request, scopes: [String], on connection: Connection, after failure: AgentError,
                          deadline: Int64? = nil) throws(AgentError) -> Reply {
         guard [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(failure.code) else { throw failure }
-        let timeout = try waitTimeout(request.body)
-        let created = try createTokenRequest(request.body, caller: connection.peer)
-        let waitEnds = clock.monotonicMilliseconds() + timeout * 1000
-        addApprovalWaiter(created.id, ApprovalWaiter(connectionID: connection.id, rpcID: request.id, kind: .token,
+        let timeoutSeconds = try waitTimeoutSeconds(request.body)
+        let created = try createApproval(request.body, caller: connection.peer)
+        let waitEnds = clock.monotonicMilliseconds().saturatingAdding(timeoutSeconds.saturatingMultiplied(by: 1000))
+        addApprovalWaiter(created.id, ApprovalWaiter(connectionID: connection.id, rpcID: request.rpcID, kind: .token,
                                                    deadline: min(waitEnds, deadline ?? waitEnds), holds: true))
         return .deferred
     }
@@ -245,14 +247,14 @@ extension Agent {
         let id = try approvalID(body)
         let reference = try body.account()
         let printURL = try body.optionalBool("print_url") ?? false
-        guard let tokenRequest = requests[id] else { throw AgentError(.notFound, "no token request \(id)") }
-        guard tokenRequest.status.canMove(to: .inProgress) else {
-            throw AgentError(.invalidStatus, "token request \(id) is \(tokenRequest.status.rawValue); an account can no longer be selected")
+        guard let approval = approvals[id] else { throw AgentError(.notFound, "no token request \(id)") }
+        guard approval.status.canMove(to: .inProgress) else {
+            throw AgentError(.invalidStatus, "token request \(id) is \(approval.status.rawValue); an account can no longer be selected")
         }
-        if let account = store.account(reference), Scopes.cover(account.scopes, tokenRequest.scopes) {
+        if let account = store.account(reference), Scopes.cover(account.scopes, approval.scopes) {
             let now = clock.unixSeconds()
             if let token = account.token, !tokenIsExpired(account, now: now) {
-                let approved = try moveRequest(id, to: .approved) {
+                let approved = try moveApproval(id, to: .approved) {
                     $0.accountID = account.id
                     $0.accountName = account.name
                     $0.token = self.accessToken(of: account, token)
@@ -260,7 +262,7 @@ extension Agent {
                 return .result(approved.json(includingToken: false))
             }
             if canRefresh(account) {
-                let moved = try moveRequest(id, to: .inProgress) {
+                let moved = try moveApproval(id, to: .inProgress) {
                     $0.accountID = account.id
                     $0.accountName = account.name
                 }
@@ -294,9 +296,9 @@ extension Agent {
         // With no redirect from the approver, the bridge's callback (its port, in the
         // provider's registered form: Claude's wants http://localhost:<port>/callback).
         let (redirectURI, _) = try redirect(for: provider, offered: given, fallback: configuration.callbackURL)
-        let scopes = Scopes.normalize(requests[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
+        let scopes = Scopes.normalize(approvals[id].map(\.scopes).map { $0.isEmpty ? provider.scopes : $0 } ?? provider.scopes)
         let (state, pkce) = try makeAuthorizationSecrets()
-        let moved = try moveRequest(id, to: .inProgress) {
+        let moved = try moveApproval(id, to: .inProgress) {
             $0.accountID = accountID
             $0.accountName = accountName
             $0.authorizationState = state
@@ -316,7 +318,7 @@ extension Agent {
         }
         let browser = ControlBrowserClient(baseURL: settings.controlBrowserURL, transport: transport)
         let connectionID = connection.id
-        let rpcID = request.id
+        let rpcID = request.rpcID
         worker.submit {
             .controlBrowserOpened(connectionID: connectionID, rpcID: rpcID, approvalID: id, state: state,
                                   Result { () throws(OAuthError) in try browser.openAuth(accountID: accountID, authorizeURL: url) })
@@ -330,16 +332,16 @@ extension Agent {
         case .success:
             // The state goes to the approver (same uid, over the socket) so a relaying
             // listener can tell our callback from others; the bridge does not pass it on.
-            var result = requests[id]?.json(includingToken: false) ?? [:]
+            var result = approvals[id]?.json(includingToken: false) ?? [:]
             result["state"] = .string(state)
             if let redirectURI = pendingLogins[state]?.redirectURI { result["redirect_uri"] = .string(redirectURI) }
-            answer = Response.success(id: rpcID, result)
+            answer = Response.success(rpcID: rpcID, result)
         case .failure(let error):
             // Only if this authorization is still the request's current one.
-            if requests[id]?.authorizationState == state {
-                _ = try? moveRequest(id, to: .error) { $0.error = "control browser: \(error.message)" }
+            if approvals[id]?.authorizationState == state {
+                _ = try? moveApproval(id, to: .error) { $0.error = "control browser: \(error.message)" }
             }
-            answer = Response.failure(id: rpcID, AgentError(.controlBrowserFailed, "the control browser could not open the authorization: \(error.message)"))
+            answer = Response.failure(rpcID: rpcID, AgentError(.controlBrowserFailed, "the control browser could not open the authorization: \(error.message)"))
         }
         if let connection = connections[connectionID] { answerDeferred(connection, answer) }
     }
@@ -347,18 +349,18 @@ extension Agent {
     /// A refresh that a selection waited on finished: approve or fail those requests.
     func finishRefreshApprovals(accountID: UInt32, failure: AgentError?) {
         for id in refreshApprovals.removeValue(forKey: accountID) ?? [] {
-            guard let request = requests[id], !request.status.isTerminal, request.accountID == accountID else { continue }
+            guard let request = approvals[id], !request.status.isTerminal, request.accountID == accountID else { continue }
             if failure == nil, let account = store.account(id: accountID), let token = account.token,
                !tokenIsExpired(account, now: clock.unixSeconds()) {
-                _ = try? moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
+                _ = try? moveApproval(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
             } else {
-                _ = try? moveRequest(id, to: .error) { $0.error = failure?.message ?? "the account's token could not be refreshed" }
+                _ = try? moveApproval(id, to: .error) { $0.error = failure?.message ?? "the account's token could not be refreshed" }
             }
         }
     }
 }
 
-extension RequestID {
+extension ApprovalID {
     /// The bytes of a UUID (RFC 4122 §4.1); a version 4 one keeps 122 of their bits random.
     static let randomByteCount = 16
 

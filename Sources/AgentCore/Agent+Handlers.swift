@@ -43,13 +43,13 @@ extension Agent {
             case .providerGet: reply = try handleProviderGet(request)
             }
         } catch {
-            connection.enqueue(Response.failure(id: request.id, error))
+            connection.enqueue(Response.failure(rpcID: request.rpcID, error))
             return
         }
         switch reply {
-        case .result(let result): connection.enqueue(Response.success(id: request.id, result))
-        case .serialized(let result): connection.enqueue(frame: Response.successFrame(id: request.id, serializedResult: result))
-        case .deferred: connection.awaitingRequestID = request.id
+        case .result(let result): connection.enqueue(Response.success(rpcID: request.rpcID, result))
+        case .serialized(let result): connection.enqueue(frame: Response.successFrame(rpcID: request.rpcID, serializedResult: result))
+        case .deferred: connection.awaitingRPCID = request.rpcID
         }
     }
 
@@ -127,13 +127,13 @@ extension Agent {
         let demand = TokenDemand(force: try request.body.optionalBool("refresh") ?? false,
                                  deadline: try tokenDeadline(request.body))
         // Checked even when a held token answers at once: a bad number is a bad request.
-        _ = try waitTimeout(request.body)
+        _ = try waitTimeoutSeconds(request.body)
         do throws(AgentError) {
             let account = try chooseAccount(try request.body.optionalAccount(), scopes: scopes)
             if wait, tokenIsExpired(account, now: clock.unixSeconds()), !canRefresh(account) {
                 throw unavailable(account)
             }
-            return try serveToken(of: account, scopes: scopes, rpcID: request.id, on: connection, demand: demand)
+            return try serveToken(of: account, scopes: scopes, rpcID: request.rpcID, on: connection, demand: demand)
         } catch where wait {
             return try waitForApproval(request, scopes: scopes, on: connection, after: error, deadline: demand.deadline)
         }
@@ -144,10 +144,12 @@ extension Agent {
     /// arrived, less a margin of a tenth of it (at most 500 ms), so the answer is on the
     /// wire before the client gives up. nil without `timeout_ms`.
     func tokenDeadline(_ body: JSONObject) throws(AgentError) -> Int64? {
-        guard let timeout = try body.optionalInt("timeout_ms", in: NumberRange.requestTimeoutMilliseconds, unit: "milliseconds") else {
+        guard let timeoutMilliseconds = try body.optionalInt("timeout_ms", in: NumberRange.requestTimeoutMilliseconds,
+                                                            unit: "milliseconds") else {
             return nil
         }
-        return clock.monotonicMilliseconds() + timeout - min(Limits.tokenDeadlineMarginMilliseconds, timeout / 10)
+        let margin = min(Limits.tokenDeadlineMarginMilliseconds, timeoutMilliseconds / 10)
+        return clock.monotonicMilliseconds().saturatingAdding(timeoutMilliseconds - margin)
     }
 
     func chooseAccount(_ reference: AccountReference?, scopes: [String]) throws(AgentError) -> Account {
@@ -266,12 +268,13 @@ extension Agent {
         if refreshWaiters[account.id] != nil { return .refreshing }
         guard account.token != nil else { return account.lastRefreshFailure?.code == .rotationLost ? .rotationLost : .loginRequired }
         // Capped so an account's summary stays a known size (see `Page`).
-        if let error = account.lastRefreshError { return .error(error.prefix(Self.maxStateReasonCharacters)) }
+        if let error = account.lastRefreshError { return .error(FreeText.prefix(error, maxBytes: Self.maxStateReasonBytes)) }
         return tokenIsExpired(account, now: now) && !canRefresh(account) ? .expired : .ok
     }
 
-    /// How much of a refresh failure's reason `state` repeats.
-    static let maxStateReasonCharacters = 256
+    /// How much of a refresh failure's reason `state` repeats, in bytes of UTF-8 (whole
+    /// characters): a count of characters would not bound the size.
+    static let maxStateReasonBytes = 256
 
     func handleAccountRemove(_ request: Request) throws(AgentError) -> Reply {
         try requireUnlocked()
@@ -307,7 +310,7 @@ extension Agent {
         }
         Log.info("failed unlock attempt from pid \(connection.peer.pid)")
         let delay = min(Limits.unlockFailureDelayMilliseconds.saturatingMultiplied(by: lock.failures), Limits.maxUnlockDelayMilliseconds)
-        let answer = Response.failure(id: request.id, AgentError(.denied, "wrong passphrase"))
+        let answer = Response.failure(rpcID: request.rpcID, AgentError(.denied, "wrong passphrase"))
         delayedAnswers.append(DelayedAnswer(connectionID: connection.id, due: clock.monotonicMilliseconds() + delay, response: answer))
         return .deferred
     }

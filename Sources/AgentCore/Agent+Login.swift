@@ -19,7 +19,7 @@ struct PendingLogin: Sendable {
     var approvalID: String?
     /// The `oauth.callback` waiting for the code exchange.
     var callbackConnectionID: UInt64 = 0
-    var callbackRequestID: Int64 = 0
+    var callbackRPCID: Int64 = 0
 }
 
 /// `login.start`, `oauth.callback`, `account.logout` and `account.import`.
@@ -78,7 +78,7 @@ extension Agent {
             Log.info("login for account \(login.account) refused by the provider: \(providerError)")
             let denied = providerError == "access_denied"
             if let id = login.approvalID {
-                _ = try? moveRequest(id, to: denied ? .denied : .error) { $0.error = "the provider answered \(providerError)\(description)" }
+                _ = try? moveApproval(id, to: denied ? .denied : .error) { $0.error = "the provider answered \(providerError)\(description)" }
             }
             throw AgentError(denied ? .denied : .loginFailed, "the provider answered \(providerError)\(description)")
         }
@@ -88,7 +88,7 @@ extension Agent {
         }
         pendingLogins[state] = nil
         login.callbackConnectionID = connection.id
-        login.callbackRequestID = request.id
+        login.callbackRPCID = request.rpcID
         let pending = login
         let clock = clock
         worker.submit {
@@ -120,20 +120,20 @@ extension Agent {
                 Log.info("logged in account \(account.name) (#\(account.id)), token \(token.fingerprint)")
                 if let stored = store.account(id: account.id) { warnOfRefreshExpiry(stored, now: now) }
                 if let id = login.approvalID {
-                    let approved = try moveRequest(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
-                    answer = Response.success(id: login.callbackRequestID, approved.json(includingToken: false))
+                    let approved = try moveApproval(id, to: .approved) { $0.token = self.accessToken(of: account, token) }
+                    answer = Response.success(rpcID: login.callbackRPCID, approved.json(includingToken: false))
                 } else {
-                    answer = Response.success(id: login.callbackRequestID, summary(of: account, now: now).json)
+                    answer = Response.success(rpcID: login.callbackRPCID, summary(of: account, now: now).json)
                 }
             } catch {
-                answer = Response.failure(id: login.callbackRequestID, error)
+                answer = Response.failure(rpcID: login.callbackRPCID, error)
             }
         case .failure(let error):
             Log.info("login for account \(login.account) failed: \(error.message)")
             if let id = login.approvalID {
-                _ = try? moveRequest(id, to: .error) { $0.error = "exchanging the code failed: \(error.message)" }
+                _ = try? moveApproval(id, to: .error) { $0.error = "exchanging the code failed: \(error.message)" }
             }
-            answer = Response.failure(id: login.callbackRequestID, AgentError(.loginFailed, "exchanging the code failed: \(error.message)"))
+            answer = Response.failure(rpcID: login.callbackRPCID, AgentError(.loginFailed, "exchanging the code failed: \(error.message)"))
         }
         if let connection = connections[login.callbackConnectionID] { answerDeferred(connection, answer) }
     }
@@ -156,7 +156,7 @@ extension Agent {
         pendingLogins = pendingLogins.filter { state, login in
             guard login.expiresAt > now else { return false }
             guard let id = login.approvalID else { return true }
-            return requests[id]?.authorizationState == state
+            return approvals[id]?.authorizationState == state
         }
     }
 
@@ -172,7 +172,7 @@ extension Agent {
         if let waiters = refreshWaiters.removeValue(forKey: account.id) {
             for waiter in waiters {
                 guard let waiting = connections[waiter.connectionID] else { continue }
-                answerDeferred(waiting, Response.failure(id: waiter.rpcID, AgentError(.notFound, "account \(account.name) was logged out")))
+                answerDeferred(waiting, Response.failure(rpcID: waiter.rpcID, AgentError(.notFound, "account \(account.name) was logged out")))
             }
         }
         var persistError: String?
@@ -196,7 +196,7 @@ extension Agent {
             return .result(result)
         }
         let connectionID = connection.id
-        let rpcID = request.id
+        let rpcID = request.rpcID
         let name = account.name
         let id = account.id
         worker.submit {
@@ -217,7 +217,7 @@ extension Agent {
             answer["revoked"] = false
             answer["revocation"] = .string("failed: \(error.message)")
         }
-        if let connection = connections[connectionID] { answerDeferred(connection, Response.success(id: rpcID, answer)) }
+        if let connection = connections[connectionID] { answerDeferred(connection, Response.success(rpcID: rpcID, answer)) }
     }
 
     /// Imports a credentials file (Claude Code's or the seed CLI's dialect); with `persist`

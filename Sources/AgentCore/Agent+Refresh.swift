@@ -189,17 +189,17 @@ extension Agent {
     /// What a waiter gets once the refresh it waited for is over: `fresh`, the token that
     /// refresh produced, whatever its remaining life; else the account's token if usable.
     func tokenAnswer(accountID: UInt32, waiter: TokenWaiter, failure: AgentError?, fresh: HeldToken? = nil) -> JSONValue {
-        if let failure { return Response.failure(id: waiter.rpcID, failure) }
+        if let failure { return Response.failure(rpcID: waiter.rpcID, failure) }
         guard let account = store.account(id: accountID) else {
-            return Response.failure(id: waiter.rpcID, AgentError(.notFound, "account #\(accountID) was removed"))
+            return Response.failure(rpcID: waiter.rpcID, AgentError(.notFound, "account #\(accountID) was removed"))
         }
         guard let token = fresh ?? account.token, fresh != nil || !tokenIsExpired(account, now: clock.unixSeconds()) else {
-            return Response.failure(id: waiter.rpcID, unavailable(account))
+            return Response.failure(rpcID: waiter.rpcID, unavailable(account))
         }
         guard Scopes.cover(token.scopes, waiter.scopes) else {
-            return Response.failure(id: waiter.rpcID, AgentError(.noToken, "account \(account.name) now holds scopes [\(Scopes.joined(token.scopes))], which do not cover [\(Scopes.joined(waiter.scopes))]"))
+            return Response.failure(rpcID: waiter.rpcID, AgentError(.noToken, "account \(account.name) now holds scopes [\(Scopes.joined(token.scopes))], which do not cover [\(Scopes.joined(waiter.scopes))]"))
         }
-        return Response.success(id: waiter.rpcID, accessToken(of: account, token).json)
+        return Response.success(rpcID: waiter.rpcID, accessToken(of: account, token).json)
     }
 
     /// Adds a client to those waiting for the account's refresh, noting its deadline.
@@ -223,7 +223,7 @@ extension Agent {
                 let error = AgentError(.timeout, "refreshing account \(name) did not finish before the client's deadline "
                                        + "(timeout_ms): the provider has not answered yet. The refresh goes on; "
                                        + "the next request gets its result")
-                answerDeferred(connection, Response.failure(id: waiter.rpcID, error))
+                answerDeferred(connection, Response.failure(rpcID: waiter.rpcID, error))
             }
         }
     }

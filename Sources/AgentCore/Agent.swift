@@ -40,7 +40,7 @@ public final class Agent {
     /// Logins and authorizations started, by their state.
     var pendingLogins: [String: PendingLogin] = [:]
     /// Token requests waiting for approval, and who waits on them.
-    var requests = ApprovalBook()
+    var approvals = ApprovalBook()
     var approvalWaiters: [String: [ApprovalWaiter]] = [:]
     /// Live requests created over the socket (not relayed for an HTTP client), by the pid
     /// of the process that made them: its waits hold the request (see `ApprovalWaiter.holds`).
@@ -229,7 +229,7 @@ public final class Agent {
     func pollTimeout(now: Int64) -> Int64 {
         var deadline = min(now + Limits.maxPollMilliseconds, nextIdleCheck)
         for answer in delayedAnswers { deadline = min(deadline, answer.due) }
-        if let next = requests.nextDeadline { deadline = min(deadline, next) }
+        if let next = approvals.nextDeadline { deadline = min(deadline, next) }
         for waiters in approvalWaiters.values { for waiter in waiters { deadline = min(deadline, waiter.deadline) } }
         if let next = nextRefreshWaiterDeadline { deadline = min(deadline, next) }
         if let next = nextSocketCheck { deadline = min(deadline, next) }
@@ -251,7 +251,7 @@ public final class Agent {
             refreshAheadIfDue(now: wallClock)
             nextRefreshAheadCheck = now + Limits.refreshAheadCheckMilliseconds
         }
-        sweepRequests(monotonic: now)
+        sweepApprovals(monotonic: now)
         expireRefreshWaiters(monotonic: now)
         checkSocket(monotonic: now)
         if !delayedAnswers.isEmpty {
@@ -269,7 +269,7 @@ public final class Agent {
     /// (at most a poll's length away, for connections that were busy and are not now).
     private func closeIdleConnections(now: Int64) {
         var next = now + Limits.maxPollMilliseconds
-        for connection in connections.values where connection.awaitingRequestID == nil {
+        for connection in connections.values where connection.awaitingRPCID == nil {
             let due = connection.lastActivity + configuration.idleTimeoutMilliseconds
             if due <= now {
                 Log.info("closing idle connection from pid \(connection.peer.pid)")
@@ -313,7 +313,7 @@ public final class Agent {
         }
         if configuration.refusesForwarded, let forwarder = Forwarding.forwarder(pid: peer.pid) {
             Log.info("refused a connection through \(forwarder.description) (pid \(peer.pid)): --no-forward")
-            let answer = Frame.encode(Response.failure(id: 0, AgentError(
+            let answer = Frame.encode(Response.failure(rpcID: 0, AgentError(
                 .denied, "this agent refuses connections forwarded through \(forwarder.via) (started with --no-forward)")))
             _ = try? fd.send(answer, from: 0)
             fd.close()
@@ -321,7 +321,7 @@ public final class Agent {
         }
         guard connections.count < connectionCap else {
             Log.info("refused a connection from pid \(peer.pid): \(connectionCap) connections open")
-            let answer = Frame.encode(Response.failure(id: 0, AgentError(.busy, "the agent has \(connectionCap) connections open; try again")))
+            let answer = Frame.encode(Response.failure(rpcID: 0, AgentError(.busy, "the agent has \(connectionCap) connections open; try again")))
             _ = try? fd.send(answer, from: 0)
             fd.close()
             return
@@ -399,7 +399,7 @@ public final class Agent {
             }
             switch Request.decode(payload) {
             case .failure(let failure):
-                connection.enqueue(Response.failure(id: failure.id, failure.error))
+                connection.enqueue(Response.failure(rpcID: failure.rpcID, failure.error))
             case .success(let request):
                 dispatch(request, on: connection)
             }
@@ -416,7 +416,7 @@ public final class Agent {
     /// Delivers the answer a connection was waiting for, then serves the requests it
     /// pipelined behind it.
     func answerDeferred(_ connection: Connection, _ response: JSONValue) {
-        connection.awaitingRequestID = nil
+        connection.awaitingRPCID = nil
         connection.lastActivity = clock.monotonicMilliseconds()
         connection.enqueue(response)
         processBufferedRequests(connection)
@@ -457,6 +457,6 @@ public final class Agent {
     /// Work tied to a connection (waiters) when it goes away.
     func connectionClosed(_ connection: Connection) {
         dropWaiters(of: connection)
-        dropRequestWaiters(of: connection)
+        dropApprovalWaiters(of: connection)
     }
 }

@@ -73,14 +73,16 @@ public struct ApprovalRequest: Sendable {
             "caller": caller?.json ?? .null,
             "created_at": .string(RFC3339.format(createdAt)),
             "updated_at": .string(RFC3339.format(updatedAt)),
-            "error": error.map { JSONValue.string(String($0.prefix(Self.maxErrorCharacters))) } ?? .null,
+            "error": error.map { JSONValue.string(FreeText.prefix($0, maxBytes: Self.maxErrorBytes)) } ?? .null,
             "token": includingToken ? (token.map { .object(tokenJSON($0)) } ?? .null) : .null,
         ]
     }
 
-    /// How much of the reason a request ended for its object repeats, so that an entry
-    /// of `request.list` stays a known size (see `Page`).
-    static let maxErrorCharacters = 1024
+    /// How much of the reason a request ended for its object repeats, in bytes of UTF-8
+    /// (whole characters), so that an entry of `request.list` stays a known size (see
+    /// `Page`): a count of characters would not bound it, a character being any number of
+    /// bytes.
+    static let maxErrorBytes = 1024
 
     private func tokenJSON(_ token: AccessToken) -> JSONObject {
         var json = token.json

@@ -10,11 +10,11 @@ final class Connection {
     let id: UInt64
     let fd: FileDescriptor
     let peer: PeerCredentials
-    var decoder = FrameDecoder(maxLength: Limits.maxFrameBytes)
+    var decoder = FrameDecoder(maxPayloadBytes: Limits.maxFrameBytes)
     var output = OutputBuffer()
     var lastActivity: Int64
-    /// The id of the request whose answer is pending, if any.
-    var awaitingRequestID: Int64?
+    /// The RPC id of the request whose answer is pending, if any.
+    var awaitingRPCID: Int64?
     /// Set when the connection should close once its output is flushed.
     var closeAfterFlush = false
     /// The bytes of this connection counted in the agent's buffered total (see
@@ -42,7 +42,7 @@ final class Connection {
     /// client leaves a lot of our output unread (so a client that never reads cannot make
     /// us buffer without bound).
     var wantsInput: Bool {
-        awaitingRequestID == nil && !closeAfterFlush && pendingOutput < Limits.maxPendingOutputBytes
+        awaitingRPCID == nil && !closeAfterFlush && pendingOutput < Limits.maxPendingOutputBytes
     }
 
     func enqueue(_ response: JSONValue) {

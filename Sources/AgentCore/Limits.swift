@@ -4,7 +4,7 @@ import AgentProtocol
 /// The agent's limits, in one place, as ssh-agent keeps them at the top of ssh-agent.c.
 public enum Limits {
     /// Longest frame accepted or sent (AGENT_MAX_LEN in ssh-agent).
-    public static let maxFrameBytes = Frame.maxLength
+    public static let maxFrameBytes = Frame.maxPayloadBytes
     /// Open client connections; one more is answered `busy` and closed. High enough for a
     /// thousand tools asking at once (the agent raises its descriptor limit to match).
     public static let maxConnections = 4096
@@ -75,8 +75,8 @@ public enum Limits {
     /// `claude-agent requests` and the approval page.
     public static let maxClientNameBytes = 256
     /// The longest `reason` a `request.deny` may give, in bytes: no more than a request's
-    /// `error` repeats (`ApprovalRequest.maxErrorCharacters`), so the reason is shown whole.
-    public static let maxDenyReasonBytes = ApprovalRequest.maxErrorCharacters
+    /// `error` repeats (`ApprovalRequest.maxErrorBytes`), so the reason is shown whole.
+    public static let maxDenyReasonBytes = ApprovalRequest.maxErrorBytes
     /// The most bytes read of a caller's `/proc/<pid>/cmdline` or `/proc/<pid>/status`:
     /// `status` is a few KiB; a longer command line is not read at all (the request shows
     /// none), so a caller cannot make the agent read megabytes per request.

@@ -64,12 +64,12 @@ public enum ServiceManager {
     /// service manager's socket: a path, or an abstract name when it starts with `@`
     /// (sd_notify(3)). The corresponding C functions are `socket` and `sendto`.
     /// - Throws: `Errno` when the socket cannot be made or the datagram is not taken
-    ///   (`ENAMETOOLONG` for a path past `UnixSocket.maxPathLength` bytes, a `sun_path`'s
+    ///   (`ENAMETOOLONG` for a path past `UnixSocket.maxPathBytes` bytes, a `sun_path`'s
     ///   room; `ECONNREFUSED` when no one listens).
     public static func notify(_ state: String, socketPath: String) throws(Errno) {
         var name = Array(socketPath.utf8)
-        guard !name.isEmpty, name.count <= UnixSocket.maxPathLength else {
-            throw Errno(ENAMETOOLONG, operation: "NOTIFY_SOCKET (\(name.count) bytes, at most \(UnixSocket.maxPathLength))")
+        guard !name.isEmpty, name.count <= UnixSocket.maxPathBytes else {
+            throw Errno(ENAMETOOLONG, operation: "NOTIFY_SOCKET (\(name.count) bytes, at most \(UnixSocket.maxPathBytes))")
         }
         let abstract = name[0] == UInt8(ascii: "@")
         if abstract { name[0] = 0 }

@@ -12,15 +12,15 @@ public struct PeerCredentials: Equatable, Sendable {
 /// Unix-domain stream sockets: the agent's listener and its clients.
 public enum UnixSocket {
     /// `sun_path` holds 108 bytes including the terminating NUL.
-    public static let maxPathLength = 107
+    public static let maxPathBytes = 107
 
     /// Builds a `sockaddr_un`, refusing paths that would be truncated.
     static func withAddress<T>(
         _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(Errno) -> T
     ) throws(Errno) -> T {
         let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count <= maxPathLength else {
-            throw Errno(ENAMETOOLONG, operation: "socket path (\(bytes.count) bytes, at most \(maxPathLength))")
+        guard !bytes.isEmpty, bytes.count <= maxPathBytes else {
+            throw Errno(ENAMETOOLONG, operation: "socket path (\(bytes.count) bytes, at most \(maxPathBytes))")
         }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -51,7 +51,7 @@ public enum UnixSocket {
     /// staging name would not fit `sun_path`, it binds `path` directly.
     public static func listen(path: String, backlog: Int32 = POSIXLimits.listenBacklog) throws(Errno) -> FileDescriptor {
         let staging = path + ".\(getpid()).new"
-        let direct = staging.utf8.count > maxPathLength
+        let direct = staging.utf8.count > maxPathBytes
         let bound = direct ? path : staging
         let fd = try makeSocket(nonBlocking: true)
         do throws(Errno) {

@@ -57,14 +57,14 @@ extension JSONObject {
 
 /// Rules for account names: short, printable, unambiguous in shells and logs.
 public enum AccountName {
-    public static let maxLength = 64
+    public static let maxBytes = 64
     /// The account a login, a logout or an import names when it is given none.
     public static let defaultName = "default"
 
     /// Returns why `name` is not acceptable, or nil when it is.
     public static func problem(with name: String) -> String? {
         if name.isEmpty { return "an account name must not be empty" }
-        if name.utf8.count > maxLength { return "an account name must be at most \(maxLength) bytes" }
+        if name.utf8.count > maxBytes { return "an account name must be at most \(maxBytes) bytes" }
         if name.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             return "an account name must not be all digits (digits name an account id)"
         }

@@ -18,7 +18,7 @@ public struct AccountProfile: Equatable, Sendable {
     }
 
     /// The longest display fact kept, in bytes; longer ones are dropped, not cut.
-    public static let maxFieldLength = 256
+    public static let maxFieldBytes = 256
 
     public var isEmpty: Bool { email == nil && accountUUID == nil && organizationName == nil && organizationUUID == nil }
 
@@ -27,7 +27,7 @@ public struct AccountProfile: Equatable, Sendable {
     /// display facts, and a provider's oddity here must not fail a login.
     public init(tokenResponse object: JSONObject) {
         func text(_ value: JSONValue?) -> String? {
-            guard let string = value?.stringValue, !string.isEmpty, string.utf8.count <= Self.maxFieldLength,
+            guard let string = value?.stringValue, !string.isEmpty, string.utf8.count <= Self.maxFieldBytes,
                   string.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
             else { return nil }
             return string

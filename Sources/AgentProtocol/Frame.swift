@@ -7,23 +7,23 @@
 public enum Frame {
     /// The largest payload accepted, as ssh-agent's `AGENT_MAX_LEN`: ample for token
     /// messages, small enough that a hostile peer cannot make us buffer much.
-    public static let maxLength = 256 * 1024
+    public static let maxPayloadBytes = 256 * 1024
 
     /// Size of the length prefix.
-    public static let headerLength = 4
+    public static let headerBytes = 4
 
     /// Header plus the compact JSON serialization of `value`.
     public static func encode(_ value: JSONValue) -> [UInt8] {
         encode(payload: value.serialized())
     }
 
-    /// Header plus `payload`. The length is not checked against `maxLength` here; the
+    /// Header plus `payload`. The length is not checked against `maxPayloadBytes` here; the
     /// receiving decoder enforces its own limit.
     public static func encode(payload: [UInt8]) -> [UInt8] {
         precondition(payload.count <= Int(UInt32.max), "frame payload cannot exceed 4 GiB")
         let length = UInt32(truncatingIfNeeded: payload.count)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(headerLength + payload.count)
+        bytes.reserveCapacity(headerBytes + payload.count)
         bytes.append(UInt8(truncatingIfNeeded: length >> 24))
         bytes.append(UInt8(truncatingIfNeeded: length >> 16))
         bytes.append(UInt8(truncatingIfNeeded: length >> 8))

@@ -5,21 +5,21 @@
 /// are skipped with a read index and only compacted away once they are at least half
 /// the buffer, so each byte is copied O(1) times on average rather than once per frame.
 ///
-/// A header announcing length 0 or more than `maxLength` makes `next()` throw as soon
+/// A header announcing length 0 or more than `maxPayloadBytes` makes `next()` throw as soon
 /// as the four header bytes are in, before any body is buffered; the error then repeats
 /// on every call, as the stream cannot be resynchronised.
 public struct FrameDecoder: Sendable {
-    private let maxLength: Int
+    private let maxPayloadBytes: Int
     private var buffer: [UInt8] = []
     /// Start of the unconsumed bytes in `buffer`.
     private var readIndex = 0
 
     /// The most capacity an emptied buffer keeps for the next frames, in bytes: room for
     /// the usual request, not for the largest.
-    public static let retainedCapacity = 4 * 1024
+    public static let retainedCapacityBytes = 4 * 1024
 
-    public init(maxLength: Int = Frame.maxLength) {
-        self.maxLength = maxLength
+    public init(maxPayloadBytes: Int = Frame.maxPayloadBytes) {
+        self.maxPayloadBytes = maxPayloadBytes
     }
 
     /// Adds bytes received from the peer.
@@ -42,7 +42,7 @@ public struct FrameDecoder: Sendable {
     /// The next complete payload, or nil if more bytes are needed.
     public mutating func next() throws(FrameError) -> [UInt8]? {
         guard let length = try announcedLength() else { return nil }
-        let bodyStart = readIndex + Frame.headerLength
+        let bodyStart = readIndex + Frame.headerBytes
         let bodyEnd = bodyStart + length
         guard bodyEnd <= buffer.count else { return nil }
         let payload = Array(buffer[bodyStart..<bodyEnd])
@@ -51,7 +51,7 @@ public struct FrameDecoder: Sendable {
             // Everything consumed: reset for free instead of copying later, keeping room
             // for small frames but not the memory a big one took: an idle connection
             // should cost little however large its last frame was.
-            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacityBytes)
             readIndex = 0
         }
         return payload
@@ -62,8 +62,8 @@ public struct FrameDecoder: Sendable {
     public var hasPartialFrame: Bool {
         let available = bufferedByteCount
         guard available > 0 else { return false }
-        guard available >= Frame.headerLength else { return true }
-        return available < Frame.headerLength + Int(headerValue())
+        guard available >= Frame.headerBytes else { return true }
+        return available < Frame.headerBytes + Int(headerValue())
     }
 
     /// The bytes the buffer has allocated (at least `bufferedByteCount`): what it costs in
@@ -79,10 +79,10 @@ public struct FrameDecoder: Sendable {
 
     /// The payload length in the header at `readIndex`, nil if the header is incomplete.
     private func announcedLength() throws(FrameError) -> Int? {
-        guard bufferedByteCount >= Frame.headerLength else { return nil }
+        guard bufferedByteCount >= Frame.headerBytes else { return nil }
         let length = headerValue()
         if length == 0 { throw .zeroLength }
-        if UInt64(length) > UInt64(maxLength) { throw .tooLong(length) }
+        if UInt64(length) > UInt64(maxPayloadBytes) { throw .tooLong(length) }
         return Int(length)
     }
 

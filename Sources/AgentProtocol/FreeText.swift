@@ -33,4 +33,19 @@ public enum FreeText {
         }
         return out
     }
+
+    /// The longest prefix of `text` that is whole characters and at most `maxBytes` bytes
+    /// of UTF-8: a cap on size (a character may be many bytes) that cuts no character.
+    public static func prefix(_ text: String, maxBytes: Int) -> String {
+        guard text.utf8.count > maxBytes else { return text }
+        var end = text.startIndex
+        var bytes = 0
+        for index in text.indices {
+            let next = text.index(after: index)
+            bytes += text.utf8.distance(from: index, to: next)
+            guard bytes <= maxBytes else { break }
+            end = next
+        }
+        return String(text[..<end])
+    }
 }

@@ -87,7 +87,7 @@ public struct TokenBundle: Equatable, Sendable {
 
     /// The longest access or refresh token accepted, in bytes. Tokens are a few hundred
     /// bytes (JWTs a few KiB); the cap keeps every answer that carries one well inside a
-    /// frame (`Frame.maxLength`).
+    /// frame (`Frame.maxPayloadBytes`).
     public static let maxTokenBytes = 16 * 1024
 
     /// Reads `access_token`, optional `refresh_token`, `expires_at` (RFC 3339, within

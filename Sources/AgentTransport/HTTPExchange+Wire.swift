@@ -38,7 +38,7 @@ public struct HTTPWireError: Error, Equatable, Sendable, CustomStringConvertible
 extension HTTPExchange {
     /// The most bytes either side accepts as one message: a maximal body in base64 plus
     /// room for the URL and headers.
-    public static let maximumWireLength = maximumBodyLength / 3 * 4 + 64 * 1024
+    public static let maximumWireBytes = maximumBodyBytes / 3 * 4 + 64 * 1024
     /// The request as the helper reads it.
     public func wireEncoded() -> [UInt8] {
         JSONValue.object([
@@ -109,7 +109,7 @@ extension HTTPOutcome {
 }
 
 private func wireObject(_ bytes: [UInt8], _ what: String) throws(HTTPWireError) -> JSONObject {
-    guard bytes.count <= HTTPExchange.maximumWireLength else { throw HTTPWireError("the \(what) is too long") }
+    guard bytes.count <= HTTPExchange.maximumWireBytes else { throw HTTPWireError("the \(what) is too long") }
     let document: JSONValue
     do throws(JSONError) {
         document = try JSONValue.parse(bytes)
@@ -124,6 +124,6 @@ private func wireBody(_ object: JSONObject, _ what: String) throws(HTTPWireError
     guard let text = object["body"]?.stringValue, let body = Base64.decode(text) else {
         throw HTTPWireError("the \(what)'s body is not base64")
     }
-    guard body.count <= HTTPExchange.maximumBodyLength else { throw HTTPWireError("the \(what)'s body is too long") }
+    guard body.count <= HTTPExchange.maximumBodyBytes else { throw HTTPWireError("the \(what)'s body is too long") }
     return body
 }

@@ -38,7 +38,7 @@ public struct HTTPExchange: Equatable, Sendable {
 
     /// The largest body either way. Token endpoint answers are a few hundred bytes; a
     /// megabyte is an endpoint gone wrong, and refusing it bounds what the agent holds.
-    public static let maximumBodyLength = 1 << 20
+    public static let maximumBodyBytes = 1 << 20
 
     /// The longest time-out one exchange may have, in milliseconds: an hour, far beyond
     /// any token endpoint's answer, and short enough that every sum on it fits anywhere.

@@ -42,7 +42,7 @@ public struct HelperTransport: HTTPTransport {
         do throws(Errno) {
             result = try HelperProcess.run(helper, input: request,
                                            timeoutMilliseconds: timeout + Self.graceMilliseconds,
-                                           outputLimit: HTTPExchange.maximumWireLength)
+                                           outputLimit: HTTPExchange.maximumWireBytes)
         } catch {
             return .transportFailed("cannot run \(Self.executableName): \(error)")
         }
@@ -52,7 +52,7 @@ public struct HelperTransport: HTTPTransport {
         case .deadline?:
             return .failed(HTTPOutcome.timedOut(afterMilliseconds: timeout))
         case .outputLimit?:
-            return .transportFailed("\(Self.executableName) failed: its answer is over \(HTTPExchange.maximumWireLength) bytes")
+            return .transportFailed("\(Self.executableName) failed: its answer is over \(HTTPExchange.maximumWireBytes) bytes")
         case nil:
             break
         }

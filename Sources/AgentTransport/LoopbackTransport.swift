@@ -126,7 +126,7 @@ enum LoopbackHTTP {
     static var answerLimits: HTTPLimits {
         var limits = HTTPLimits()
         limits.maxHeadBytes = maximumAnswerHeadBytes
-        limits.maxBodyBytes = HTTPExchange.maximumBodyLength
+        limits.maxBodyBytes = HTTPExchange.maximumBodyBytes
         return limits
     }
 

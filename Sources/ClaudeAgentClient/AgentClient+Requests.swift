@@ -65,16 +65,19 @@ extension AgentClient {
     /// token request and answers when a person approves (the token) or it ends otherwise
     /// (`denied`, `cancelled`, `timeout`, `request_failed`).
     ///
+    /// `timeoutSeconds` is the wait the agent gives the request (the wire's `timeout`);
+    /// the call itself waits `waitAnswerGraceMilliseconds` longer for the answer.
+    ///
     /// - Throws: as `token(scopes:account:refresh:)`, and with `wait`, `denied`, `cancelled`,
     ///   `timeout` or `request_failed` as the request ends.
-    public func token(scopes: [String], account: AccountReference?, wait: Bool, timeout: Int64 = NumberRange.defaultWaitSeconds,
+    public func token(scopes: [String], account: AccountReference?, wait: Bool, timeoutSeconds: Int64 = NumberRange.defaultWaitSeconds,
                       clientName: String? = nil) throws(AgentClientError) -> AccessToken {
         guard wait else { return try token(scopes: scopes, account: account) }
-        var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string)), "wait": true, "timeout": .int(timeout)]
+        var fields: JSONObject = ["scopes": .array(scopes.map(JSONValue.string)), "wait": true, "timeout": .int(timeoutSeconds)]
         if let account { fields["account"] = account.json }
         if let clientName { fields["client_name"] = .string(clientName) }
         let saved = timeoutMilliseconds
-        timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
+        timeoutMilliseconds = Self.answerWaitMilliseconds(forWaitSeconds: timeoutSeconds)
         defer { timeoutMilliseconds = saved }
         let result = try call(.tokenGet, fields)
         return try decode { () throws(AgentError) in try AccessToken(json: result) }
@@ -115,15 +118,15 @@ extension AgentClient {
         }
     }
 
-    /// `request.wait`: blocks until the request ends or `timeout` seconds pass; calls
-    /// `tick` about once a second meanwhile (for a progress line).
+    /// `request.wait`: blocks until the request ends or `timeoutSeconds` pass (the wire's
+    /// `timeout`); calls `tick` about once a second meanwhile (for a progress line).
     ///
     /// - Throws: `not_found` for an unknown request.
-    public func waitForRequest(_ id: String, timeout: Int64, tick: () -> Void = {}) throws(AgentClientError) -> ApprovalRequestInfo {
+    public func waitForRequest(_ id: String, timeoutSeconds: Int64, tick: () -> Void = {}) throws(AgentClientError) -> ApprovalRequestInfo {
         let saved = timeoutMilliseconds
-        timeoutMilliseconds = Self.milliseconds(waitingSeconds: timeout)
+        timeoutMilliseconds = Self.answerWaitMilliseconds(forWaitSeconds: timeoutSeconds)
         defer { timeoutMilliseconds = saved }
-        let result = try call(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)], tick: tick)
+        let result = try call(.requestWait, ["request_id": .string(id), "timeout": .int(timeoutSeconds)], tick: tick)
         return try requestInfo(result)
     }
 
@@ -162,12 +165,13 @@ extension AgentClient {
     /// How much longer than a wait it asked for (`request.wait`, `token.get` with `wait`)
     /// a client waits for the answer, which the agent gives by its own deadline; this only
     /// guards against an agent that never does.
-    public static let waitAnswerGraceSeconds: Int64 = 10
+    public static let waitAnswerGraceMilliseconds: Int64 = 10_000
 
-    /// How long to wait for the answer to a wait of `seconds`: `waitAnswerGraceSeconds`
-    /// more, in milliseconds, saturating rather than trapping on a huge `seconds`.
-    public static func milliseconds(waitingSeconds seconds: Int64) -> Int64 {
-        seconds.saturatingAdding(waitAnswerGraceSeconds).saturatingMultiplied(by: 1000)
+    /// How long, in milliseconds, to wait for the answer to a wait of `seconds`:
+    /// `waitAnswerGraceMilliseconds` more, saturating rather than trapping on a huge
+    /// `seconds`.
+    public static func answerWaitMilliseconds(forWaitSeconds seconds: Int64) -> Int64 {
+        seconds.saturatingMultiplied(by: 1000).saturatingAdding(waitAnswerGraceMilliseconds)
     }
 
     private func requestInfo(_ result: JSONObject) throws(AgentClientError) -> ApprovalRequestInfo {

@@ -22,7 +22,7 @@ public final class AgentClient {
     public var timeoutMilliseconds: Int64
     private var fd: FileDescriptor?
     private var decoder = FrameDecoder()
-    private var nextID: Int64 = 1
+    private var nextRPCID: Int64 = 1
 
     /// How long a call waits for the agent's answer unless told otherwise.
     public static let defaultTimeoutMilliseconds: Int64 = 30_000
@@ -115,17 +115,18 @@ public final class AgentClient {
     /// attempts with their grace and backoff (see `leastWaitMilliseconds(for:)`).
     public static let revocationWaitMilliseconds: Int64 = 100_000
 
-    /// `account.add`: hands a token bundle to the agent under `name`.
+    /// `account.add`: hands a token bundle to the agent under `name`; with
+    /// `lifetimeSeconds`, the agent forgets it that long after (ssh-add's `-t`).
     ///
     /// - Throws: `locked` while the agent is locked; `bad_request` for a bad name, token
     ///   or time, or when the agent holds its most accounts.
     @discardableResult
     public func addAccount(_ name: String, token: TokenBundle, accountID: UInt32? = nil,
-                           lifetime: Int64? = nil) throws(AgentClientError) -> AccountSummary {
+                           lifetimeSeconds: Int64? = nil) throws(AgentClientError) -> AccountSummary {
         var fields = token.json
         fields["account"] = .string(name)
         if let accountID { fields["account_id"] = .int(Int64(accountID)) }
-        if let lifetime { fields["lifetime"] = .int(lifetime) }
+        if let lifetimeSeconds { fields["lifetime"] = .int(lifetimeSeconds) }
         let result = try call(.accountAdd, fields)
         return try decoding { () throws(AgentError) in try AccountSummary(json: result) }
     }
@@ -193,25 +194,25 @@ public final class AgentClient {
     ///   (`agent_not_running`, `io`, `timeout`, `protocol_violation`).
     public func call(_ op: Op, _ fields: JSONObject = JSONObject(), waitMilliseconds: Int64? = nil,
                      tick: () -> Void = {}) throws(AgentClientError) -> JSONObject {
-        let id = try send(op, fields)
+        let rpcID = try send(op, fields)
         let wait = waitMilliseconds ?? max(timeoutMilliseconds, Self.leastWaitMilliseconds(for: op))
         let deadline = Clock.monotonicMilliseconds().saturatingAdding(wait)
         while true {
             let connection = try connected()
             let payload = try readFrame(from: connection, deadline: deadline, waitMilliseconds: wait, tick: tick)
-            if let result = try answer(to: id, payload: payload) { return result }
+            if let result = try answer(to: rpcID, payload: payload) { return result }
         }
     }
 
     /// Sends one request without waiting for its answer, for a caller that waits on other
     /// things too: it polls `descriptor` and collects the answer with `availableAnswer(to:)`.
-    /// - Returns: the request's id.
+    /// - Returns: the request's RPC id (the wire's `"id"`).
     ///
     /// - Throws: `agent_not_running`, `busy` (refused at the cap), `io`.
     public func send(_ op: Op, _ fields: JSONObject = JSONObject()) throws(AgentClientError) -> Int64 {
-        let id = nextID
-        nextID += 1
-        let request = Request(id: id, op: op, body: fields)
+        let rpcID = nextRPCID
+        nextRPCID += 1
+        let request = Request(rpcID: rpcID, op: op, body: fields)
         let connection = try connected()
         do throws(Errno) {
             try connection.sendAll(request.encoded)
@@ -228,17 +229,17 @@ public final class AgentClient {
             close()
             throw AgentClientError(.io, "sending to the agent at \(socketPath) failed: \(error)")
         }
-        return id
+        return rpcID
     }
 
     /// The open connection, to poll for readability beside other descriptors; nil before
     /// the first call or after a failure.
     public var descriptor: FileDescriptor? { fd }
 
-    /// Reads what the agent has sent without blocking: the answer to `id` once it is
+    /// Reads what the agent has sent without blocking: the answer to `rpcID` once it is
     /// complete, else nil.
-    /// - Throws: the agent's error for `id`, or `io`/`protocol_violation` for the connection.
-    public func availableAnswer(to id: Int64) throws(AgentClientError) -> JSONObject? {
+    /// - Throws: the agent's error for `rpcID`, or `io`/`protocol_violation` for the connection.
+    public func availableAnswer(to rpcID: Int64) throws(AgentClientError) -> JSONObject? {
         let connection = try connected()
         while true {
             let payload: [UInt8]?
@@ -249,7 +250,7 @@ public final class AgentClient {
                 throw AgentClientError(.protocolViolation, "the agent sent a bad frame: \(error)")
             }
             if let payload {
-                if let result = try answer(to: id, payload: payload) { return result }
+                if let result = try answer(to: rpcID, payload: payload) { return result }
                 continue
             }
             guard (try? waitFor(connection, .readable, timeoutMilliseconds: 0)) == true else { return nil }
@@ -257,24 +258,24 @@ public final class AgentClient {
         }
     }
 
-    /// The result in `payload` if it answers `id`; nil for an answer to an abandoned request.
-    private func answer(to id: Int64, payload: [UInt8]) throws(AgentClientError) -> JSONObject? {
+    /// The result in `payload` if it answers `rpcID`; nil for an answer to an abandoned request.
+    private func answer(to rpcID: Int64, payload: [UInt8]) throws(AgentClientError) -> JSONObject? {
         guard let response = Response.decode(payload) else {
             close()
             throw AgentClientError(.protocolViolation, "the agent sent a malformed response")
         }
-        if response.id == 0, case .failure(let error) = response.result {
+        if response.rpcID == 0, case .failure(let error) = response.result {
             close()  // answered before reading our request: busy, or a frame-level refusal
             throw AgentClientError(error)
         }
-        guard response.id == id else { return nil }
+        guard response.rpcID == rpcID else { return nil }
         switch response.result {
         case .success(let result): return result
         case .failure(let error): throw AgentClientError(error)
         }
     }
 
-    /// The agent's refusal (an id-0 error frame such as `busy`) left unread on a
+    /// The agent's refusal (an error frame with RPC id 0, such as `busy`) left unread on a
     /// connection it closed, or nil when there is none: after a failed write, the bytes
     /// the agent sent before closing are still ours to read (a Unix socket delivers what
     /// was queued before the end of stream or the reset).
@@ -283,7 +284,7 @@ public final class AgentClient {
             do throws(FrameError) {
                 if let payload = try decoder.next() {
                     guard let response = Response.decode(payload) else { return nil }
-                    if response.id == 0, case .failure(let error) = response.result { return error }
+                    if response.rpcID == 0, case .failure(let error) = response.result { return error }
                     continue
                 }
             } catch {

@@ -45,8 +45,8 @@ public struct URLSessionTransport: HTTPTransport {
                 box.set(Self.neverSent(error) ? .notSent(reason) : .failed(reason))
             } else if let response = response as? HTTPURLResponse {
                 let body = data ?? Data()
-                if body.count > HTTPExchange.maximumBodyLength {
-                    box.set(.failed("an answer of more than \(HTTPExchange.maximumBodyLength) bytes"))
+                if body.count > HTTPExchange.maximumBodyBytes {
+                    box.set(.failed("an answer of more than \(HTTPExchange.maximumBodyBytes) bytes"))
                 } else {
                     box.set(.answered(status: response.statusCode, body: [UInt8](body)))
                 }

@@ -200,7 +200,7 @@ public enum ApprovalPage {
             case .code(.locked): return "The agent is locked: unlock it (claude-agent unlock) to approve."
             case .code(.agentUnreachable): return "The agent is not running."
             case .invalidAccount: return "Choose an account, or type a new account number."
-            case .code(.invalidRequestID): return "That is not a request id."
+            case .code(.invalidApprovalID): return "That is not a request id."
             case .code, .failed: return "The action failed."
             }
         }

@@ -20,6 +20,14 @@ public struct BridgeConfiguration: Sendable {
         self.socketPath = socketPath
     }
 
+    /// Every `--listen` value given, in order (see `listenAddress(_:)`); empty when none is.
+    /// - Throws: the first value's usage `BridgeError`.
+    public static func listenAddresses(_ texts: [String]) throws(BridgeError) -> [SocketAddress] {
+        var addresses: [SocketAddress] = []
+        for text in texts { addresses.append(try listenAddress(text)) }
+        return addresses
+    }
+
     /// Parses a `--listen` value: `127.0.0.1:7777`, `[::1]:7777`, `localhost:7777`
     /// (IPv4), or a bare port on 127.0.0.1.
     /// - Throws: a usage `BridgeError` for anything else, and for any address that is not

@@ -84,7 +84,7 @@ public enum Route: Equatable, Sendable {
 
     /// Whether `id` has the UUID form the agent gives request ids
     /// (8-4-4-4-12 hexadecimal digits).
-    public static func isRequestID(_ id: String) -> Bool {
-        RequestID.isValid(id)
+    public static func isApprovalID(_ id: String) -> Bool {
+        ApprovalID.isValid(id)
     }
 }

@@ -104,7 +104,7 @@ public struct BridgeRoutes {
 
     /// `GET /v1/token-requests/{id}/status` → `{"request_id", "status", "token", "error"}`.
     func status(_ id: String) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return invalidRequestID(id) }
+        guard Route.isApprovalID(id) else { return invalidApprovalID(id) }
         do throws(AgentClientError) {
             let request = try agent.call(.requestGet, ["request_id": .string(id)])
             let agentStatus = request["status"]?.stringValue
@@ -124,7 +124,7 @@ public struct BridgeRoutes {
     /// `POST /v1/token-requests/{id}/select-account` `{"account_id": <u32>}` →
     /// `{"request_id", "status", "account_id"}`.
     func selectAccount(_ id: String, _ request: HTTPRequest) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return invalidRequestID(id) }
+        guard Route.isApprovalID(id) else { return invalidApprovalID(id) }
         if let refusal = requireJSON(request) { return refusal }
         let accountID: UInt32
         do throws(AgentError) {
@@ -151,7 +151,7 @@ public struct BridgeRoutes {
 
     /// `POST /v1/token-requests/{id}/cancel` → `{"request_id", "status": "cancelled"}`.
     func cancel(_ id: String) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return invalidRequestID(id) }
+        guard Route.isApprovalID(id) else { return invalidApprovalID(id) }
         do throws(AgentClientError) {
             let cancelled = try agent.call(.requestCancel, ["request_id": .string(id)])
             return .json(200, .object([
@@ -253,7 +253,7 @@ public struct BridgeRoutes {
     /// `POST /ui/requests/{id}/approve` with `account_id` (or `new_account_id`), then back
     /// to the page.
     func approveFromPage(_ id: String, _ request: HTTPRequest) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidRequestID).rawValue)") }
+        guard Route.isApprovalID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidApprovalID).rawValue)") }
         guard let form = PercentEncoding.parseQuery(String(decoding: request.body, as: UTF8.self)) else {
             return .redirect(to: "/?error=invalid_account")
         }
@@ -269,7 +269,7 @@ public struct BridgeRoutes {
 
     /// `POST /ui/requests/{id}/deny`, then back to the page.
     func denyFromPage(_ id: String) -> HTTPResponse {
-        guard Route.isRequestID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidRequestID).rawValue)") }
+        guard Route.isApprovalID(id) else { return .redirect(to: "/?error=\(ApprovalPage.Notice.code(.invalidApprovalID).rawValue)") }
         do throws(AgentClientError) {
             _ = try agent.call(.requestDeny, ["request_id": .string(id), "reason": "denied on the approval page"])
             return .redirect(to: "/")
@@ -325,8 +325,8 @@ public struct BridgeRoutes {
         }
     }
 
-    func invalidRequestID(_ id: String) -> HTTPResponse {
-        .error(400, .invalidRequestID, "a request id has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hexadecimal)")
+    func invalidApprovalID(_ id: String) -> HTTPResponse {
+        .error(400, .invalidApprovalID, "a request id has the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hexadecimal)")
     }
 
     func unauthorized(_ route: Route) -> HTTPResponse {

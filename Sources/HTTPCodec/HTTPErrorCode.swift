@@ -20,7 +20,7 @@ public enum HTTPErrorCode: String, CaseIterable, Sendable, CustomStringConvertib
     case httpVersionNotSupported = "http_version_not_supported"
     case invalidBody = "invalid_body"
     case invalidQuery = "invalid_query"
-    case invalidRequestID = "invalid_request_id"
+    case invalidApprovalID = "invalid_request_id"
     case invalidStatus = "invalid_status"
     case invalidStatusForCancel = "invalid_status_for_cancel"
     case invalidStatusForSelect = "invalid_status_for_select"

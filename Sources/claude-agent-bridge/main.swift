@@ -36,13 +36,11 @@ func err(_ text: String) {
 
 Signals.unblockAll()
 let parsed = program.parse()
-var listen: [SocketAddress] = []
-for text in parsed.all("--listen") {
-    do throws(BridgeError) {
-        listen.append(try BridgeConfiguration.listenAddress(text))
-    } catch {
-        program.usageError(error.message)
-    }
+let listen: [SocketAddress]
+do throws(BridgeError) {
+    listen = try BridgeConfiguration.listenAddresses(parsed.all("--listen"))
+} catch {
+    program.usageError(error.message)
 }
 let socket = SocketPath.resolve(explicit: parsed.value("-a"))
 var configuration = BridgeConfiguration(socketPath: socket)

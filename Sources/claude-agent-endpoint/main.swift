@@ -70,13 +70,11 @@ func log(_ message: String) {
 }
 
 let parsed = program.parse(executable: "claude-agent-endpoint")
-var listen: [SocketAddress] = []
-for text in parsed.all("--listen") {
-    do throws(BridgeError) {
-        listen.append(try BridgeConfiguration.listenAddress(text))
-    } catch {
-        program.usageError(error.message)
-    }
+let listen: [SocketAddress]
+do throws(BridgeError) {
+    listen = try BridgeConfiguration.listenAddresses(parsed.all("--listen"))
+} catch {
+    program.usageError(error.message)
 }
 var account: AccountReference?
 if let text = parsed.value("--account") {

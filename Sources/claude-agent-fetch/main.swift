@@ -30,7 +30,7 @@ try? ProcessControl.hardenAgainstMemoryDisclosure()
 _ = program.parse()
 
 let outcome: HTTPOutcome
-if var request = Terminal.readAll(from: .standardInput, limit: HTTPExchange.maximumWireLength) {
+if var request = Terminal.readAll(from: .standardInput, limit: HTTPExchange.maximumWireBytes) {
     do throws(HTTPWireError) {
         var exchange = try HTTPExchange(wire: request)
         Memory.wipe(&request)

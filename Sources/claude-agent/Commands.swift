@@ -83,13 +83,13 @@ enum Commands {
         if let path = parsed.value("--from-file") {
             return addFromFile(path, parsed)
         }
-        let lifetime = CommandTable.seconds(parsed, "-t", command: "add")
+        let lifetimeSeconds = CommandTable.seconds(parsed, "-t", command: "add")
         var accountID: UInt32?
         if let text = parsed.value("--account-id") {
             guard let id = UInt32(text) else { Output.usage("--account-id needs a number from 0 to 4294967295", command: "add") }
             accountID = id
         }
-        guard let input = Terminal.readAll(from: .standardInput, limit: Frame.maxLength) else {
+        guard let input = Terminal.readAll(from: .standardInput, limit: Frame.maxPayloadBytes) else {
             Output.fail(.badRequest, "the token bundle on stdin is unreadable or larger than 256 KiB")
         }
         let object: JSONObject
@@ -121,7 +121,7 @@ enum Commands {
         }
         let client = client(parsed)
         let summary = run { () throws(AgentClientError) in
-            try client.addAccount(name, token: bundle, accountID: accountID, lifetime: lifetime)
+            try client.addAccount(name, token: bundle, accountID: accountID, lifetimeSeconds: lifetimeSeconds)
         }
         let expiry = summary.expiresAt.map { ", expires \(RFC3339.format($0))" } ?? ""
         Output.err("Added account \(summary.name) (#\(summary.id)), token \(summary.fingerprint)\(expiry)\n")
@@ -190,23 +190,33 @@ enum Commands {
         return line
     }
 
-    static func token(_ arguments: [String]) {
-        let parsed = CommandTable.parse("token", arguments)
-        let timeout = CommandTable.seconds(parsed, "--timeout", command: "token") ?? NumberRange.defaultWaitSeconds
+    /// The errors after which `--wait` asks for an approval instead of failing: the agent
+    /// has no token to give (none held, no such account, expired, or a login is due).
+    static let waitableCodes: Set<ErrorCode> = [.noToken, .notFound, .expired, .loginRequired, .rotationLost]
+
+    /// The token `token` and `exec` hand on: for the command's `--scope`s and `--account`,
+    /// refreshed first with `--refresh`, and with `--wait` through an approval when the
+    /// error is one of `waitableCodes`. Any other error fails the command.
+    static func obtainToken(_ parsed: Arguments, command: String) -> AccessToken {
+        let timeoutSeconds = CommandTable.seconds(parsed, "--timeout", command: command) ?? NumberRange.defaultWaitSeconds
         let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
         let account = parsed.value("--account").map(AccountReference.init(text:))
         let client = client(parsed)
         // The deadline sent with the request: the agent answers before it (a slow refresh
         // as `timeout`, with its reason), and the client waits a little longer.
         client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
-        let token: AccessToken
         do throws(AgentClientError) {
-            token = try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
-        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired, .rotationLost].contains(error.code) {
-            token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeout: timeout)
+            return try client.token(scopes: scopes, account: account, refresh: parsed.has("--refresh"))
+        } catch where parsed.has("--wait") && waitableCodes.contains(error.code) {
+            return Requests.waitForToken(client: client, scopes: scopes, account: account, timeoutSeconds: timeoutSeconds)
         } catch {
             Output.fail(error)
         }
+    }
+
+    static func token(_ arguments: [String]) {
+        let parsed = CommandTable.parse("token", arguments)
+        let token = obtainToken(parsed, command: "token")
         if parsed.has("--json") {
             var bundle = token.json
             bundle["scope"] = .string(Scopes.joined(token.scopes))

@@ -33,18 +33,7 @@ enum Exec {
         let (own, command) = split(arguments)
         let parsed = CommandTable.parse("exec", own)
         guard let program = command.first else { Output.usage("exec needs a command to run, after --", command: "exec") }
-        let timeout = CommandTable.seconds(parsed, "--timeout", command: "exec") ?? NumberRange.defaultWaitSeconds
-        let scopes = Scopes.normalize(parsed.all("--scope").flatMap(Scopes.parse))
-        let account = parsed.value("--account").map(AccountReference.init(text:))
-        let client = Commands.client(parsed)
-        let token: AccessToken
-        do throws(AgentClientError) {
-            token = try client.token(scopes: scopes, account: account)
-        } catch where parsed.has("--wait") && [.noToken, .notFound, .expired, .loginRequired].contains(error.code) {
-            token = Requests.waitForToken(client: client, scopes: scopes, account: account, timeout: timeout)
-        } catch {
-            Output.fail(error)
-        }
+        let token = Commands.obtainToken(parsed, command: "exec")
         var environment = ProcessControl.environmentDictionary()
         let current = environment
         for name in cloudVariables where current[name].map({ !$0.isEmpty && $0 != "0" }) ?? false {

@@ -9,7 +9,7 @@ enum Lifecycle {
     static func start(_ arguments: [String]) {
         let parsed = CommandTable.parse("start", arguments)
         let shell = ShellSyntax(arguments: parsed)
-        let lifetime = CommandTable.seconds(parsed, "-t", command: "start")
+        let lifetimeSeconds = CommandTable.seconds(parsed, "-t", command: "start")
         let path = parsed.value("-a") ?? SocketPath.defaultPath()
 
         if let status = try? AgentClient(socketPath: path, timeoutMilliseconds: CLILimits.runningAgentProbeMilliseconds).status() {
@@ -20,7 +20,7 @@ enum Lifecycle {
             printVariables(shell, socket: path, pid: status.pid)
             return
         }
-        let pid = spawnAgent(path: path, explicitPath: parsed.value("-a") != nil, lifetime: lifetime,
+        let pid = spawnAgent(path: path, explicitPath: parsed.value("-a") != nil, lifetimeSeconds: lifetimeSeconds,
                              passThrough: daemonArguments(parsed, command: "start"))
         printVariables(shell, socket: path, pid: pid)
     }
@@ -31,11 +31,11 @@ enum Lifecycle {
 
     /// Starts claude-agentd detached and returns once its socket answers, with the pid the
     /// agent itself reports (which is another agent's if a concurrent start won the race).
-    static func spawnAgent(path: String, explicitPath: Bool, lifetime: Int64?, passThrough: [String]) -> Int32 {
+    static func spawnAgent(path: String, explicitPath: Bool, lifetimeSeconds: Int64?, passThrough: [String]) -> Int32 {
         let daemon = daemonPath()
         var daemonArguments: [String] = passThrough
         if explicitPath { daemonArguments += ["-a", path] }
-        if let lifetime { daemonArguments += ["-t", String(lifetime)] }
+        if let lifetimeSeconds { daemonArguments += ["-t", String(lifetimeSeconds)] }
         let child: Int32
         let errors: FileDescriptor
         do throws(Errno) {
@@ -124,7 +124,7 @@ enum Lifecycle {
         let parsed = CommandTable.parse("serve", arguments)
         var daemonArguments: [String] = daemonArguments(parsed, command: "serve")
         if let path = parsed.value("-a") { daemonArguments += ["-a", path] }
-        if let lifetime = CommandTable.seconds(parsed, "-t", command: "serve") { daemonArguments += ["-t", String(lifetime)] }
+        if let lifetimeSeconds = CommandTable.seconds(parsed, "-t", command: "serve") { daemonArguments += ["-t", String(lifetimeSeconds)] }
         let daemon = daemonPath()
         do throws(Errno) {
             try ProcessControl.exec(daemon, arguments: daemonArguments)

@@ -43,9 +43,9 @@ enum Requests {
     /// callback, or a person denying it meanwhile.
     static func approve(_ arguments: [String]) {
         let parsed = CommandTable.parse("approve", arguments)
-        let id = parsed.positionals[0]
+        let approvalID = parsed.positionals[0]
         guard let accountText = parsed.value("--account") else { Output.usage("--account is required", command: "approve") }
-        let timeout = CommandTable.seconds(parsed, "--timeout", command: "approve") ?? NumberRange.defaultWaitSeconds
+        let timeoutSeconds = CommandTable.seconds(parsed, "--timeout", command: "approve") ?? NumberRange.defaultWaitSeconds
         let account = AccountReference(text: accountText)
         let client = Commands.client(parsed)
         // The provider redirects to this command's own listener where it may (so an
@@ -55,43 +55,43 @@ enum Requests {
         let listener = CallbackListener.open(for: provider, port: nil, command: "approve")
         defer { listener?.close() }
         let printURL = parsed.has("--print-url")
-        let request = Commands.run { () throws(AgentClientError) in
-            try client.selectAccount(id, account: account, printURL: printURL, redirectURI: listener?.uri)
+        let approval = Commands.run { () throws(AgentClientError) in
+            try client.selectAccount(approvalID, account: account, printURL: printURL, redirectURI: listener?.uri)
         }
-        let name = request.account ?? accountText
+        let name = approval.account ?? accountText
         // The approver may know better, but should know they chose otherwise.
-        if let preferred = request.preferredAccount, preferred != request.account,
-           preferred != request.accountID.map({ String($0) }) {
-            Output.warn("request \(id) asked for account \(preferred); approving it with account \(name)")
+        if let preferred = approval.preferredAccount, preferred != approval.account,
+           preferred != approval.accountID.map({ String($0) }) {
+            Output.warn("request \(approvalID) asked for account \(preferred); approving it with account \(name)")
         }
-        if request.status == .approved {
-            Output.err("Approved request \(id) with account \(name).\n")
+        if approval.status == .approved {
+            Output.err("Approved request \(approvalID) with account \(name).\n")
             return
         }
-        if let state = request.authorizationState {
+        if let state = approval.authorizationState {
             if printURL {
-                guard let url = request.authorizeURL else { Output.fail(.protocolViolation, "the agent gave no authorize URL") }
+                guard let url = approval.authorizeURL else { Output.fail(.protocolViolation, "the agent gave no authorize URL") }
                 Output.out(url + "\n")
-                Output.err("Open the URL above in account \(name)'s browser to approve request \(id).\n")
+                Output.err("Open the URL above in account \(name)'s browser to approve request \(approvalID).\n")
             } else {
                 Output.err("The control browser is opening the authorization for account \(name).\n")
             }
             if provider.paste { Output.err("Then paste the code it shows here.\n") }
-            waitForApproval(id, state: state, listener: listener, client: client, timeout: timeout)
+            waitForApproval(approvalID, state: state, listener: listener, client: client, timeoutSeconds: timeoutSeconds)
         } else {
             // Approved once the account's token is refreshed: nothing to relay.
-            waitForApproval(id, state: nil, listener: nil, client: client, timeout: timeout)
+            waitForApproval(approvalID, state: nil, listener: nil, client: client, timeoutSeconds: timeoutSeconds)
         }
-        Output.err("Approved request \(id) with account \(name).\n")
+        Output.err("Approved request \(approvalID) with account \(name).\n")
     }
 
-    /// Waits for request `id` to end, with `request.wait` on a connection of its own, while
+    /// Waits for request `approvalID` to end, with `request.wait` on a connection of its own, while
     /// relaying what reaches `listener` or stdin (a pasted code) for authorization `state`.
     /// Returns when the request is approved; any other end fails the command with its code.
-    static func waitForApproval(_ id: String, state: String?, listener: CallbackListener?, client: AgentClient, timeout: Int64) {
+    static func waitForApproval(_ approvalID: String, state: String?, listener: CallbackListener?, client: AgentClient, timeoutSeconds: Int64) {
         let waiter = AgentClient(socketPath: client.socketPath)
-        let call = Commands.run { () throws(AgentClientError) in
-            try waiter.send(.requestWait, ["request_id": .string(id), "timeout": .int(timeout)])
+        let waitRPCID = Commands.run { () throws(AgentClientError) in
+            try waiter.send(.requestWait, ["request_id": .string(approvalID), "timeout": .int(timeoutSeconds)])
         }
         client.timeoutMilliseconds = AgentClient.providerCallWaitMilliseconds
         var readStdin = state != nil
@@ -99,11 +99,11 @@ enum Requests {
         let began = Clock.monotonicMilliseconds()
         // The agent answers the wait by its own deadline; this one only guards against an
         // agent that never does.
-        let deadline = began.saturatingAdding(AgentClient.milliseconds(waitingSeconds: timeout))
+        let deadline = began.saturatingAdding(AgentClient.answerWaitMilliseconds(forWaitSeconds: timeoutSeconds))
         while true {
             let now = Clock.monotonicMilliseconds()
-            if now >= deadline { Output.fail(.timeout, "the agent did not answer the wait for request \(id)") }
-            if progress { Output.err("\rWaiting for the approval of request \(id)... \((now - began) / 1000)s ") }
+            if now >= deadline { Output.fail(.timeout, "the agent did not answer the wait for request \(approvalID)") }
+            if progress { Output.err("\rWaiting for the approval of request \(approvalID)... \((now - began) / 1000)s ") }
             guard let waitDescriptor = waiter.descriptor else { Output.fail(.io, "the connection to the agent closed") }
             var set = PollSet()
             set.add(waitDescriptor, .readable)
@@ -121,7 +121,7 @@ enum Requests {
             if !set.returnedEvents(at: 0).isEmpty {
                 let answer: JSONObject?
                 do throws(AgentClientError) {
-                    answer = try waiter.availableAnswer(to: call)
+                    answer = try waiter.availableAnswer(to: waitRPCID)
                 } catch {
                     if progress { Output.err("\n") }
                     Output.fail(error)
@@ -130,7 +130,7 @@ enum Requests {
                     if progress { Output.err("\n") }
                     let status = ApprovalStatus(rawValue: answer["status"]?.stringValue ?? "")
                     if status == .approved { return }
-                    failForEnded(id, status: status, error: answer["error"]?.stringValue)
+                    failForEnded(approvalID, status: status, error: answer["error"]?.stringValue)
                 }
             }
             if let state, let listenerIndex, let listener {
@@ -160,7 +160,7 @@ enum Requests {
     }
 
     /// A request that ended other than approved: its status as the code, and its reason.
-    static func failForEnded(_ id: String, status: ApprovalStatus, error: String?) -> Never {
+    static func failForEnded(_ approvalID: String, status: ApprovalStatus, error: String?) -> Never {
         let reason = error.map { ": \($0)" } ?? ""
         let ending: String
         switch status {
@@ -168,22 +168,22 @@ enum Requests {
         case .expired: ending = status.rawValue
         default: ending = "ended in \(status)"
         }
-        Output.fail(status.failureCode, "request \(id) \(ending)\(reason)")
+        Output.fail(status.failureCode, "request \(approvalID) \(ending)\(reason)")
     }
 
     static func deny(_ arguments: [String]) {
         let parsed = CommandTable.parse("deny", arguments)
-        let id = parsed.positionals[0]
+        let approvalID = parsed.positionals[0]
         let client = Commands.client(parsed)
-        _ = Commands.run { () throws(AgentClientError) in try client.denyRequest(id, reason: parsed.value("--reason")) }
-        Output.err("Denied request \(id).\n")
+        _ = Commands.run { () throws(AgentClientError) in try client.denyRequest(approvalID, reason: parsed.value("--reason")) }
+        Output.err("Denied request \(approvalID).\n")
     }
 
     /// `token --wait`: makes a request, shows one updating line on a terminal (its id,
     /// the time waited, how to approve), and waits for it on the socket. Ctrl-C ends the
     /// process, which closes the connection, and the agent cancels the request.
-    static func waitForToken(client: AgentClient, scopes: [String], account: AccountReference?, timeout: Int64) -> AccessToken {
-        let request = Commands.run { () throws(AgentClientError) in
+    static func waitForToken(client: AgentClient, scopes: [String], account: AccountReference?, timeoutSeconds: Int64) -> AccessToken {
+        let approval = Commands.run { () throws(AgentClientError) in
             try client.createRequest(scopes: scopes, account: account, clientName: "claude-agent token")
         }
         let began = Clock.monotonicMilliseconds()
@@ -192,15 +192,15 @@ enum Requests {
         func show() {
             guard progress else { return }
             let elapsed = (Clock.monotonicMilliseconds() - began) / 1000
-            Output.err("\rWaiting for approval of request \(request.id) (\(elapsed)s): claude-agent approve \(request.id) --account \(hint) ")
+            Output.err("\rWaiting for approval of request \(approval.id) (\(elapsed)s): claude-agent approve \(approval.id) --account \(hint) ")
         }
         if !progress {
-            Output.err("Waiting for approval of request \(request.id): claude-agent approve \(request.id) --account \(hint)\n")
+            Output.err("Waiting for approval of request \(approval.id): claude-agent approve \(approval.id) --account \(hint)\n")
         }
         show()
-        let ended = Commands.run { () throws(AgentClientError) in try client.waitForRequest(request.id, timeout: timeout, tick: show) }
+        let ended = Commands.run { () throws(AgentClientError) in try client.waitForRequest(approval.id, timeoutSeconds: timeoutSeconds, tick: show) }
         if progress { Output.err("\n") }
         if ended.status == .approved, let token = ended.token { return token }
-        failForEnded(request.id, status: ended.status, error: ended.error)
+        failForEnded(approval.id, status: ended.status, error: ended.error)
     }
 }

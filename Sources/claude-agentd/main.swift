@@ -22,7 +22,7 @@ let program = CommandLineProgram(
 let parsed = program.parse()
 
 let socketPath = parsed.value("-a")
-let lifetime = program.number(parsed, "-t", in: NumberRange.durationSeconds, unit: "seconds")
+let lifetimeSeconds = program.number(parsed, "-t", in: NumberRange.durationSeconds, unit: "seconds")
 let skew = program.number(parsed, "--skew", in: NumberRange.offsetSeconds, unit: "seconds") ?? NumberRange.defaultExpirySkewSeconds
 let configPath = parsed.value("--config")
 let refreshAhead = parsed.has("--refresh-ahead")
@@ -33,11 +33,11 @@ let importPaths: [(String, Bool)] = parsed.ordered.compactMap { option in
 }
 let importAccount = parsed.value("--import-account") ?? AccountName.defaultName
 let callbackURL = parsed.value("--callback-url") ?? AgentConfiguration.defaultCallbackURL
-let idleTimeout = program.number(parsed, "--idle-timeout", in: NumberRange.durationSeconds, unit: "seconds")
+let idleTimeoutSeconds = program.number(parsed, "--idle-timeout", in: NumberRange.durationSeconds, unit: "seconds")
 let fetchHelper = parsed.value("--fetch-helper")
 let refusesForwarded = parsed.has("--no-forward")
-let refreshTimeout = program.number(parsed, "--refresh-timeout", in: AgentSettings.refreshTimeoutRange, unit: "seconds")
-let socketCheckInterval = program.number(parsed, "--socket-check-interval", in: NumberRange.socketCheckIntervalMilliseconds, unit: "milliseconds")
+let refreshTimeoutSeconds = program.number(parsed, "--refresh-timeout", in: AgentSettings.refreshTimeoutRange, unit: "seconds")
+let socketCheckIntervalMilliseconds = program.number(parsed, "--socket-check-interval", in: NumberRange.socketCheckIntervalMilliseconds, unit: "milliseconds")
     ?? Limits.socketCheckIntervalMilliseconds
 
 /// The configuration file: --config, else CLAUDE_AGENT_CONFIG, else the XDG default, which
@@ -92,20 +92,20 @@ do throws(Errno) {
 var configuration = AgentConfiguration(
     socketPath: inherited?.path ?? socketPath ?? SocketPath.defaultPath(),
     managesDirectory: socketPath == nil && inherited == nil,
-    defaultLifetimeSeconds: lifetime,
+    defaultLifetimeSeconds: lifetimeSeconds,
     expirySkewSeconds: skew,
     version: agentVersion,
     settings: settings,
     refreshAhead: refreshAhead,
     imports: importPaths.map { CredentialsImport(path: $0.0, account: importAccount, persist: $0.1) },
     callbackURL: callbackURL)
-if let idleTimeout { configuration.idleTimeoutMilliseconds = idleTimeout.saturatingMultiplied(by: 1000) }
+if let idleTimeoutSeconds { configuration.idleTimeoutMilliseconds = idleTimeoutSeconds.saturatingMultiplied(by: 1000) }
 configuration.fetchHelperPath = fetchHelper
 configuration.inheritedListener = inherited
 configuration.notifySocketPath = ServiceManager.takeNotifySocket()
 configuration.refusesForwarded = refusesForwarded
-if let refreshTimeout { configuration.settings.refreshTimeoutSeconds = refreshTimeout }
-configuration.socketCheckIntervalMilliseconds = socketCheckInterval
+if let refreshTimeoutSeconds { configuration.settings.refreshTimeoutSeconds = refreshTimeoutSeconds }
+configuration.socketCheckIntervalMilliseconds = socketCheckIntervalMilliseconds
 do {
     let agent = try Agent(configuration: configuration)
     try agent.start()

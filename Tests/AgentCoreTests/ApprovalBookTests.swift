@@ -27,6 +27,19 @@ struct RequestBookTests {
         return (book, id)
     }
 
+    @Test("a request's error repeats at most maxErrorBytes of UTF-8, cut at a whole character")
+    func errorCappedInBytes() throws {
+        var (book, id) = try book(with: .inProgress)
+        // Characters would not bound it: one "e" with 2000 combining accents is one character.
+        let heavy = "e" + String(repeating: "\u{301}", count: 2000)
+        try book.move(id, to: .error, now: 200, monotonic: 10) { $0.error = "ok " + heavy }
+        let shown = try #require(book[id]?.json(includingToken: false)["error"]?.stringValue)
+        #expect(shown == "ok ")
+        var (other, otherID) = try self.book(with: .inProgress)
+        try other.move(otherID, to: .error, now: 200, monotonic: 10) { $0.error = String(repeating: "é", count: 1000) }
+        #expect(other[otherID]?.json(includingToken: false)["error"]?.stringValue?.utf8.count == ApprovalRequest.maxErrorBytes)
+    }
+
     @Test("every transition: legal ones happen, illegal ones are invalid_status and change nothing",
           arguments: all, all)
     func transitions(from: ApprovalStatus, to: ApprovalStatus) throws {
@@ -93,12 +106,12 @@ struct RequestBookTests {
 
     @Test("request ids are random UUID-form strings, and only such strings are accepted")
     func requestIDs() {
-        let id = RequestID.format([UInt8](repeating: 0xAB, count: 16))
+        let id = ApprovalID.format([UInt8](repeating: 0xAB, count: 16))
         #expect(id == "abababab-abab-4bab-abab-abababababab")
-        #expect(RequestID.isValid(id))
-        #expect(!RequestID.isValid("abababab-abab-4bab-abab-ababababab"))
-        #expect(!RequestID.isValid("zzzzzzzz-abab-4bab-abab-abababababab"))
-        #expect(!RequestID.isValid("../etc/passwd"))
+        #expect(ApprovalID.isValid(id))
+        #expect(!ApprovalID.isValid("abababab-abab-4bab-abab-ababababab"))
+        #expect(!ApprovalID.isValid("zzzzzzzz-abab-4bab-abab-abababababab"))
+        #expect(!ApprovalID.isValid("../etc/passwd"))
     }
 
     @Test("the token is in get/wait answers only, never in lists")

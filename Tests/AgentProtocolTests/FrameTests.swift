@@ -93,7 +93,7 @@ struct FrameTests {
             decoder.append(stream[offset..<end])
             offset = end
             received += try drain(&decoder)
-            #expect(decoder.bufferedByteCount < 3000 + Frame.headerLength + 5000)
+            #expect(decoder.bufferedByteCount < 3000 + Frame.headerBytes + 5000)
         }
         #expect(received == frames)
     }
@@ -116,7 +116,7 @@ struct FrameTests {
     }
 
     @Test("a header over the limit throws before any body arrives", arguments: [
-        UInt32(Frame.maxLength + 1), UInt32.max,
+        UInt32(Frame.maxPayloadBytes + 1), UInt32.max,
     ])
     func tooLong(length: UInt32) {
         var decoder = FrameDecoder()
@@ -127,7 +127,7 @@ struct FrameTests {
 
     @Test("a payload of exactly the maximum length is accepted")
     func exactlyMax() throws {
-        let payload = [UInt8](repeating: 0x20, count: Frame.maxLength)
+        let payload = [UInt8](repeating: 0x20, count: Frame.maxPayloadBytes)
         var decoder = FrameDecoder()
         decoder.append(Frame.encode(payload: payload))
         #expect(try decoder.next() == payload)
@@ -135,7 +135,7 @@ struct FrameTests {
 
     @Test("a custom maximum is enforced")
     func customMaximum() throws {
-        var decoder = FrameDecoder(maxLength: 8)
+        var decoder = FrameDecoder(maxPayloadBytes: 8)
         decoder.append(Frame.encode(payload: [UInt8](repeating: 1, count: 8)))
         #expect(try decoder.next()?.count == 8)
         decoder.append(header(9))
@@ -180,8 +180,8 @@ struct SerializedSuccessTests {
     func sameBytes(id: Int64) {
         let result: JSONObject = ["account": "work", "account_id": 3, "access_token": "sk-ant-oat01-a\"b\\c",
                                   "expires_at": .null, "scopes": ["user:inference"]]
-        let expected = Frame.encode(Response.success(id: id, result))
-        let fast = Response.successFrame(id: id, serializedResult: JSONValue.object(result).serialized())
+        let expected = Frame.encode(Response.success(rpcID: id, result))
+        let fast = Response.successFrame(rpcID: id, serializedResult: JSONValue.object(result).serialized())
         #expect(fast == expected)
     }
 }

@@ -38,6 +38,6 @@ struct OpTests {
         #expect(Op(rawValue: "token.get") == .tokenGet)
         #expect(Op(rawValue: "request.select_account") == .requestSelectAccount)
         #expect(Op(rawValue: "token.GET") == nil)
-        #expect(Request(id: 1, op: .tokenGet).op == "token.get")
+        #expect(Request(rpcID: 1, op: .tokenGet).op == "token.get")
     }
 }

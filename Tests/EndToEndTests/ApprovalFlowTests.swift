@@ -26,7 +26,7 @@ struct ApprovalFlowTests {
     }
 
     /// The id of the one live request, once it appears.
-    func pendingRequestID(_ world: World) throws -> String {
+    func pendingApprovalID(_ world: World) throws -> String {
         let client = AgentClient(socketPath: world.socket)
         var id: String?
         _ = try eventually { id = try client.listRequests().first?.id; return id != nil }
@@ -37,7 +37,7 @@ struct ApprovalFlowTests {
     func waitThenApprove() throws {
         let world = try world()
         let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "60", "--scope", "user:inference", "-a", world.socket])
-        let id = try pendingRequestID(world)
+        let id = try pendingApprovalID(world)
         let list = try world.sandbox.cli("requests", "-a", world.socket)
         #expect(list.stdout.contains(id) && list.stdout.contains("pending") && list.stdout.contains("claude-agent"))
         let approve = try world.sandbox.cli("approve", id, "--account", "1", "-a", world.socket)
@@ -58,7 +58,7 @@ struct ApprovalFlowTests {
     func deny() throws {
         let world = try world()
         let waiting = try world.sandbox.background(["token", "--wait", "-a", world.socket])
-        let id = try pendingRequestID(world)
+        let id = try pendingApprovalID(world)
         #expect(try world.sandbox.cli("deny", id, "-a", world.socket).status == 0)
         #expect(try waiting.wait() == 6)
         #expect(waiting.stderr.contains("denied: request \(id) was denied"))
@@ -82,14 +82,14 @@ struct ApprovalFlowTests {
         } catch {
             #expect(error.code == .invalidStatus)
         }
-        #expect(try client.waitForRequest(request.id, timeout: 5).status == .cancelled)
+        #expect(try client.waitForRequest(request.id, timeoutSeconds: 5).status == .cancelled)
     }
 
     @Test("a waiting client that disconnects has its request cancelled")
     func disconnectCancels() throws {
         let world = try world()
         let waiting = try world.sandbox.background(["token", "--wait", "-a", world.socket])
-        let id = try pendingRequestID(world)
+        let id = try pendingApprovalID(world)
         waiting.process.interrupt()  // Ctrl-C
         _ = try waiting.wait()
         let client = AgentClient(socketPath: world.socket)
@@ -175,7 +175,7 @@ struct ApprovalFlowTests {
     func approvingAsBob() throws -> (world: World, waiting: BackgroundCommand, id: String, approve: BackgroundCommand) {
         let world = try world(controlBrowser: false)
         let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "120", "--scope", "user:inference", "-a", world.socket])
-        let id = try pendingRequestID(world)
+        let id = try pendingApprovalID(world)
         let approve = try world.sandbox.background(["approve", id, "--account", "bob", "--print-url", "--timeout", "120", "-a", world.socket])
         return (world, waiting, id, approve)
     }
@@ -226,10 +226,10 @@ struct ApprovalFlowTests {
     func approverWaitDoesNotHold() throws {
         let world = try world()
         let waiting = try world.sandbox.background(["token", "--wait", "--timeout", "120", "--scope", "user:inference", "-a", world.socket])
-        let id = try pendingRequestID(world)
+        let id = try pendingApprovalID(world)
         let approver = AgentClient(socketPath: world.socket)
         do {
-            _ = try approver.waitForRequest(id, timeout: 1)
+            _ = try approver.waitForRequest(id, timeoutSeconds: 1)
             Issue.record("the approver's wait must time out")
         } catch {
             #expect(error.code == .timeout)
@@ -237,7 +237,7 @@ struct ApprovalFlowTests {
         #expect(try approver.request(id).status == .pending)
         waiting.process.interrupt()  // Ctrl-C
         _ = try waiting.wait()
-        let ended = try approver.waitForRequest(id, timeout: 30)
+        let ended = try approver.waitForRequest(id, timeoutSeconds: 30)
         #expect(ended.status == .cancelled && ended.error == "waiter gone")
     }
 
@@ -255,7 +255,7 @@ struct ApprovalFlowTests {
         let id = try #require(created["request_id"]?.stringValue)
         #expect(created["caller"]?["pid"]?.intValue == Int64(sleeper.processIdentifier))
         do {
-            _ = try relay.waitForRequest(id, timeout: 1)
+            _ = try relay.waitForRequest(id, timeoutSeconds: 1)
             Issue.record("the wait must time out")
         } catch {
             #expect(error.code == .timeout)
@@ -268,7 +268,7 @@ struct ApprovalFlowTests {
     func consentRefused() throws {
         let world = try world(browserArguments: ["--deny-accounts", "2"])
         let waiting = try world.sandbox.background(["token", "--wait", "-a", world.socket])
-        let id = try pendingRequestID(world)
+        let id = try pendingApprovalID(world)
         let approve = try world.sandbox.cli("approve", id, "--account", "2", "-a", world.socket)
         #expect(approve.status == 6, "\(approve.stderr)")
         #expect(try waiting.wait() == 6)
@@ -286,8 +286,8 @@ struct ApprovalFlowTests {
         let approveSecond = try world.sandbox.background(["approve", second.id, "--account", "2", "-a", world.socket])
         #expect(try approveFirst.wait() == 0, "\(approveFirst.stderr)")
         #expect(try approveSecond.wait() == 0, "\(approveSecond.stderr)")
-        let one = try #require(try client.waitForRequest(first.id, timeout: 30).token?.accessToken)
-        let two = try #require(try client.waitForRequest(second.id, timeout: 30).token?.accessToken)
+        let one = try #require(try client.waitForRequest(first.id, timeoutSeconds: 30).token?.accessToken)
+        let two = try #require(try client.waitForRequest(second.id, timeoutSeconds: 30).token?.accessToken)
         #expect(try world.server.whoami(one) == "alice")
         #expect(try world.server.whoami(two) == "bob")
         #expect(try client.listAccounts().map(\.id) == [1, 2])
@@ -300,10 +300,10 @@ struct ApprovalFlowTests {
         nonisolated(unsafe) var received: AccessToken?
         let done = DispatchSemaphore(value: 0)
         Thread {
-            received = try? AgentClient(socketPath: socket).token(scopes: ["user:inference"], account: nil, wait: true, timeout: 60)
+            received = try? AgentClient(socketPath: socket).token(scopes: ["user:inference"], account: nil, wait: true, timeoutSeconds: 60)
             done.signal()
         }.start()
-        let id = try pendingRequestID(world)
+        let id = try pendingApprovalID(world)
         // Id 3 is the control browser's profile of carol; a new account named by id gets a name from it.
         #expect(try world.sandbox.cli("approve", id, "--account", "3", "-a", socket).status == 0)
         #expect(done.wait(timeout: .now() + 60) == .success)

@@ -68,7 +68,7 @@ final class CannedAgent: Sendable {
                 ops.withLock { $0.append(op) }
                 let answer = op == Op.tokenGet.rawValue ? error : AgentError(.unknownOp, "this stand-in answers token.get only")
                 do {
-                    try connection.sendAll(Frame.encode(Response.failure(id: request["id"]?.intValue ?? 0, answer)))
+                    try connection.sendAll(Frame.encode(Response.failure(rpcID: request["id"]?.intValue ?? 0, answer)))
                 } catch {
                     return
                 }

@@ -33,9 +33,9 @@ struct ClientTimeoutTests {
         let sandbox = try Sandbox()
         let daemon = try sandbox.startDaemon()
         let client = AgentClient(socketPath: daemon.socket)
-        #expect(throws: AgentClientError.self) { _ = try client.token(scopes: ["user:inference"], account: nil, wait: true, timeout: seconds) }
+        #expect(throws: AgentClientError.self) { _ = try client.token(scopes: ["user:inference"], account: nil, wait: true, timeoutSeconds: seconds) }
         do {
-            _ = try client.token(scopes: ["user:inference"], account: nil, wait: true, timeout: seconds)
+            _ = try client.token(scopes: ["user:inference"], account: nil, wait: true, timeoutSeconds: seconds)
         } catch {
             #expect(error.code == .badRequest, "\(error)")
         }

@@ -55,7 +55,7 @@ struct RouteTableTests {
         ("9b2f1c3e_0a4d-4e5f-8a6b-7c8d9e0f1a2b", false), ("", false), ("../../etc/passwd", false),
     ])
     func requestIDs(_ id: String, _ valid: Bool) {
-        #expect(Route.isRequestID(id) == valid)
+        #expect(Route.isApprovalID(id) == valid)
     }
 }
 

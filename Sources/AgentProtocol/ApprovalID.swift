@@ -1,6 +1,6 @@
-/// Token request ids: random, shown in UIs, in the UUID form (8-4-4-4-12 hexadecimal
-/// digits) the original router used.
-public enum RequestID {
+/// Approval ids (a token request's `request_id` on the wire): random, shown in UIs, in
+/// the UUID form (8-4-4-4-12 hexadecimal digits) the original router used.
+public enum ApprovalID {
     public static func isValid(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
         guard bytes.count == 36 else { return false }
